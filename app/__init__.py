@@ -1,0 +1,62 @@
+"""Huddle: a self-hosted hypermedia team chat."""
+from __future__ import annotations
+
+import logging
+
+from quart import Quart
+from tortoise import Tortoise
+
+from app.config import ROOT, Settings, tortoise_config
+
+log = logging.getLogger("huddle")
+
+
+def create_app(settings: Settings | None = None) -> Quart:
+    """Build the app; nothing touches the disk or the database until it starts serving."""
+    settings = settings or Settings.from_env()
+    app = Quart(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        static_url_path="/static",
+    )
+    app.config.update(
+        HUDDLE=settings,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        TEMPLATES_AUTO_RELOAD=settings.templates_auto_reload,
+        SESSION_COOKIE_NAME="huddle_csrf",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.resolved_cookie_secure(),
+    )
+    # The key is read (or made) before serving: importing and building stay free of I/O.
+    app.secret_key = None
+
+    from app import auth, errors, security
+    from app.htmx import dom_id
+
+    security.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    app.jinja_env.globals["dom_id"] = dom_id
+
+    from app.accounts import bp as accounts_bp
+    from app.home import bp as home_bp
+
+    app.register_blueprint(home_bp)
+    app.register_blueprint(accounts_bp)
+
+    @app.before_serving
+    async def start() -> None:
+        app.secret_key = settings.load_secret_key()
+        # Tortoise's global fallback context: requests and websockets run in other tasks
+        # than before_serving (register_tortoise failed with "No TortoiseContext").
+        await Tortoise.init(
+            config=tortoise_config(settings.resolved_database_url()), _enable_global_fallback=True
+        )
+
+    @app.after_serving
+    async def stop() -> None:
+        await Tortoise.close_connections()
+
+    return app

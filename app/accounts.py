@@ -1,0 +1,163 @@
+"""Accounts: register, log in and out, profiles, and the sessions a user can end."""
+from __future__ import annotations
+
+from quart import Blueprint, Response, abort, current_app, flash, redirect, request
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from app import auth, passwords, usernames
+from app.errors import safe_next
+from app.forms import Form, check_new_account
+from app.htmx import is_htmx, redirect_to, render
+from app.models import User, UserSession
+
+bp = Blueprint("accounts", __name__)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+async def register() -> Response:
+    """Create an account; the very first one is the administrator."""
+    if auth.current():
+        return redirect("/", code=303)
+    form = Form()
+    if request.method == "POST":
+        data = await request.form
+        form = await check_new_account(data)
+        if form.ok:
+            try:
+                async with in_transaction():
+                    user = await User.create(
+                        username=form.values["username"],
+                        username_key=usernames.key(form.values["username"]),
+                        email=form.values["email"],
+                        password_hash=await passwords.hash_password(data["password"]),
+                        is_admin=not await User.exists(),
+                    )
+            except IntegrityError:
+                # Someone took the name or address between our check and the insert.
+                form.error("username", "That username or email address is taken.")
+            else:
+                await auth.start_session(user)
+                await flash(f"Welcome to Huddle, {user.username}!")
+                return redirect_to("/")
+    return await render(
+        "accounts/register.html", "accounts/_register_form.html",
+        status=422 if form.errors else 200, form=form,
+    )
+
+
+@bp.route("/login", methods=["GET", "POST"])
+async def login() -> Response:
+    """Log in with username and password; throttled, and silent about which accounts exist."""
+    next_url = safe_next(request.args.get("next"))
+    if auth.current():
+        return redirect(next_url or "/", code=303)
+    form = Form()
+    status = 200
+    headers = {}
+    if request.method == "POST":
+        data = await request.form
+        next_url = safe_next(data.get("next")) or next_url
+        form, status, headers, user = await _attempt_login(data)
+        if user is not None:
+            await auth.start_session(user)
+            return redirect_to(next_url or "/")
+    response = await render(
+        "accounts/login.html", "accounts/_login_form.html", status=status, form=form, next=next_url
+    )
+    response.headers.update(headers)
+    return response
+
+
+async def _attempt_login(data) -> tuple[Form, int, dict, User | None]:
+    name = usernames.normalize(data.get("username", ""))
+    password = data.get("password", "")
+    form = Form(values={"username": name})
+    if not name or not password:
+        if not name:
+            form.error("username", "Enter your username.")
+        if not password:
+            form.error("password", "Enter your password.")
+        return form, 422, {}, None
+
+    by_user = current_app.extensions["login_limiter_user"]
+    by_ip = current_app.extensions["login_limiter_ip"]
+    user_key, ip_key = usernames.key(name), auth.client_ip()
+    wait = by_user.retry_after(user_key) or by_ip.retry_after(ip_key)
+    if wait:
+        form.error("form", f"Too many failed attempts. Try again in {wait} seconds.")
+        return form, 429, {"Retry-After": str(wait)}, None
+
+    user = await User.get_or_none(username_key=user_key)
+    # An unknown name costs the same hash as a wrong password: the answer and its timing match.
+    if await passwords.verify_password(password, user.password_hash if user else None):
+        by_user.reset(user_key)
+        return form, 200, {}, user
+    by_user.fail(user_key)
+    by_ip.fail(ip_key)
+    form.error("form", "That username and password do not match an account.")
+    return form, 422, {}, None
+
+
+@bp.post("/logout")
+async def logout() -> Response:
+    """Log out this browser (its session row is deleted, not just the cookie)."""
+    await auth.end_session()
+    await flash("You have logged out.")
+    return redirect_to("/login")
+
+
+@bp.get("/users/<username>")
+@auth.login_required
+async def profile(username: str) -> Response:
+    """A member's profile: name, presence, joined; the owner also sees the email address."""
+    person = await User.by_username(username)
+    if person is None:
+        abort(404, description=f"There is no user called {username}.")
+    return await render("accounts/profile.html", person=person, is_owner=person.id == auth.current().id)
+
+
+@bp.get("/account/sessions")
+@auth.login_required
+async def sessions() -> Response:
+    """Where I am logged in, with a way to end any of it."""
+    return await render("accounts/sessions.html", "accounts/_sessions.html", **await _sessions_context())
+
+
+async def _sessions_context() -> dict:
+    rows = await UserSession.filter(user_id=auth.current().id, kind="web")
+    return {"sessions": rows, "this_session": auth.current_session()}
+
+
+@bp.post("/account/sessions/<int:session_id>/delete")
+@auth.login_required
+async def revoke(session_id: int) -> Response:
+    """End one of my sessions; someone else's is simply not found."""
+    row = await UserSession.get_or_none(id=session_id, user_id=auth.current().id)
+    if row is None:
+        abort(404, description="That session does not exist or has already ended.")
+    if row.id == auth.current_session().id:
+        await auth.end_session()
+        await flash("You have logged out.")
+        return redirect_to("/login")
+    await row.delete()
+    if is_htmx():
+        return Response("", status=200)  # htmx swaps the row away
+    await flash("That session has been logged out.")
+    return redirect("/account/sessions", code=303)
+
+
+@bp.post("/account/sessions/others/delete")
+@auth.login_required
+async def revoke_others() -> Response:
+    """Log out everywhere else: every browser session of mine but this one."""
+    ended = (
+        await UserSession.filter(user_id=auth.current().id, kind="web")
+        .exclude(id=auth.current_session().id)
+        .delete()
+    )
+    message = f"Logged out of {ended} other session{'' if ended == 1 else 's'}."
+    if is_htmx():
+        return await render("accounts/_sessions.html", notice=message, **await _sessions_context())
+    await flash(message)
+    return redirect("/account/sessions", code=303)

@@ -1,0 +1,121 @@
+"""Settings from the environment, with defaults that run on a fresh machine."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = ROOT / "data"
+
+MODEL_MODULES = ["app.models", "aerich.models"]
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def tortoise_config(database_url: str) -> dict:
+    """The Tortoise config that both the app and aerich use."""
+    return {
+        "connections": {"default": database_url},
+        "apps": {"models": {"models": MODEL_MODULES, "default_connection": "default"}},
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+@dataclass
+class Settings:
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str = ""
+    secret_key: str | None = None
+    broker_url: str = "memory://"
+    base_url: str = "http://127.0.0.1:8000"
+    cookie_secure: bool | None = None
+    # Sessions end after this much idleness, and in any case after max_age.
+    session_idle_seconds: int = 14 * 24 * 3600
+    session_max_age_seconds: int = 30 * 24 * 3600
+    # Failed logins allowed per username (and, more loosely, per IP) in a window.
+    login_failures_per_user: int = 5
+    login_failures_per_ip: int = 30
+    login_window_seconds: int = 300
+    max_body_bytes: int = 1024 * 1024
+    templates_auto_reload: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        data_dir = Path(os.environ.get("HUDDLE_DATA_DIR") or DEFAULT_DATA_DIR)
+        return cls(
+            data_dir=data_dir,
+            database_url=os.environ.get("HUDDLE_DATABASE_URL") or "",
+            secret_key=os.environ.get("HUDDLE_SECRET_KEY") or None,
+            broker_url=os.environ.get("HUDDLE_BROKER_URL") or "memory://",
+            base_url=(os.environ.get("HUDDLE_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            cookie_secure=(
+                _env_bool("HUDDLE_COOKIE_SECURE", False)
+                if os.environ.get("HUDDLE_COOKIE_SECURE")
+                else None
+            ),
+            session_idle_seconds=_env_int("HUDDLE_SESSION_IDLE_SECONDS", 14 * 24 * 3600),
+            session_max_age_seconds=_env_int("HUDDLE_SESSION_MAX_AGE_SECONDS", 30 * 24 * 3600),
+            login_failures_per_user=_env_int("HUDDLE_LOGIN_FAILURES_PER_USER", 5),
+            login_failures_per_ip=_env_int("HUDDLE_LOGIN_FAILURES_PER_IP", 30),
+            login_window_seconds=_env_int("HUDDLE_LOGIN_WINDOW_SECONDS", 300),
+            templates_auto_reload=_env_bool("QUART_TEMPLATES_AUTO_RELOAD", False),
+        )
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite://{self.data_dir / 'huddle.db'}"
+
+    def resolved_cookie_secure(self) -> bool:
+        """Secure cookies whenever the site is served over https, unless told otherwise."""
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return urlsplit(self.base_url).scheme == "https"
+
+    def origin(self) -> str:
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def load_secret_key(self) -> str:
+        """HUDDLE_SECRET_KEY, or one generated once and kept in the data folder."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # Write a private temp file, then link it into place: atomic, and if another
+        # worker won the race we read its key instead of a half-written file.
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+        key = path.read_text().strip()
+        return key
+
+
+def _aerich_config() -> dict:
+    # Read by the aerich CLI through [tool.tortoise] in pyproject.toml.
+    return tortoise_config(Settings.from_env().resolved_database_url())
+
+
+TORTOISE_ORM = _aerich_config()

@@ -1,0 +1,90 @@
+"""Error pages in the site layout; htmx requests that need a login are sent to it."""
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from quart import Quart, Response, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.htmx import is_htmx
+
+log = logging.getLogger("huddle.errors")
+
+TITLES = {
+    400: "Bad request",
+    401: "Please log in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed",
+    413: "Too large",
+    429: "Too many requests",
+    500: "Something went wrong",
+    503: "Temporarily unavailable",
+}
+
+MESSAGES = {
+    401: "You need to log in to see this page.",
+    403: "You do not have permission to do that.",
+    404: "There is nothing at this address. It may have been deleted, or the link may be wrong.",
+    413: "What you sent is larger than Huddle accepts.",
+    500: "An unexpected error happened on our side. It has been logged; please try again.",
+}
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site paths are followed after login: never //evil.example or a full URL."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+def here() -> str:
+    """The page the user was on: for htmx, the page behind the fragment."""
+    current = request.headers.get("HX-Current-URL")
+    if current and is_htmx():
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(current)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return request.full_path.rstrip("?")
+
+
+async def render_error(code: int, description: str | None = None) -> Response:
+    if code == 401 and is_htmx():
+        # A fragment swapped into a page would be wrong here: go to the login page itself.
+        response = Response("", status=401)
+        response.headers["HX-Redirect"] = f"/login?next={quote(here())}"
+        return response
+    message = description if description and code != 500 else MESSAGES.get(code, "")
+    body = await render_template(
+        "errors/error.html",
+        code=code,
+        title=TITLES.get(code, "Error"),
+        message=message,
+        next=safe_next(here()) if code == 401 else None,
+        form={"values": {}, "errors": {}},
+    )
+    return Response(body, status=code)
+
+
+def init_app(app: Quart) -> None:
+    @app.errorhandler(HTTPException)
+    async def http_error(error: HTTPException) -> Response:
+        response = await render_error(error.code or 500, _own_description(error))
+        for header in ("Retry-After", "Allow"):
+            if error.get_response().headers.get(header):
+                response.headers[header] = error.get_response().headers[header]
+        return response
+
+    @app.errorhandler(Exception)
+    async def unexpected(error: Exception) -> Response:
+        # The traceback goes to the log, never to the page.
+        log.exception("Unhandled error on %s %r", request.method, request.path)
+        return await render_error(500)
+
+
+def _own_description(error: HTTPException) -> str | None:
+    """Use a description only when our code set one (werkzeug's defaults are too technical)."""
+    default = type(error).description
+    return error.description if error.description != default else None

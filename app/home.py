@@ -1,0 +1,19 @@
+"""The front page: a welcome for visitors, the team for members."""
+from __future__ import annotations
+
+from quart import Blueprint, Response
+
+from app import auth
+from app.htmx import render
+from app.models import User
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+async def index() -> Response:
+    """Visitors see what Huddle is; members see who is in the team and who is around."""
+    if auth.current() is None:
+        return await render("home/welcome.html")
+    people = await User.all()
+    return await render("home/index.html", people=people)

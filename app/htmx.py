@@ -1,0 +1,37 @@
+"""Fragment or full page: the one place that reads htmx's request headers."""
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Response, redirect, render_template, request
+
+
+def is_htmx() -> bool:
+    # Boosted requests want the whole page; only targeted htmx requests get fragments.
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+
+
+async def render(page: str, fragment: str | None = None, status: int = 200, **context: Any) -> Response:
+    """The fragment for htmx, the page (which includes the same fragment) for everyone else."""
+    template = fragment if fragment and is_htmx() else page
+    response = Response(await render_template(template, **context), status=status)
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def redirect_to(location: str) -> Response:
+    """After a successful write: a full navigation for htmx, a 303 for a plain form post."""
+    if is_htmx():
+        response = Response("", status=200)
+        response.headers["HX-Redirect"] = location
+        return response
+    return redirect(location, code=303)
+
+
+def dom_id(obj: Any, suffix: str | None = None) -> str:
+    """Stable DOM ids shared by templates, hx-target and out-of-band swaps: `session-12-row`."""
+    if isinstance(obj, str):
+        base = obj
+    else:
+        base = f"{type(obj).__name__.lower()}-{obj.pk}"
+    return f"{base}-{suffix}" if suffix else base

@@ -1,0 +1,136 @@
+"""CSRF, Origin checks, login throttling and browser hardening headers, in one place."""
+from __future__ import annotations
+
+import hmac
+import math
+import secrets
+import time
+from collections import defaultdict, deque
+from urllib.parse import urlsplit
+
+from quart import Quart, Response, abort, current_app, request, session
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def csrf_token() -> str:
+    """The per-browser token every unsafe request must echo (form field or X-CSRF-Token)."""
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def rotate_csrf_token() -> None:
+    """A new token at login and logout, so a token seen before does not outlive the session."""
+    session["csrf"] = secrets.token_urlsafe(32)
+
+
+def same_origin(origin: str, host: str) -> bool:
+    """Is this Origin header our own site (the configured base URL, or the Host asked for)?"""
+    if origin == current_app.config["HUDDLE"].origin():
+        return True
+    parts = urlsplit(origin)
+    return parts.scheme in {"http", "https"} and parts.netloc == host
+
+
+def origin_allowed() -> bool:
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        return same_origin(origin, request.host)
+    # Browsers that send no Origin still say where a request came from.
+    return request.headers.get("Sec-Fetch-Site", "same-origin") in {"same-origin", "none"}
+
+
+async def check_csrf() -> None:
+    """before_request: refuse an unsafe request without our token or from another site."""
+    if request.method in SAFE_METHODS:
+        return
+    if not origin_allowed():
+        abort(403, description="This request came from another site and was refused.")
+    sent = request.headers.get("X-CSRF-Token")
+    if sent is None:
+        form = await request.form
+        sent = form.get("csrf_token")
+    expected = session.get("csrf")
+    if not sent or not expected or not hmac.compare_digest(sent, expected):
+        abort(403, description="This form has expired. Reload the page and try again.")
+
+
+async def add_security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if response.mimetype == "text/html" or request.method not in SAFE_METHODS:
+        # Pages show private data: never keep them in a shared or back/forward cache.
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+class FailureLimiter:
+    """Counts failures per key in a sliding window; past the limit, says how long to wait.
+
+    In-process: each worker counts its own failures. Several workers behind one site
+    multiply the limit by their number, which still bounds guessing.
+    """
+
+    def __init__(self, limit: int, window: float, clock=time.monotonic) -> None:
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+
+    def _recent(self, key: str) -> deque[float]:
+        failures = self._failures[key]
+        cutoff = self.clock() - self.window
+        while failures and failures[0] <= cutoff:
+            failures.popleft()
+        if not failures:
+            del self._failures[key]
+            return deque()
+        return failures
+
+    def retry_after(self, key: str) -> int | None:
+        failures = self._recent(key)
+        if len(failures) < self.limit:
+            return None
+        return max(1, math.ceil(failures[0] + self.window - self.clock()))
+
+    def fail(self, key: str) -> None:
+        self._recent(key)
+        self._failures[key].append(self.clock())
+
+    def reset(self, key: str) -> None:
+        self._failures.pop(key, None)
+
+
+def init_app(app: Quart) -> None:
+    settings = app.config["HUDDLE"]
+    app.extensions["login_limiter_user"] = FailureLimiter(
+        settings.login_failures_per_user, settings.login_window_seconds
+    )
+    app.extensions["login_limiter_ip"] = FailureLimiter(
+        settings.login_failures_per_ip, settings.login_window_seconds
+    )
+    app.before_request(check_csrf)
+    app.after_request(add_security_headers)
+    app.jinja_env.globals["csrf_token"] = csrf_token
