@@ -7,6 +7,7 @@ from urllib.parse import quote
 from quart import Quart, Response, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from app.forms import Form
 from app.htmx import is_htmx
 
 log = logging.getLogger("huddle.errors")
@@ -63,7 +64,7 @@ async def render_error(code: int, description: str | None = None) -> Response:
         title=TITLES.get(code, "Error"),
         message=message,
         next=safe_next(here()) if code == 401 else None,
-        form={"values": {}, "errors": {}},
+        form=Form(),
     )
     return Response(body, status=code)
 

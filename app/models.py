@@ -81,6 +81,8 @@ class UserSession(Model):
             user_agent=user_agent[:255],
             ip=ip[:45],
         )
+        user.last_seen_at = now
+        await User.filter(id=user.id).update(last_seen_at=now)
         return session, token
 
     @classmethod

@@ -1,0 +1,321 @@
+"""Accounts: register, log in, log out, profiles, sessions."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from app import clock
+from app.models import User, UserSession
+from tests.conftest import PASSWORD, make_user, text_of
+
+GOOD = {"username": "carol", "email": "carol@example.com", "password": PASSWORD, "confirm_password": PASSWORD}
+
+
+# --- register ---------------------------------------------------------------------------------
+
+async def test_register_page_has_labelled_fields(client):
+    html = await (await client.get("/register")).get_data(as_text=True)
+    for label in ("Username", "Email", "Password", "Confirm password"):
+        assert f">{label}</label>" in html
+    assert ">Register</button>" in html
+
+
+async def test_first_account_is_the_administrator_and_the_next_is_not(client, make_client):
+    response = await client.post("/register", GOOD)
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    other = make_client()
+    await other.post("/register", {**GOOD, "username": "dave", "email": "dave@example.com"})
+    carol, dave = await User.get(username="carol"), await User.get(username="dave")
+    assert carol.is_admin and not dave.is_admin
+
+
+async def test_registering_logs_the_new_user_in(client, admin):
+    await client.post("/register", GOOD)
+    page = await (await client.get("/")).get_data(as_text=True)
+    assert "Logged in as <strong>carol</strong>" in page
+    assert await UserSession.filter(user__username="carol").count() == 1
+
+
+async def test_extra_fields_cannot_make_a_new_user_admin(client, admin):
+    await client.post("/register", {**GOOD, "is_admin": "true", "is_admin[]": "1"})
+    assert not (await User.get(username="carol")).is_admin
+
+
+@pytest.mark.parametrize(
+    "change, field, message",
+    [
+        ({"username": ""}, "username", "Enter a username."),
+        ({"username": "ab"}, "username", "Use 3 to 30 characters."),
+        ({"username": "a" * 31}, "username", "Use 3 to 30 characters."),
+        ({"username": "carol smith"}, "username", "Use only letters"),
+        ({"username": "car\u200bol"}, "username", "Use only letters"),  # zero-width space
+        ({"username": "carol\u202e"}, "username", "Use only letters"),  # bidi override
+        ({"username": "p\u0430ypal"}, "username", "one alphabet"),  # Cyrillic а among Latin
+        ({"username": "<script>"}, "username", "Use only letters"),
+        ({"username": "_carol"}, "username", "Start and end"),
+        ({"username": "ＡＤＭＩＮ"}, "username", "taken"),  # full-width folds onto "admin"
+        ({"username": "Admin"}, "username", "taken"),
+        ({"email": ""}, "email", "Enter an email address."),
+        ({"email": "carol"}, "email", "valid email"),
+        ({"email": "<b>x</b>@example.com"}, "email", "valid email"),
+        ({"email": "ADMIN@example.com"}, "email", "already registered"),
+        ({"password": "short", "confirm_password": "short"}, "password", "at least 8"),
+        ({"password": "x" * 1025, "confirm_password": "x" * 1025}, "password", "at most 1024"),
+        ({"confirm_password": "something else"}, "confirm_password", "do not match"),
+    ],
+)
+async def test_register_shows_each_error_beside_its_field_and_keeps_the_input(client, admin, change, field, message):
+    response = await client.post("/register", {**GOOD, **change})
+    html = await response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f'id="{field}-error"' in html and message in html
+    assert f'id="{field}" name="{field}"' in html and 'aria-invalid="true"' in html
+    if field != "email":
+        assert 'value="carol@example.com"' in html  # the typed email is kept
+    assert PASSWORD not in html  # the password never comes back
+    assert await User.all().count() == 1  # only the admin fixture
+
+
+async def test_register_errors_come_back_as_a_fragment_for_htmx(client, admin):
+    response = await client.post("/register", {**GOOD, "username": "x"}, htmx=True)
+    html = await response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert html.lstrip().startswith("{#") is False and "<html" not in html
+    assert 'id="register-form"' in html and "Use 3 to 30 characters." in html
+    assert response.headers["Vary"] == "HX-Request"
+
+
+async def test_register_with_htmx_redirects_the_whole_page(client, admin):
+    response = await client.post("/register", GOOD, htmx=True)
+    assert response.status_code == 200 and response.headers["HX-Redirect"] == "/"
+
+
+async def test_logged_in_users_are_sent_on_from_register_and_login(client, alice):
+    await client.login("alice")
+    for path in ("/register", "/login"):
+        response = await client.get(path)
+        assert response.status_code == 303 and response.headers["Location"] == "/"
+
+
+# --- log in -----------------------------------------------------------------------------------
+
+async def test_login_follows_a_local_next_but_never_another_site(client, alice, make_client):
+    response = await client.post("/login?next=/account/sessions", {"username": "alice", "password": PASSWORD, "next": "/account/sessions"})
+    assert response.headers["Location"] == "/account/sessions"
+    other = make_client()
+    response = await other.post("/login", {"username": "alice", "password": PASSWORD, "next": "//evil.example/x"})
+    assert response.headers["Location"] == "/"
+
+
+async def test_username_is_case_insensitive_at_login(client, alice):
+    response = await client.post("/login", {"username": "ALICE", "password": PASSWORD})
+    assert response.status_code == 303
+
+
+@pytest.mark.parametrize("password", [PASSWORD[:-1], PASSWORD.upper(), PASSWORD[0].upper() + PASSWORD[1:], PASSWORD + " "])
+async def test_password_is_never_truncated_or_case_folded(client, alice, password):
+    response = await client.post("/login", {"username": "alice", "password": password})
+    assert response.status_code == 422
+
+
+async def test_long_password_must_match_in_full(client, admin):
+    long = "p" * 200 + "-end"
+    await make_user("longpw", password=long)
+    assert (await client.post("/login", {"username": "longpw", "password": "p" * 200})).status_code == 422
+    assert (await client.post("/login", {"username": "longpw", "password": long})).status_code == 303
+
+
+async def test_unknown_user_and_wrong_password_get_the_same_answer(client, alice):
+    wrong = await client.post("/login", {"username": "alice", "password": "wrong password"})
+    unknown = await client.post("/login", {"username": "nobody", "password": "wrong password"})
+    assert wrong.status_code == unknown.status_code == 422
+    strip = lambda html, name: html.replace(f'value="{name}"', 'value=""')
+    assert strip(await wrong.get_data(as_text=True), "alice") == strip(await unknown.get_data(as_text=True), "nobody")
+
+
+async def test_login_error_is_shown_in_the_form(client, alice):
+    html = await (await client.post("/login", {"username": "alice", "password": "nope"})).get_data(as_text=True)
+    assert "That username and password do not match an account." in html
+    assert 'value="alice"' in html
+
+
+async def test_repeated_failures_are_throttled_then_lift_and_spare_others(app, client, make_client, alice, bob, monkeypatch):
+    limiter = app.extensions["login_limiter_user"]
+    now = [1000.0]
+    monkeypatch.setattr(limiter, "clock", lambda: now[0])
+    for _ in range(app.config["HUDDLE"].login_failures_per_user):
+        assert (await client.post("/login", {"username": "alice", "password": "guess"})).status_code == 422
+    throttled = await client.post("/login", {"username": "alice", "password": PASSWORD})
+    assert throttled.status_code == 429
+    assert int(throttled.headers["Retry-After"]) > 0
+    assert "Too many failed attempts" in await throttled.get_data(as_text=True)
+    # Bob, from another browser, is not affected.
+    assert (await make_client().post("/login", {"username": "bob", "password": PASSWORD})).status_code == 303
+    # The limit lifts by itself when the window has passed.
+    now[0] += app.config["HUDDLE"].login_window_seconds + 1
+    assert (await client.post("/login", {"username": "alice", "password": PASSWORD})).status_code == 303
+
+
+async def test_session_id_changes_at_login_and_a_planted_cookie_is_useless(app, client, alice, make_client):
+    victim = make_client()
+    await victim.login("alice")
+    before = victim.cookie()
+    await victim.post("/logout")
+    await victim.login("alice")
+    assert victim.cookie() != before
+    # A cookie from a session that has ended authenticates nobody.
+    attacker = make_client()
+    attacker.set_cookie(before)
+    assert (await attacker.get("/account/sessions")).status_code == 401
+
+
+async def test_a_forged_cookie_authenticates_nobody(client, alice):
+    client.set_cookie("not-a-signed-token")
+    assert (await client.get("/account/sessions")).status_code == 401
+
+
+# --- log out and sessions -----------------------------------------------------------------------
+
+async def test_logout_deletes_the_session_row_so_the_old_cookie_is_dead(client, alice, make_client):
+    await client.login("alice")
+    cookie = client.cookie()
+    response = await client.post("/logout")
+    assert response.status_code == 303 and response.headers["Location"] == "/login"
+    assert await UserSession.filter(user=alice).count() == 0
+    replay = make_client()
+    replay.set_cookie(cookie)
+    response = await replay.get("/account/sessions")
+    assert response.status_code == 401
+    assert 'id="login-form"' in await response.get_data(as_text=True)
+
+
+async def test_sessions_page_lists_my_devices_and_marks_this_one(client, make_client, alice, bob):
+    await client.login("alice")
+    phone = make_client()
+    await phone.post("/login", {"username": "alice", "password": PASSWORD}, headers={"User-Agent": "Mozilla/5.0 (iPhone) Safari/605"})
+    await make_client().login("bob")
+    html = await (await client.get("/account/sessions")).get_data(as_text=True)
+    assert html.count("<tr id=\"usersession-") == 2  # bob's session is not listed
+    assert "This device" in html and "Safari on iPhone" in html
+
+
+async def test_revoking_a_session_logs_that_device_out_only(client, make_client, alice):
+    await client.login("alice")
+    phone = make_client()
+    await phone.login("alice")
+    phone_session = await UserSession.filter(user=alice).order_by("-id").first()
+    response = await client.post(f"/account/sessions/{phone_session.id}/delete", htmx=True)
+    assert response.status_code == 200 and await response.get_data(as_text=True) == ""
+    assert (await phone.get("/account/sessions")).status_code == 401
+    assert (await client.get("/account/sessions")).status_code == 200
+
+
+async def test_revoking_this_session_is_logging_out(client, alice):
+    await client.login("alice")
+    mine = await UserSession.get(user=alice)
+    response = await client.post(f"/account/sessions/{mine.id}/delete")
+    assert response.headers["Location"] == "/login"
+    assert (await client.get("/account/sessions")).status_code == 401
+
+
+@pytest.mark.parametrize("who", ["bob", "admin"])
+async def test_nobody_can_revoke_someone_elses_session(client, make_client, alice, bob, who):
+    await client.login("alice")
+    hers = await UserSession.get(user=alice)
+    other = make_client()
+    await other.login(who)
+    response = await other.post(f"/account/sessions/{hers.id}/delete")
+    assert response.status_code == 404
+    assert await UserSession.exists(id=hers.id)
+    assert (await client.get("/account/sessions")).status_code == 200
+
+
+async def test_revoking_a_missing_session_is_not_found(client, alice):
+    await client.login("alice")
+    assert (await client.post("/account/sessions/99999/delete")).status_code == 404
+    assert (await client.post("/account/sessions/abc/delete")).status_code == 404
+
+
+async def test_log_out_everywhere_else_keeps_only_this_device(client, make_client, alice, bob):
+    await client.login("alice")
+    others = [make_client() for _ in range(2)]
+    for other in others:
+        await other.login("alice")
+    bobs = make_client()
+    await bobs.login("bob")
+    response = await client.post("/account/sessions/others/delete", htmx=True)
+    html = await response.get_data(as_text=True)
+    assert response.status_code == 200 and "Logged out of 2 other sessions." in html and 'id="sessions"' in html
+    for other in others:
+        assert (await other.get("/account/sessions")).status_code == 401
+    assert (await client.get("/account/sessions")).status_code == 200
+    assert (await bobs.get("/account/sessions")).status_code == 200
+
+
+async def test_idle_sessions_expire(app, client, alice, monkeypatch):
+    await client.login("alice")
+    idle = app.config["HUDDLE"].session_idle_seconds
+    later = clock.now() + timedelta(seconds=idle + 1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    assert (await client.get("/account/sessions")).status_code == 401
+    assert await UserSession.filter(user=alice).count() == 0
+
+
+async def test_sessions_expire_absolutely_even_when_used(app, client, alice, monkeypatch):
+    await client.login("alice")
+    start = clock.now()
+    settings = app.config["HUDDLE"]
+    moment = [start]
+    monkeypatch.setattr(clock, "now", lambda: moment[0])
+    step = timedelta(seconds=settings.session_idle_seconds // 2)
+    while moment[0] - start < timedelta(seconds=settings.session_max_age_seconds - step.total_seconds()):
+        moment[0] += step
+        assert (await client.get("/account/sessions")).status_code == 200  # still in use
+    moment[0] = start + timedelta(seconds=settings.session_max_age_seconds + 1)
+    assert (await client.get("/account/sessions")).status_code == 401
+
+
+async def test_deleting_the_user_ends_their_sessions(client, alice):
+    await client.login("alice")
+    await alice.delete()
+    assert (await client.get("/account/sessions")).status_code == 401
+
+
+# --- profiles --------------------------------------------------------------------------------------
+
+async def test_profile_shows_presence_and_join_date_and_email_only_to_the_owner(client, make_client, alice, bob):
+    await client.login("alice")
+    own = text_of(await (await client.get("/users/alice")).get_data(as_text=True))
+    assert "alice@example.com" in own and "Online now Yes" in own and "Joined" in own
+    other = make_client()
+    await other.login("bob")
+    seen = text_of(await (await other.get("/users/alice")).get_data(as_text=True))
+    assert "alice@example.com" not in seen and "Last online" in seen
+
+
+async def test_profile_url_is_case_insensitive_and_missing_users_are_404(client, alice):
+    await client.login("alice")
+    assert (await client.get("/users/ALICE")).status_code == 200
+    response = await client.get("/users/nobody")
+    assert response.status_code == 404 and "There is no user called nobody." in await response.get_data(as_text=True)
+
+
+async def test_anonymous_visitors_get_a_401_page_with_the_login_form(client, alice):
+    response = await client.get("/users/alice")
+    html = await response.get_data(as_text=True)
+    assert response.status_code == 401 and 'id="login-form"' in html
+    assert 'name="next" value="/users/alice"' in html
+
+
+async def test_htmx_request_that_needs_login_is_sent_to_the_login_page(client):
+    response = await client.get("/account/sessions", headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/account/sessions"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/login?next=/account/sessions"
+    assert await response.get_data(as_text=True) == ""
+
+
+async def test_the_home_page_lists_the_team(client, alice, bob):
+    await client.login("alice")
+    html = text_of(await (await client.get("/")).get_data(as_text=True))
+    assert "3 members" in html and "bob" in html and "admin" in html
