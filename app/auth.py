@@ -29,9 +29,6 @@ class HuddleUser(AuthUser):
         return self.session.user if self.session else None
 
 
-auth = QuartAuth(user_class=HuddleUser)
-
-
 def client_ip() -> str:
     return request.remote_addr or ""
 
@@ -117,7 +114,8 @@ def init_app(app) -> None:
         QUART_AUTH_DURATION=settings.session_max_age_seconds,
         QUART_AUTH_SALT="huddle auth session",
     )
-    auth.init_app(app)
+    # One QuartAuth per app: it copies cookie settings onto itself at init_app.
+    QuartAuth(app, user_class=HuddleUser)
     app.before_request(load_session)
     app.before_websocket(load_session)
     app.jinja_env.globals["current_account"] = current

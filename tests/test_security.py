@@ -1,0 +1,226 @@
+"""Site-wide promises: CSRF, headers, cookies, error pages, and an access rule for every route."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+from quart import Quart
+
+from app import create_app, passwords
+from app.config import Settings
+from app.models import User, UserSession
+from tests.conftest import PASSWORD
+
+# Every route and who may use it: (method, path) -> expected status for anonymous, user, admin.
+# A new route that is missing here fails test_every_route_has_an_access_rule.
+ROUTES = {
+    ("GET", "/"): (200, 200, 200),
+    ("GET", "/register"): (200, 303, 303),
+    ("POST", "/register"): (422, 303, 303),
+    ("GET", "/login"): (200, 303, 303),
+    ("POST", "/login"): (422, 303, 303),
+    ("POST", "/logout"): (303, 303, 303),
+    ("GET", "/users/<username>"): (401, 200, 200),
+    ("GET", "/account/sessions"): (401, 200, 200),
+    ("POST", "/account/sessions/<int:session_id>/delete"): (401, 404, 404),
+    ("POST", "/account/sessions/others/delete"): (401, 303, 303),
+    ("GET", "/static/<path:filename>"): (200, 200, 200),
+}
+EXAMPLES = {"<username>": "alice", "<int:session_id>": "999999", "<path:filename>": "css/huddle.css"}
+
+
+def concrete(path: str) -> str:
+    for pattern, value in EXAMPLES.items():
+        path = path.replace(pattern, value)
+    return path
+
+
+def test_every_route_has_an_access_rule(settings):
+    app = create_app(settings)
+    rules = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert rules == set(ROUTES), f"routes without a rule, or rules without a route: {rules ^ set(ROUTES)}"
+
+
+@pytest.mark.parametrize("route", sorted(ROUTES), ids=lambda r: f"{r[0]} {r[1]}")
+@pytest.mark.parametrize("role", ["anonymous", "user", "admin"])
+async def test_every_route_answers_each_role_as_its_rule_says(client, admin, alice, route, role):
+    method, path = route
+    if role != "anonymous":
+        await client.login("admin" if role == "admin" else "alice")
+    expected = ROUTES[route][["anonymous", "user", "admin"].index(role)]
+    if method == "GET":
+        response = await client.get(concrete(path))
+    else:
+        response = await client.post(concrete(path), {})
+    assert response.status_code == expected
+
+
+# --- CSRF -----------------------------------------------------------------------------------------
+
+UNSAFE = sorted(route for route in ROUTES if route[0] != "GET")
+
+
+@pytest.mark.parametrize("route", UNSAFE, ids=lambda r: r[1])
+@pytest.mark.parametrize("logged_in", [False, True])
+async def test_unsafe_requests_without_the_token_are_refused(client, alice, route, logged_in):
+    if logged_in:
+        await client.login("alice")
+    sessions_before = await UserSession.all().count()
+    response = await client.post(concrete(route[1]), {"username": "alice", "password": PASSWORD}, csrf=False)
+    assert response.status_code == 403
+    assert "This form has expired" in await response.get_data(as_text=True)
+    assert await UserSession.all().count() == sessions_before
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", "null", "http://localhost.evil.example"])
+async def test_requests_from_another_origin_are_refused_even_with_a_token(client, alice, origin):
+    response = await client.post("/login", {"username": "alice", "password": PASSWORD}, headers={"Origin": origin})
+    assert response.status_code == 403
+    assert await UserSession.all().count() == 0
+
+
+async def test_cross_site_fetch_metadata_is_refused_without_origin(client, alice):
+    response = await client.post("/login", {"username": "alice", "password": PASSWORD}, headers={"Sec-Fetch-Site": "cross-site"})
+    assert response.status_code == 403
+
+
+async def test_same_origin_requests_with_the_token_pass(client, alice):
+    response = await client.post(
+        "/login", {"username": "alice", "password": PASSWORD},
+        headers={"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"},
+    )
+    assert response.status_code == 303
+
+
+async def test_htmx_sends_the_token_as_a_header(client, alice):
+    token = await client.token()
+    response = await client.raw.post(
+        "/login", form={"username": "alice", "password": PASSWORD}, headers={"HX-Request": "true", "X-CSRF-Token": token}
+    )
+    assert response.status_code == 200 and response.headers["HX-Redirect"] == "/"
+
+
+async def test_a_wrong_token_is_refused(client, alice):
+    await client.token()
+    response = await client.post("/login", {"username": "alice", "password": PASSWORD, "csrf_token": "forged"})
+    assert response.status_code == 403
+
+
+async def test_the_token_changes_at_login(client, alice):
+    before = await client.token()
+    await client.login("alice")
+    assert await client.token() != before
+
+
+async def test_get_never_writes(client, alice):
+    await client.login("alice")
+    row = await UserSession.get(user=alice)
+    await client.get(f"/account/sessions/{row.id}/delete")
+    await client.get("/logout")
+    assert await UserSession.exists(id=row.id)
+
+
+# --- headers and cookies -------------------------------------------------------------------------
+
+async def test_pages_carry_hardening_headers(client):
+    response = await client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+async def test_auth_cookie_is_httponly_lax_without_domain_and_not_secure_on_plain_http(client, alice):
+    response = await client.post("/login", {"username": "alice", "password": PASSWORD})
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("huddle_auth="))
+    lowered = cookie.lower()
+    assert "httponly" in lowered and "samesite=lax" in lowered and "domain=" not in lowered
+    assert "secure" not in lowered.replace("samesite", "")
+
+
+async def test_cookies_are_secure_when_served_over_https(tmp_path, migrated_db):
+    import shutil
+
+    shutil.copy(migrated_db, tmp_path / "huddle.db")
+    settings = Settings(
+        data_dir=tmp_path, database_url=f"sqlite://{tmp_path / 'huddle.db'}",
+        secret_key="k", base_url="https://chat.example.com",
+    )
+    app = create_app(settings)
+    async with app.test_app():
+        await User.create(username="alice", username_key="alice", email="a@example.com",
+                          password_hash=await passwords.hash_password(PASSWORD))
+        client = app.test_client()
+        page = await client.get("/login", scheme="https")
+        token = (await page.get_data(as_text=True)).split('"X-CSRF-Token": "')[1].split('"')[0]
+        response = await client.post(
+            "/login", form={"username": "alice", "password": PASSWORD, "csrf_token": token}, scheme="https"
+        )
+        assert response.status_code == 303
+        for cookie in response.headers.getlist("Set-Cookie"):
+            assert "; Secure" in cookie
+
+
+# --- passwords ----------------------------------------------------------------------------------
+
+async def test_passwords_are_stored_with_salted_argon2id_at_owasp_strength():
+    first, second = await passwords.hash_password(PASSWORD), await passwords.hash_password(PASSWORD)
+    assert first != second
+    assert first.startswith("$argon2id$")
+    params = dict(part.split("=") for part in first.split("$")[3].split(","))
+    assert int(params["m"]) >= 19456 and int(params["t"]) >= 2 and int(params["p"]) >= 1
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+async def test_missing_pages_get_a_404_in_the_site_layout(client):
+    response = await client.get("/no/such/page")
+    html = await response.get_data(as_text=True)
+    assert response.status_code == 404 and "Not found" in html and 'class="site-header"' in html
+
+
+async def test_a_crash_shows_a_plain_500_page_and_logs_the_traceback(settings, caplog):
+    app = create_app(settings)
+
+    @app.get("/boom")
+    async def boom():
+        raise RuntimeError("secret detail")
+
+    async with app.test_app():
+        with caplog.at_level(logging.ERROR):
+            response = await app.test_client().get("/boom")
+    html = await response.get_data(as_text=True)
+    assert response.status_code == 500 and "Something went wrong" in html
+    assert "secret detail" not in html and "Traceback" not in html
+    assert "secret detail" in caplog.text
+
+
+async def test_line_breaks_cannot_forge_log_lines(settings, caplog):
+    app = create_app(settings)
+
+    @app.get("/boom/<path:rest>")
+    async def boom(rest):
+        raise RuntimeError("x")
+
+    async with app.test_app():
+        with caplog.at_level(logging.ERROR):
+            await app.test_client().get("/boom/a%0AINFO forged line")
+    assert "\nINFO forged line" not in caplog.text
+
+
+async def test_oversized_bodies_are_refused(client):
+    response = await client.post("/login", {"username": "x" * (2 * 1024 * 1024), "password": "y"})
+    assert response.status_code == 413
+
+
+async def test_passwords_never_reach_the_log(client, alice, caplog):
+    with caplog.at_level(logging.DEBUG):
+        await client.post("/login", {"username": "alice", "password": "my secret guess"})
+        await client.login("alice")
+    assert "my secret guess" not in caplog.text and PASSWORD not in caplog.text
