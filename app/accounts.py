@@ -125,8 +125,10 @@ async def sessions() -> Response:
 
 
 async def _sessions_context() -> dict:
-    rows = await UserSession.filter(user_id=auth.current().id, kind="web")
-    return {"sessions": rows, "this_session": auth.current_session()}
+    this = auth.current_session()
+    rows = await UserSession.filter(user_id=this.user_id, kind="web")
+    rows.sort(key=lambda row: row.id != this.id)  # this device first, then most recent
+    return {"sessions": rows, "this_session": this}
 
 
 @bp.post("/account/sessions/<int:session_id>/delete")

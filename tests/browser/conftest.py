@@ -1,0 +1,115 @@
+"""A real Hypercorn server on a free port and Debian's Chromium driven by Playwright.
+
+Without a browser these tests skip, unless HUDDLE_REQUIRE_BROWSER=1 (as in CI): then they fail."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from app.config import ROOT
+
+CHROMIUM = os.environ.get("HUDDLE_CHROMIUM", "/usr/bin/chromium")
+AXE = ROOT / "static" / "vendor" / "axe-core-4.14.1.min.js"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, data_dir: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = dict(
+            os.environ, HUDDLE_DATA_DIR=str(data_dir), HUDDLE_DATABASE_URL="", HUDDLE_BASE_URL=self.url,
+        )
+        self.log = open(data_dir / "server.log", "w")
+        subprocess.run([sys.executable, "-m", "app", "migrate"], cwd=ROOT, env=self.env, check=True, capture_output=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "hypercorn", "--config", "hypercorn.toml", "--bind", f"127.0.0.1:{self.port}", "app:create_app()"],
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                urllib.request.urlopen(self.url + "/login", timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise RuntimeError(f"server did not start: {(data_dir / 'server.log').read_text()}")
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=15)
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    server = Server(tmp_path_factory.mktemp("server"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # Module scope: sync Playwright keeps an event loop running in this thread while it is
+    # open, which the async tests in other modules must not find.
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        if os.environ.get("HUDDLE_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"HUDDLE_REQUIRE_BROWSER=1 but no browser at {CHROMIUM}")
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_context(browser):
+    """Fresh browser profiles (cookie jars); axe is injected past our CSP only by the test."""
+    contexts = []
+
+    def make(**options):
+        context = browser.new_context(bypass_csp=True, **options)
+        context.set_default_timeout(5000)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def check_accessibility(page) -> None:
+    """axe-core on the page as it stands: no serious or critical violations."""
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(
+        """async () => (await axe.run()).violations
+            .filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => `${v.id}: ${v.help} @ ${v.nodes.map(n => n.target.join(' ')).join(', ')}`)"""
+    )
+    assert violations == [], f"{page.url}: {violations}"
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

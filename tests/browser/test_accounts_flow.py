@@ -1,0 +1,120 @@
+"""What a person does: register, log out, log in, look at a profile, manage sessions."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import check_accessibility, screenshot
+
+pytestmark = pytest.mark.browser
+PASSWORD = "a long enough password"
+
+
+def visit(page, url: str, name: str) -> None:
+    page.goto(url)
+    check_accessibility(page)
+    screenshot(page, name)
+
+
+def test_register_log_out_log_in_profile_and_revoke_another_session(server, new_context):
+    laptop = new_context(viewport={"width": 1200, "height": 800}).new_page()
+    dialogs = []
+    laptop.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    visit(laptop, server.url + "/", "01-welcome")
+    laptop.get_by_role("link", name="Create an account").click()
+    expect(laptop).to_have_url(server.url + "/register")
+    check_accessibility(laptop)
+    screenshot(laptop, "02-register")
+
+    # A mistake first: the error appears beside the field, the typed values stay.
+    laptop.get_by_label("Username").fill("dana")
+    laptop.get_by_label("Email").fill("dana@example.com")
+    laptop.get_by_label("Password", exact=True).fill(PASSWORD)
+    laptop.get_by_label("Confirm password").fill("something else")
+    laptop.get_by_role("button", name="Register").click()
+    expect(laptop.locator("#confirm_password-error")).to_have_text("The passwords do not match.")
+    expect(laptop.get_by_label("Email")).to_have_value("dana@example.com")
+    check_accessibility(laptop)
+    screenshot(laptop, "03-register-error")
+
+    laptop.get_by_label("Password", exact=True).fill(PASSWORD)
+    laptop.get_by_label("Confirm password").fill(PASSWORD)
+    laptop.get_by_role("button", name="Register").click()
+    expect(laptop).to_have_url(server.url + "/")
+    expect(laptop.locator(".whoami")).to_contain_text("dana")
+    expect(laptop.locator(".whoami")).to_contain_text("admin")  # the first account
+    check_accessibility(laptop)
+    screenshot(laptop, "04-people")
+
+    laptop.get_by_role("button", name="Log out").click()
+    expect(laptop).to_have_url(server.url + "/login")
+    expect(laptop.locator("#flash")).to_contain_text("You have logged out.")
+
+    # Wrong password, then right.
+    laptop.get_by_label("Username").fill("dana")
+    laptop.get_by_label("Password").fill("wrong password")
+    laptop.get_by_role("button", name="Log in").click()
+    expect(laptop.locator("#form-error")).to_contain_text("do not match")
+    check_accessibility(laptop)
+    screenshot(laptop, "05-login-error")
+    laptop.get_by_label("Password").fill(PASSWORD)
+    laptop.get_by_role("button", name="Log in").click()
+    expect(laptop).to_have_url(server.url + "/")
+
+    laptop.get_by_role("link", name="Profile").click()
+    expect(laptop).to_have_url(server.url + "/users/dana")
+    expect(laptop.locator("dl.facts")).to_contain_text("dana@example.com")
+    check_accessibility(laptop)
+    screenshot(laptop, "06-profile")
+
+    # A second device logs in; the laptop sees it and logs it out.
+    phone = new_context(viewport={"width": 390, "height": 844}, user_agent="Mozilla/5.0 (iPhone) AppleWebKit Safari/605").new_page()
+    phone.goto(server.url + "/login")
+    phone.get_by_label("Username").fill("dana")
+    phone.get_by_label("Password").fill(PASSWORD)
+    phone.get_by_role("button", name="Log in").click()
+    expect(phone).to_have_url(server.url + "/")
+    check_accessibility(phone)
+    screenshot(phone, "07-phone-people")
+
+    laptop.get_by_role("link", name="Sessions").click()
+    rows = laptop.locator("#sessions tbody tr")
+    expect(rows).to_have_count(2)
+    expect(laptop.locator("tr.current")).to_contain_text("This device")
+    check_accessibility(laptop)
+    screenshot(laptop, "08-sessions")
+    laptop.get_by_role("button", name=re.compile(r"Log out Safari on iPhone")).click()
+    expect(rows).to_have_count(1)  # removed in place, no reload
+    expect(laptop).to_have_url(server.url + "/account/sessions")
+
+    # The phone's next page load finds its session gone.
+    phone.goto(server.url + "/account/sessions")
+    expect(phone.locator("h1")).to_have_text("Please log in")
+    expect(phone.locator("#login-form")).to_be_visible()
+    check_accessibility(phone)
+    screenshot(phone, "09-phone-logged-out")
+    assert dialogs == []
+
+
+def test_pages_pass_accessibility_checks_in_the_dark_theme_and_at_phone_width(server, new_context):
+    page = new_context(color_scheme="dark", viewport={"width": 360, "height": 740}).new_page()
+    for path in ("/", "/login", "/register", "/no-such-page"):
+        page.goto(server.url + path)
+        check_accessibility(page)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"{path} scrolls sideways at phone width ({width}px)"
+    screenshot(page, "10-dark-login-phone")
+
+
+def test_everything_is_reachable_by_keyboard(server, new_context):
+    page = new_context().new_page()
+    page.goto(server.url + "/login")
+    page.keyboard.press("Tab")
+    expect(page.locator(".skip-link")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.closest('main') !== null")
+    assert focused, "after the skip link, focus moves into the main content"
