@@ -32,19 +32,24 @@ def create_app(settings: Settings | None = None) -> Quart:
     # The key is read (or made) before serving: importing and building stay free of I/O.
     app.secret_key = None
 
-    from app import auth, errors, security
+    from app import auth, broker, errors, security
     from app.htmx import dom_id
+    from app.presence import Presence
 
     security.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
-    app.jinja_env.globals["dom_id"] = dom_id
+    app.extensions["broker"] = broker.from_url(settings.broker_url)
+    app.extensions["presence"] = presence = Presence()
+    app.jinja_env.globals.update(dom_id=dom_id, is_online=lambda user: presence.is_online(user.id))
 
     from app.accounts import bp as accounts_bp
     from app.home import bp as home_bp
+    from app.live import bp as live_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(live_bp)
 
     @app.before_serving
     async def start() -> None:
@@ -54,9 +59,11 @@ def create_app(settings: Settings | None = None) -> Quart:
         await Tortoise.init(
             config=tortoise_config(settings.resolved_database_url()), _enable_global_fallback=True
         )
+        await app.extensions["broker"].start()
 
     @app.after_serving
     async def stop() -> None:
+        await app.extensions["broker"].stop()
         await Tortoise.close_connections()
 
     return app

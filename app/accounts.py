@@ -9,6 +9,7 @@ from app import auth, passwords, usernames
 from app.errors import safe_next
 from app.forms import Form, check_new_account
 from app.htmx import is_htmx, redirect_to, render
+from app.live import LOGOUT_REASONS, force_logout
 from app.models import User, UserSession
 
 bp = Blueprint("accounts", __name__)
@@ -63,7 +64,8 @@ async def login() -> Response:
             await auth.start_session(user)
             return redirect_to(next_url or "/")
     response = await render(
-        "accounts/login.html", "accounts/_login_form.html", status=status, form=form, next=next_url
+        "accounts/login.html", "accounts/_login_form.html", status=status, form=form, next=next_url,
+        reason=LOGOUT_REASONS.get(request.args.get("reason", "")),
     )
     response.headers.update(headers)
     return response
@@ -102,7 +104,10 @@ async def _attempt_login(data) -> tuple[Form, int, dict, User | None]:
 @bp.post("/logout")
 async def logout() -> Response:
     """Log out this browser (its session row is deleted, not just the cookie)."""
+    ended = auth.current_session()
     await auth.end_session()
+    if ended is not None:
+        await force_logout(f"session:{ended.id}", "logged-out")  # this browser's other tabs
     await flash("You have logged out.")
     return redirect_to("/login")
 
@@ -140,9 +145,11 @@ async def revoke(session_id: int) -> Response:
         abort(404, description="That session does not exist or has already ended.")
     if row.id == auth.current_session().id:
         await auth.end_session()
+        await force_logout(f"session:{row.id}", "logged-out")
         await flash("You have logged out.")
         return redirect_to("/login")
     await row.delete()
+    await force_logout(f"session:{row.id}", "revoked")
     if is_htmx():
         return Response("", status=200)  # htmx swaps the row away
     await flash("That session has been logged out.")
@@ -153,11 +160,11 @@ async def revoke(session_id: int) -> Response:
 @auth.login_required
 async def revoke_others() -> Response:
     """Log out everywhere else: every browser session of mine but this one."""
-    ended = (
-        await UserSession.filter(user_id=auth.current().id, kind="web")
-        .exclude(id=auth.current_session().id)
-        .delete()
-    )
+    others = UserSession.filter(user_id=auth.current().id, kind="web").exclude(id=auth.current_session().id)
+    ids = await others.values_list("id", flat=True)
+    ended = await UserSession.filter(id__in=ids).delete()
+    for session_id in ids:
+        await force_logout(f"session:{session_id}", "revoked")
     message = f"Logged out of {ended} other session{'' if ended == 1 else 's'}."
     if is_htmx():
         return await render("accounts/_sessions.html", notice=message, **await _sessions_context())

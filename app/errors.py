@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import quote
 
-from quart import Quart, Response, render_template, request
+from quart import Quart, Response, has_websocket_context, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.forms import Form
@@ -52,6 +52,9 @@ def here() -> str:
 
 
 async def render_error(code: int, description: str | None = None) -> Response:
+    if has_websocket_context():
+        # A refused websocket handshake: a plain HTTP answer, no page.
+        return Response(TITLES.get(code, "Error"), status=code, content_type="text/plain")
     if code == 401 and is_htmx():
         # A fragment swapped into a page would be wrong here: go to the login page itself.
         response = Response("", status=401)
@@ -81,7 +84,10 @@ def init_app(app: Quart) -> None:
     @app.errorhandler(Exception)
     async def unexpected(error: Exception) -> Response:
         # The traceback goes to the log, never to the page.
-        log.exception("Unhandled error on %s %r", request.method, request.path)
+        if has_websocket_context():
+            log.exception("Unhandled error on a websocket")
+        else:
+            log.exception("Unhandled error on %s %r", request.method, request.path)
         return await render_error(500)
 
 

@@ -37,12 +37,6 @@ class User(Model):
 
         return await cls.get_or_none(username_key=usernames.key(username))
 
-    def is_online(self, window_seconds: int = 300) -> bool:
-        """Seen within the last few minutes (the live channel refines this)."""
-        if self.last_seen_at is None:
-            return False
-        return clock.now() - self.last_seen_at < timedelta(seconds=window_seconds)
-
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()

@@ -25,6 +25,8 @@ ROUTES = {
     ("POST", "/account/sessions/<int:session_id>/delete"): (401, 404, 404),
     ("POST", "/account/sessions/others/delete"): (401, 303, 303),
     ("GET", "/static/<path:filename>"): (200, 200, 200),
+    ("GET", "/session"): (401, 204, 204),
+    ("WS", "/live"): (401, 101, 101),
 }
 EXAMPLES = {"<username>": "alice", "<int:session_id>": "999999", "<path:filename>": "css/huddle.css"}
 
@@ -38,7 +40,7 @@ def concrete(path: str) -> str:
 def test_every_route_has_an_access_rule(settings):
     app = create_app(settings)
     rules = {
-        (method, rule.rule)
+        ("WS" if rule.websocket else method, rule.rule)
         for rule in app.url_map.iter_rules()
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
@@ -52,6 +54,9 @@ async def test_every_route_answers_each_role_as_its_rule_says(client, admin, ali
     if role != "anonymous":
         await client.login("admin" if role == "admin" else "alice")
     expected = ROUTES[route][["anonymous", "user", "admin"].index(role)]
+    if method == "WS":
+        assert await websocket_status(client, path) == expected
+        return
     if method == "GET":
         response = await client.get(concrete(path))
     else:
@@ -59,9 +64,22 @@ async def test_every_route_answers_each_role_as_its_rule_says(client, admin, ali
     assert response.status_code == expected
 
 
+async def websocket_status(client, path: str, origin: str | None = "http://localhost") -> int:
+    """101 when the handshake is accepted, else the HTTP status it was refused with."""
+    from quart.testing import WebsocketResponseError
+
+    headers = {"Origin": origin} if origin else {}
+    try:
+        async with client.raw.websocket(path, headers=headers) as socket:
+            await socket.send("ping")
+            return 101
+    except WebsocketResponseError as refused:
+        return refused.response.status_code
+
+
 # --- CSRF -----------------------------------------------------------------------------------------
 
-UNSAFE = sorted(route for route in ROUTES if route[0] != "GET")
+UNSAFE = sorted(route for route in ROUTES if route[0] not in {"GET", "WS"})
 
 
 @pytest.mark.parametrize("route", UNSAFE, ids=lambda r: r[1])

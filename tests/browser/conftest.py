@@ -41,7 +41,8 @@ class Server:
         self.log = open(data_dir / "server.log", "w")
         subprocess.run([sys.executable, "-m", "app", "migrate"], cwd=ROOT, env=self.env, check=True, capture_output=True)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "hypercorn", "--config", "hypercorn.toml", "--bind", f"127.0.0.1:{self.port}", "app:create_app()"],
+            [sys.executable, "-m", "hypercorn", "--config", "hypercorn.toml", "--bind", f"127.0.0.1:{self.port}",
+             "--graceful-timeout", "1", "app:create_app()"],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 20

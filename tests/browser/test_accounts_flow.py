@@ -90,7 +90,10 @@ def test_register_log_out_log_in_profile_and_revoke_another_session(server, new_
     expect(rows).to_have_count(1)  # removed in place, no reload
     expect(laptop).to_have_url(server.url + "/account/sessions")
 
-    # The phone's next page load finds its session gone.
+    # The phone's open page goes to the login page by itself, saying why.
+    expect(phone).to_have_url(server.url + "/login?reason=revoked")
+    expect(phone.locator("main .notice")).to_contain_text("You were logged out from another device.")
+    # And its old cookie opens nothing.
     phone.goto(server.url + "/account/sessions")
     expect(phone.locator("h1")).to_have_text("Please log in")
     expect(phone.locator("#login-form")).to_be_visible()

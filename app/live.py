@@ -1,0 +1,126 @@
+"""The page websocket: one per open page, streaming rendered fragments from the broker.
+
+A page subscribes to its session, its user and presence. Control messages (`logout:<reason>`,
+`reload:<scope>`) are the only payloads this layer reads; everything else is sent as it came."""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from quart import Blueprint, Response, abort, current_app, render_template, websocket
+from quart_auth import current_user
+
+from app import clock
+from app.models import User, UserSession
+from app.security import same_origin
+
+log = logging.getLogger("huddle.live")
+bp = Blueprint("live", __name__)
+
+# How often an idle socket re-checks that its session still exists (expiry, missed events).
+RECHECK_SECONDS = 60
+LOGOUT_REASONS = {
+    "deleted": "Your account was deleted.",
+    "revoked": "You were logged out from another device.",
+    "password": "Your password was changed. Please log in again.",
+    "expired": "Your session has ended. Please log in again.",
+}
+
+
+def broker():
+    return current_app.extensions["broker"]
+
+
+def presence():
+    return current_app.extensions["presence"]
+
+
+async def publish(topic: str, payload: str) -> None:
+    await broker().publish(topic, payload)
+
+
+async def force_logout(topic: str, reason: str) -> None:
+    """Every page listening on topic (`user:<id>` or `session:<id>`) goes to the login page."""
+    await publish(topic, f"logout:{reason}")
+
+
+async def reload_scope(topic: str, scope: str) -> None:
+    """Pages of a scope (e.g. admin) reload, so the server re-decides what they may show."""
+    await publish(topic, f"reload:{scope}")
+
+
+async def publish_presence(user: User, online: bool) -> None:
+    fragment = await render_template("accounts/_presence.html", person=user, online=online)
+    await publish("presence", fragment)
+
+
+@bp.get("/session")
+async def session_status() -> Response:
+    """For a page whose socket dropped: is my session still alive? (204, or 401)."""
+    if current_user.session is None:
+        abort(401)
+    return Response("", status=204)
+
+
+@bp.websocket("/live")
+async def live() -> None:
+    """Authenticate (cookie + same Origin) before accepting, then stream until told to stop."""
+    origin = websocket.headers.get("Origin")
+    if origin is None or not same_origin(origin, websocket.host):
+        abort(403)  # cross-site websocket hijacking: refused before the handshake completes
+    session = current_user.session
+    if session is None:
+        abort(401)
+    user = session.user
+    token = current_user.auth_id
+    topics = [f"session:{session.id}", f"user:{user.id}", "presence"]
+    with broker().subscribe(topics) as subscription:
+        await websocket.accept()
+        if presence().join(user.id):
+            await publish_presence(user, True)
+        watcher = asyncio.create_task(_watch(token, subscription))
+        try:
+            await _stream(subscription)
+        finally:
+            watcher.cancel()
+            if presence().leave(user.id):
+                user.last_seen_at = clock.now()
+                await User.filter(id=user.id).update(last_seen_at=user.last_seen_at)
+                await publish_presence(user, False)
+
+
+async def _stream(subscription) -> None:
+    from app.broker import Overflow
+
+    while True:
+        try:
+            _topic, payload = await subscription.get()
+        except Overflow:
+            log.warning("dropping a live socket that fell behind")
+            await websocket.close(1013)  # "try again later": htmx reconnects
+            return
+        if payload.startswith("logout:"):
+            reason = payload.split(":", 1)[1]
+            await websocket.send(await render_template("live/_control.html", action="logout", reason=reason))
+            await websocket.close(1000)
+            return
+        if payload.startswith("reload:"):
+            payload = await render_template("live/_control.html", action="reload", scope=payload.split(":", 1)[1])
+        await websocket.send(payload)
+
+
+async def _watch(token: str, subscription) -> None:
+    """Read what the page sends; after each frame, and at least every minute, re-check the session."""
+    settings = current_app.config["HUDDLE"]
+    while True:
+        try:
+            await asyncio.wait_for(websocket.receive(), timeout=RECHECK_SECONDS)
+        except asyncio.TimeoutError:
+            pass
+        alive = await UserSession.from_token(
+            token, idle=settings.session_idle_seconds, max_age=settings.session_max_age_seconds
+        )
+        if alive is None:
+            subscription.deliver("control", "logout:expired")
+            return
+        await alive.touch()
