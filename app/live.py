@@ -78,6 +78,7 @@ async def live() -> None:
         await websocket.accept()
         if presence().join(user.id):
             await publish_presence(user, True)
+        await websocket.send(await _presence_snapshot())
         watcher = asyncio.create_task(_watch(token, subscription))
         try:
             await _stream(subscription)
@@ -87,6 +88,13 @@ async def live() -> None:
                 user.last_seen_at = clock.now()
                 await User.filter(id=user.id).update(last_seen_at=user.last_seen_at)
                 await publish_presence(user, False)
+
+
+async def _presence_snapshot() -> str:
+    """Catch-up on (re)connect: everyone's badge as it is now, in one message."""
+    people = await User.all()
+    online = presence().online_ids()
+    return await render_template("live/_presence_snapshot.html", people=people, online_ids=online)
 
 
 async def _stream(subscription) -> None:
