@@ -53,6 +53,7 @@ async def generate(url: str, location: Path, name: str) -> Path:
             await command.init_db(safe=True)
         else:
             await command.upgrade(run_in_transaction=True)
+            await command.init()  # re-read: the models' last state comes from the upgraded database
             if not await command.migrate(name):
                 raise SystemExit("No changes: the models match the migrations.")
     return max((location / "models").glob("*.py"), key=lambda p: int(p.name.split("_", 1)[0]))
