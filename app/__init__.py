@@ -44,12 +44,14 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.jinja_env.globals.update(dom_id=dom_id, is_online=lambda user: presence.is_online(user.id))
 
     from app.accounts import bp as accounts_bp
+    from app.admin import bp as admin_bp
     from app.home import bp as home_bp
     from app.live import bp as live_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(live_bp)
+    app.register_blueprint(admin_bp)
 
     @app.before_serving
     async def start() -> None:

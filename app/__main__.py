@@ -11,7 +11,7 @@ from tortoise import Tortoise
 from app import passwords, usernames
 from app.config import ROOT, Settings, tortoise_config
 from app.forms import check_new_account
-from app.models import User
+from app.models import AuditEvent, User
 
 
 async def migrate(settings: Settings) -> list[str]:
@@ -35,13 +35,14 @@ async def create_user(settings: Settings, username: str, email: str, password: s
         )
         if not form.ok:
             return "; ".join(f"{name}: {message}" for name, message in form.errors.items())
-        await User.create(
+        user = await User.create(
             username=form.values["username"],
             username_key=usernames.key(form.values["username"]),
             email=form.values["email"],
             password_hash=await passwords.hash_password(password),
             is_admin=admin,
         )
+        await AuditEvent.record(None, "user.created", user, "from the command line" + (" as administrator" if admin else ""))
         return None
     finally:
         await Tortoise.close_connections()
@@ -50,7 +51,13 @@ async def create_user(settings: Settings, username: str, email: str, password: s
 async def grant_admin(settings: Settings, username: str, admin: bool) -> bool:
     await Tortoise.init(config=tortoise_config(settings.resolved_database_url()))
     try:
-        return bool(await User.filter(username_key=usernames.key(username)).update(is_admin=admin))
+        user = await User.get_or_none(username_key=usernames.key(username))
+        if user is None:
+            return False
+        user.is_admin = admin
+        await user.save(update_fields=["is_admin"])
+        await AuditEvent.record(None, "admin.granted" if admin else "admin.removed", user, "from the command line")
+        return True
     finally:
         await Tortoise.close_connections()
 

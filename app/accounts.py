@@ -10,7 +10,8 @@ from app.errors import safe_next
 from app.forms import Form, check_new_account
 from app.htmx import is_htmx, redirect_to, render
 from app.live import LOGOUT_REASONS, force_logout
-from app.models import User, UserSession
+from app.models import AuditEvent, User, UserSession
+from app.users import end_sessions
 
 bp = Blueprint("accounts", __name__)
 
@@ -38,6 +39,7 @@ async def register() -> Response:
                 # Someone took the name or address between our check and the insert.
                 form.error("username", "That username or email address is taken.")
             else:
+                await AuditEvent.record(user, "user.registered", user, "admin (first account)" if user.is_admin else "")
                 await auth.start_session(user)
                 await flash(f"Welcome to Huddle, {user.username}!")
                 return redirect_to("/")
@@ -150,6 +152,7 @@ async def revoke(session_id: int) -> Response:
         return redirect_to("/login")
     await row.delete()
     await force_logout(f"session:{row.id}", "revoked")
+    await AuditEvent.record(auth.current(), "sessions.revoked", auth.current(), f"one session ({row.device})")
     if is_htmx():
         return Response("", status=200)  # htmx swaps the row away
     await flash("That session has been logged out.")
@@ -160,11 +163,9 @@ async def revoke(session_id: int) -> Response:
 @auth.login_required
 async def revoke_others() -> Response:
     """Log out everywhere else: every browser session of mine but this one."""
-    others = UserSession.filter(user_id=auth.current().id, kind="web").exclude(id=auth.current_session().id)
-    ids = await others.values_list("id", flat=True)
-    ended = await UserSession.filter(id__in=ids).delete()
-    for session_id in ids:
-        await force_logout(f"session:{session_id}", "revoked")
+    ended = await end_sessions(auth.current(), "revoked", keep=auth.current_session(), kind="web")
+    if ended:
+        await AuditEvent.record(auth.current(), "sessions.revoked", auth.current(), f"{ended} other session(s)")
     message = f"Logged out of {ended} other session{'' if ended == 1 else 's'}."
     if is_htmx():
         return await render("accounts/_sessions.html", notice=message, **await _sessions_context())

@@ -28,8 +28,18 @@ ROUTES = {
     ("GET", "/static/<path:filename>"): (200, 200, 200),
     ("GET", "/session"): (401, 204, 204),
     ("WS", "/live"): (401, 101, 101),
+    ("GET", "/admin/users"): (401, 403, 200),
+    ("POST", "/admin/users"): (401, 403, 422),
+    ("GET", "/admin/users/new"): (401, 403, 200),
+    ("GET", "/admin/users/<int:user_id>"): (401, 403, 303),
+    ("GET", "/admin/users/<int:user_id>/edit"): (401, 403, 200),
+    ("POST", "/admin/users/<int:user_id>"): (401, 403, 422),
+    ("GET", "/admin/users/<int:user_id>/delete"): (401, 403, 200),
+    ("POST", "/admin/users/<int:user_id>/delete"): (401, 403, 303),
+    ("GET", "/admin/audit"): (401, 403, 200),
 }
-EXAMPLES = {"<username>": "alice", "<int:session_id>": "999999", "<path:filename>": "css/huddle.css"}
+# <int:user_id> is bob: created after the admin and alice, who make the requests.
+EXAMPLES = {"<username>": "alice", "<int:session_id>": "999999", "<path:filename>": "css/huddle.css", "<int:user_id>": "3"}
 
 
 def concrete(path: str) -> str:
@@ -50,7 +60,7 @@ def test_every_route_has_an_access_rule(settings):
 
 @pytest.mark.parametrize("route", sorted(ROUTES), ids=lambda r: f"{r[0]} {r[1]}")
 @pytest.mark.parametrize("role", ["anonymous", "user", "admin"])
-async def test_every_route_answers_each_role_as_its_rule_says(client, admin, alice, route, role):
+async def test_every_route_answers_each_role_as_its_rule_says(client, admin, alice, bob, route, role):
     method, path = route
     if role != "anonymous":
         await client.login("admin" if role == "admin" else "alice")
