@@ -19,6 +19,10 @@ bp = Blueprint("live", __name__)
 
 # How often an idle socket re-checks that its session still exists (expiry, missed events).
 RECHECK_SECONDS = 60
+# A page sends little (typing hints at most): past this many frames in a burst, refilled at
+# FRAMES_PER_SECOND, the socket is closed as abusive (1008) rather than served.
+FRAME_BURST = 30
+FRAMES_PER_SECOND = 5
 LOGOUT_REASONS = {
     "deleted": "Your account was deleted.",
     "revoked": "You were logged out from another device.",
@@ -84,10 +88,16 @@ async def live() -> None:
             await _stream(subscription)
         finally:
             watcher.cancel()
-            if presence().leave(user.id):
-                user.last_seen_at = clock.now()
-                await User.filter(id=user.id).update(last_seen_at=user.last_seen_at)
-                await publish_presence(user, False)
+            # Shielded: the server cancels this handler when the client's close arrives, which
+            # must not stop the user going offline for everyone else.
+            await asyncio.shield(_left(user))
+
+
+async def _left(user: User) -> None:
+    if presence().leave(user.id):
+        user.last_seen_at = clock.now()
+        await User.filter(id=user.id).update(last_seen_at=user.last_seen_at)
+        await publish_presence(user, False)
 
 
 async def _presence_snapshot() -> str:
@@ -112,6 +122,9 @@ async def _stream(subscription) -> None:
             await websocket.send(await render_template("live/_control.html", action="logout", reason=reason))
             await websocket.close(1000)
             return
+        if payload.startswith("close:"):
+            await websocket.close(int(payload.split(":", 1)[1]))
+            return
         if payload.startswith("reload:"):
             payload = await render_template("live/_control.html", action="reload", scope=payload.split(":", 1)[1])
         await websocket.send(payload)
@@ -120,11 +133,21 @@ async def _stream(subscription) -> None:
 async def _watch(token: str, subscription) -> None:
     """Read what the page sends; after each frame, and at least every minute, re-check the session."""
     settings = current_app.config["HUDDLE"]
+    loop = asyncio.get_running_loop()
+    allowance, last = float(FRAME_BURST), loop.time()
     while True:
         try:
             await asyncio.wait_for(websocket.receive(), timeout=RECHECK_SECONDS)
         except asyncio.TimeoutError:
             pass
+        else:
+            now = loop.time()
+            allowance = min(FRAME_BURST, allowance + (now - last) * FRAMES_PER_SECOND) - 1
+            last = now
+            if allowance < 0:
+                log.warning("closing a live socket that floods (user %s)", current_user.session.user_id)
+                subscription.deliver("control", "close:1008")
+                return
         alive = await UserSession.from_token(
             token, idle=settings.session_idle_seconds, max_age=settings.session_max_age_seconds
         )

@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from app.config import ROOT
+from tests.server import Server
 
 CHROMIUM = os.environ.get("HUDDLE_CHROMIUM", "/usr/bin/chromium")
 AXE = ROOT / "static" / "vendor" / "axe-core-4.14.1.min.js"
@@ -23,42 +19,6 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    def __init__(self, data_dir: Path) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = dict(
-            os.environ, HUDDLE_DATA_DIR=str(data_dir), HUDDLE_DATABASE_URL="", HUDDLE_BASE_URL=self.url,
-        )
-        self.log = open(data_dir / "server.log", "w")
-        subprocess.run([sys.executable, "-m", "app", "migrate"], cwd=ROOT, env=self.env, check=True, capture_output=True)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "hypercorn", "--config", "hypercorn.toml", "--bind", f"127.0.0.1:{self.port}",
-             "--graceful-timeout", "1", "app:create_app()"],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                urllib.request.urlopen(self.url + "/login", timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise RuntimeError(f"server did not start: {(data_dir / 'server.log').read_text()}")
-                time.sleep(0.1)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=15)
-        self.log.close()
 
 
 @pytest.fixture(scope="module")
