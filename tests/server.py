@@ -25,12 +25,17 @@ class Server:
         self.env = dict(
             os.environ, HUDDLE_DATA_DIR=str(data_dir), HUDDLE_DATABASE_URL="", HUDDLE_BASE_URL=self.url,
         )
-        self.log = open(data_dir / "server.log", "w")
+        self.data_dir = data_dir
+        self.log = open(data_dir / "server.log", "a")
         subprocess.run([sys.executable, "-m", "app", "migrate"], cwd=ROOT, env=self.env, check=True, capture_output=True)
+        self.start()
+
+    def start(self) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "hypercorn", "--config", "hypercorn.toml", "--bind", f"127.0.0.1:{self.port}",
              "--graceful-timeout", "1", "app:create_app()"],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True,  # hypercorn runs its worker in a child: signal the group
         )
         deadline = time.monotonic() + 20
         while True:
@@ -39,8 +44,15 @@ class Server:
                 break
             except OSError:
                 if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise RuntimeError(f"server did not start: {(data_dir / 'server.log').read_text()}")
+                    raise RuntimeError(f"server did not start: {(self.data_dir / 'server.log').read_text()}")
                 time.sleep(0.1)
+
+    def kill(self) -> None:
+        """kill -9, the whole process group: no shutdown, no goodbyes."""
+        import signal
+
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=15)
 
     def stop(self) -> None:
         self.process.terminate()

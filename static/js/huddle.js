@@ -43,6 +43,10 @@
   }
   document.addEventListener("htmx:wsAfterMessage", obey);
 
+  // Say when live updates are paused, so nobody mistakes a quiet page for a quiet team.
+  document.addEventListener("htmx:wsOpen", function () { document.body.dataset.live = "open"; });
+  document.addEventListener("htmx:wsClose", function () { document.body.dataset.live = "closed"; });
+
   // The socket dropped and could not come back (the handshake is refused once a session
   // ends): ask whether this session still exists, and if not, go to the login page.
   document.addEventListener("htmx:wsClose", function (event) {

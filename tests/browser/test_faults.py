@@ -1,0 +1,43 @@
+"""Faults a person would notice: the server dies and comes back while their page is open."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+PASSWORD = "a long enough password"
+
+
+def log_in(page, server, name: str) -> None:
+    page.goto(server.url + "/login")
+    page.get_by_label("Username").fill(name)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(server.url + "/")
+
+
+def test_an_open_page_reconnects_by_itself_after_the_server_is_killed(server, new_context):
+    server.create_user("moe", PASSWORD)
+    page = new_context().new_page()
+    log_in(page, server, "moe")
+    expect(page.locator("body")).to_have_attribute("data-live", "open")
+
+    server.kill()
+    expect(page.locator("body")).to_have_attribute("data-live", "closed")
+    expect(page.locator(".live-status")).to_be_visible()
+    screenshot(page, "16-reconnecting")
+    server.start()
+    # htmx's backoff retries; the page comes back without anyone touching it.
+    expect(page.locator("body")).to_have_attribute("data-live", "open", timeout=20000)
+    expect(page.locator(".live-status")).to_be_hidden()
+
+    # And it is truly live again: revoking its session from elsewhere logs it out at once.
+    other = new_context().new_page()
+    log_in(other, server, "moe")
+    other.goto(server.url + "/account/sessions")
+    other.get_by_role("button", name=re.compile(r"^Log out Chrome")).click()
+    expect(page).to_have_url(server.url + "/login?reason=revoked", timeout=3000)
