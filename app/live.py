@@ -80,16 +80,20 @@ async def live() -> None:
     topics = [f"session:{session.id}", f"user:{user.id}", "presence"]
     with broker().subscribe(topics) as subscription:
         await websocket.accept()
-        if presence().join(user.id):
-            await publish_presence(user, True)
-        await websocket.send(await _presence_snapshot())
-        watcher = asyncio.create_task(_watch(token, subscription))
+        came_online = presence().join(user.id)
+        watcher = None
         try:
+            if came_online:
+                await publish_presence(user, True)
+            await websocket.send(await _presence_snapshot())
+            watcher = asyncio.create_task(_watch(token, subscription))
             await _stream(subscription)
         finally:
-            watcher.cancel()
-            # Shielded: the server cancels this handler when the client's close arrives, which
-            # must not stop the user going offline for everyone else.
+            if watcher is not None:
+                watcher.cancel()
+            # Shielded: the server cancels this handler when the client goes away (at any
+            # await above, even before the first send), which must not leave the user
+            # online for everyone else.
             await asyncio.shield(_left(user))
 
 

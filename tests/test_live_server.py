@@ -73,3 +73,19 @@ async def test_an_anonymous_handshake_gets_401(server):
         async with open_page(server, ""):
             pass
     assert refused.value.response.status_code == 401
+
+
+async def test_a_page_closed_at_once_still_goes_offline_for_others(server):
+    """Navigating away right after load closes the socket mid-handshake work: no presence leak."""
+    async with open_page(server, server.login_cookie("lee", PASSWORD)) as calm:
+        await calm.recv()
+        kim = server.login_cookie("kim", PASSWORD)
+        for _ in range(5):
+            page = await open_page(server, kim)
+            await page.close()  # without reading a thing
+        async with asyncio.timeout(5):
+            seen = []
+            while not seen or "Offline" not in seen[-1]:
+                message = await calm.recv()
+                if "user-1-presence" in message:
+                    seen.append(message)
