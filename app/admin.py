@@ -53,9 +53,11 @@ async def show(user_id: int) -> Response:
 
 @bp.get("/users/new")
 async def new() -> Response:
-    """The empty form row for a new user, at the top of the table."""
+    """The empty form row for a new user, at the top of the table (or, to cancel, the empty slot)."""
     if not is_htmx():
         return await _users_page(adding=Form())
+    if request.args.get("cancel"):
+        return await render("admin/_new_row_slot.html")
     return await render("admin/_user_form_row.html", person=None, form=Form())
 
 
@@ -82,7 +84,8 @@ async def create() -> Response:
             if not is_htmx():
                 await flash(f"Added {person.username}.")
                 return redirect("/admin/users", code=303)
-            return await render("admin/_user_row.html", person=person, me=auth.current())
+            # The form row becomes the empty slot again, with the new user's row below it.
+            return await render("admin/_created.html", person=person, me=auth.current())
     form.values["is_admin"] = "on" if data.get("is_admin") == "on" else ""
     if not is_htmx():
         return await _users_page(status=422, adding=form)

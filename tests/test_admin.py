@@ -161,6 +161,7 @@ async def test_add_user_opens_a_form_row_and_saving_it_adds_a_row(as_admin):
     html = await response.get_data(as_text=True)
     frank = await User.get(username="frank")
     assert response.status_code == 200 and f'id="user-{frank.id}-row"' in html
+    assert '<tr id="user-new-row" hidden></tr>' in html  # ready for the next "Add user"
     assert frank.is_admin and await passwords.verify_password(PASSWORD, frank.password_hash)
     assert await AuditEvent.filter(action="user.created", target_name="frank", actor_name="admin").exists()
 
@@ -171,6 +172,11 @@ async def test_add_user_errors_show_in_the_new_row_and_nothing_is_saved(as_admin
     html = await response.get_data(as_text=True)
     assert response.status_code == 422 and 'id="user-new-row"' in html and 'class="field-error"' in html
     assert not await User.filter(email="frank@example.com").exists()
+
+
+async def test_cancelling_add_user_puts_back_the_empty_slot(as_admin):
+    html = await (await as_admin.get("/admin/users/new?cancel=1", headers={"HX-Request": "true"})).get_data(as_text=True)
+    assert html.strip().endswith('<tr id="user-new-row" hidden></tr>')
 
 
 async def test_add_user_without_htmx_redirects_to_the_table(as_admin):

@@ -63,7 +63,13 @@ def test_admin_edits_adds_and_deletes_users_and_the_deleted_users_page_logs_out(
     expect(admin.locator("tr", has_text="gwendolyn@example.com")).to_contain_text("gwendolyn")
     expect(admin.locator("tr.editing")).to_have_count(0)
 
-    # Add a user: the form opens as a new row at the top.
+    # Add a user: the form opens as a new row at the top (twice is still one form), Cancel
+    # takes it away, and opening it again works.
+    admin.get_by_role("link", name="Add user").click()
+    admin.get_by_role("link", name="Add user").click()
+    expect(admin.locator("tr.editing")).to_have_count(1)
+    admin.locator("#user-new-row").get_by_role("link", name="Cancel").click()
+    expect(admin.locator("tr.editing")).to_have_count(0)
     admin.get_by_role("link", name="Add user").click()
     new_row = admin.locator("#user-new-row")
     new_row.get_by_label("Username").fill("ivy")
@@ -72,8 +78,8 @@ def test_admin_edits_adds_and_deletes_users_and_the_deleted_users_page_logs_out(
     new_row.get_by_label("Confirm password").fill(PASSWORD)
     screenshot(admin, "13-admin-add")
     new_row.get_by_role("button", name="Save").click()
-    expect(admin.locator("#users-rows tr").first).to_contain_text("ivy@example.com")
-    expect(admin.locator("#user-new-row")).to_have_count(0)
+    expect(admin.locator("#users-rows tr:not([hidden])").first).to_contain_text("ivy@example.com")
+    expect(admin.locator("tr.editing")).to_have_count(0)
 
     # Delete hal, whose profile page is open in another browser.
     admin.locator("tr", has_text="hal@example.com").get_by_role("link", name="Delete hal").click()
