@@ -182,3 +182,80 @@ class AuditEvent(Model):
     @property
     def label(self) -> str:
         return self.LABELS.get(self.action, self.action)
+
+
+class Feedback(Model):
+    """A note from a user to the people who run the site."""
+
+    id = fields.IntField(primary_key=True)
+    title = fields.CharField(max_length=100)
+    content = fields.TextField()
+    author: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="feedback", on_delete=fields.CASCADE, db_index=True
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "feedback"
+        ordering = ["-id"]
+
+    TITLE_MAX = 100
+    CONTENT_MAX = 10_000
+
+    @classmethod
+    async def page(cls, *, author: User | None = None, before: int | None = None, size: int = 20) -> list["Feedback"]:
+        """Newest first, keyset-paginated by id, with each author loaded in the same query."""
+        query = cls.all().select_related("author")
+        if author is not None:
+            query = query.filter(author_id=author.id)
+        if before is not None:
+            query = query.filter(id__lt=before)
+        return await query.order_by("-id").limit(size)
+
+
+def password_fingerprint(password_hash: str) -> str:
+    """Changes whenever the password does: a reset token issued before that is void."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()
+
+
+class PasswordResetToken(Model):
+    """A one-time, expiring token for the emailed reset link; only its hash is stored."""
+
+    id = fields.IntField(primary_key=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="reset_tokens", on_delete=fields.CASCADE, db_index=True
+    )
+    password_fingerprint = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "password_reset_tokens"
+
+    @classmethod
+    async def issue(cls, user: User, lifetime: int) -> str:
+        """A new token for user (>= 128 random bits); any older one is void from now on."""
+        await cls.filter(user_id=user.id).delete()
+        token = secrets.token_urlsafe(32)
+        now = clock.now()
+        await cls.create(
+            token_hash=hash_token(token),
+            user=user,
+            password_fingerprint=password_fingerprint(user.password_hash),
+            created_at=now,
+            expires_at=now + timedelta(seconds=lifetime),
+        )
+        return token
+
+    @classmethod
+    async def find(cls, token: str) -> "PasswordResetToken | None":
+        """The live token, with its user; expired or superseded-by-a-new-password ones are None."""
+        row = await cls.get_or_none(token_hash=hash_token(token)).select_related("user")
+        if row is None:
+            return None
+        if row.expires_at <= clock.now() or row.password_fingerprint != password_fingerprint(row.user.password_hash):
+            await row.delete()
+            return None
+        return row
