@@ -1,6 +1,7 @@
 """Huddle: a self-hosted hypermedia team chat."""
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from quart import Quart
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     from app import auth, broker, errors, security
     from app.htmx import dom_id
+    from app.mail import Mailer
     from app.presence import Presence
 
     security.init_app(app)
@@ -41,17 +43,22 @@ def create_app(settings: Settings | None = None) -> Quart:
     errors.init_app(app)
     app.extensions["broker"] = broker.from_url(settings.broker_url)
     app.extensions["presence"] = presence = Presence()
+    app.extensions["mailer"] = Mailer(settings.smtp_url, settings.data_dir / "outbox", settings.mail_from)
     app.jinja_env.globals.update(dom_id=dom_id, is_online=lambda user: presence.is_online(user.id))
 
     from app.accounts import bp as accounts_bp
     from app.admin import bp as admin_bp
     from app.home import bp as home_bp
+    from app.feedback import bp as feedback_bp
     from app.live import bp as live_bp
+    from app.password import bp as password_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(live_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(feedback_bp)
+    app.register_blueprint(password_bp)
 
     @app.before_serving
     async def start() -> None:
@@ -65,6 +72,10 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     @app.after_serving
     async def stop() -> None:
+        try:
+            await asyncio.wait_for(app.extensions["mailer"].drain(), timeout=5)
+        except TimeoutError:
+            log.warning("shutting down with mail still queued")
         await app.extensions["broker"].stop()
         await Tortoise.close_connections()
 

@@ -10,7 +10,7 @@ from app.errors import safe_next
 from app.forms import Form, check_new_account
 from app.htmx import is_htmx, redirect_to, render
 from app.live import LOGOUT_REASONS, force_logout
-from app.models import AuditEvent, User, UserSession
+from app.models import AuditEvent, Feedback, User, UserSession
 from app.users import end_sessions
 
 bp = Blueprint("accounts", __name__)
@@ -121,7 +121,14 @@ async def profile(username: str) -> Response:
     person = await User.by_username(username)
     if person is None:
         abort(404, description=f"There is no user called {username}.")
-    return await render("accounts/profile.html", person=person, is_owner=person.id == auth.current().id)
+    me = auth.current()
+    is_owner = person.id == me.id
+    # Feedback is between its author and the admins; other members see the profile only.
+    feedback = await Feedback.filter(author_id=person.id).order_by("-id") if is_owner or me.is_admin else None
+    can_delete = (is_owner and not me.is_admin) or (me.is_admin and not is_owner)
+    return await render(
+        "accounts/profile.html", person=person, is_owner=is_owner, feedback=feedback, can_delete=can_delete
+    )
 
 
 @bp.get("/account/sessions")

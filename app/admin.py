@@ -10,7 +10,7 @@ from app import auth, passwords, usernames
 from app.forms import Form, check_new_account
 from app.htmx import is_htmx, render
 from app.live import reload_scope
-from app.models import AuditEvent, User
+from app.models import AuditEvent, Feedback, User
 from app.users import delete_user, end_sessions
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -191,3 +191,23 @@ async def audit() -> Response:
     more = len(events) > 50
     events = events[:50]
     return await render("admin/audit.html", events=events, next_before=events[-1].id if more else None)
+
+
+@bp.get("/feedback")
+async def feedback() -> Response:
+    """All feedback, newest first, 20 to a page, optionally from one user."""
+    username = request.args.get("user", "").strip()
+    author = await User.by_username(username) if username else None
+    if username and author is None:
+        abort(404, description=f"There is no user called {username}.")
+    before = request.args.get("before", type=int)
+    items = await Feedback.page(author=author, before=before, size=21)
+    more = len(items) > 20
+    items = items[:20]
+    return await render(
+        "admin/feedback.html",
+        items=items,
+        author=author,
+        authors=await User.filter(feedback__id__isnull=False).distinct().order_by("username_key"),
+        next_before=items[-1].id if more else None,
+    )

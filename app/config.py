@@ -51,6 +51,12 @@ class Settings:
     login_failures_per_ip: int = 30
     login_window_seconds: int = 300
     max_body_bytes: int = 1024 * 1024
+    smtp_url: str = ""
+    mail_from: str = "Huddle <huddle@localhost>"
+    reset_token_seconds: int = 3600
+    # Password-reset requests allowed per address and per IP in an hour.
+    reset_requests_per_email: int = 3
+    reset_requests_per_ip: int = 20
     templates_auto_reload: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -74,6 +80,9 @@ class Settings:
             login_failures_per_ip=_env_int("HUDDLE_LOGIN_FAILURES_PER_IP", 30),
             login_window_seconds=_env_int("HUDDLE_LOGIN_WINDOW_SECONDS", 300),
             templates_auto_reload=_env_bool("QUART_TEMPLATES_AUTO_RELOAD", False),
+            smtp_url=os.environ.get("HUDDLE_SMTP_URL") or "",
+            mail_from=os.environ.get("HUDDLE_MAIL_FROM") or "Huddle <huddle@localhost>",
+            reset_token_seconds=_env_int("HUDDLE_RESET_TOKEN_SECONDS", 3600),
         )
 
     def resolved_database_url(self) -> str:

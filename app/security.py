@@ -131,6 +131,8 @@ def init_app(app: Quart) -> None:
     app.extensions["login_limiter_ip"] = FailureLimiter(
         settings.login_failures_per_ip, settings.login_window_seconds
     )
+    app.extensions["reset_limiter_email"] = FailureLimiter(settings.reset_requests_per_email, 3600)
+    app.extensions["reset_limiter_ip"] = FailureLimiter(settings.reset_requests_per_ip, 3600)
     app.before_request(check_csrf)
     app.after_request(add_security_headers)
     app.jinja_env.globals["csrf_token"] = csrf_token

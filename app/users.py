@@ -4,7 +4,7 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from app.live import force_logout
-from app.models import AuditEvent, User, UserSession
+from app.models import AuditEvent, Feedback, PasswordResetToken, User, UserSession
 
 
 async def end_sessions(user: User, reason: str, *, keep: UserSession | None = None, kind: str | None = None) -> int:
@@ -27,6 +27,9 @@ async def delete_user(actor: User | None, target: User) -> None:
         # Sessions (web and API tokens) go explicitly, not only by cascade, so nothing of the
         # user's access depends on the database's foreign-key settings.
         sessions = await UserSession.filter(user_id=target.id).delete()
-        await AuditEvent.record(actor, "user.deleted", target, f"{sessions} session(s) ended")
+        feedback = await Feedback.filter(author_id=target.id).delete()
+        await PasswordResetToken.filter(user_id=target.id).delete()
+        detail = f"{sessions} session(s) ended, {feedback} feedback item(s) deleted"
+        await AuditEvent.record(actor, "user.deleted", target, detail)
         await target.delete()
     await force_logout(f"user:{target.id}", "deleted")

@@ -37,9 +37,24 @@ ROUTES = {
     ("GET", "/admin/users/<int:user_id>/delete"): (401, 403, 200),
     ("POST", "/admin/users/<int:user_id>/delete"): (401, 403, 303),
     ("GET", "/admin/audit"): (401, 403, 200),
+    ("GET", "/admin/feedback"): (401, 403, 200),
+    # <username> is alice, so "user" is the owner here; other users are in tests/test_feedback.py.
+    ("GET", "/users/<username>/feedback/add"): (401, 200, 200),
+    ("POST", "/users/<username>/feedback/add"): (401, 422, 422),
+    ("GET", "/feedback/<int:feedback_id>/update"): (401, 404, 404),
+    ("POST", "/feedback/<int:feedback_id>/update"): (401, 404, 404),
+    ("POST", "/feedback/<int:feedback_id>/delete"): (401, 404, 404),
+    ("POST", "/users/<username>/delete"): (401, 303, 303),
+    ("GET", "/password/forgot"): (200, 200, 200),
+    ("POST", "/password/forgot"): (422, 422, 422),
+    ("GET", "/password/reset/<token>"): (404, 404, 404),
+    ("POST", "/password/reset/<token>"): (404, 404, 404),
+    ("GET", "/account/password"): (401, 200, 200),
+    ("POST", "/account/password"): (401, 422, 422),
 }
 # <int:user_id> is bob: created after the admin and alice, who make the requests.
-EXAMPLES = {"<username>": "alice", "<int:session_id>": "999999", "<path:filename>": "css/huddle.css", "<int:user_id>": "3"}
+EXAMPLES = {"<username>": "alice", "<int:session_id>": "999999", "<path:filename>": "css/huddle.css", "<int:user_id>": "3",
+            "<int:feedback_id>": "999999", "<token>": "no-such-token"}
 
 
 def concrete(path: str) -> str:
