@@ -1,0 +1,218 @@
+"""Feedback: every route × anonymous / other user / owner / admin, in place and as plain forms."""
+from __future__ import annotations
+
+import pytest
+
+from app.models import AuditEvent, Feedback, User, UserSession
+from tests.conftest import text_of
+from tests.test_live import live, receive_until
+
+
+@pytest.fixture
+async def note(alice) -> Feedback:
+    return await Feedback.create(title="Dark mode", content="Please keep it.", author=alice)
+
+
+async def as_(make_client, name: str):
+    client = make_client()
+    if name != "anonymous":
+        await client.login(name)
+    return client
+
+
+# --- who may do what -----------------------------------------------------------------------------
+
+ROLES = {"anonymous": 401, "bob": 403, "alice": 200, "admin": 200}
+
+
+@pytest.mark.parametrize("role, status", ROLES.items())
+async def test_add_form_is_for_the_owner_and_admins(make_client, alice, bob, role, status):
+    client = await as_(make_client, role)
+    assert (await client.get("/users/alice/feedback/add")).status_code == status
+
+
+@pytest.mark.parametrize("role, status", {"anonymous": 401, "bob": 403, "alice": 303, "admin": 303}.items())
+async def test_adding_feedback_by_role(make_client, alice, bob, role, status):
+    client = await as_(make_client, role)
+    response = await client.post("/users/alice/feedback/add", {"title": "Hi", "content": "There"})
+    assert response.status_code == status
+    added = await Feedback.filter(title="Hi").first()
+    assert (added is not None) == (status == 303)
+    if added:
+        assert added.author_id == alice.id  # an admin writes it *for* alice
+        assert response.headers["Location"] == "/users/alice"
+
+
+@pytest.mark.parametrize("role, status", ROLES.items())
+async def test_edit_form_by_role(make_client, bob, note, role, status):
+    client = await as_(make_client, role)
+    assert (await client.get(f"/feedback/{note.id}/update")).status_code == status
+
+
+@pytest.mark.parametrize("role, status", {"anonymous": 401, "bob": 403, "alice": 303, "admin": 303}.items())
+async def test_updating_feedback_by_role_and_the_row_is_unchanged_when_refused(make_client, bob, note, role, status):
+    client = await as_(make_client, role)
+    response = await client.post(f"/feedback/{note.id}/update", {"title": "Changed", "content": "Changed too"})
+    assert response.status_code == status
+    after = await Feedback.get(id=note.id)
+    assert (after.title == "Changed") == (status == 303)
+
+
+@pytest.mark.parametrize("role, status", {"anonymous": 401, "bob": 403, "alice": 303, "admin": 303}.items())
+async def test_deleting_feedback_by_role(make_client, bob, note, role, status):
+    client = await as_(make_client, role)
+    response = await client.post(f"/feedback/{note.id}/delete")
+    assert response.status_code == status
+    assert (await Feedback.exists(id=note.id)) == (status != 303)
+
+
+@pytest.mark.parametrize("path", ["/feedback/9999/update", "/users/nobody/feedback/add"])
+async def test_missing_feedback_or_user_is_404(make_client, alice, path):
+    client = await as_(make_client, "alice")
+    assert (await client.get(path)).status_code == 404
+    assert (await client.post(path, {"title": "x", "content": "y"})).status_code == 404
+    assert (await client.post("/feedback/9999/delete")).status_code == 404
+
+
+async def test_htmx_anonymous_requests_are_sent_to_the_login_page(client, note):
+    response = await client.post(f"/feedback/{note.id}/delete", htmx=True, headers={"HX-Current-URL": "http://localhost/users/alice"})
+    assert response.status_code == 401 and response.headers["HX-Redirect"].startswith("/login?next=/users/alice")
+    assert await Feedback.exists(id=note.id)
+
+
+# --- the profile -----------------------------------------------------------------------------------
+
+async def test_profile_shows_feedback_to_its_author_and_admins_only(make_client, bob, note):
+    for name, sees in (("alice", True), ("admin", True), ("bob", False)):
+        client = await as_(make_client, name)
+        html = await (await client.get("/users/alice")).get_data(as_text=True)
+        assert ("Dark mode" in html) == sees, name
+        assert ("Add feedback" in html) == sees, name
+
+
+async def test_profile_offers_account_deletion_to_the_owner_but_not_to_an_admin_owner(make_client, alice):
+    alices = await as_(make_client, "alice")
+    assert "Delete my account" in await (await alices.get("/users/alice")).get_data(as_text=True)
+    admins = await as_(make_client, "admin")
+    assert "Delete my account" not in await (await admins.get("/users/admin")).get_data(as_text=True)
+    assert "Delete alice" in await (await admins.get("/users/alice")).get_data(as_text=True)
+
+
+# --- in place with htmx ---------------------------------------------------------------------------
+
+async def test_adding_in_place_returns_the_item_and_a_fresh_slot(make_client, alice):
+    client = await as_(make_client, "alice")
+    form = await (await client.get("/users/alice/feedback/add", headers={"HX-Request": "true"})).get_data(as_text=True)
+    assert 'id="feedback-new"' in form and "<html" not in form
+    response = await client.post("/users/alice/feedback/add", {"title": "Typing hints", "content": "Love them"}, htmx=True)
+    html = await response.get_data(as_text=True)
+    item = await Feedback.get(title="Typing hints")
+    assert response.status_code == 200 and f'id="feedback-{item.id}"' in html
+    assert '<div id="feedback-new" hidden></div>' in html
+    cancel = await (await client.get("/users/alice/feedback/add?cancel=1", headers={"HX-Request": "true"})).get_data(as_text=True)
+    assert cancel.strip().endswith('<div id="feedback-new" hidden></div>')
+
+
+async def test_editing_in_place_swaps_the_item(make_client, note):
+    client = await as_(make_client, "alice")
+    form = await (await client.get(f"/feedback/{note.id}/update", headers={"HX-Request": "true"})).get_data(as_text=True)
+    assert f'id="feedback-{note.id}"' in form and 'value="Dark mode"' in form and "Please keep it.</textarea>" in form
+    response = await client.post(f"/feedback/{note.id}/update", {"title": "Dark mode!", "content": "Really."}, htmx=True)
+    html = await response.get_data(as_text=True)
+    assert response.status_code == 200 and "<article" in html and "Dark mode!" in html and "<textarea" not in html
+    assert (await Feedback.get(id=note.id)).content == "Really."
+    cancel = await (await client.get(f"/feedback/{note.id}/update?cancel=1", headers={"HX-Request": "true"})).get_data(as_text=True)
+    assert "<article" in cancel and "Dark mode!" in cancel
+
+
+async def test_deleting_in_place_returns_nothing(make_client, note):
+    client = await as_(make_client, "alice")
+    response = await client.post(f"/feedback/{note.id}/delete", htmx=True)
+    assert response.status_code == 200 and await response.get_data(as_text=True) == ""
+    assert not await Feedback.exists(id=note.id)
+
+
+@pytest.mark.parametrize(
+    "data, field, message",
+    [
+        ({"title": "", "content": "x"}, "title", "Enter a title."),
+        ({"title": "t" * 101, "content": "x"}, "title", "100 characters"),
+        ({"title": "Fine", "content": "   "}, "content", "Write what you want"),
+    ],
+)
+async def test_form_errors_are_shown_beside_the_fields_with_input_kept(make_client, note, data, field, message):
+    client = await as_(make_client, "alice")
+    for htmx in (True, False):
+        response = await client.post(f"/feedback/{note.id}/update", data, htmx=htmx)
+        html = await response.get_data(as_text=True)
+        assert response.status_code == 422
+        assert f'id="feedback-{note.id}-{field}-error"' in html and message in html
+        if data["title"]:
+            assert f'value="{data["title"]}"' in html
+    assert (await Feedback.get(id=note.id)).title == "Dark mode"
+    response = await client.post("/users/alice/feedback/add", data, htmx=True)
+    assert response.status_code == 422 and f'id="feedback-new-{field}-error"' in await response.get_data(as_text=True)
+    assert await Feedback.all().count() == 1
+
+
+async def test_hostile_markup_in_feedback_is_escaped(make_client, alice):
+    client = await as_(make_client, "alice")
+    await client.post("/users/alice/feedback/add", {"title": "<script>alert(1)</script>", "content": "<img src=x onerror=alert(2)>"})
+    for path in ("/users/alice",):
+        html = await (await client.get(path)).get_data(as_text=True)
+        assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+        assert "<img src=x" not in html
+    admin = await as_(make_client, "admin")
+    html = await (await admin.get("/admin/feedback")).get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html and "&lt;img src=x" in html
+
+
+# --- deleting accounts ------------------------------------------------------------------------------
+
+async def test_deleting_my_account_takes_my_feedback_and_sessions_and_logs_me_out(make_client, alice, note):
+    client = await as_(make_client, "alice")
+    phone = await as_(make_client, "alice")
+    async with live(phone) as page:
+        response = await client.post("/users/alice/delete")
+        assert response.status_code == 303 and response.headers["Location"] == "/"
+        assert "reason=deleted" in await receive_until(page, 'id="live-control"')
+    assert not await User.exists(id=alice.id)
+    assert await Feedback.filter(author_id=alice.id).count() == 0
+    assert await UserSession.filter(user_id=alice.id).count() == 0
+    front = await (await client.get("/")).get_data(as_text=True)
+    assert "Create an account" in front and "Your account and your feedback have been deleted." in front
+    event = await AuditEvent.get(action="user.deleted", target_name="alice")
+    assert "1 feedback item(s) deleted" in event.detail
+
+
+async def test_an_admin_deletes_any_user_but_not_themselves(make_client, admin, alice, bob):
+    client = await as_(make_client, "admin")
+    assert (await client.post("/users/admin/delete")).status_code == 403
+    assert await User.exists(id=admin.id)
+    response = await client.post("/users/bob/delete")
+    assert response.status_code == 303 and response.headers["Location"] == "/admin/users"
+    assert not await User.exists(id=bob.id)
+
+
+async def test_a_user_cannot_delete_someone_else(make_client, alice, bob):
+    client = await as_(make_client, "bob")
+    assert (await client.post("/users/alice/delete")).status_code == 403
+    assert await User.exists(id=alice.id)
+
+
+# --- the admin list ---------------------------------------------------------------------------------
+
+async def test_admins_see_all_feedback_newest_first_paginated_and_filterable(make_client, alice, bob):
+    for n in range(25):
+        await Feedback.create(title=f"alice {n}", content="x", author=alice)
+    await Feedback.create(title="bob 0", content="x", author=bob)
+    client = await as_(make_client, "admin")
+    first = await (await client.get("/admin/feedback")).get_data(as_text=True)
+    assert first.index("bob 0") < first.index("alice 24") < first.index("alice 23")
+    assert "alice 5<" not in first and "Older feedback" in first
+    before = first.split("before=")[1].split('"')[0]
+    second = await (await client.get(f"/admin/feedback?before={before}")).get_data(as_text=True)
+    assert "alice 5<" in second and "bob 0" not in second
+    only_bob = await (await client.get("/admin/feedback?user=bob")).get_data(as_text=True)
+    assert "bob 0" in only_bob and "alice 1" not in only_bob
+    assert (await client.get("/admin/feedback?user=nobody")).status_code == 404
