@@ -1,0 +1,220 @@
+"""Password reset by email (a real SMTP server, aiosmtpd) and password change."""
+from __future__ import annotations
+
+import email
+import logging
+import re
+import socket
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from app import clock, passwords
+from app.models import AuditEvent, PasswordResetToken, UserSession, hash_token
+from tests.conftest import PASSWORD, make_user
+from tests.test_live import live, receive_until
+
+NEW = "a brand new password"
+LINK = re.compile(r"http://localhost/password/reset/(\S+)")
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.Message] = []
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's handler hook
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def inbox():
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield handler, controller.port
+    controller.stop()
+
+
+@pytest.fixture
+def settings(settings, inbox):
+    settings.smtp_url = f"smtp://127.0.0.1:{inbox[1]}"
+    return settings
+
+
+@pytest.fixture
+def mailbox(inbox):
+    return inbox[0].messages
+
+
+async def request_reset(app, client, address: str):
+    response = await client.post("/password/forgot", {"email": address})
+    await app.extensions["mailer"].drain()
+    return response
+
+
+def link_in(message) -> str:
+    return LINK.search(message.get_payload(decode=True).decode()).group(1)
+
+
+# --- asking ----------------------------------------------------------------------------------------
+
+async def test_the_login_page_links_to_forgot_password(client):
+    assert 'href="/password/forgot"' in await (await client.get("/login")).get_data(as_text=True)
+
+
+async def test_known_and_unknown_addresses_get_the_same_answer_and_only_the_known_get_mail(app, client, alice, mailbox):
+    known = await request_reset(app, client, "alice@example.com")
+    unknown = await request_reset(app, client, "nobody@example.com")
+    assert known.status_code == unknown.status_code == 200
+    assert await known.get_data(as_text=True) == await unknown.get_data(as_text=True)
+    assert len(mailbox) == 1 and mailbox[0]["To"] == "alice@example.com"
+    assert "Reset your Huddle password" == mailbox[0]["Subject"]
+
+
+async def test_the_token_is_long_random_and_stored_only_as_a_hash(app, client, alice, mailbox):
+    await request_reset(app, client, "ALICE@example.com")
+    token = link_in(mailbox[0])
+    assert len(token) >= 43  # 32 random bytes, url-safe: 256 bits
+    row = await PasswordResetToken.get(user_id=alice.id)
+    assert row.token_hash == hash_token(token) and token not in row.token_hash
+
+
+async def test_a_bad_address_is_an_error_beside_the_field(client, mailbox):
+    response = await client.post("/password/forgot", {"email": "not an address"}, htmx=True)
+    html = await response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="email-error"' in html and 'value="not an address"' in html
+
+
+async def test_requests_are_rate_limited_per_address_whether_or_not_it_exists(app, client, alice, make_client):
+    limit = app.config["HUDDLE"].reset_requests_per_email
+    for address in ("alice@example.com", "ghost@example.com"):
+        for _ in range(limit):
+            assert (await request_reset(app, client, address)).status_code == 200
+        limited = await request_reset(app, make_client(), address)
+        assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+        assert "Too many reset requests" in await limited.get_data(as_text=True)
+
+
+async def test_requests_are_rate_limited_per_ip(app, client, alice):
+    for n in range(app.config["HUDDLE"].reset_requests_per_ip):
+        await client.post("/password/forgot", {"email": f"someone{n}@example.com"})
+    assert (await client.post("/password/forgot", {"email": "alice@example.com"})).status_code == 429
+
+
+# --- resetting -------------------------------------------------------------------------------------
+
+async def test_the_emailed_link_resets_the_password_once_and_ends_every_session(app, client, make_client, alice, mailbox):
+    laptop = make_client()
+    await laptop.login("alice")
+    await request_reset(app, client, "alice@example.com")
+    token = link_in(mailbox[0])
+    page = await client.get(f"/password/reset/{token}")
+    assert page.status_code == 200 and "New password" in await page.get_data(as_text=True)
+    async with live(laptop) as open_page:
+        response = await client.post(f"/password/reset/{token}", {"password": NEW, "confirm_password": NEW})
+        assert response.status_code == 303 and response.headers["Location"] == "/login"
+        assert "reason=password" in await receive_until(open_page, 'id="live-control"')
+    assert await UserSession.filter(user_id=alice.id).count() == 0
+    assert (await laptop.get("/account/sessions")).status_code == 401
+    assert (await client.post("/login", {"username": "alice", "password": PASSWORD})).status_code == 422
+    assert (await client.post("/login", {"username": "alice", "password": NEW})).status_code == 303
+    # Single use.
+    again = await make_client().get(f"/password/reset/{token}")
+    assert again.status_code == 404 and "Send a new link" in await again.get_data(as_text=True)
+    assert await AuditEvent.filter(action="password.reset", target_name="alice").exists()
+
+
+async def test_reset_form_errors_keep_the_password_unchanged(app, client, alice, mailbox):
+    await request_reset(app, client, "alice@example.com")
+    token = link_in(mailbox[0])
+    for data, field in (({"password": "short", "confirm_password": "short"}, "password"),
+                        ({"password": NEW, "confirm_password": "other"}, "confirm_password")):
+        response = await client.post(f"/password/reset/{token}", data, htmx=True)
+        assert response.status_code == 422 and f'id="{field}-error"' in await response.get_data(as_text=True)
+    assert await passwords.verify_password(PASSWORD, (await alice.__class__.get(id=alice.id)).password_hash)
+    assert (await client.get(f"/password/reset/{token}")).status_code == 200  # still usable
+
+
+async def test_an_expired_link_is_refused(app, client, alice, mailbox, monkeypatch):
+    await request_reset(app, client, "alice@example.com")
+    token = link_in(mailbox[0])
+    later = clock.now() + timedelta(seconds=app.config["HUDDLE"].reset_token_seconds + 1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    assert (await client.get(f"/password/reset/{token}")).status_code == 404
+    assert (await client.post(f"/password/reset/{token}", {"password": NEW, "confirm_password": NEW})).status_code == 404
+
+
+async def test_a_newer_link_voids_the_older(app, client, alice, mailbox):
+    await request_reset(app, client, "alice@example.com")
+    await request_reset(app, client, "alice@example.com")
+    older, newer = link_in(mailbox[0]), link_in(mailbox[1])
+    assert (await client.get(f"/password/reset/{older}")).status_code == 404
+    assert (await client.get(f"/password/reset/{newer}")).status_code == 200
+
+
+async def test_a_password_change_voids_an_outstanding_link(app, client, make_client, alice, mailbox):
+    await request_reset(app, client, "alice@example.com")
+    token = link_in(mailbox[0])
+    me = make_client()
+    await me.login("alice")
+    await me.post("/account/password", {"current_password": PASSWORD, "password": NEW, "confirm_password": NEW})
+    assert (await client.get(f"/password/reset/{token}")).status_code == 404
+
+
+async def test_a_down_mail_server_changes_nothing_the_user_sees_and_is_logged(app, client, alice, caplog, mailbox):
+    app.extensions["mailer"].smtp_url = f"smtp://127.0.0.1:{free_port()}"  # nobody listens there
+    app.extensions["mailer"].retry_delays = (0, 0)
+    with caplog.at_level(logging.WARNING, logger="huddle.mail"):
+        down = await request_reset(app, client, "alice@example.com")
+    up = await client.post("/password/forgot", {"email": "nobody@example.com"})
+    assert down.status_code == up.status_code == 200
+    assert await down.get_data(as_text=True) == await up.get_data(as_text=True)
+    assert "gave up sending mail to 'alice@example.com'" in caplog.text
+    assert caplog.text.count("failed (attempt") == 3
+
+
+async def test_without_smtp_mail_goes_to_the_outbox(app, client, alice, settings):
+    app.extensions["mailer"].smtp_url = ""
+    await request_reset(app, client, "alice@example.com")
+    files = list((settings.data_dir / "outbox").glob("*.eml"))
+    assert len(files) == 1
+    message = email.message_from_bytes(files[0].read_bytes())
+    token = link_in(message)
+    assert (await client.get(f"/password/reset/{token}")).status_code == 200
+
+
+# --- changing while logged in -------------------------------------------------------------------------
+
+async def test_changing_my_password_keeps_this_session_and_ends_the_others(client, make_client, alice):
+    await client.login("alice")
+    other = make_client()
+    await other.login("alice")
+    response = await client.post("/account/password", {"current_password": PASSWORD, "password": NEW, "confirm_password": NEW})
+    assert response.status_code == 303 and response.headers["Location"] == "/users/alice"
+    assert (await client.get("/account/sessions")).status_code == 200
+    assert (await other.get("/account/sessions")).status_code == 401
+    assert await AuditEvent.filter(action="password.changed", target_name="alice").exists()
+
+
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"current_password": "wrong", "password": NEW, "confirm_password": NEW}, "current_password"),
+        ({"current_password": PASSWORD, "password": "short", "confirm_password": "short"}, "password"),
+        ({"current_password": PASSWORD, "password": NEW, "confirm_password": "other"}, "confirm_password"),
+    ],
+)
+async def test_password_change_errors_change_nothing(client, alice, data, field):
+    await client.login("alice")
+    response = await client.post("/account/password", data, htmx=True)
+    html = await response.get_data(as_text=True)
+    assert response.status_code == 422 and f'id="{field}-error"' in html and NEW not in html
+    assert await passwords.verify_password(PASSWORD, (await alice.__class__.get(id=alice.id)).password_hash)
