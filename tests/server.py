@@ -19,11 +19,12 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, **extra_env: str) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = dict(
             os.environ, HUDDLE_DATA_DIR=str(data_dir), HUDDLE_DATABASE_URL="", HUDDLE_BASE_URL=self.url,
+            **extra_env,
         )
         self.data_dir = data_dir
         self.log = open(data_dir / "server.log", "a")

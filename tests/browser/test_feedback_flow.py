@@ -1,0 +1,140 @@
+"""A person writes feedback in place, and resets a forgotten password through the emailed link."""
+from __future__ import annotations
+
+import email
+import re
+import socket
+
+import pytest
+from aiosmtpd.controller import Controller
+from playwright.sync_api import expect
+
+from tests.browser.conftest import check_accessibility, screenshot
+from tests.server import Server
+
+pytestmark = pytest.mark.browser
+PASSWORD = "a long enough password"
+NEW_PASSWORD = "an even longer new password"
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture(scope="module")
+def inbox():
+    handler = Inbox()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield handler, port
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, inbox):
+    server = Server(tmp_path_factory.mktemp("mail-server"), HUDDLE_SMTP_URL=f"smtp://127.0.0.1:{inbox[1]}")
+    yield server
+    server.stop()
+
+
+def log_in(page, server, name: str, password: str = PASSWORD) -> None:
+    page.goto(server.url + "/login")
+    page.get_by_label("Username").fill(name)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(server.url + "/")
+
+
+def test_a_user_adds_edits_and_deletes_feedback_in_place(server, new_context):
+    server.create_user("nora", PASSWORD)
+    page = new_context(viewport={"width": 1000, "height": 900}).new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    log_in(page, server, "nora")
+    page.get_by_role("link", name="Profile").click()
+    expect(page.locator(".feedback-list .empty")).to_be_visible()
+    page.evaluate("window.__noReload = true")
+
+    page.get_by_role("link", name="Add feedback").click()
+    form = page.locator("form#feedback-new")
+    form.get_by_label("Title").fill("x" * 101)
+    form.get_by_label("Content").fill("Search would help.")
+    form.get_by_role("button", name="Add feedback").click()
+    expect(form.locator("#feedback-new-title-error")).to_contain_text("100 characters")
+    expect(form.get_by_label("Content")).to_have_value("Search would help.")
+    check_accessibility(page)
+    screenshot(page, "17-feedback-error")
+    form.get_by_label("Title").fill("Message search")
+    form.get_by_role("button", name="Add feedback").click()
+    item = page.locator("article.feedback-item", has_text="Message search")
+    expect(item).to_be_visible()
+    expect(page.locator(".feedback-list .empty")).to_be_hidden()
+
+    item.get_by_role("link", name="Edit “Message search”").click()
+    edit = page.locator("form.feedback-form", has_text="Edit feedback")
+    edit.get_by_label("Title").fill("Message search, please")
+    edit.get_by_role("button", name="Save").click()
+    item = page.locator("article.feedback-item", has_text="Message search, please")
+    expect(item).to_be_visible()
+    check_accessibility(page)
+    screenshot(page, "18-feedback")
+
+    item.get_by_role("button", name="Delete “Message search, please”").click()
+    expect(page.locator("article.feedback-item")).to_have_count(0)
+    expect(page.locator(".feedback-list .empty")).to_be_visible()
+    assert page.evaluate("window.__noReload") is True, "everything happened in place"
+
+
+def test_a_forgotten_password_is_reset_through_the_emailed_link(server, inbox, new_context):
+    server.create_user("omar", PASSWORD)
+    # An older session of omar's, open in another browser.
+    older = new_context().new_page()
+    log_in(older, server, "omar")
+    older.goto(server.url + "/users/omar")
+    expect(older.locator("body")).to_have_attribute("data-live", "open")
+
+    page = new_context().new_page()
+    page.goto(server.url + "/login")
+    page.get_by_role("link", name="Forgot password?").click()
+    check_accessibility(page)
+    page.get_by_label("Email").fill("omar@example.com")
+    page.get_by_role("button", name="Send reset link").click()
+    expect(page.locator("#forgot-form .notice")).to_contain_text("If an account uses that address")
+    check_accessibility(page)
+    screenshot(page, "19-forgot-sent")
+
+    messages = inbox[0].messages
+    for _ in range(50):
+        if any(m["To"] == "omar@example.com" for m in messages):
+            break
+        page.wait_for_timeout(100)
+    message = next(m for m in messages if m["To"] == "omar@example.com")
+    link = re.search(r"http://\S+/password/reset/\S+", message.get_payload(decode=True).decode()).group(0)
+
+    page.goto(link)
+    page.get_by_label("New password").fill(NEW_PASSWORD)
+    page.get_by_label("Confirm password").fill(NEW_PASSWORD)
+    check_accessibility(page)
+    screenshot(page, "20-reset-form")
+    page.get_by_role("button", name="Set new password").click()
+    expect(page).to_have_url(server.url + "/login")
+    expect(page.locator("#flash")).to_contain_text("Your password has been changed")
+
+    # The older session's open page is logged out by itself.
+    expect(older).to_have_url(server.url + "/login?reason=password", timeout=3000)
+
+    page.get_by_label("Username").fill("omar")
+    page.get_by_label("Password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(server.url + "/")
+
+    # The link was single-use.
+    page.goto(link)
+    expect(page.locator("h1")).to_have_text("This reset link does not work")
