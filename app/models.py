@@ -216,7 +216,7 @@ class Feedback(Model):
 
 def password_fingerprint(password_hash: str) -> str:
     """Changes whenever the password does: a reset token issued before that is void."""
-    return hashlib.sha256(password_hash.encode()).hexdigest()
+    return hash_token(password_hash)
 
 
 class PasswordResetToken(Model):

@@ -4,54 +4,35 @@ from __future__ import annotations
 import email
 import logging
 import re
-import socket
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from app import clock, passwords
 from app.models import AuditEvent, PasswordResetToken, UserSession, hash_token
 from tests.conftest import PASSWORD, make_user
+from tests.smtp import free_port, smtp_server
 from tests.test_live import live, receive_until
 
 NEW = "a brand new password"
 LINK = re.compile(r"http://localhost/password/reset/(\S+)")
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.Message] = []
-
-    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's handler hook
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def inbox():
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield handler, controller.port
-    controller.stop()
+    with smtp_server() as inbox:
+        yield inbox
 
 
 @pytest.fixture
 def settings(settings, inbox):
-    settings.smtp_url = f"smtp://127.0.0.1:{inbox[1]}"
+    settings.smtp_url = f"smtp://127.0.0.1:{inbox.port}"
     return settings
 
 
 @pytest.fixture
 def mailbox(inbox):
-    return inbox[0].messages
+    return inbox.messages
 
 
 async def request_reset(app, client, address: str):

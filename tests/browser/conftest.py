@@ -12,6 +12,7 @@ import pytest
 from app.config import ROOT
 from tests.server import Server
 
+PASSWORD = "a long enough password"
 CHROMIUM = os.environ.get("HUDDLE_CHROMIUM", "/usr/bin/chromium")
 AXE = ROOT / "static" / "vendor" / "axe-core-4.14.1.min.js"
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -69,6 +70,14 @@ def check_accessibility(page) -> None:
             .map(v => `${v.id}: ${v.help} @ ${v.nodes.map(n => n.target.join(' ')).join(', ')}`)"""
     )
     assert violations == [], f"{page.url}: {violations}"
+
+
+def log_in(page, server, name: str, password: str = PASSWORD) -> None:
+    page.goto(server.url + "/login")
+    page.get_by_label("Username").fill(name)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(server.url + "/")
 
 
 def screenshot(page, name: str) -> None:

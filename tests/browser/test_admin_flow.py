@@ -1,36 +1,18 @@
 """An admin manages users inline while a user's open page is logged out in front of them."""
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from playwright.sync_api import expect
 
-from app.config import ROOT
-from tests.browser.conftest import check_accessibility, screenshot
+from tests.browser.conftest import PASSWORD, check_accessibility, log_in, screenshot
 
 pytestmark = pytest.mark.browser
-PASSWORD = "a long enough password"
-
-
-def create_user(server, name: str, *, admin: bool = False) -> None:
-    args = [sys.executable, "-m", "app", "create-user", name, f"{name}@example.com", "--password-stdin"]
-    subprocess.run(args + (["--admin"] if admin else []), cwd=ROOT, env=server.env, input=PASSWORD + "\n", check=True, capture_output=True, text=True)
-
-
-def log_in(page, server, name: str) -> None:
-    page.goto(server.url + "/login")
-    page.get_by_label("Username").fill(name)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(server.url + "/")
 
 
 def test_admin_edits_adds_and_deletes_users_and_the_deleted_users_page_logs_out(server, new_context):
-    create_user(server, "boss", admin=True)
-    create_user(server, "gwen")
-    create_user(server, "hal")
+    server.create_user("boss", PASSWORD, admin=True)
+    server.create_user("gwen", PASSWORD)
+    server.create_user("hal", PASSWORD)
 
     hal = new_context().new_page()
     log_in(hal, server, "hal")
@@ -98,8 +80,8 @@ def test_admin_edits_adds_and_deletes_users_and_the_deleted_users_page_logs_out(
 
 
 def test_an_admin_who_loses_admin_rights_loses_the_admin_pages_at_once(server, new_context):
-    create_user(server, "chief", admin=True)
-    create_user(server, "deputy", admin=True)
+    server.create_user("chief", PASSWORD, admin=True)
+    server.create_user("deputy", PASSWORD, admin=True)
     deputy = new_context().new_page()
     log_in(deputy, server, "deputy")
     deputy.goto(server.url + "/admin/users")

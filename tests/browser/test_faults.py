@@ -6,18 +6,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import PASSWORD, log_in, screenshot
 
 pytestmark = pytest.mark.browser
-PASSWORD = "a long enough password"
-
-
-def log_in(page, server, name: str) -> None:
-    page.goto(server.url + "/login")
-    page.get_by_label("Username").fill(name)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(server.url + "/")
 
 
 def test_an_open_page_reconnects_by_itself_after_the_server_is_killed(server, new_context):

@@ -1,56 +1,30 @@
 """A person writes feedback in place, and resets a forgotten password through the emailed link."""
 from __future__ import annotations
 
-import email
 import re
-import socket
 
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.sync_api import expect
 
-from tests.browser.conftest import check_accessibility, screenshot
+from tests.browser.conftest import PASSWORD, check_accessibility, log_in, screenshot
 from tests.server import Server
+from tests.smtp import smtp_server
 
 pytestmark = pytest.mark.browser
-PASSWORD = "a long enough password"
 NEW_PASSWORD = "an even longer new password"
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
 
 
 @pytest.fixture(scope="module")
 def inbox():
-    handler = Inbox()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
+    with smtp_server() as inbox:
+        yield inbox
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, inbox):
-    server = Server(tmp_path_factory.mktemp("mail-server"), HUDDLE_SMTP_URL=f"smtp://127.0.0.1:{inbox[1]}")
+    server = Server(tmp_path_factory.mktemp("mail-server"), HUDDLE_SMTP_URL=f"smtp://127.0.0.1:{inbox.port}")
     yield server
     server.stop()
-
-
-def log_in(page, server, name: str, password: str = PASSWORD) -> None:
-    page.goto(server.url + "/login")
-    page.get_by_label("Username").fill(name)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(server.url + "/")
 
 
 def test_a_user_adds_edits_and_deletes_feedback_in_place(server, new_context):
@@ -110,7 +84,7 @@ def test_a_forgotten_password_is_reset_through_the_emailed_link(server, inbox, n
     check_accessibility(page)
     screenshot(page, "19-forgot-sent")
 
-    messages = inbox[0].messages
+    messages = inbox.messages
     for _ in range(50):
         if any(m["To"] == "omar@example.com" for m in messages):
             break
