@@ -8,7 +8,7 @@ import sys
 
 from tortoise import Tortoise
 
-from app import passwords, usernames
+from app import usernames
 from app.config import ROOT, Settings, tortoise_config
 from app.forms import check_new_account
 from app.models import AuditEvent, User
@@ -35,13 +35,7 @@ async def create_user(settings: Settings, username: str, email: str, password: s
         )
         if not form.ok:
             return "; ".join(f"{name}: {message}" for name, message in form.errors.items())
-        user = await User.create(
-            username=form.values["username"],
-            username_key=usernames.key(form.values["username"]),
-            email=form.values["email"],
-            password_hash=await passwords.hash_password(password),
-            is_admin=admin,
-        )
+        user = await User.create_account(form.values["username"], form.values["email"], password, is_admin=admin)
         await AuditEvent.record(None, "user.created", user, "from the command line" + (" as administrator" if admin else ""))
         return None
     finally:

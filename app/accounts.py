@@ -28,11 +28,8 @@ async def register() -> Response:
         if form.ok:
             try:
                 async with in_transaction():
-                    user = await User.create(
-                        username=form.values["username"],
-                        username_key=usernames.key(form.values["username"]),
-                        email=form.values["email"],
-                        password_hash=await passwords.hash_password(data["password"]),
+                    user = await User.create_account(
+                        form.values["username"], form.values["email"], data["password"],
                         is_admin=not await User.exists(),
                     )
             except IntegrityError:

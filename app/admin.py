@@ -68,12 +68,8 @@ async def create() -> Response:
     form = await check_new_account(data)
     if form.ok:
         try:
-            person = await User.create(
-                username=form.values["username"],
-                username_key=usernames.key(form.values["username"]),
-                email=form.values["email"],
-                password_hash=await passwords.hash_password(data["password"]),
-                is_admin=data.get("is_admin") == "on",
+            person = await User.create_account(
+                form.values["username"], form.values["email"], data["password"], is_admin=data.get("is_admin") == "on"
             )
         except IntegrityError:
             form.error("username", "That username or email address is taken.")

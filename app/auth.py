@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import wraps
 from typing import Any, Awaitable, Callable
 
-from quart import current_app, g, has_request_context, request
+from quart import current_app, has_request_context, request
 from quart_auth import Action, AuthUser, QuartAuth, Unauthorized, current_user, login_user, logout_user
 from werkzeug.exceptions import Forbidden
 

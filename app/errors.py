@@ -5,7 +5,7 @@ import logging
 from urllib.parse import quote
 
 from quart import Quart, Response, has_websocket_context, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 
 from app.forms import Form
 from app.htmx import is_htmx

@@ -8,7 +8,7 @@ from datetime import timedelta
 from tortoise import fields
 from tortoise.models import Model
 
-from app import clock
+from app import clock, passwords, usernames
 
 
 class User(Model):
@@ -33,9 +33,18 @@ class User(Model):
 
     @classmethod
     async def by_username(cls, username: str) -> "User | None":
-        from app import usernames
-
         return await cls.get_or_none(username_key=usernames.key(username))
+
+    @classmethod
+    async def create_account(cls, username: str, email: str, password: str, *, is_admin: bool = False) -> "User":
+        """A new user from already-checked values (app.forms.check_new_account)."""
+        return await cls.create(
+            username=username,
+            username_key=usernames.key(username),
+            email=email,
+            password_hash=await passwords.hash_password(password),
+            is_admin=is_admin,
+        )
 
 
 def hash_token(token: str) -> str:

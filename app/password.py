@@ -1,7 +1,7 @@
 """Passwords: forgotten (reset by an emailed link) and changed while logged in."""
 from __future__ import annotations
 
-from quart import Blueprint, Response, abort, current_app, flash, redirect, request
+from quart import Blueprint, Response, current_app, flash, request
 from tortoise.transactions import in_transaction
 
 from app import auth, passwords

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app import create_app, passwords, usernames
+from app import create_app
 from app.config import ROOT, Settings
 from app.models import User
 
@@ -42,7 +42,7 @@ def settings(tmp_path, migrated_db) -> Settings:
 @pytest.fixture
 async def app(settings):
     app = create_app(settings)
-    async with app.test_app() as test_app:
+    async with app.test_app():
         yield app
 
 
@@ -100,13 +100,7 @@ def make_client(app):
 
 
 async def make_user(username: str, *, admin: bool = False, password: str = PASSWORD) -> User:
-    return await User.create(
-        username=username,
-        username_key=usernames.key(username),
-        email=f"{username.lower()}@example.com",
-        password_hash=await passwords.hash_password(password),
-        is_admin=admin,
-    )
+    return await User.create_account(username, f"{username.lower()}@example.com", password, is_admin=admin)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 
 from app.models import AuditEvent, Feedback, User, UserSession
-from tests.conftest import text_of
 from tests.test_live import live, receive_until
 
 

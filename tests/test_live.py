@@ -5,7 +5,6 @@ import asyncio
 import contextlib
 
 import pytest
-from quart.testing import WebsocketResponseError
 
 from app.broker import MemoryBroker, Overflow
 from app.models import User, UserSession

@@ -10,7 +10,7 @@ import pytest
 
 from app import clock, passwords
 from app.models import AuditEvent, PasswordResetToken, UserSession, hash_token
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD
 from tests.smtp import free_port, smtp_server
 from tests.test_live import live, receive_until
 

@@ -5,7 +5,6 @@ import asyncio
 import logging
 
 import pytest
-from quart import Quart
 
 from app import create_app, passwords
 from app.config import Settings
