@@ -28,6 +28,7 @@ async def register() -> Response:
         if form.ok:
             try:
                 async with in_transaction():
+                    # The first account is the administrator: decided inside the transaction.
                     user = await User.create_account(
                         form.values["username"], form.values["email"], data["password"],
                         is_admin=not await User.exists(),

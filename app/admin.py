@@ -36,6 +36,15 @@ async def _users_page(status: int = 200, **context) -> Response:
     )
 
 
+async def _form_row(person: User | None, form: Form, status: int = 200) -> Response:
+    """A row in form mode: the row alone for htmx, the whole page around it otherwise."""
+    if not is_htmx():
+        if person is None:
+            return await _users_page(status=status, adding=form)
+        return await _users_page(status=status, editing=person.id, form=form)
+    return await render("admin/_user_form_row.html", status=status, person=person, form=form)
+
+
 @bp.get("/users")
 async def users() -> Response:
     """All users with their presence, each row editable in place."""
@@ -54,11 +63,9 @@ async def show(user_id: int) -> Response:
 @bp.get("/users/new")
 async def new() -> Response:
     """The empty form row for a new user, at the top of the table (or, to cancel, the empty slot)."""
-    if not is_htmx():
-        return await _users_page(adding=Form())
-    if request.args.get("cancel"):
+    if request.args.get("cancel") and is_htmx():
         return await render("admin/_new_row_slot.html")
-    return await render("admin/_user_form_row.html", person=None, form=Form())
+    return await _form_row(None, Form())
 
 
 @bp.post("/users")
@@ -83,9 +90,7 @@ async def create() -> Response:
             # The form row becomes the empty slot again, with the new user's row below it.
             return await render("admin/_created.html", person=person, me=auth.current())
     form.values["is_admin"] = "on" if data.get("is_admin") == "on" else ""
-    if not is_htmx():
-        return await _users_page(status=422, adding=form)
-    return await render("admin/_user_form_row.html", status=422, person=None, form=form)
+    return await _form_row(None, form, status=422)
 
 
 @bp.get("/users/<int:user_id>/edit")
@@ -93,9 +98,7 @@ async def edit(user_id: int) -> Response:
     """The row as a form."""
     person = await _target(user_id)
     form = Form(values={"username": person.username, "email": person.email, "is_admin": "on" if person.is_admin else ""})
-    if not is_htmx():
-        return await _users_page(editing=person.id, form=form)
-    return await render("admin/_user_form_row.html", person=person, form=form)
+    return await _form_row(person, form)
 
 
 @bp.post("/users/<int:user_id>")
@@ -109,9 +112,7 @@ async def update(user_id: int) -> Response:
     if person.is_admin and not make_admin and await User.filter(is_admin=True).count() == 1:
         form.error("is_admin", f"{person.username} is the last administrator and must stay one.")
     if not form.ok:
-        if not is_htmx():
-            return await _users_page(status=422, editing=person.id, form=form)
-        return await render("admin/_user_form_row.html", status=422, person=person, form=form)
+        return await _form_row(person, form, status=422)
 
     actor = auth.current()
     changes = [
@@ -121,14 +122,16 @@ async def update(user_id: int) -> Response:
     ]
     admin_changed = person.is_admin != make_admin
     password = data.get("password", "")
+    # Hash before the transaction: ~30 ms of argon2 should not hold SQLite's write lock.
+    new_hash = await passwords.hash_password(password) if password else None
     try:
         async with in_transaction():
             person.username = form.values["username"]
             person.username_key = usernames.key(person.username)
             person.email = form.values["email"]
             person.is_admin = make_admin
-            if password:
-                person.password_hash = await passwords.hash_password(password)
+            if new_hash:
+                person.password_hash = new_hash
             await person.save()
             if changes:
                 await AuditEvent.record(actor, "user.edited", person, "; ".join(changes))
@@ -138,7 +141,7 @@ async def update(user_id: int) -> Response:
                 await AuditEvent.record(actor, "password.set_by_admin", person)
     except IntegrityError:
         form.error("username", "That username or email address is taken.")
-        return await render("admin/_user_form_row.html", status=422, person=await _target(user_id), form=form)
+        return await _form_row(await _target(user_id), form, status=422)
 
     if password:
         # A new password ends the user's other sessions at once (the admin's own stays).
