@@ -4,13 +4,24 @@ from __future__ import annotations
 import logging
 from urllib.parse import quote
 
+import asyncpg
 from quart import Quart, Response, has_websocket_context, render_template, request
+from tortoise.exceptions import DBConnectionError
 from werkzeug.exceptions import HTTPException
 
 from app.forms import Form
 from app.htmx import is_htmx
 
 log = logging.getLogger("huddle.errors")
+
+# Errors that mean "the database cannot be reached", as opposed to a bug: they get a 503.
+UNREACHABLE: tuple[type[BaseException], ...] = (
+    DBConnectionError,
+    ConnectionError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.PostgresConnectionError,
+)
 
 TITLES = {
     400: "Bad request",
@@ -80,6 +91,16 @@ def init_app(app: Quart) -> None:
             if error.get_response().headers.get(header):
                 response.headers[header] = error.get_response().headers[header]
         return response
+
+    async def database_down(error: Exception) -> Response:
+        # The database (or another service) cannot be reached: say so, and that it will pass.
+        log.error("service unavailable: %s", error)
+        response = await render_error(503, "Huddle cannot reach its database right now. Try again in a moment.")
+        response.headers["Retry-After"] = "5"
+        return response
+
+    for kind in UNREACHABLE:
+        app.register_error_handler(kind, database_down)
 
     @app.errorhandler(Exception)
     async def unexpected(error: Exception) -> Response:

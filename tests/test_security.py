@@ -271,3 +271,4 @@ async def test_passwords_never_reach_the_log(client, alice, caplog):
         await client.post("/login", {"username": "alice", "password": "my secret guess"})
         await client.login("alice")
     assert "my secret guess" not in caplog.text and PASSWORD not in caplog.text
+
