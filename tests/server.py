@@ -22,10 +22,10 @@ class Server:
     def __init__(self, data_dir: Path, **extra_env: str) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = dict(
-            os.environ, HUDDLE_DATA_DIR=str(data_dir), HUDDLE_DATABASE_URL="", HUDDLE_BASE_URL=self.url,
+        self.env = {
+            **os.environ, "HUDDLE_DATA_DIR": str(data_dir), "HUDDLE_DATABASE_URL": "", "HUDDLE_BASE_URL": self.url,
             **extra_env,
-        )
+        }
         self.data_dir = data_dir
         self.log = open(data_dir / "server.log", "a")
         subprocess.run([sys.executable, "-m", "app", "migrate"], cwd=ROOT, env=self.env, check=True, capture_output=True)

@@ -10,10 +10,9 @@ import uuid
 import asyncpg
 import pytest
 
-from app import create_app
-from app.config import ROOT, Settings
-from app.models import User
-from tests.conftest import PASSWORD, Client, make_user
+from app.config import ROOT
+from tests.conftest import PASSWORD
+from tests.server import Server
 from tests.smtp import free_port
 
 PG = os.environ.get("HUDDLE_TEST_PG", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -82,36 +81,67 @@ async def pg_database():
     await conn.close()
 
 
+class Browser:
+    """Plain HTTP with a cookie jar, like a browser without JavaScript (blocking: run in a thread)."""
+
+    def __init__(self, server) -> None:
+        import http.cookiejar
+        import urllib.request
+
+        self.server = server
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def request(self, path: str, form: dict | None = None) -> tuple[int, str, dict]:
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        request = urllib.request.Request(self.server.url + path, data=data, headers={"Origin": self.server.url})
+        try:
+            with self.opener.open(request) as response:
+                return response.status, response.read().decode(), {k.lower(): v for k, v in response.headers.items()}
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(), {k.lower(): v for k, v in error.headers.items()}
+
+    def token(self, path: str = "/login") -> str:
+        import re
+
+        return re.search(r'name="csrf_token" value="([^"]+)"', self.request(path)[1]).group(1)
+
+
 async def test_a_lost_database_gives_a_clear_503_writes_nothing_half_and_recovers_without_restart(tmp_path, pg_database):
     proxy = Proxy()
     await proxy.start()
-    settings = Settings(
-        data_dir=tmp_path, secret_key="k", base_url="http://localhost",
-        database_url=f"postgres://postgres@127.0.0.1:{proxy.port}/{pg_database}",
-    )
-    app = create_app(settings)
-    async with app.test_app():
-        await make_user("admin", admin=True)
-        await make_user("alice")
-        client = Client(app)
-        await client.login("alice")
-        assert (await client.get("/account/sessions")).status_code == 200
+    url = f"postgres://postgres@127.0.0.1:{proxy.port}/{pg_database}"
+    # Blocking set-up runs in threads: the relay lives on this test's event loop.
+    server = await asyncio.to_thread(Server, tmp_path, HUDDLE_DATABASE_URL=url)
+    try:
+        await asyncio.to_thread(server.create_user, "alice", PASSWORD)
+        alice = Browser(server)
+        token = await asyncio.to_thread(alice.token)
+        login = {"username": "alice", "password": PASSWORD, "csrf_token": token}
+        status, _, _ = await asyncio.to_thread(alice.request, "/login", login)
+        assert status == 200  # followed the redirect to the front page
+        assert (await asyncio.to_thread(alice.request, "/account/sessions"))[0] == 200
 
+        visitor = Browser(server)
+        register_token = await asyncio.to_thread(visitor.token, "/register")
         await proxy.stop()
-        response = await client.get("/account/sessions")
-        html = await response.get_data(as_text=True)
-        assert response.status_code == 503 and "cannot reach its database" in html
-        assert response.headers["Retry-After"]
-        register = await Client(app).raw.post("/register", form={})  # (its CSRF check needs no database)
-        assert register.status_code in {403, 503}
+
+        status, html, headers = await asyncio.to_thread(alice.request, "/account/sessions")
+        assert status == 503 and "cannot reach its database" in html and headers.get("retry-after")
+        assert 'class="site-header"' in html and "Traceback" not in html
+        carol = {"username": "carol", "email": "carol@example.com", "password": PASSWORD,
+                 "confirm_password": PASSWORD, "csrf_token": register_token}
+        assert (await asyncio.to_thread(visitor.request, "/register", carol))[0] == 503
 
         await proxy.start()
-        # Back by itself: the same running app serves again, and nothing half-written appeared.
-        assert (await client.get("/account/sessions")).status_code == 200
-        assert await User.all().count() == 2
-        other = Client(app)
-        response = await other.post(
-            "/register", {"username": "carol", "email": "carol@example.com", "password": PASSWORD, "confirm_password": PASSWORD}
-        )
-        assert response.status_code == 303
-    await proxy.stop()
+        # The same running server serves again, and the failed registration left nothing behind.
+        assert (await asyncio.to_thread(alice.request, "/account/sessions"))[0] == 200
+        conn = await asyncpg.connect(PG.rsplit("/", 1)[0] + f"/{pg_database}")
+        assert await conn.fetchval("SELECT count(*) FROM users WHERE username = 'carol'") == 0
+        await conn.close()
+    finally:
+        await asyncio.to_thread(server.stop)
+        await proxy.stop()
