@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import check_accessibility, screenshot
+from tests.browser.conftest import check_accessibility, log_in, screenshot
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long enough password"
@@ -110,6 +110,25 @@ def test_pages_pass_accessibility_checks_in_the_dark_theme_and_at_phone_width(se
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 360, f"{path} scrolls sideways at phone width ({width}px)"
     screenshot(page, "10-dark-login-phone")
+
+    # Logged in (as the admin from the first test), every kind of page, in both themes.
+    for scheme in ("dark", "light"):
+        page = new_context(color_scheme=scheme, viewport={"width": 360, "height": 740}).new_page()
+        page.on("dialog", lambda dialog: dialog.dismiss())
+        log_in(page, server, "dana")
+        page.goto(server.url + "/users/dana")
+        page.get_by_role("link", name="Add feedback").click()
+        page.locator("#feedback-new").get_by_label("Title").fill("Night shift")
+        page.locator("#feedback-new").get_by_label("Content").fill("The dark theme is easy on the eyes.")
+        page.get_by_role("button", name="Add feedback").last.click()
+        expect(page.locator("article.feedback-item").first).to_be_visible()
+        for path in ("/", "/users/dana", "/account/sessions", "/account/password", "/password/forgot",
+                     "/admin/users", "/admin/feedback", "/admin/audit", "/admin/users/new"):
+            page.goto(server.url + path)
+            check_accessibility(page)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 360, f"{path} scrolls sideways at phone width ({width}px) in the {scheme} theme"
+        screenshot(page, f"10-{scheme}-admin-phone")
 
 
 def test_everything_is_reachable_by_keyboard(server, new_context):
