@@ -11,6 +11,7 @@ from quart import Blueprint, Response, abort, current_app, render_template, webs
 from quart_auth import current_user
 
 from app import clock
+from app.broker import Overflow, Subscription
 from app.models import User, UserSession
 from app.security import same_origin
 
@@ -111,9 +112,7 @@ async def _presence_snapshot() -> str:
     return await render_template("live/_presence_snapshot.html", people=people, online_ids=online)
 
 
-async def _stream(subscription) -> None:
-    from app.broker import Overflow
-
+async def _stream(subscription: Subscription) -> None:
     while True:
         try:
             _topic, payload = await subscription.get()
@@ -134,7 +133,7 @@ async def _stream(subscription) -> None:
         await websocket.send(payload)
 
 
-async def _watch(token: str, subscription) -> None:
+async def _watch(token: str, subscription: Subscription) -> None:
     """Read what the page sends; after each frame, and at least every minute, re-check the session."""
     settings = current_app.config["HUDDLE"]
     loop = asyncio.get_running_loop()

@@ -93,6 +93,8 @@ class FailureLimiter:
     multiply the limit by their number, which still bounds guessing.
     """
 
+    MAX_KEYS = 10_000
+
     def __init__(self, limit: int, window: float, clock=time.monotonic) -> None:
         self.limit = limit
         self.window = window
@@ -118,6 +120,10 @@ class FailureLimiter:
     def fail(self, key: str) -> None:
         self._recent(key)
         self._failures[key].append(self.clock())
+        if len(self._failures) > self.MAX_KEYS:
+            # Guessing across many names must not grow memory without end: forget stale keys.
+            for stale in list(self._failures):
+                self._recent(stale)
 
     def reset(self, key: str) -> None:
         self._failures.pop(key, None)

@@ -272,3 +272,19 @@ async def test_passwords_never_reach_the_log(client, alice, caplog):
         await client.login("alice")
     assert "my secret guess" not in caplog.text and PASSWORD not in caplog.text
 
+
+
+def test_the_login_throttle_forgets_stale_names_instead_of_growing_forever():
+    from app.security import FailureLimiter
+
+    now = [0.0]
+    limiter = FailureLimiter(limit=3, window=10, clock=lambda: now[0])
+    limiter.MAX_KEYS = 100
+    for n in range(100):
+        limiter.fail(f"user{n}")
+    now[0] = 11  # all of those failures are now outside the window
+    limiter.fail("fresh")
+    assert len(limiter._failures) == 1
+    for _ in range(3):
+        limiter.fail("fresh")
+    assert limiter.retry_after("fresh") == 10
