@@ -9,9 +9,9 @@ from app import auth, passwords, usernames
 from app.errors import safe_next
 from app.forms import Form, check_new_account
 from app.htmx import is_htmx, redirect_to, render
-from app.live import LOGOUT_REASONS, force_logout
+from app.live import LOGOUT_REASONS
 from app.models import AuditEvent, Feedback, User, UserSession
-from app.users import end_sessions
+from app.users import end_session, end_sessions
 
 bp = Blueprint("accounts", __name__)
 
@@ -104,10 +104,7 @@ async def _attempt_login(data) -> tuple[Form, int, dict, User | None]:
 @bp.post("/logout")
 async def logout() -> Response:
     """Log out this browser (its session row is deleted, not just the cookie)."""
-    ended = auth.current_session()
     await auth.end_session()
-    if ended is not None:
-        await force_logout(f"session:{ended.id}", "logged-out")  # this browser's other tabs
     await flash("You have logged out.")
     return redirect_to("/login")
 
@@ -152,11 +149,9 @@ async def revoke(session_id: int) -> Response:
         abort(404, description="That session does not exist or has already ended.")
     if row.id == auth.current_session().id:
         await auth.end_session()
-        await force_logout(f"session:{row.id}", "logged-out")
         await flash("You have logged out.")
         return redirect_to("/login")
-    await row.delete()
-    await force_logout(f"session:{row.id}", "revoked")
+    await end_session(row, "revoked")
     await AuditEvent.record(auth.current(), "sessions.revoked", auth.current(), f"one session ({row.device})")
     if is_htmx():
         return Response("", status=200)  # htmx swaps the row away

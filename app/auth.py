@@ -9,6 +9,7 @@ from quart import current_app, has_request_context, request
 from quart_auth import Action, AuthUser, QuartAuth, Unauthorized, current_user, login_user, logout_user
 from werkzeug.exceptions import Forbidden
 
+from app import users
 from app.models import User, UserSession
 from app.security import rotate_csrf_token
 
@@ -35,6 +36,8 @@ def client_ip() -> str:
 
 async def load_session() -> None:
     """before_request / before_websocket: resolve the cookie to a live session, or to nobody."""
+    if has_request_context() and request.endpoint == "static":
+        return  # static files need no session: no query per stylesheet and script
     token = current_user.auth_id
     if token is None:
         return
@@ -76,9 +79,9 @@ async def start_session(user: User) -> UserSession:
 
 
 async def end_session() -> None:
-    """Log out this browser: delete its row, then the cookie."""
+    """Log out this browser: delete its row and cookie, and send its other tabs to the login page."""
     if current_user.session is not None:
-        await current_user.session.delete()
+        await users.end_session(current_user.session, "logged-out")
     logout_user()
     rotate_csrf_token()
 

@@ -7,6 +7,12 @@ from app.live import force_logout
 from app.models import AuditEvent, Feedback, PasswordResetToken, User, UserSession
 
 
+async def end_session(session: UserSession, reason: str) -> None:
+    """End one session: its row goes, and every page open on it goes to the login page."""
+    await session.delete()
+    await force_logout(f"session:{session.id}", reason)
+
+
 async def end_sessions(user: User, reason: str, *, keep: UserSession | None = None, kind: str | None = None) -> int:
     """Delete the user's sessions (all, or all but one) and push their pages to the login page."""
     query = UserSession.filter(user_id=user.id)

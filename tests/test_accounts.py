@@ -319,3 +319,19 @@ async def test_the_home_page_lists_the_team(client, alice, bob):
     await client.login("alice")
     html = text_of(await (await client.get("/")).get_data(as_text=True))
     assert "3 members" in html and "bob" in html and "admin" in html
+
+
+async def test_static_files_cost_no_session_lookup(app, client, alice, monkeypatch):
+    await client.login("alice")
+    lookups = []
+    original = UserSession.from_token.__func__
+
+    async def counting(cls, *args, **kwargs):
+        lookups.append(1)
+        return await original(cls, *args, **kwargs)
+
+    monkeypatch.setattr(UserSession, "from_token", classmethod(counting))
+    assert (await client.get("/static/css/huddle.css")).status_code == 200
+    assert lookups == []
+    assert (await client.get("/account/sessions")).status_code == 200
+    assert lookups == [1]
