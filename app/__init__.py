@@ -33,10 +33,12 @@ def create_app(settings: Settings | None = None) -> Quart:
     # The key is read (or made) before serving: importing and building stay free of I/O.
     app.secret_key = None
 
-    from app import auth, broker, errors, security
-    from app.htmx import dom_id
+    from app.accounts import auth
+    from app.live import broker
+    from app.web import errors, security
+    from app.web.htmx import dom_id
     from app.mail import Mailer
-    from app.presence import Presence
+    from app.live.presence import Presence
 
     security.init_app(app)
     auth.init_app(app)
@@ -46,12 +48,12 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.extensions["mailer"] = Mailer(settings.smtp_url, settings.data_dir / "outbox", settings.mail_from)
     app.jinja_env.globals.update(dom_id=dom_id, is_online=lambda user: presence.is_online(user.id))
 
-    from app.accounts import bp as accounts_bp
-    from app.admin import bp as admin_bp
+    from app.accounts.routes import bp as accounts_bp
+    from app.admin.routes import bp as admin_bp
     from app.home import bp as home_bp
-    from app.feedback import bp as feedback_bp
-    from app.live import bp as live_bp
-    from app.password import bp as password_bp
+    from app.feedback.routes import bp as feedback_bp
+    from app.live.socket import bp as live_bp
+    from app.accounts.password_routes import bp as password_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(accounts_bp)

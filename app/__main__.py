@@ -8,9 +8,9 @@ import sys
 
 from tortoise import Tortoise
 
-from app import usernames
+from app.accounts import usernames
 from app.config import ROOT, Settings, tortoise_config
-from app.forms import check_new_account
+from app.web.forms import check_new_account
 from app.models import AuditEvent, User
 
 

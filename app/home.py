@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from quart import Blueprint, Response
 
-from app import auth
-from app.htmx import render
+from app.accounts import auth
+from app.web.htmx import render
 from app.models import User
 
 bp = Blueprint("home", __name__)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from app import passwords
+from app.accounts import hashing
 from app.models import AuditEvent, User, UserSession
 from tests.conftest import PASSWORD, make_user, text_of
 from tests.test_live import live, receive_until
@@ -71,7 +71,7 @@ async def test_saving_a_row_updates_the_user_and_returns_the_row(as_admin, alice
     assert response.status_code == 200 and ">alicia</a>" in html and "<form" not in html
     alice = await User.get(id=alice.id)
     assert (alice.username, alice.username_key, alice.email) == ("alicia", "alicia", "alicia@example.com")
-    assert await passwords.verify_password(PASSWORD, alice.password_hash)  # blank = unchanged
+    assert await hashing.verify_password(PASSWORD, alice.password_hash)  # blank = unchanged
 
 
 @pytest.mark.parametrize(
@@ -115,7 +115,7 @@ async def test_setting_a_password_ends_the_users_sessions(as_admin, make_client,
         assert response.status_code == 200
         assert "reason=password" in await receive_until(page, 'id="live-control"')
     assert (await alices.get("/account/sessions")).status_code == 401
-    assert await passwords.verify_password("brand new password", (await User.get(id=alice.id)).password_hash)
+    assert await hashing.verify_password("brand new password", (await User.get(id=alice.id)).password_hash)
     assert await AuditEvent.filter(action="password.set_by_admin", target_name="alice").exists()
 
 
@@ -162,7 +162,7 @@ async def test_add_user_opens_a_form_row_and_saving_it_adds_a_row(as_admin):
     frank = await User.get(username="frank")
     assert response.status_code == 200 and f'id="user-{frank.id}-row"' in html
     assert '<tr id="user-new-row" hidden></tr>' in html  # ready for the next "Add user"
-    assert frank.is_admin and await passwords.verify_password(PASSWORD, frank.password_hash)
+    assert frank.is_admin and await hashing.verify_password(PASSWORD, frank.password_hash)
     assert await AuditEvent.filter(action="user.created", target_name="frank", actor_name="admin").exists()
 
 

@@ -6,7 +6,7 @@ import contextlib
 
 import pytest
 
-from app.broker import MemoryBroker, Overflow
+from app.live.broker import MemoryBroker, Overflow
 from app.models import User, UserSession
 from tests.test_security import websocket_status
 

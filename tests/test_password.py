@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from app import clock, passwords
+from app import clock
+from app.accounts import hashing
 from app.models import AuditEvent, PasswordResetToken, UserSession, hash_token
 from tests.conftest import PASSWORD
 from tests.smtp import free_port, smtp_server
@@ -120,7 +121,7 @@ async def test_reset_form_errors_keep_the_password_unchanged(app, client, alice,
                         ({"password": NEW, "confirm_password": "other"}, "confirm_password")):
         response = await client.post(f"/password/reset/{token}", data, htmx=True)
         assert response.status_code == 422 and f'id="{field}-error"' in await response.get_data(as_text=True)
-    assert await passwords.verify_password(PASSWORD, (await alice.__class__.get(id=alice.id)).password_hash)
+    assert await hashing.verify_password(PASSWORD, (await alice.__class__.get(id=alice.id)).password_hash)
     assert (await client.get(f"/password/reset/{token}")).status_code == 200  # still usable
 
 
@@ -198,4 +199,4 @@ async def test_password_change_errors_change_nothing(client, alice, data, field)
     response = await client.post("/account/password", data, htmx=True)
     html = await response.get_data(as_text=True)
     assert response.status_code == 422 and f'id="{field}-error"' in html and NEW not in html
-    assert await passwords.verify_password(PASSWORD, (await alice.__class__.get(id=alice.id)).password_hash)
+    assert await hashing.verify_password(PASSWORD, (await alice.__class__.get(id=alice.id)).password_hash)

@@ -6,7 +6,8 @@ import logging
 
 import pytest
 
-from app import create_app, passwords
+from app import create_app
+from app.accounts import hashing
 from app.config import Settings
 from app.models import User, UserSession
 from tests.conftest import PASSWORD
@@ -202,7 +203,7 @@ async def test_cookies_are_secure_when_served_over_https(tmp_path, migrated_db):
     app = create_app(settings)
     async with app.test_app():
         await User.create(username="alice", username_key="alice", email="a@example.com",
-                          password_hash=await passwords.hash_password(PASSWORD))
+                          password_hash=await hashing.hash_password(PASSWORD))
         client = app.test_client()
         page = await client.get("/login", scheme="https")
         token = (await page.get_data(as_text=True)).split('"X-CSRF-Token": "')[1].split('"')[0]
@@ -217,7 +218,7 @@ async def test_cookies_are_secure_when_served_over_https(tmp_path, migrated_db):
 # --- passwords ----------------------------------------------------------------------------------
 
 async def test_passwords_are_stored_with_salted_argon2id_at_owasp_strength():
-    first, second = await passwords.hash_password(PASSWORD), await passwords.hash_password(PASSWORD)
+    first, second = await hashing.hash_password(PASSWORD), await hashing.hash_password(PASSWORD)
     assert first != second
     assert first.startswith("$argon2id$")
     params = dict(part.split("=") for part in first.split("$")[3].split(","))
@@ -275,7 +276,7 @@ async def test_passwords_never_reach_the_log(client, alice, caplog):
 
 
 def test_the_login_throttle_forgets_stale_names_instead_of_growing_forever():
-    from app.security import FailureLimiter
+    from app.web.security import FailureLimiter
 
     now = [0.0]
     limiter = FailureLimiter(limit=3, window=10, clock=lambda: now[0])

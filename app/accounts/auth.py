@@ -9,9 +9,9 @@ from quart import current_app, has_request_context, request
 from quart_auth import Action, AuthUser, QuartAuth, Unauthorized, current_user, login_user, logout_user
 from werkzeug.exceptions import Forbidden
 
-from app import users
+from app.accounts import service as users
 from app.models import User, UserSession
-from app.security import rotate_csrf_token
+from app.web.security import rotate_csrf_token
 
 
 class HuddleUser(AuthUser):

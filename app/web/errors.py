@@ -9,8 +9,8 @@ from quart import Quart, Response, has_websocket_context, render_template, reque
 from tortoise.exceptions import DBConnectionError
 from werkzeug.exceptions import HTTPException
 
-from app.forms import Form
-from app.htmx import is_htmx
+from app.web.forms import Form
+from app.web.htmx import is_htmx
 
 log = logging.getLogger("huddle.errors")
 

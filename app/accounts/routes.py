@@ -5,13 +5,13 @@ from quart import Blueprint, Response, abort, current_app, flash, redirect, requ
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from app import auth, passwords, usernames
-from app.errors import safe_next
-from app.forms import Form, check_new_account
-from app.htmx import is_htmx, redirect_to, render
-from app.live import LOGOUT_REASONS
+from app.accounts import auth, hashing, usernames
+from app.web.errors import safe_next
+from app.web.forms import Form, check_new_account
+from app.web.htmx import is_htmx, redirect_to, render
+from app.live.socket import LOGOUT_REASONS
 from app.models import AuditEvent, Feedback, User, UserSession
-from app.users import end_session, end_sessions
+from app.accounts.service import end_session, end_sessions
 
 bp = Blueprint("accounts", __name__)
 
@@ -92,7 +92,7 @@ async def _attempt_login(data) -> tuple[Form, int, dict, User | None]:
 
     user = await User.get_or_none(username_key=user_key)
     # An unknown name costs the same hash as a wrong password: the answer and its timing match.
-    if await passwords.verify_password(password, user.password_hash if user else None):
+    if await hashing.verify_password(password, user.password_hash if user else None):
         by_user.reset(user_key)
         return form, 200, {}, user
     by_user.fail(user_key)

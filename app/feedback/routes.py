@@ -5,11 +5,11 @@ from quart import Blueprint, Response, abort, flash, request
 from quart_auth import logout_user
 from werkzeug.exceptions import Forbidden
 
-from app import auth
-from app.forms import Form
-from app.htmx import is_htmx, redirect_to, render
+from app.accounts import auth
+from app.web.forms import Form
+from app.web.htmx import is_htmx, redirect_to, render
 from app.models import Feedback, User
-from app.users import delete_user
+from app.accounts.service import delete_user
 
 bp = Blueprint("feedback", __name__)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 from quart import Blueprint, Response, current_app, flash, request
 from tortoise.transactions import in_transaction
 
-from app import auth, passwords
-from app.forms import EMAIL_RE, Form, clean_email
-from app.htmx import redirect_to, render
+from app.accounts import auth, hashing
+from app.web.forms import EMAIL_RE, Form, clean_email
+from app.web.htmx import redirect_to, render
 from app.models import AuditEvent, PasswordResetToken, User
-from app.users import end_sessions
+from app.accounts.service import end_sessions
 
 bp = Blueprint("password", __name__)
 
@@ -22,7 +22,7 @@ def check_new_password(data, form: Form, name: str = "password") -> None:
     password, confirm = data.get(name, ""), data.get("confirm_password", "")
     if not password:
         form.error(name, "Enter a new password.")
-    elif problem := passwords.password_problem(password):
+    elif problem := hashing.password_problem(password):
         form.error(name, problem)
     if password != confirm:
         form.error("confirm_password", "The passwords do not match.")
@@ -99,7 +99,7 @@ async def reset(token: str) -> Response:
         if form.ok:
             user = row.user
             async with in_transaction():
-                user.password_hash = await passwords.hash_password(data["password"])
+                user.password_hash = await hashing.hash_password(data["password"])
                 await user.save(update_fields=["password_hash"])
                 await PasswordResetToken.filter(user_id=user.id).delete()
                 await AuditEvent.record(user, "password.reset", user, "with an emailed link")
@@ -120,11 +120,11 @@ async def change() -> Response:
     if request.method == "POST":
         data = await request.form
         user = auth.current()
-        if not await passwords.verify_password(data.get("current_password", ""), user.password_hash):
+        if not await hashing.verify_password(data.get("current_password", ""), user.password_hash):
             form.error("current_password", "That is not your current password.")
         check_new_password(data, form)
         if form.ok:
-            user.password_hash = await passwords.hash_password(data["password"])
+            user.password_hash = await hashing.hash_password(data["password"])
             await user.save(update_fields=["password_hash"])
             await AuditEvent.record(user, "password.changed", user)
             ended = await end_sessions(user, "password", keep=auth.current_session())

@@ -6,12 +6,12 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 from werkzeug.exceptions import Forbidden
 
-from app import auth, passwords, usernames
-from app.forms import Form, check_new_account
-from app.htmx import is_htmx, render
-from app.live import reload_scope
+from app.accounts import auth, hashing, usernames
+from app.web.forms import Form, check_new_account
+from app.web.htmx import is_htmx, render
+from app.live.socket import reload_scope
 from app.models import AuditEvent, Feedback, User
-from app.users import delete_user, end_sessions
+from app.accounts.service import delete_user, end_sessions
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -123,7 +123,7 @@ async def update(user_id: int) -> Response:
     admin_changed = person.is_admin != make_admin
     password = data.get("password", "")
     # Hash before the transaction: ~30 ms of argon2 should not hold SQLite's write lock.
-    new_hash = await passwords.hash_password(password) if password else None
+    new_hash = await hashing.hash_password(password) if password else None
     try:
         async with in_transaction():
             person.username = form.values["username"]

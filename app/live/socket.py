@@ -11,9 +11,9 @@ from quart import Blueprint, Response, abort, current_app, render_template, webs
 from quart_auth import current_user
 
 from app import clock
-from app.broker import Overflow, Subscription
+from app.live.broker import Overflow, Subscription
 from app.models import User, UserSession
-from app.security import same_origin
+from app.web.security import same_origin
 
 log = logging.getLogger("huddle.live")
 bp = Blueprint("live", __name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from app import passwords, usernames
+from app.accounts import hashing, usernames
 from app.models import User
 
 # Deliberately plain: the address must be one we can show and mail without surprises.
@@ -62,7 +62,7 @@ async def check_new_account(data, *, exclude: User | None = None, password_requi
     if password or password_required:
         if not password:
             form.error("password", "Enter a password.")
-        elif problem := passwords.password_problem(password):
+        elif problem := hashing.password_problem(password):
             form.error("password", problem)
         if password != confirm:
             form.error("confirm_password", "The passwords do not match.")

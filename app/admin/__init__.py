@@ -1,0 +1,1 @@
+"""Admin area: users and the audit log."""

@@ -1,0 +1,1 @@
+"""Feedback from users to the people who run the site."""

@@ -1,0 +1,1 @@
+"""The live channel: broker, presence, events and the page socket."""

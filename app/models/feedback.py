@@ -1,0 +1,37 @@
+"""Feedback from a user to the people who run the site."""
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from app.models.user import User
+
+
+class Feedback(Model):
+    """A note from a user to the people who run the site."""
+
+    id = fields.IntField(primary_key=True)
+    title = fields.CharField(max_length=100)
+    content = fields.TextField()
+    author: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="feedback", on_delete=fields.CASCADE, db_index=True
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "feedback"
+        ordering = ["-id"]
+
+    TITLE_MAX = 100
+    CONTENT_MAX = 10_000
+
+    @classmethod
+    async def page(cls, *, author: User | None = None, before: int | None = None, size: int = 20) -> list["Feedback"]:
+        """Newest first, keyset-paginated by id, with each author loaded in the same query."""
+        query = cls.all().select_related("author")
+        if author is not None:
+            query = query.filter(author_id=author.id)
+        if before is not None:
+            query = query.filter(id__lt=before)
+        return await query.order_by("-id").limit(size)
