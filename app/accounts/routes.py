@@ -9,7 +9,7 @@ from app.accounts import auth, hashing, usernames
 from app.web.errors import safe_next
 from app.web.forms import Form, check_new_account
 from app.web.htmx import is_htmx, redirect_to, render
-from app.live.socket import LOGOUT_REASONS
+from app.live.events import LOGOUT_REASONS
 from app.models import AuditEvent, Feedback, User, UserSession
 from app.accounts.service import end_session, end_sessions
 

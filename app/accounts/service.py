@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from app.live.socket import force_logout
+from app.live.events import force_logout
 from app.models import AuditEvent, Feedback, PasswordResetToken, User, UserSession
 
 

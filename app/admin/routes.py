@@ -9,7 +9,7 @@ from werkzeug.exceptions import Forbidden
 from app.accounts import auth, hashing, usernames
 from app.web.forms import Form, check_new_account
 from app.web.htmx import is_htmx, render
-from app.live.socket import reload_scope
+from app.live.events import reload_scope
 from app.models import AuditEvent, Feedback, User
 from app.accounts.service import delete_user, end_sessions
 

@@ -24,14 +24,6 @@ RECHECK_SECONDS = 60
 # FRAMES_PER_SECOND, the socket is closed as abusive (1008) rather than served.
 FRAME_BURST = 30
 FRAMES_PER_SECOND = 5
-LOGOUT_REASONS = {
-    "deleted": "Your account was deleted.",
-    "revoked": "You were logged out from another device.",
-    "password": "Your password was changed. Please log in again.",
-    "expired": "Your session has ended. Please log in again.",
-}
-
-
 def broker():
     return current_app.extensions["broker"]
 
@@ -40,23 +32,9 @@ def presence():
     return current_app.extensions["presence"]
 
 
-async def publish(topic: str, payload: str) -> None:
-    await broker().publish(topic, payload)
-
-
-async def force_logout(topic: str, reason: str) -> None:
-    """Every page listening on topic (`user:<id>` or `session:<id>`) goes to the login page."""
-    await publish(topic, f"logout:{reason}")
-
-
-async def reload_scope(topic: str, scope: str) -> None:
-    """Pages of a scope (e.g. admin) reload, so the server re-decides what they may show."""
-    await publish(topic, f"reload:{scope}")
-
-
 async def publish_presence(user: User, online: bool) -> None:
     fragment = await render_template("accounts/_presence.html", person=user, online=online)
-    await publish("presence", fragment)
+    await broker().publish("presence", fragment)
 
 
 @bp.get("/session")
