@@ -6,13 +6,14 @@ PIP    := $(PY) -m pip --disable-pip-version-check -q
 
 .PHONY: run dev test migrate lock clean
 
-$(VENV)/.base: requirements/base.lock
+# Installs are plain pip with hash checking, so a fresh machine needs only python3.
+$(VENV)/.base: requirements/base.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -r requirements/base.lock
+	$(PIP) install --require-hashes -r requirements/base.lock
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.base requirements/dev.lock
-	$(PIP) install -r requirements/dev.lock
+	$(PIP) install --require-hashes -r requirements/dev.lock
 	touch $@
 
 migrate: $(VENV)/.base
@@ -27,13 +28,21 @@ dev: migrate  ## reload code and templates on change
 test: $(VENV)/.dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Hashed, universal locks (every OS, Python 3.11+) from PyPI. Pins already in the lock files are
+# kept unless pyproject.toml needs otherwise; `make lock LOCK_ARGS=--upgrade` moves everything to
+# the newest allowed versions, `LOCK_ARGS="--upgrade-package quart"` just one.
+# base.lock is resolved first; dev.lock is constrained to it, so both share every version.
+LOCK_TOOL ?= uv==0.13.9
+LOCK_ARGS ?=
+UV_COMPILE = .lockvenv/bin/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 \
+	--generate-hashes --custom-compile-command "make lock"
+
 lock:  ## re-resolve requirements/*.lock from pyproject.toml
 	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
-	.lockvenv/bin/pip install -q -e .
-	.lockvenv/bin/pip freeze --exclude-editable > requirements/base.lock
-	.lockvenv/bin/pip install -q -e '.[dev]'
-	.lockvenv/bin/pip freeze --exclude-editable > requirements/dev.lock
-	rm -rf .lockvenv huddle.egg-info
+	.lockvenv/bin/pip install -q $(LOCK_TOOL)
+	$(UV_COMPILE) -o requirements/base.lock $(LOCK_ARGS)
+	$(UV_COMPILE) --extra dev -c requirements/base.lock -o requirements/dev.lock $(LOCK_ARGS)
+	rm -rf .lockvenv
 
 clean:
 	rm -rf $(VENV)
