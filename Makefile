@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: run dev test migrate lock clean
+.PHONY: run dev test lint migrate lock clean
 
 # Installs are plain pip with hash checking, so a fresh machine needs only python3.
 $(VENV)/.base: requirements/base.lock pyproject.toml
@@ -27,6 +27,9 @@ dev: migrate  ## reload code and templates on change
 
 test: $(VENV)/.dev
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev  ## ruff, configured in pyproject.toml
+	$(VENV)/bin/ruff check app tests tools bench
 
 # Hashed, universal locks (every OS, Python 3.11+) from PyPI. Pins already in the lock files are
 # kept unless pyproject.toml needs otherwise; `make lock LOCK_ARGS=--upgrade` moves everything to
