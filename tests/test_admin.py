@@ -6,7 +6,7 @@ import pytest
 from app.accounts import hashing
 from app.models import AuditEvent, User, UserSession
 from tests.conftest import PASSWORD, make_user, text_of
-from tests.test_live import live, receive_until
+from tests.helpers.live import live, receive_until
 
 NEW = {"username": "frank", "email": "frank@example.com", "password": PASSWORD, "confirm_password": PASSWORD}
 

@@ -12,8 +12,8 @@ import pytest
 
 from app.config import ROOT
 from tests.conftest import PASSWORD
-from tests.server import Server
-from tests.smtp import free_port
+from tests.helpers.server import Server
+from tests.helpers.smtp import free_port
 
 PG = os.environ.get("HUDDLE_TEST_PG", "postgres://postgres@127.0.0.1:5432/postgres")
 

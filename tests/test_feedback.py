@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from app.models import AuditEvent, Feedback, User, UserSession
-from tests.test_live import live, receive_until
+from tests.helpers.live import live, receive_until
 
 
 @pytest.fixture

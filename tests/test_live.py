@@ -1,49 +1,11 @@
 """The page websocket: who may connect, presence, and instant forced logout."""
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 import pytest
 
 from app.live.broker import MemoryBroker, Overflow
 from app.models import User, UserSession
-from tests.test_security import websocket_status
-
-ORIGIN = {"Origin": "http://localhost"}
-
-
-@contextlib.asynccontextmanager
-async def live(client):
-    """An open page's socket, once connected (the server's first message is the presence snapshot)."""
-    async with client.raw.websocket("/live", headers=ORIGIN) as socket:
-        await receive_until(socket, "-presence")
-        yield socket
-
-
-async def receive(socket, timeout: float = 2.0) -> str:
-    return await asyncio.wait_for(socket.receive(), timeout)
-
-
-async def receive_until(socket, needle: str, timeout: float = 2.0) -> str:
-    """Skip other traffic (presence of others) until a message containing needle arrives."""
-    async def scan():
-        while True:
-            message = await socket.receive()
-            if needle in message:
-                return message
-    return await asyncio.wait_for(scan(), timeout)
-
-
-async def closed(socket, timeout: float = 2.0) -> bool:
-    """True once the server has closed the socket."""
-    try:
-        async with asyncio.timeout(timeout):
-            while True:
-                await socket.receive()
-    except Exception as error:  # the test client raises its disconnect error on close
-        return not isinstance(error, TimeoutError)
-    return False
+from tests.helpers.live import ORIGIN, closed, live, receive_until, websocket_status
 
 
 # --- handshake ----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.server import Server
+from tests.helpers.server import Server
 
 PASSWORD = "a long enough password"
 

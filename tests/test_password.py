@@ -12,8 +12,8 @@ from app import clock
 from app.accounts import hashing
 from app.models import AuditEvent, PasswordResetToken, UserSession, hash_token
 from tests.conftest import PASSWORD
-from tests.smtp import free_port, smtp_server
-from tests.test_live import live, receive_until
+from tests.helpers.live import live, receive_until
+from tests.helpers.smtp import free_port, smtp_server
 
 NEW = "a brand new password"
 LINK = re.compile(r"http://localhost/password/reset/(\S+)")

@@ -1,7 +1,6 @@
 """Site-wide promises: CSRF, headers, cookies, error pages, and an access rule for every route."""
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import pytest
@@ -11,6 +10,7 @@ from app.accounts import hashing
 from app.config import Settings
 from app.models import User, UserSession
 from tests.conftest import PASSWORD
+from tests.helpers.live import websocket_status
 
 # Every route and who may use it: (method, path) -> expected status for anonymous, user, admin.
 # A new route that is missing here fails test_every_route_has_an_access_rule.
@@ -88,23 +88,6 @@ async def test_every_route_answers_each_role_as_its_rule_says(client, admin, ali
     else:
         response = await client.post(concrete(path), {})
     assert response.status_code == expected
-
-
-async def websocket_status(client, path: str, origin: str | None = "http://localhost") -> int:
-    """101 when the handshake is accepted, else the HTTP status it was refused with."""
-    from quart.testing import WebsocketResponseError
-
-    headers = {"Origin": origin} if origin else {}
-    try:
-        async with client.raw.websocket(path, headers=headers) as socket:
-            # The test client reports a refused handshake on the first receive.
-            try:
-                await asyncio.wait_for(socket.receive(), 0.5)
-            except TimeoutError:
-                pass
-            return 101
-    except WebsocketResponseError as refused:
-        return refused.response.status_code
 
 
 # --- CSRF -----------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.config import ROOT
-from tests.server import Server
+from tests.helpers.server import Server
 
 PASSWORD = "a long enough password"
 CHROMIUM = os.environ.get("HUDDLE_CHROMIUM", "/usr/bin/chromium")

@@ -7,8 +7,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, check_accessibility, log_in, screenshot
-from tests.server import Server
-from tests.smtp import smtp_server
+from tests.helpers.server import Server
+from tests.helpers.smtp import smtp_server
 
 pytestmark = pytest.mark.browser
 NEW_PASSWORD = "an even longer new password"

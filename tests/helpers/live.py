@@ -1,0 +1,57 @@
+"""The page websocket through Quart's test client: open a page's socket, read from it, see it close."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+ORIGIN = {"Origin": "http://localhost"}
+
+
+@contextlib.asynccontextmanager
+async def live(client):
+    """An open page's socket, once connected (the server's first message is the presence snapshot)."""
+    async with client.raw.websocket("/live", headers=ORIGIN) as socket:
+        await receive_until(socket, "-presence")
+        yield socket
+
+
+async def receive(socket, timeout: float = 2.0) -> str:
+    return await asyncio.wait_for(socket.receive(), timeout)
+
+
+async def receive_until(socket, needle: str, timeout: float = 2.0) -> str:
+    """Skip other traffic (presence of others) until a message containing needle arrives."""
+    async def scan():
+        while True:
+            message = await socket.receive()
+            if needle in message:
+                return message
+    return await asyncio.wait_for(scan(), timeout)
+
+
+async def closed(socket, timeout: float = 2.0) -> bool:
+    """True once the server has closed the socket."""
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                await socket.receive()
+    except Exception as error:  # the test client raises its disconnect error on close
+        return not isinstance(error, TimeoutError)
+    return False
+
+
+async def websocket_status(client, path: str, origin: str | None = "http://localhost") -> int:
+    """101 when the handshake is accepted, else the HTTP status it was refused with."""
+    from quart.testing import WebsocketResponseError
+
+    headers = {"Origin": origin} if origin else {}
+    try:
+        async with client.raw.websocket(path, headers=headers) as socket:
+            # The test client reports a refused handshake on the first receive.
+            try:
+                await asyncio.wait_for(socket.receive(), 0.5)
+            except TimeoutError:
+                pass
+            return 101
+    except WebsocketResponseError as refused:
+        return refused.response.status_code

@@ -1,0 +1,82 @@
+"""A real Huddle served by Hypercorn on a free port, for tests that need the real server."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from app.config import ROOT
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, data_dir: Path, **extra_env: str) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ, "HUDDLE_DATA_DIR": str(data_dir), "HUDDLE_DATABASE_URL": "", "HUDDLE_BASE_URL": self.url,
+            **extra_env,
+        }
+        self.data_dir = data_dir
+        self.log = open(data_dir / "server.log", "a")
+        subprocess.run([sys.executable, "-m", "app", "migrate"], cwd=ROOT, env=self.env, check=True, capture_output=True)
+        self.start()
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "hypercorn", "--config", "hypercorn.toml", "--bind", f"127.0.0.1:{self.port}",
+             "--graceful-timeout", "1", "app:create_app()"],
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True,  # hypercorn runs its worker in a child: signal the group
+        )
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                urllib.request.urlopen(self.url + "/login", timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise RuntimeError(f"server did not start: {(self.data_dir / 'server.log').read_text()}")
+                time.sleep(0.1)
+
+    def kill(self) -> None:
+        """kill -9, the whole process group: no shutdown, no goodbyes."""
+        import signal
+
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=15)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=15)
+        self.log.close()
+
+    def create_user(self, name: str, password: str, *, admin: bool = False) -> None:
+        args = [sys.executable, "-m", "app", "create-user", name, f"{name}@example.com", "--password-stdin"]
+        subprocess.run(
+            args + (["--admin"] if admin else []), cwd=ROOT, env=self.env, input=password + "\n",
+            check=True, capture_output=True, text=True,
+        )
+
+    def login_cookie(self, name: str, password: str) -> str:
+        """Log in over HTTP like a browser would; returns the Cookie header for that session."""
+        import http.cookiejar
+        import re
+        import urllib.parse
+
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        page = opener.open(self.url + "/login").read().decode()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        form = urllib.parse.urlencode({"username": name, "password": password, "csrf_token": token}).encode()
+        opener.open(urllib.request.Request(self.url + "/login", data=form, headers={"Origin": self.url}))
+        return "; ".join(f"{c.name}={c.value}" for c in jar)
