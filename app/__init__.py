@@ -7,6 +7,7 @@ import logging
 from quart import Quart
 from tortoise import Tortoise
 
+from app.accounts import hashing
 from app.config import ROOT, Settings, tortoise_config
 
 log = logging.getLogger("huddle")
@@ -15,6 +16,7 @@ log = logging.getLogger("huddle")
 def create_app(settings: Settings | None = None) -> Quart:
     """Build the app; nothing touches the disk or the database until it starts serving."""
     settings = settings or Settings.from_env()
+    hashing.configure(settings.argon2_memory_kib)
     app = Quart(
         __name__,
         template_folder=str(ROOT / "templates"),

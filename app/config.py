@@ -50,6 +50,8 @@ class Settings:
     login_failures_per_user: int = 5
     login_failures_per_ip: int = 30
     login_window_seconds: int = 300
+    # argon2id memory cost of new password hashes (with 2 iterations, 1 lane): OWASP's baseline.
+    argon2_memory_kib: int = 19456
     max_body_bytes: int = 1024 * 1024
     smtp_url: str = ""
     mail_from: str = "Huddle <huddle@localhost>"
@@ -79,6 +81,7 @@ class Settings:
             login_failures_per_user=_env_int("HUDDLE_LOGIN_FAILURES_PER_USER", 5),
             login_failures_per_ip=_env_int("HUDDLE_LOGIN_FAILURES_PER_IP", 30),
             login_window_seconds=_env_int("HUDDLE_LOGIN_WINDOW_SECONDS", 300),
+            argon2_memory_kib=_env_int("HUDDLE_ARGON2_MEMORY_KIB", 19456),
             templates_auto_reload=_env_bool("QUART_TEMPLATES_AUTO_RELOAD", False),
             smtp_url=os.environ.get("HUDDLE_SMTP_URL") or "",
             mail_from=os.environ.get("HUDDLE_MAIL_FROM") or "Huddle <huddle@localhost>",

@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from app import create_app
+from app.accounts import hashing
 from app.config import ROOT, Settings
 from app.models import User
+from tests.helpers import ARGON2_MEMORY_KIB
 
 PASSWORD = "correct horse battery"
 TOKEN_RE = re.compile(r'"X-CSRF-Token": "([^"]+)"')
@@ -28,6 +30,12 @@ def migrated_db(tmp_path_factory) -> Path:
     return folder / "huddle.db"
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashing():
+    """Every test starts at the tests' argon2 cost, whatever the test before it configured."""
+    hashing.configure(ARGON2_MEMORY_KIB)
+
+
 @pytest.fixture
 def settings(tmp_path, migrated_db) -> Settings:
     shutil.copy(migrated_db, tmp_path / "huddle.db")
@@ -36,6 +44,7 @@ def settings(tmp_path, migrated_db) -> Settings:
         database_url=f"sqlite://{tmp_path / 'huddle.db'}",
         secret_key="test secret key, not for production",
         base_url="http://localhost",
+        argon2_memory_kib=ARGON2_MEMORY_KIB,
     )
 
 

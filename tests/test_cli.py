@@ -7,10 +7,13 @@ import subprocess
 import sys
 
 from app.config import ROOT, Settings
+from tests.helpers import ARGON2_MEMORY_KIB
 
 
 def cli(tmp_path, *args, stdin: str = ""):
-    env = dict(os.environ, HUDDLE_DATA_DIR=str(tmp_path), HUDDLE_DATABASE_URL="")
+    env = dict(
+        os.environ, HUDDLE_DATA_DIR=str(tmp_path), HUDDLE_DATABASE_URL="", HUDDLE_ARGON2_MEMORY_KIB=str(ARGON2_MEMORY_KIB)
+    )
     return subprocess.run(
         [sys.executable, "-m", "app", *args], cwd=ROOT, env=env, input=stdin, capture_output=True, text=True
     )
@@ -29,6 +32,11 @@ def test_create_user_and_grant_admin_from_the_command_line(tmp_path):
     assert made.returncode == 0, made.stderr
     assert cli(tmp_path, "create-user", "erin", "erin@example.com", "--password-stdin", stdin="long enough pw\n").returncode == 0
     assert users(tmp_path) == [("root", "root@example.com", 1), ("erin", "erin@example.com", 0)]
+    # The command line never builds the app: it reads HUDDLE_ARGON2_MEMORY_KIB itself.
+    db = sqlite3.connect(tmp_path / "huddle.db")
+    stored = db.execute("SELECT password_hash FROM users WHERE username = 'erin'").fetchone()[0]
+    db.close()
+    assert stored.startswith(f"$argon2id$v=19$m={ARGON2_MEMORY_KIB},t=2,p=1$")
     assert cli(tmp_path, "grant-admin", "ERIN").returncode == 0
     assert users(tmp_path)[1][2] == 1
     assert cli(tmp_path, "grant-admin", "erin", "--revoke").returncode == 0

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import pytest
 
@@ -10,6 +11,7 @@ from app.accounts import hashing
 from app.config import Settings
 from app.models import User, UserSession
 from tests.conftest import PASSWORD
+from tests.helpers import ARGON2_MEMORY_KIB
 from tests.helpers.live import websocket_status
 
 # Every route and who may use it: (method, path) -> expected status for anonymous, user, admin.
@@ -175,15 +177,8 @@ async def test_auth_cookie_is_httponly_lax_without_domain_and_not_secure_on_plai
     assert "secure" not in lowered.replace("samesite", "")
 
 
-async def test_cookies_are_secure_when_served_over_https(tmp_path, migrated_db):
-    import shutil
-
-    shutil.copy(migrated_db, tmp_path / "huddle.db")
-    settings = Settings(
-        data_dir=tmp_path, database_url=f"sqlite://{tmp_path / 'huddle.db'}",
-        secret_key="k", base_url="https://chat.example.com",
-    )
-    app = create_app(settings)
+async def test_cookies_are_secure_when_served_over_https(settings):
+    app = create_app(replace(settings, base_url="https://chat.example.com"))
     async with app.test_app():
         await User.create(username="alice", username_key="alice", email="a@example.com",
                           password_hash=await hashing.hash_password(PASSWORD))
@@ -200,12 +195,33 @@ async def test_cookies_are_secure_when_served_over_https(tmp_path, migrated_db):
 
 # --- passwords ----------------------------------------------------------------------------------
 
+def argon2_parameters(password_hash: str) -> dict[str, int]:
+    return {key: int(value) for key, value in (part.split("=") for part in password_hash.split("$")[3].split(","))}
+
+
 async def test_passwords_are_stored_with_salted_argon2id_at_owasp_strength():
+    hashing.configure(Settings().argon2_memory_kib)  # the production default, not the tests' cheap cost
     first, second = await hashing.hash_password(PASSWORD), await hashing.hash_password(PASSWORD)
     assert first != second
     assert first.startswith("$argon2id$")
-    params = dict(part.split("=") for part in first.split("$")[3].split(","))
-    assert int(params["m"]) >= 19456 and int(params["t"]) >= 2 and int(params["p"]) >= 1
+    assert argon2_parameters(first) == {"m": 19456, "t": 2, "p": 1}
+
+
+def test_the_argon2_cost_is_read_from_the_environment(monkeypatch):
+    monkeypatch.delenv("HUDDLE_ARGON2_MEMORY_KIB", raising=False)
+    assert Settings.from_env().argon2_memory_kib == 19456
+    monkeypatch.setenv("HUDDLE_ARGON2_MEMORY_KIB", "4096")
+    assert Settings.from_env().argon2_memory_kib == 4096
+
+
+@pytest.mark.parametrize("memory_kib", [ARGON2_MEMORY_KIB, 2 * ARGON2_MEMORY_KIB])
+async def test_the_app_hashes_at_its_configured_cost_and_unknown_users_cost_the_same(settings, memory_kib):
+    create_app(replace(settings, argon2_memory_kib=memory_kib))
+    real = await hashing.hash_password(PASSWORD)
+    assert argon2_parameters(real) == {"m": memory_kib, "t": 2, "p": 1}
+    # The verify done for an unknown username runs against a hash of the same cost.
+    assert argon2_parameters(hashing._dummy_hash()) == argon2_parameters(real)
+    assert await hashing.verify_password(PASSWORD, None) is False
 
 
 # --- errors -------------------------------------------------------------------------------------

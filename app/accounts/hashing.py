@@ -1,4 +1,8 @@
-"""Password hashing: argon2id through passlib (the maintained libpass fork), off the event loop."""
+"""Password hashing: argon2id through passlib (the maintained libpass fork), off the event loop.
+
+The memory cost is the setting argon2_memory_kib (HUDDLE_ARGON2_MEMORY_KIB; OWASP's 19 MiB by
+default). create_app passes it to configure(); a process that never builds the app (the command
+line) reads it from the environment on first use."""
 from __future__ import annotations
 
 import asyncio
@@ -6,34 +10,51 @@ from functools import lru_cache
 
 from passlib.context import CryptContext
 
+from app.config import Settings
+
 MIN_LENGTH = 8
 MAX_LENGTH = 1024  # generous; argon2 hashes every character, nothing is truncated
 
-# OWASP's argon2id baseline: 19 MiB memory, 2 iterations, 1 lane.
-_context = CryptContext(
-    schemes=["argon2"],
-    argon2__type="ID",
-    argon2__memory_cost=19456,
-    argon2__rounds=2,
-    argon2__parallelism=1,
-)
+_context: CryptContext | None = None
+
+
+def configure(memory_kib: int) -> None:
+    """Hash new passwords with argon2id at this memory cost (KiB), 2 iterations, 1 lane.
+
+    Existing hashes keep verifying: each hash carries its own parameters."""
+    global _context
+    _context = CryptContext(
+        schemes=["argon2"],
+        argon2__type="ID",
+        argon2__memory_cost=memory_kib,
+        argon2__rounds=2,
+        argon2__parallelism=1,
+    )
+    _dummy_hash.cache_clear()  # the unknown-user verify must cost what a real one does
+
+
+def _current() -> CryptContext:
+    if _context is None:
+        configure(Settings.from_env().argon2_memory_kib)
+    return _context
 
 
 async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_context.hash, password)
+    return await asyncio.to_thread(_current().hash, password)
 
 
 async def verify_password(password: str, password_hash: str | None) -> bool:
     """Verify; with no hash (unknown user) spend the same time and answer False."""
+    context = _current()
     if password_hash is None:
-        await asyncio.to_thread(_context.verify, password, _dummy_hash())
+        await asyncio.to_thread(context.verify, password, _dummy_hash())
         return False
-    return await asyncio.to_thread(_context.verify, password, password_hash)
+    return await asyncio.to_thread(context.verify, password, password_hash)
 
 
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
-    return _context.hash("not a password anyone has")
+    return _current().hash("not a password anyone has")
 
 
 def password_problem(password: str) -> str | None:

@@ -10,6 +10,7 @@ import urllib.request
 from pathlib import Path
 
 from app.config import ROOT
+from tests.helpers import ARGON2_MEMORY_KIB
 
 
 def _free_port() -> int:
@@ -24,7 +25,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ, "HUDDLE_DATA_DIR": str(data_dir), "HUDDLE_DATABASE_URL": "", "HUDDLE_BASE_URL": self.url,
-            **extra_env,
+            "HUDDLE_ARGON2_MEMORY_KIB": str(ARGON2_MEMORY_KIB), **extra_env,
         }
         self.data_dir = data_dir
         self.log = open(data_dir / "server.log", "a")
