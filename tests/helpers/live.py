@@ -40,18 +40,30 @@ async def closed(socket, timeout: float = 2.0) -> bool:
     return False
 
 
-async def websocket_status(client, path: str, origin: str | None = "http://localhost") -> int:
-    """101 when the handshake is accepted, else the HTTP status it was refused with."""
+async def websocket_status(client, path: str, origin: str | None = "http://localhost", timeout: float = 5.0) -> int:
+    """101 once the server has accepted the handshake, else the HTTP status it was refused with.
+
+    Both are events the test client reports; waiting out `timeout` without either is a failure,
+    never taken as an answer."""
     from quart.testing import WebsocketResponseError
 
     headers = {"Origin": origin} if origin else {}
     try:
         async with client.raw.websocket(path, headers=headers) as socket:
-            # The test client reports a refused handshake on the first receive.
+            # A refusal arrives as an error on receive(); acceptance only sets `accepted`.
+            refusal = asyncio.ensure_future(socket.receive())
             try:
-                await asyncio.wait_for(socket.receive(), 0.5)
+                async with asyncio.timeout(timeout):
+                    while not socket.accepted:
+                        if refusal.done():
+                            refusal.result()  # raises WebsocketResponseError if refused
+                            break  # a message without accept() cannot happen; checked below
+                        await asyncio.sleep(0.001)
             except TimeoutError:
-                pass
+                raise AssertionError(f"{path}: handshake neither accepted nor refused in {timeout} s") from None
+            finally:
+                refusal.cancel()
+            assert socket.accepted, f"{path}: a message arrived before the handshake was accepted"
             return 101
     except WebsocketResponseError as refused:
         return refused.response.status_code
