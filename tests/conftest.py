@@ -1,9 +1,11 @@
 """Fixtures: a real SQLite database per test (migrated by the real migrations), named users,
-and a client that carries the CSRF token like a browser's page would."""
+and clients that carry the CSRF token like a browser's page would.
+
+Helpers live in tests/helpers/; Client, make_user, text_of and PASSWORD are importable from here
+too, for tests written against the old layout."""
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -15,10 +17,12 @@ from app import create_app
 from app.accounts import hashing
 from app.config import ROOT, Settings
 from app.models import User
-from tests.helpers import ARGON2_MEMORY_KIB
+from tests.helpers import ARGON2_MEMORY_KIB, PASSWORD
+from tests.helpers.accounts import make_user
+from tests.helpers.client import Client
+from tests.helpers.html import text_of
 
-PASSWORD = "correct horse battery"
-TOKEN_RE = re.compile(r'"X-CSRF-Token": "([^"]+)"')
+__all__ = ["PASSWORD", "Client", "make_user", "text_of"]
 
 
 @pytest.fixture(scope="session")
@@ -55,48 +59,6 @@ async def app(settings):
         yield app
 
 
-class Client:
-    """Quart's test client plus what a page gives a browser: the CSRF token for its forms."""
-
-    def __init__(self, app):
-        self.app = app
-        self.raw = app.test_client()
-        self._token: str | None = None
-
-    async def token(self) -> str:
-        page = await self.raw.get("/")
-        match = TOKEN_RE.search(await page.get_data(as_text=True))
-        assert match, "every page carries the CSRF token"
-        self._token = match.group(1)
-        return self._token
-
-    async def get(self, path: str, **kwargs):
-        return await self.raw.get(path, **kwargs)
-
-    async def post(self, path: str, data: dict | None = None, *, csrf: bool = True, htmx: bool = False, headers=None, **kwargs):
-        form = dict(data or {})
-        if csrf:
-            form.setdefault("csrf_token", await self.token())
-        headers = dict(headers or {})
-        if htmx:
-            headers["HX-Request"] = "true"
-        return await self.raw.post(path, form=form, headers=headers, **kwargs)
-
-    async def login(self, username: str, password: str = PASSWORD):
-        response = await self.post("/login", {"username": username, "password": password})
-        assert response.status_code == 303, await response.get_data(as_text=True)
-        return response
-
-    def cookie(self, name: str = "huddle_auth") -> str | None:
-        for cookie in self.raw.cookie_jar:
-            if cookie.name == name:
-                return cookie.value
-        return None
-
-    def set_cookie(self, value: str, name: str = "huddle_auth") -> None:
-        self.raw.set_cookie("localhost", name, value)
-
-
 @pytest.fixture
 def client(app) -> Client:
     return Client(app)
@@ -108,8 +70,14 @@ def make_client(app):
     return lambda: Client(app)
 
 
-async def make_user(username: str, *, admin: bool = False, password: str = PASSWORD) -> User:
-    return await User.create_account(username, f"{username.lower()}@example.com", password, is_admin=admin)
+@pytest.fixture
+def sign_in(make_client):
+    """A browser of its own, logged in: `alices = await sign_in("alice")`."""
+    async def sign_in(username: str, password: str = PASSWORD) -> Client:
+        client = make_client()
+        await client.login(username, password)
+        return client
+    return sign_in
 
 
 @pytest.fixture
@@ -125,8 +93,3 @@ async def alice(app, admin) -> User:
 @pytest.fixture
 async def bob(app, admin) -> User:
     return await make_user("bob")
-
-
-def text_of(html: str) -> str:
-    """Visible text, roughly: tags dropped, whitespace folded."""
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())

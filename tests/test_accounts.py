@@ -7,7 +7,9 @@ import pytest
 
 from app import clock
 from app.models import User, UserSession
-from tests.conftest import PASSWORD, make_user, text_of
+from tests.helpers import PASSWORD
+from tests.helpers.accounts import make_user
+from tests.helpers.html import text_of
 
 GOOD = {"username": "carol", "email": "carol@example.com", "password": PASSWORD, "confirm_password": PASSWORD}
 
@@ -190,20 +192,20 @@ async def test_logout_deletes_the_session_row_so_the_old_cookie_is_dead(client, 
     assert 'id="login-form"' in await response.get_data(as_text=True)
 
 
-async def test_sessions_page_lists_my_devices_and_marks_this_one(client, make_client, alice, bob):
+async def test_sessions_page_lists_my_devices_and_marks_this_one(client, make_client, sign_in, alice, bob):
     await client.login("alice")
     phone = make_client()
-    await phone.post("/login", {"username": "alice", "password": PASSWORD}, headers={"User-Agent": "Mozilla/5.0 (iPhone) Safari/605"})
-    await make_client().login("bob")
+    iphone = {"User-Agent": "Mozilla/5.0 (iPhone) Safari/605"}
+    await phone.post("/login", {"username": "alice", "password": PASSWORD}, headers=iphone)
+    await sign_in("bob")
     html = await (await client.get("/account/sessions")).get_data(as_text=True)
     assert html.count("<tr id=\"usersession-") == 2  # bob's session is not listed
     assert "This device" in html and "Safari on iPhone" in html
 
 
-async def test_revoking_a_session_logs_that_device_out_only(client, make_client, alice):
+async def test_revoking_a_session_logs_that_device_out_only(client, sign_in, alice):
     await client.login("alice")
-    phone = make_client()
-    await phone.login("alice")
+    phone = await sign_in("alice")
     phone_session = await UserSession.filter(user=alice).order_by("-id").first()
     response = await client.post(f"/account/sessions/{phone_session.id}/delete", htmx=True)
     assert response.status_code == 200 and await response.get_data(as_text=True) == ""
@@ -220,11 +222,10 @@ async def test_revoking_this_session_is_logging_out(client, alice):
 
 
 @pytest.mark.parametrize("who", ["bob", "admin"])
-async def test_nobody_can_revoke_someone_elses_session(client, make_client, alice, bob, who):
+async def test_nobody_can_revoke_someone_elses_session(client, sign_in, alice, bob, who):
     await client.login("alice")
     hers = await UserSession.get(user=alice)
-    other = make_client()
-    await other.login(who)
+    other = await sign_in(who)
     response = await other.post(f"/account/sessions/{hers.id}/delete")
     assert response.status_code == 404
     assert await UserSession.exists(id=hers.id)
@@ -237,13 +238,10 @@ async def test_revoking_a_missing_session_is_not_found(client, alice):
     assert (await client.post("/account/sessions/abc/delete")).status_code == 404
 
 
-async def test_log_out_everywhere_else_keeps_only_this_device(client, make_client, alice, bob):
+async def test_log_out_everywhere_else_keeps_only_this_device(client, sign_in, alice, bob):
     await client.login("alice")
-    others = [make_client() for _ in range(2)]
-    for other in others:
-        await other.login("alice")
-    bobs = make_client()
-    await bobs.login("bob")
+    others = [await sign_in("alice") for _ in range(2)]
+    bobs = await sign_in("bob")
     response = await client.post("/account/sessions/others/delete", htmx=True)
     html = await response.get_data(as_text=True)
     assert response.status_code == 200 and "Logged out of 2 other sessions." in html and 'id="sessions"' in html

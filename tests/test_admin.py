@@ -5,16 +5,17 @@ import pytest
 
 from app.accounts import hashing
 from app.models import AuditEvent, User, UserSession
-from tests.conftest import PASSWORD, make_user, text_of
+from tests.helpers import PASSWORD
+from tests.helpers.accounts import make_user
+from tests.helpers.html import text_of
 from tests.helpers.live import live, receive_until
 
 NEW = {"username": "frank", "email": "frank@example.com", "password": PASSWORD, "confirm_password": PASSWORD}
 
 
 @pytest.fixture
-async def as_admin(client, admin):
-    await client.login("admin")
-    return client
+async def as_admin(sign_in, admin):
+    return await sign_in("admin")
 
 
 # --- the table -----------------------------------------------------------------------------------
@@ -34,7 +35,7 @@ async def test_the_admins_own_row_has_no_delete_button(as_admin, admin, alice):
 
 
 @pytest.mark.parametrize("path", ["/admin/users", "/admin/audit", "/admin/users/new"])
-async def test_non_admins_get_403_and_anonymous_visitors_401(client, make_client, alice, path):
+async def test_non_admins_get_403_and_anonymous_visitors_401(client, alice, path):
     assert (await client.get(path)).status_code == 401
     await client.login("alice")
     response = await client.get(path)
@@ -105,9 +106,8 @@ async def test_edit_errors_without_htmx_show_the_whole_page_with_the_row_in_form
     assert response.status_code == 422 and "<html" in html and "Use 3 to 30 characters." in html
 
 
-async def test_setting_a_password_ends_the_users_sessions(as_admin, make_client, alice):
-    alices = make_client()
-    await alices.login("alice")
+async def test_setting_a_password_ends_the_users_sessions(as_admin, sign_in, alice):
+    alices = await sign_in("alice")
     async with live(alices) as page:
         response = await as_admin.post(
             f"/admin/users/{alice.id}", {"username": "alice", "email": "alice@example.com", "password": "brand new password", "confirm_password": "brand new password"}, htmx=True
@@ -119,12 +119,11 @@ async def test_setting_a_password_ends_the_users_sessions(as_admin, make_client,
     assert await AuditEvent.filter(action="password.set_by_admin", target_name="alice").exists()
 
 
-async def test_granting_and_removing_admin(as_admin, make_client, alice):
+async def test_granting_and_removing_admin(as_admin, sign_in, alice):
     data = {"username": "alice", "email": "alice@example.com", "is_admin": "on"}
     await as_admin.post(f"/admin/users/{alice.id}", data, htmx=True)
     assert (await User.get(id=alice.id)).is_admin
-    alices = make_client()
-    await alices.login("alice")
+    alices = await sign_in("alice")
     assert (await alices.get("/admin/users")).status_code == 200
     async with live(alices) as page:
         await as_admin.post(f"/admin/users/{alice.id}", {**data, "is_admin": ""}, htmx=True)
@@ -188,10 +187,8 @@ async def test_add_user_without_htmx_redirects_to_the_table(as_admin):
 
 # --- delete ----------------------------------------------------------------------------------------
 
-async def test_deleting_a_user_logs_out_every_open_page_of_theirs(as_admin, make_client, alice):
-    laptop, phone = make_client(), make_client()
-    await laptop.login("alice")
-    await phone.login("alice")
+async def test_deleting_a_user_logs_out_every_open_page_of_theirs(as_admin, sign_in, alice):
+    laptop, phone = await sign_in("alice"), await sign_in("alice")
     async with live(laptop) as one, live(laptop) as two, live(phone) as three:
         response = await as_admin.post(f"/admin/users/{alice.id}/delete", htmx=True)
         assert response.status_code == 200 and "Deleted alice." in await response.get_data(as_text=True)
@@ -211,15 +208,14 @@ async def test_deleting_a_user_keeps_their_name_in_the_audit_log(as_admin, alice
     assert "admin deleted alice" in html
 
 
-async def test_admins_cannot_delete_themselves_even_directly(as_admin, admin, make_client):
+async def test_admins_cannot_delete_themselves_even_directly(as_admin, admin, sign_in):
     other_admin = await make_user("root", admin=True)
     response = await as_admin.post(f"/admin/users/{admin.id}/delete")
     assert response.status_code == 403
     assert (await as_admin.get(f"/admin/users/{admin.id}/delete")).status_code == 403
     assert await User.exists(id=admin.id)
     # Another admin may delete this one; the last admin standing then cannot be deleted by anyone.
-    root = make_client()
-    await root.login("root")
+    root = await sign_in("root")
     assert (await root.post(f"/admin/users/{admin.id}/delete")).status_code == 303
     assert await User.filter(is_admin=True).count() == 1 and await User.exists(id=other_admin.id)
 
@@ -250,10 +246,10 @@ async def test_the_audit_log_is_newest_first_and_paginated(as_admin, admin, alic
     assert "change 9<" in second and "change 59" not in second
 
 
-async def test_registration_and_session_revocation_are_audited(client, make_client, admin):
-    await client.post("/register", {"username": "gina", "email": "gina@example.com", "password": PASSWORD, "confirm_password": PASSWORD})
-    other = make_client()
-    await other.login("gina")
+async def test_registration_and_session_revocation_are_audited(client, sign_in, admin):
+    gina = {"username": "gina", "email": "gina@example.com", "password": PASSWORD, "confirm_password": PASSWORD}
+    await client.post("/register", gina)
+    await sign_in("gina")
     await client.post("/account/sessions/others/delete")
     actions = await AuditEvent.filter(target_name="gina").values_list("action", flat=True)
     assert {"user.registered", "sessions.revoked"} <= set(actions)

@@ -11,9 +11,8 @@ from tests.helpers import ARGON2_MEMORY_KIB
 
 
 def cli(tmp_path, *args, stdin: str = ""):
-    env = dict(
-        os.environ, HUDDLE_DATA_DIR=str(tmp_path), HUDDLE_DATABASE_URL="", HUDDLE_ARGON2_MEMORY_KIB=str(ARGON2_MEMORY_KIB)
-    )
+    env = dict(os.environ, HUDDLE_DATA_DIR=str(tmp_path), HUDDLE_DATABASE_URL="")
+    env["HUDDLE_ARGON2_MEMORY_KIB"] = str(ARGON2_MEMORY_KIB)
     return subprocess.run(
         [sys.executable, "-m", "app", *args], cwd=ROOT, env=env, input=stdin, capture_output=True, text=True
     )

@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from app.config import ROOT
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.helpers.server import Server
 from tests.helpers.smtp import free_port
 

@@ -12,11 +12,12 @@ async def note(alice) -> Feedback:
     return await Feedback.create(title="Dark mode", content="Please keep it.", author=alice)
 
 
-async def as_(make_client, name: str):
-    client = make_client()
-    if name != "anonymous":
-        await client.login(name)
-    return client
+@pytest.fixture
+def browser_of(make_client, sign_in):
+    """A browser for a role in the tables below: logged in as that user, or for "anonymous" not at all."""
+    async def browser_of(role: str):
+        return make_client() if role == "anonymous" else await sign_in(role)
+    return browser_of
 
 
 # --- who may do what -----------------------------------------------------------------------------
@@ -25,14 +26,14 @@ ROLES = {"anonymous": 401, "bob": 403, "alice": 200, "admin": 200}
 
 
 @pytest.mark.parametrize("role, status", ROLES.items())
-async def test_add_form_is_for_the_owner_and_admins(make_client, alice, bob, role, status):
-    client = await as_(make_client, role)
+async def test_add_form_is_for_the_owner_and_admins(browser_of, alice, bob, role, status):
+    client = await browser_of(role)
     assert (await client.get("/users/alice/feedback/add")).status_code == status
 
 
 @pytest.mark.parametrize("role, status", {"anonymous": 401, "bob": 403, "alice": 303, "admin": 303}.items())
-async def test_adding_feedback_by_role(make_client, alice, bob, role, status):
-    client = await as_(make_client, role)
+async def test_adding_feedback_by_role(browser_of, alice, bob, role, status):
+    client = await browser_of(role)
     response = await client.post("/users/alice/feedback/add", {"title": "Hi", "content": "There"})
     assert response.status_code == status
     added = await Feedback.filter(title="Hi").first()
@@ -43,14 +44,14 @@ async def test_adding_feedback_by_role(make_client, alice, bob, role, status):
 
 
 @pytest.mark.parametrize("role, status", ROLES.items())
-async def test_edit_form_by_role(make_client, bob, note, role, status):
-    client = await as_(make_client, role)
+async def test_edit_form_by_role(browser_of, bob, note, role, status):
+    client = await browser_of(role)
     assert (await client.get(f"/feedback/{note.id}/update")).status_code == status
 
 
 @pytest.mark.parametrize("role, status", {"anonymous": 401, "bob": 403, "alice": 303, "admin": 303}.items())
-async def test_updating_feedback_by_role_and_the_row_is_unchanged_when_refused(make_client, bob, note, role, status):
-    client = await as_(make_client, role)
+async def test_updating_feedback_by_role_and_the_row_is_unchanged_when_refused(browser_of, bob, note, role, status):
+    client = await browser_of(role)
     response = await client.post(f"/feedback/{note.id}/update", {"title": "Changed", "content": "Changed too"})
     assert response.status_code == status
     after = await Feedback.get(id=note.id)
@@ -58,16 +59,16 @@ async def test_updating_feedback_by_role_and_the_row_is_unchanged_when_refused(m
 
 
 @pytest.mark.parametrize("role, status", {"anonymous": 401, "bob": 403, "alice": 303, "admin": 303}.items())
-async def test_deleting_feedback_by_role(make_client, bob, note, role, status):
-    client = await as_(make_client, role)
+async def test_deleting_feedback_by_role(browser_of, bob, note, role, status):
+    client = await browser_of(role)
     response = await client.post(f"/feedback/{note.id}/delete")
     assert response.status_code == status
     assert (await Feedback.exists(id=note.id)) == (status != 303)
 
 
 @pytest.mark.parametrize("path", ["/feedback/9999/update", "/users/nobody/feedback/add"])
-async def test_missing_feedback_or_user_is_404(make_client, alice, path):
-    client = await as_(make_client, "alice")
+async def test_missing_feedback_or_user_is_404(sign_in, alice, path):
+    client = await sign_in("alice")
     assert (await client.get(path)).status_code == 404
     assert (await client.post(path, {"title": "x", "content": "y"})).status_code == 404
     assert (await client.post("/feedback/9999/delete")).status_code == 404
@@ -81,26 +82,26 @@ async def test_htmx_anonymous_requests_are_sent_to_the_login_page(client, note):
 
 # --- the profile -----------------------------------------------------------------------------------
 
-async def test_profile_shows_feedback_to_its_author_and_admins_only(make_client, bob, note):
+async def test_profile_shows_feedback_to_its_author_and_admins_only(sign_in, bob, note):
     for name, sees in (("alice", True), ("admin", True), ("bob", False)):
-        client = await as_(make_client, name)
+        client = await sign_in(name)
         html = await (await client.get("/users/alice")).get_data(as_text=True)
         assert ("Dark mode" in html) == sees, name
         assert ("Add feedback" in html) == sees, name
 
 
-async def test_profile_offers_account_deletion_to_the_owner_but_not_to_an_admin_owner(make_client, alice):
-    alices = await as_(make_client, "alice")
+async def test_profile_offers_account_deletion_to_the_owner_but_not_to_an_admin_owner(sign_in, alice):
+    alices = await sign_in("alice")
     assert "Delete my account" in await (await alices.get("/users/alice")).get_data(as_text=True)
-    admins = await as_(make_client, "admin")
+    admins = await sign_in("admin")
     assert "Delete my account" not in await (await admins.get("/users/admin")).get_data(as_text=True)
     assert "Delete alice" in await (await admins.get("/users/alice")).get_data(as_text=True)
 
 
 # --- in place with htmx ---------------------------------------------------------------------------
 
-async def test_adding_in_place_returns_the_item_and_a_fresh_slot(make_client, alice):
-    client = await as_(make_client, "alice")
+async def test_adding_in_place_returns_the_item_and_a_fresh_slot(sign_in, alice):
+    client = await sign_in("alice")
     form = await (await client.get("/users/alice/feedback/add", headers={"HX-Request": "true"})).get_data(as_text=True)
     assert 'id="feedback-new"' in form and "<html" not in form
     response = await client.post("/users/alice/feedback/add", {"title": "Typing hints", "content": "Love them"}, htmx=True)
@@ -112,8 +113,8 @@ async def test_adding_in_place_returns_the_item_and_a_fresh_slot(make_client, al
     assert cancel.strip().endswith('<div id="feedback-new" hidden></div>')
 
 
-async def test_editing_in_place_swaps_the_item(make_client, note):
-    client = await as_(make_client, "alice")
+async def test_editing_in_place_swaps_the_item(sign_in, note):
+    client = await sign_in("alice")
     form = await (await client.get(f"/feedback/{note.id}/update", headers={"HX-Request": "true"})).get_data(as_text=True)
     assert f'id="feedback-{note.id}"' in form and 'value="Dark mode"' in form and "Please keep it.</textarea>" in form
     response = await client.post(f"/feedback/{note.id}/update", {"title": "Dark mode!", "content": "Really."}, htmx=True)
@@ -124,8 +125,8 @@ async def test_editing_in_place_swaps_the_item(make_client, note):
     assert "<article" in cancel and "Dark mode!" in cancel
 
 
-async def test_deleting_in_place_returns_nothing(make_client, note):
-    client = await as_(make_client, "alice")
+async def test_deleting_in_place_returns_nothing(sign_in, note):
+    client = await sign_in("alice")
     response = await client.post(f"/feedback/{note.id}/delete", htmx=True)
     assert response.status_code == 200 and await response.get_data(as_text=True) == ""
     assert not await Feedback.exists(id=note.id)
@@ -139,8 +140,8 @@ async def test_deleting_in_place_returns_nothing(make_client, note):
         ({"title": "Fine", "content": "   "}, "content", "Write what you want"),
     ],
 )
-async def test_form_errors_are_shown_beside_the_fields_with_input_kept(make_client, note, data, field, message):
-    client = await as_(make_client, "alice")
+async def test_form_errors_are_shown_beside_the_fields_with_input_kept(sign_in, note, data, field, message):
+    client = await sign_in("alice")
     for htmx in (True, False):
         response = await client.post(f"/feedback/{note.id}/update", data, htmx=htmx)
         html = await response.get_data(as_text=True)
@@ -154,23 +155,23 @@ async def test_form_errors_are_shown_beside_the_fields_with_input_kept(make_clie
     assert await Feedback.all().count() == 1
 
 
-async def test_hostile_markup_in_feedback_is_escaped(make_client, alice):
-    client = await as_(make_client, "alice")
+async def test_hostile_markup_in_feedback_is_escaped(sign_in, alice):
+    client = await sign_in("alice")
     await client.post("/users/alice/feedback/add", {"title": "<script>alert(1)</script>", "content": "<img src=x onerror=alert(2)>"})
     for path in ("/users/alice",):
         html = await (await client.get(path)).get_data(as_text=True)
         assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
         assert "<img src=x" not in html
-    admin = await as_(make_client, "admin")
+    admin = await sign_in("admin")
     html = await (await admin.get("/admin/feedback")).get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html and "&lt;img src=x" in html
 
 
 # --- deleting accounts ------------------------------------------------------------------------------
 
-async def test_deleting_my_account_takes_my_feedback_and_sessions_and_logs_me_out(make_client, alice, note):
-    client = await as_(make_client, "alice")
-    phone = await as_(make_client, "alice")
+async def test_deleting_my_account_takes_my_feedback_and_sessions_and_logs_me_out(sign_in, alice, note):
+    client = await sign_in("alice")
+    phone = await sign_in("alice")
     async with live(phone) as page:
         response = await client.post("/users/alice/delete")
         assert response.status_code == 303 and response.headers["Location"] == "/"
@@ -184,8 +185,8 @@ async def test_deleting_my_account_takes_my_feedback_and_sessions_and_logs_me_ou
     assert "1 feedback item(s) deleted" in event.detail
 
 
-async def test_an_admin_deletes_any_user_but_not_themselves(make_client, admin, alice, bob):
-    client = await as_(make_client, "admin")
+async def test_an_admin_deletes_any_user_but_not_themselves(sign_in, admin, alice, bob):
+    client = await sign_in("admin")
     assert (await client.post("/users/admin/delete")).status_code == 403
     assert await User.exists(id=admin.id)
     response = await client.post("/users/bob/delete")
@@ -193,19 +194,19 @@ async def test_an_admin_deletes_any_user_but_not_themselves(make_client, admin, 
     assert not await User.exists(id=bob.id)
 
 
-async def test_a_user_cannot_delete_someone_else(make_client, alice, bob):
-    client = await as_(make_client, "bob")
+async def test_a_user_cannot_delete_someone_else(sign_in, alice, bob):
+    client = await sign_in("bob")
     assert (await client.post("/users/alice/delete")).status_code == 403
     assert await User.exists(id=alice.id)
 
 
 # --- the admin list ---------------------------------------------------------------------------------
 
-async def test_admins_see_all_feedback_newest_first_paginated_and_filterable(make_client, alice, bob):
+async def test_admins_see_all_feedback_newest_first_paginated_and_filterable(sign_in, alice, bob):
     for n in range(25):
         await Feedback.create(title=f"alice {n}", content="x", author=alice)
     await Feedback.create(title="bob 0", content="x", author=bob)
-    client = await as_(make_client, "admin")
+    client = await sign_in("admin")
     first = await (await client.get("/admin/feedback")).get_data(as_text=True)
     assert first.index("bob 0") < first.index("alice 24") < first.index("alice 23")
     assert "alice 5<" not in first and "Older feedback" in first

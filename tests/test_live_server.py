@@ -7,9 +7,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from tests.helpers import PASSWORD
 from tests.helpers.server import Server
-
-PASSWORD = "a long enough password"
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 from app import clock
 from app.accounts import hashing
 from app.models import AuditEvent, PasswordResetToken, UserSession, hash_token
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.helpers.live import live, receive_until
 from tests.helpers.smtp import free_port, smtp_server
 
@@ -93,9 +93,10 @@ async def test_requests_are_rate_limited_per_ip(app, client, alice):
 
 # --- resetting -------------------------------------------------------------------------------------
 
-async def test_the_emailed_link_resets_the_password_once_and_ends_every_session(app, client, make_client, alice, mailbox):
-    laptop = make_client()
-    await laptop.login("alice")
+async def test_the_emailed_link_resets_the_password_once_and_ends_every_session(
+    app, client, make_client, sign_in, alice, mailbox
+):
+    laptop = await sign_in("alice")
     await request_reset(app, client, "alice@example.com")
     token = link_in(mailbox[0])
     page = await client.get(f"/password/reset/{token}")
@@ -142,11 +143,10 @@ async def test_a_newer_link_voids_the_older(app, client, alice, mailbox):
     assert (await client.get(f"/password/reset/{newer}")).status_code == 200
 
 
-async def test_a_password_change_voids_an_outstanding_link(app, client, make_client, alice, mailbox):
+async def test_a_password_change_voids_an_outstanding_link(app, client, sign_in, alice, mailbox):
     await request_reset(app, client, "alice@example.com")
     token = link_in(mailbox[0])
-    me = make_client()
-    await me.login("alice")
+    me = await sign_in("alice")
     await me.post("/account/password", {"current_password": PASSWORD, "password": NEW, "confirm_password": NEW})
     assert (await client.get(f"/password/reset/{token}")).status_code == 404
 
@@ -175,10 +175,9 @@ async def test_without_smtp_mail_goes_to_the_outbox(app, client, alice, settings
 
 # --- changing while logged in -------------------------------------------------------------------------
 
-async def test_changing_my_password_keeps_this_session_and_ends_the_others(client, make_client, alice):
+async def test_changing_my_password_keeps_this_session_and_ends_the_others(client, sign_in, alice):
     await client.login("alice")
-    other = make_client()
-    await other.login("alice")
+    other = await sign_in("alice")
     response = await client.post("/account/password", {"current_password": PASSWORD, "password": NEW, "confirm_password": NEW})
     assert response.status_code == 303 and response.headers["Location"] == "/users/alice"
     assert (await client.get("/account/sessions")).status_code == 200

@@ -10,8 +10,7 @@ from app import create_app
 from app.accounts import hashing
 from app.config import Settings
 from app.models import User, UserSession
-from tests.conftest import PASSWORD
-from tests.helpers import ARGON2_MEMORY_KIB
+from tests.helpers import ARGON2_MEMORY_KIB, PASSWORD
 from tests.helpers.live import websocket_status
 
 # Every route and who may use it: (method, path) -> expected status for anonymous, user, admin.
@@ -54,13 +53,13 @@ ROUTES = {
     ("GET", "/account/password"): (401, 200, 200),
     ("POST", "/account/password"): (401, 422, 422),
 }
-# <int:user_id> is bob: created after the admin and alice, who make the requests.
-EXAMPLES = {"<username>": "alice", "<int:session_id>": "999999", "<path:filename>": "css/huddle.css", "<int:user_id>": "3",
+EXAMPLES = {"<username>": "alice", "<int:session_id>": "999999", "<path:filename>": "css/huddle.css",
             "<int:feedback_id>": "999999", "<token>": "no-such-token"}
 
 
-def concrete(path: str) -> str:
-    for pattern, value in EXAMPLES.items():
+def concrete(path: str, user: User) -> str:
+    """The route with example values; <int:user_id> is `user`, someone other than who asks."""
+    for pattern, value in {**EXAMPLES, "<int:user_id>": str(user.id)}.items():
         path = path.replace(pattern, value)
     return path
 
@@ -86,9 +85,9 @@ async def test_every_route_answers_each_role_as_its_rule_says(client, admin, ali
         assert await websocket_status(client, path) == expected
         return
     if method == "GET":
-        response = await client.get(concrete(path))
+        response = await client.get(concrete(path, bob))
     else:
-        response = await client.post(concrete(path), {})
+        response = await client.post(concrete(path, bob), {})
     assert response.status_code == expected
 
 
@@ -99,11 +98,11 @@ UNSAFE = sorted(route for route in ROUTES if route[0] not in {"GET", "WS"})
 
 @pytest.mark.parametrize("route", UNSAFE, ids=lambda r: r[1])
 @pytest.mark.parametrize("logged_in", [False, True])
-async def test_unsafe_requests_without_the_token_are_refused(client, alice, route, logged_in):
+async def test_unsafe_requests_without_the_token_are_refused(client, alice, bob, route, logged_in):
     if logged_in:
         await client.login("alice")
     sessions_before = await UserSession.all().count()
-    response = await client.post(concrete(route[1]), {"username": "alice", "password": PASSWORD}, csrf=False)
+    response = await client.post(concrete(route[1], bob), {"username": "alice", "password": PASSWORD}, csrf=False)
     assert response.status_code == 403
     assert "This form has expired" in await response.get_data(as_text=True)
     assert await UserSession.all().count() == sessions_before
