@@ -8,3 +8,9 @@ def text_of(html: str) -> str:
     """Visible text, roughly: tags dropped, whitespace folded."""
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
+
+def fact(html: str, label: str) -> str:
+    """The visible value beside a label in a <dl>: fact(page, "Joined") -> "3 Mar 2026"."""
+    match = re.search(rf"<dt>{re.escape(label)}</dt>\s*<dd>(.*?)</dd>", html, re.S)
+    assert match, f"no {label!r} on the page"
+    return text_of(match.group(1))
