@@ -1,6 +1,7 @@
 """A real Hypercorn server on a free port and Debian's Chromium driven by Playwright.
 
-Without a browser these tests skip, unless HUDDLE_REQUIRE_BROWSER=1 (as in CI): then they fail."""
+Without a browser these tests skip, unless HUDDLE_REQUIRE_BROWSER=1 (as in CI): then they fail.
+Each test makes the users it needs (server.create_user), so any one of them runs alone."""
 from __future__ import annotations
 
 import os
@@ -9,22 +10,22 @@ from pathlib import Path
 
 import pytest
 
-from app.config import ROOT
+from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.helpers.server import Server
-
-PASSWORD = "a long enough password"
-CHROMIUM = os.environ.get("HUDDLE_CHROMIUM", "/usr/bin/chromium")
-AXE = ROOT / "static" / "vendor" / "axe-core-4.14.1.min.js"
-ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    """Shared by a module's tests: each makes its own users, with names no other test uses."""
     server = Server(tmp_path_factory.mktemp("server"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def empty_server(tmp_path_factory):
+    """A server of the test's own, with no accounts yet: for what only the first account sees."""
+    server = Server(tmp_path_factory.mktemp("empty-server"))
     yield server
     server.stop()
 
@@ -59,27 +60,3 @@ def new_context(browser):
     yield make
     for context in contexts:
         context.close()
-
-
-def check_accessibility(page) -> None:
-    """axe-core on the page as it stands: no serious or critical violations."""
-    page.add_script_tag(path=str(AXE))
-    violations = page.evaluate(
-        """async () => (await axe.run()).violations
-            .filter(v => v.impact === 'serious' || v.impact === 'critical')
-            .map(v => `${v.id}: ${v.help} @ ${v.nodes.map(n => n.target.join(' ')).join(', ')}`)"""
-    )
-    assert violations == [], f"{page.url}: {violations}"
-
-
-def log_in(page, server, name: str, password: str = PASSWORD) -> None:
-    page.goto(server.url + "/login")
-    page.get_by_label("Username").fill(name)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(server.url + "/")
-
-
-def screenshot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

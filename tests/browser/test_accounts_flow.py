@@ -6,10 +6,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import check_accessibility, log_in, screenshot
+from tests.helpers import PASSWORD
+from tests.helpers.browser import check_accessibility, log_in, screenshot
 
 pytestmark = pytest.mark.browser
-PASSWORD = "a long enough password"
 
 
 def visit(page, url: str, name: str) -> None:
@@ -18,7 +18,8 @@ def visit(page, url: str, name: str) -> None:
     screenshot(page, name)
 
 
-def test_register_log_out_log_in_profile_and_revoke_another_session(server, new_context):
+def test_register_log_out_log_in_profile_and_revoke_another_session(empty_server, new_context):
+    server = empty_server  # dana registers first, so she is the administrator
     laptop = new_context(viewport={"width": 1200, "height": 800}).new_page()
     dialogs = []
     laptop.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -111,18 +112,19 @@ def test_pages_pass_accessibility_checks_in_the_dark_theme_and_at_phone_width(se
         assert width <= 360, f"{path} scrolls sideways at phone width ({width}px)"
     screenshot(page, "10-dark-login-phone")
 
-    # Logged in (as the admin from the first test), every kind of page, in both themes.
+    # Logged in as an admin, every kind of page, in both themes.
+    server.create_user("tess", PASSWORD, admin=True)
     for scheme in ("dark", "light"):
         page = new_context(color_scheme=scheme, viewport={"width": 360, "height": 740}).new_page()
         page.on("dialog", lambda dialog: dialog.dismiss())
-        log_in(page, server, "dana")
-        page.goto(server.url + "/users/dana")
+        log_in(page, server, "tess")
+        page.goto(server.url + "/users/tess")
         page.get_by_role("link", name="Add feedback").click()
         page.locator("#feedback-new").get_by_label("Title").fill("Night shift")
         page.locator("#feedback-new").get_by_label("Content").fill("The dark theme is easy on the eyes.")
         page.get_by_role("button", name="Add feedback").last.click()
         expect(page.locator("article.feedback-item").first).to_be_visible()
-        for path in ("/", "/users/dana", "/account/sessions", "/account/password", "/password/forgot",
+        for path in ("/", "/users/tess", "/account/sessions", "/account/password", "/password/forgot",
                      "/admin/users", "/admin/feedback", "/admin/audit", "/admin/users/new"):
             page.goto(server.url + path)
             check_accessibility(page)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, check_accessibility, log_in, screenshot
+from tests.helpers import PASSWORD
+from tests.helpers.browser import check_accessibility, log_in, screenshot
 
 pytestmark = pytest.mark.browser
 

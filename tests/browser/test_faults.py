@@ -6,7 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, log_in, screenshot
+from tests.helpers import PASSWORD
+from tests.helpers.browser import log_in, screenshot
 
 pytestmark = pytest.mark.browser
 

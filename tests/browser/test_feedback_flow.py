@@ -6,7 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, check_accessibility, log_in, screenshot
+from tests.helpers import PASSWORD
+from tests.helpers.browser import check_accessibility, log_in, screenshot
 from tests.helpers.server import Server
 from tests.helpers.smtp import smtp_server
 

@@ -1,0 +1,39 @@
+"""Driving Debian's Chromium through Playwright: page checks shared by the browser tests."""
+from __future__ import annotations
+
+import os
+
+from app.config import ROOT
+from tests.helpers import PASSWORD
+
+CHROMIUM = os.environ.get("HUDDLE_CHROMIUM", "/usr/bin/chromium")
+AXE = ROOT / "static" / "vendor" / "axe-core-4.14.1.min.js"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def check_accessibility(page) -> None:
+    """axe-core on the page as it stands: no serious or critical violations."""
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(
+        """async () => (await axe.run()).violations
+            .filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => `${v.id}: ${v.help} @ ${v.nodes.map(n => n.target.join(' ')).join(', ')}`)"""
+    )
+    assert violations == [], f"{page.url}: {violations}"
+
+
+def log_in(page, server, name: str, password: str = PASSWORD) -> None:
+    page.goto(server.url + "/login")
+    page.get_by_label("Username").fill(name)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(server.url + "/")
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
