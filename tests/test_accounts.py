@@ -103,7 +103,8 @@ async def test_logged_in_users_are_sent_on_from_register_and_login(client, alice
 # --- log in -----------------------------------------------------------------------------------
 
 async def test_login_follows_a_local_next_but_never_another_site(client, alice, make_client):
-    response = await client.post("/login?next=/account/sessions", {"username": "alice", "password": PASSWORD, "next": "/account/sessions"})
+    form = {"username": "alice", "password": PASSWORD, "next": "/account/sessions"}
+    response = await client.post("/login?next=/account/sessions", form)
     assert response.headers["Location"] == "/account/sessions"
     other = make_client()
     response = await other.post("/login", {"username": "alice", "password": PASSWORD, "next": "//evil.example/x"})
@@ -115,7 +116,9 @@ async def test_username_is_case_insensitive_at_login(client, alice):
     assert response.status_code == 303
 
 
-@pytest.mark.parametrize("password", [PASSWORD[:-1], PASSWORD.upper(), PASSWORD[0].upper() + PASSWORD[1:], PASSWORD + " "])
+@pytest.mark.parametrize(
+    "password", [PASSWORD[:-1], PASSWORD.upper(), PASSWORD[0].upper() + PASSWORD[1:], PASSWORD + " "]
+)
 async def test_password_is_never_truncated_or_case_folded(client, alice, password):
     response = await client.post("/login", {"username": "alice", "password": password})
     assert response.status_code == 422
@@ -132,7 +135,10 @@ async def test_unknown_user_and_wrong_password_get_the_same_answer(client, alice
     wrong = await client.post("/login", {"username": "alice", "password": "wrong password"})
     unknown = await client.post("/login", {"username": "nobody", "password": "wrong password"})
     assert wrong.status_code == unknown.status_code == 422
-    strip = lambda html, name: html.replace(f'value="{name}"', 'value=""')
+
+    def strip(html, name):
+        return html.replace(f'value="{name}"', 'value=""')
+
     assert strip(await wrong.get_data(as_text=True), "alice") == strip(await unknown.get_data(as_text=True), "nobody")
 
 
@@ -142,7 +148,9 @@ async def test_login_error_is_shown_in_the_form(client, alice):
     assert 'value="alice"' in html
 
 
-async def test_repeated_failures_are_throttled_then_lift_and_spare_others(app, client, make_client, alice, bob, monkeypatch):
+async def test_repeated_failures_are_throttled_then_lift_and_spare_others(
+    app, client, make_client, alice, bob, monkeypatch
+):
     limiter = app.extensions["login_limiter_user"]
     now = [1000.0]
     monkeypatch.setattr(limiter, "clock", lambda: now[0])

@@ -50,7 +50,8 @@ async def test_a_non_admin_posting_directly_changes_nothing(client, alice, bob, 
     await client.login("alice")
     response = await client.post(path.format(bob=bob.id), {**NEW, "is_admin": "on", "username": "bobby"})
     assert response.status_code == 403
-    assert await User.filter(username="bob").exists() and not await User.filter(username__in=["frank", "bobby"]).exists()
+    assert await User.filter(username="bob").exists()
+    assert not await User.filter(username__in=["frank", "bobby"]).exists()
 
 
 # --- edit inline ---------------------------------------------------------------------------------
@@ -66,7 +67,9 @@ async def test_edit_swaps_the_row_for_a_form_and_cancel_restores_it(as_admin, al
 
 async def test_saving_a_row_updates_the_user_and_returns_the_row(as_admin, alice):
     response = await as_admin.post(
-        f"/admin/users/{alice.id}", {"username": "alicia", "email": "alicia@example.com", "password": "", "confirm_password": ""}, htmx=True
+        f"/admin/users/{alice.id}",
+        {"username": "alicia", "email": "alicia@example.com", "password": "", "confirm_password": ""},
+        htmx=True,
     )
     html = await response.get_data(as_text=True)
     assert response.status_code == 200 and ">alicia</a>" in html and "<form" not in html
@@ -88,7 +91,10 @@ async def test_saving_a_row_updates_the_user_and_returns_the_row(as_admin, alice
 )
 async def test_edit_errors_show_inside_the_row_and_nothing_is_saved(as_admin, alice, bob, change, field, message):
     before = await User.get(id=alice.id)
-    data = {"username": "alice2", "email": "alice2@example.com", "is_admin": "on", "password": "", "confirm_password": "", **change}
+    data = {
+        "username": "alice2", "email": "alice2@example.com", "is_admin": "on", "password": "", "confirm_password": "",
+        **change,
+    }
     response = await as_admin.post(f"/admin/users/{alice.id}", data, htmx=True)
     html = await response.get_data(as_text=True)
     assert response.status_code == 422
@@ -110,7 +116,10 @@ async def test_setting_a_password_ends_the_users_sessions(as_admin, sign_in, ali
     alices = await sign_in("alice")
     async with live(alices) as page:
         response = await as_admin.post(
-            f"/admin/users/{alice.id}", {"username": "alice", "email": "alice@example.com", "password": "brand new password", "confirm_password": "brand new password"}, htmx=True
+            f"/admin/users/{alice.id}",
+            {"username": "alice", "email": "alice@example.com",
+             "password": "brand new password", "confirm_password": "brand new password"},
+            htmx=True,
         )
         assert response.status_code == 200
         assert "reason=password" in await receive_until(page, 'id="live-control"')
@@ -136,7 +145,8 @@ async def test_granting_and_removing_admin(as_admin, sign_in, alice):
 
 
 async def test_the_last_administrator_cannot_lose_admin(as_admin, admin):
-    response = await as_admin.post(f"/admin/users/{admin.id}", {"username": "admin", "email": "admin@example.com", "is_admin": ""}, htmx=True)
+    data = {"username": "admin", "email": "admin@example.com", "is_admin": ""}
+    response = await as_admin.post(f"/admin/users/{admin.id}", data, htmx=True)
     assert response.status_code == 422 and "last administrator" in await response.get_data(as_text=True)
     assert (await User.get(id=admin.id)).is_admin
 
@@ -144,7 +154,8 @@ async def test_the_last_administrator_cannot_lose_admin(as_admin, admin):
 async def test_extra_fields_cannot_be_mass_assigned(as_admin, alice):
     await as_admin.post(
         f"/admin/users/{alice.id}",
-        {"username": "alice", "email": "alice@example.com", "password_hash": "x", "id": "99", "created_at": "2000-01-01"},
+        {"username": "alice", "email": "alice@example.com",
+         "password_hash": "x", "id": "99", "created_at": "2000-01-01"},
         htmx=True,
     )
     alice2 = await User.get(id=alice.id)
@@ -165,7 +176,9 @@ async def test_add_user_opens_a_form_row_and_saving_it_adds_a_row(as_admin):
     assert await AuditEvent.filter(action="user.created", target_name="frank", actor_name="admin").exists()
 
 
-@pytest.mark.parametrize("change", [{"password": ""}, {"confirm_password": "other"}, {"username": ""}, {"email": "admin@example.com"}])
+@pytest.mark.parametrize(
+    "change", [{"password": ""}, {"confirm_password": "other"}, {"username": ""}, {"email": "admin@example.com"}]
+)
 async def test_add_user_errors_show_in_the_new_row_and_nothing_is_saved(as_admin, change):
     response = await as_admin.post("/admin/users", {**NEW, **change}, htmx=True)
     html = await response.get_data(as_text=True)
@@ -174,7 +187,8 @@ async def test_add_user_errors_show_in_the_new_row_and_nothing_is_saved(as_admin
 
 
 async def test_cancelling_add_user_puts_back_the_empty_slot(as_admin):
-    html = await (await as_admin.get("/admin/users/new?cancel=1", headers={"HX-Request": "true"})).get_data(as_text=True)
+    response = await as_admin.get("/admin/users/new?cancel=1", headers={"HX-Request": "true"})
+    html = await response.get_data(as_text=True)
     assert html.strip().endswith('<tr id="user-new-row" hidden></tr>')
 
 

@@ -27,9 +27,10 @@ def users(tmp_path):
 
 def test_create_user_and_grant_admin_from_the_command_line(tmp_path):
     assert cli(tmp_path, "migrate").returncode == 0
-    made = cli(tmp_path, "create-user", "root", "root@example.com", "--admin", "--password-stdin", stdin="long enough pw\n")
+    password = "long enough pw\n"
+    made = cli(tmp_path, "create-user", "root", "root@example.com", "--admin", "--password-stdin", stdin=password)
     assert made.returncode == 0, made.stderr
-    assert cli(tmp_path, "create-user", "erin", "erin@example.com", "--password-stdin", stdin="long enough pw\n").returncode == 0
+    assert cli(tmp_path, "create-user", "erin", "erin@example.com", "--password-stdin", stdin=password).returncode == 0
     assert users(tmp_path) == [("root", "root@example.com", 1), ("erin", "erin@example.com", 0)]
     # The command line never builds the app: it reads HUDDLE_ARGON2_MEMORY_KIB itself.
     db = sqlite3.connect(tmp_path / "huddle.db")

@@ -110,7 +110,9 @@ class Browser:
         return re.search(r'name="csrf_token" value="([^"]+)"', self.request(path)[1]).group(1)
 
 
-async def test_a_lost_database_gives_a_clear_503_writes_nothing_half_and_recovers_without_restart(tmp_path, pg_database):
+async def test_a_lost_database_gives_a_clear_503_writes_nothing_half_and_recovers_without_restart(
+    tmp_path, pg_database
+):
     proxy = Proxy()
     await proxy.start()
     url = f"postgres://postgres@127.0.0.1:{proxy.port}/{pg_database}"

@@ -6,6 +6,8 @@ import pytest
 from app.models import AuditEvent, Feedback, User, UserSession
 from tests.helpers.live import live, receive_until
 
+HTMX = {"HX-Request": "true"}
+
 
 @pytest.fixture
 async def note(alice) -> Feedback:
@@ -104,24 +106,26 @@ async def test_adding_in_place_returns_the_item_and_a_fresh_slot(sign_in, alice)
     client = await sign_in("alice")
     form = await (await client.get("/users/alice/feedback/add", headers={"HX-Request": "true"})).get_data(as_text=True)
     assert 'id="feedback-new"' in form and "<html" not in form
-    response = await client.post("/users/alice/feedback/add", {"title": "Typing hints", "content": "Love them"}, htmx=True)
+    data = {"title": "Typing hints", "content": "Love them"}
+    response = await client.post("/users/alice/feedback/add", data, htmx=True)
     html = await response.get_data(as_text=True)
     item = await Feedback.get(title="Typing hints")
     assert response.status_code == 200 and f'id="feedback-{item.id}"' in html
     assert '<div id="feedback-new" hidden></div>' in html
-    cancel = await (await client.get("/users/alice/feedback/add?cancel=1", headers={"HX-Request": "true"})).get_data(as_text=True)
+    cancel = await (await client.get("/users/alice/feedback/add?cancel=1", headers=HTMX)).get_data(as_text=True)
     assert cancel.strip().endswith('<div id="feedback-new" hidden></div>')
 
 
 async def test_editing_in_place_swaps_the_item(sign_in, note):
     client = await sign_in("alice")
-    form = await (await client.get(f"/feedback/{note.id}/update", headers={"HX-Request": "true"})).get_data(as_text=True)
+    form = await (await client.get(f"/feedback/{note.id}/update", headers=HTMX)).get_data(as_text=True)
     assert f'id="feedback-{note.id}"' in form and 'value="Dark mode"' in form and "Please keep it.</textarea>" in form
-    response = await client.post(f"/feedback/{note.id}/update", {"title": "Dark mode!", "content": "Really."}, htmx=True)
+    data = {"title": "Dark mode!", "content": "Really."}
+    response = await client.post(f"/feedback/{note.id}/update", data, htmx=True)
     html = await response.get_data(as_text=True)
     assert response.status_code == 200 and "<article" in html and "Dark mode!" in html and "<textarea" not in html
     assert (await Feedback.get(id=note.id)).content == "Really."
-    cancel = await (await client.get(f"/feedback/{note.id}/update?cancel=1", headers={"HX-Request": "true"})).get_data(as_text=True)
+    cancel = await (await client.get(f"/feedback/{note.id}/update?cancel=1", headers=HTMX)).get_data(as_text=True)
     assert "<article" in cancel and "Dark mode!" in cancel
 
 
@@ -157,7 +161,8 @@ async def test_form_errors_are_shown_beside_the_fields_with_input_kept(sign_in, 
 
 async def test_hostile_markup_in_feedback_is_escaped(sign_in, alice):
     client = await sign_in("alice")
-    await client.post("/users/alice/feedback/add", {"title": "<script>alert(1)</script>", "content": "<img src=x onerror=alert(2)>"})
+    hostile = {"title": "<script>alert(1)</script>", "content": "<img src=x onerror=alert(2)>"}
+    await client.post("/users/alice/feedback/add", hostile)
     for path in ("/users/alice",):
         html = await (await client.get(path)).get_data(as_text=True)
         assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html

@@ -43,7 +43,8 @@ def generate(url: str) -> None:
 
 def sqlite_schema(path) -> dict:
     db = sqlite3.connect(path)
-    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
+    query = "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+    tables = [r[0] for r in db.execute(query)]
     schema = {}
     for table in tables:
         columns = sorted((r[1], r[2].upper(), r[3], r[5]) for r in db.execute(f'PRAGMA table_info("{table}")'))

@@ -132,7 +132,8 @@ async def test_an_expired_link_is_refused(app, client, alice, mailbox, monkeypat
     later = clock.now() + timedelta(seconds=app.config["HUDDLE"].reset_token_seconds + 1)
     monkeypatch.setattr(clock, "now", lambda: later)
     assert (await client.get(f"/password/reset/{token}")).status_code == 404
-    assert (await client.post(f"/password/reset/{token}", {"password": NEW, "confirm_password": NEW})).status_code == 404
+    response = await client.post(f"/password/reset/{token}", {"password": NEW, "confirm_password": NEW})
+    assert response.status_code == 404
 
 
 async def test_a_newer_link_voids_the_older(app, client, alice, mailbox):
@@ -178,7 +179,8 @@ async def test_without_smtp_mail_goes_to_the_outbox(app, client, alice, settings
 async def test_changing_my_password_keeps_this_session_and_ends_the_others(client, sign_in, alice):
     await client.login("alice")
     other = await sign_in("alice")
-    response = await client.post("/account/password", {"current_password": PASSWORD, "password": NEW, "confirm_password": NEW})
+    change = {"current_password": PASSWORD, "password": NEW, "confirm_password": NEW}
+    response = await client.post("/account/password", change)
     assert response.status_code == 303 and response.headers["Location"] == "/users/alice"
     assert (await client.get("/account/sessions")).status_code == 200
     assert (await other.get("/account/sessions")).status_code == 401

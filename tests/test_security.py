@@ -133,7 +133,8 @@ async def test_requests_from_another_origin_are_refused_even_with_a_token(client
 
 
 async def test_cross_site_fetch_metadata_is_refused_without_origin(client, alice):
-    response = await client.post("/login", {"username": "alice", "password": PASSWORD}, headers={"Sec-Fetch-Site": "cross-site"})
+    form = {"username": "alice", "password": PASSWORD}
+    response = await client.post("/login", form, headers={"Sec-Fetch-Site": "cross-site"})
     assert response.status_code == 403
 
 
@@ -148,7 +149,8 @@ async def test_same_origin_requests_with_the_token_pass(client, alice):
 async def test_htmx_sends_the_token_as_a_header(client, alice):
     token = await client.token()
     response = await client.raw.post(
-        "/login", form={"username": "alice", "password": PASSWORD}, headers={"HX-Request": "true", "X-CSRF-Token": token}
+        "/login", form={"username": "alice", "password": PASSWORD},
+        headers={"HX-Request": "true", "X-CSRF-Token": token},
     )
     assert response.status_code == 200 and response.headers["HX-Redirect"] == "/"
 

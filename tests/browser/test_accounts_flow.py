@@ -72,7 +72,8 @@ def test_register_log_out_log_in_profile_and_revoke_another_session(empty_server
     screenshot(laptop, "06-profile")
 
     # A second device logs in; the laptop sees it and logs it out.
-    phone = new_context(viewport={"width": 390, "height": 844}, user_agent="Mozilla/5.0 (iPhone) AppleWebKit Safari/605").new_page()
+    iphone = "Mozilla/5.0 (iPhone) AppleWebKit Safari/605"
+    phone = new_context(viewport={"width": 390, "height": 844}, user_agent=iphone).new_page()
     phone.goto(server.url + "/login")
     phone.get_by_label("Username").fill("dana")
     phone.get_by_label("Password").fill(PASSWORD)

@@ -29,7 +29,8 @@ class Server:
         }
         self.data_dir = data_dir
         self.log = open(data_dir / "server.log", "a")
-        subprocess.run([sys.executable, "-m", "app", "migrate"], cwd=ROOT, env=self.env, check=True, capture_output=True)
+        migrate = [sys.executable, "-m", "app", "migrate"]
+        subprocess.run(migrate, cwd=ROOT, env=self.env, check=True, capture_output=True)
         self.start()
 
     def start(self) -> None:
@@ -44,9 +45,10 @@ class Server:
             try:
                 urllib.request.urlopen(self.url + "/login", timeout=1)
                 break
-            except OSError:
+            except OSError as error:
                 if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise RuntimeError(f"server did not start: {(self.data_dir / 'server.log').read_text()}")
+                    output = (self.data_dir / "server.log").read_text()
+                    raise RuntimeError(f"server did not start: {output}") from error
                 time.sleep(0.1)
 
     def kill(self) -> None:
