@@ -40,15 +40,24 @@ def create_app(settings: Settings | None = None) -> Quart:
     from app.web import errors, security
     from app.web.htmx import dom_id
     from app.mail import Mailer
-    from app.live.presence import Presence
+    from app.live.presence import MemoryPresence
 
     security.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
     app.extensions["broker"] = broker.from_url(settings.broker_url)
-    app.extensions["presence"] = presence = Presence()
+    app.extensions["presence"] = presence = MemoryPresence(settings.presence_grace_seconds)
     app.extensions["mailer"] = Mailer(settings.smtp_url, settings.data_dir / "outbox", settings.mail_from)
-    app.jinja_env.globals.update(dom_id=dom_id, is_online=lambda user: presence.is_online(user.id))
+    app.jinja_env.globals.update(dom_id=dom_id)
+
+    async def went_offline(user_id: int) -> None:
+        # Runs from presence's timer, outside any request: give it the app's context.
+        from app.live import events
+
+        async with app.app_context():
+            await events.went_offline(user_id)
+
+    presence.on_offline = went_offline
 
     from app.accounts.routes import bp as accounts_bp
     from app.admin.routes import bp as admin_bp
@@ -80,6 +89,7 @@ def create_app(settings: Settings | None = None) -> Quart:
             await asyncio.wait_for(app.extensions["mailer"].drain(), timeout=5)
         except TimeoutError:
             log.warning("shutting down with mail still queued")
+        await presence.close()
         await app.extensions["broker"].stop()
         await Tortoise.close_connections()
 

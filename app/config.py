@@ -60,6 +60,8 @@ class Settings:
     reset_requests_per_email: int = 3
     reset_requests_per_ip: int = 20
     templates_auto_reload: bool = False
+    # A user whose last page closed stays "online" this long: navigating is not leaving.
+    presence_grace_seconds: float = 10.0
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -86,6 +88,7 @@ class Settings:
             smtp_url=os.environ.get("HUDDLE_SMTP_URL") or "",
             mail_from=os.environ.get("HUDDLE_MAIL_FROM") or "Huddle <huddle@localhost>",
             reset_token_seconds=_env_int("HUDDLE_RESET_TOKEN_SECONDS", 3600),
+            presence_grace_seconds=float(os.environ.get("HUDDLE_PRESENCE_GRACE_SECONDS") or 10),
         )
 
     def resolved_database_url(self) -> str:

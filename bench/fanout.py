@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import re
 import statistics
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from websockets.asyncio.client import connect  # noqa: E402
 
-from tests.server import Server  # noqa: E402
+from tests.helpers.server import Server  # noqa: E402
 
 PASSWORD = "benchmark password"
 
@@ -30,11 +33,15 @@ async def run(server: Server, pages: int, rounds: int) -> dict:
     url = server.url.replace("http", "ws") + "/live"
     reader_cookie = server.login_cookie("reader", PASSWORD)
     trigger_cookie = server.login_cookie("trigger", PASSWORD)
+    profile = urllib.request.Request(f"{server.url}/users/trigger", headers={"Cookie": reader_cookie})
+    trigger_id = int(re.search(r'data-presence-user="(\d+)"', urllib.request.urlopen(profile).read().decode())[1])
     headers = {"Cookie": reader_cookie, "Origin": server.url}
     sockets = []
     for _ in range(pages):
         socket = await connect(url, additional_headers=headers, max_size=2**20)
-        await socket.recv()  # presence snapshot
+        await socket.send(json.dumps({"type": "hello", "presence": [trigger_id]}))
+        while "data-snapshot" not in await socket.recv():  # the answer: this page is live
+            pass
         sockets.append(socket)
 
     latencies: list[float] = []
@@ -42,12 +49,12 @@ async def run(server: Server, pages: int, rounds: int) -> dict:
     for _ in range(rounds):
         arrived: list[float] = []
 
-        async def wait(socket):
-            while "user-2-presence" not in await socket.recv():
+        async def wait(socket, news):
+            while news not in await socket.recv():
                 pass
             arrived.append(time.perf_counter())
 
-        waiting = [asyncio.create_task(wait(s)) for s in sockets]
+        waiting = [asyncio.create_task(wait(s, f'data-online="{trigger_id}"')) for s in sockets]
         start = time.perf_counter()
         trigger = await connect(url, additional_headers={"Cookie": trigger_cookie, "Origin": server.url})
         await asyncio.gather(*waiting)
@@ -55,7 +62,7 @@ async def run(server: Server, pages: int, rounds: int) -> dict:
         round_times.append(max(arrived) - start)
         await trigger.close()
         # the "offline" event goes out too: let every page take it before the next round
-        await asyncio.gather(*[asyncio.create_task(wait(s)) for s in sockets])
+        await asyncio.gather(*[asyncio.create_task(wait(s, f'data-offline="{trigger_id}"')) for s in sockets])
     for socket in sockets:
         await socket.close()
     latencies.sort()
@@ -72,7 +79,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, nargs="+", default=[100, 500, 1000])
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
-    server = Server(Path(tempfile.mkdtemp(prefix="huddle-bench-")))
+    server = Server(Path(tempfile.mkdtemp(prefix="huddle-bench-")), HUDDLE_PRESENCE_GRACE_SECONDS="0")
     try:
         server.create_user("reader", PASSWORD)
         server.create_user("trigger", PASSWORD)

@@ -24,7 +24,7 @@ async def test_the_users_table_shows_each_user_with_presence(as_admin, alice, bo
     html = await (await as_admin.get("/admin/users")).get_data(as_text=True)
     for name in ("admin", "alice", "bob"):
         assert f">{name}</a>" in html
-    assert f'id="user-{alice.id}-row"' in html and f'id="user-{alice.id}-presence"' in html
+    assert f'id="user-{alice.id}-row"' in html and f'data-presence-user="{alice.id}">Offline<' in html
     assert 'data-scope="admin"' in html
 
 

@@ -1,14 +1,38 @@
 """Publish/subscribe by topic: the only module that knows how live events travel.
 
-Topics are strings (`user:7`, `session:12`, `presence`); payloads are strings (already-rendered
-fragments or small control messages). The broker knows nothing of HTML or models."""
+An Event is an envelope: what happened (kind), where (topic), its number in that topic when it
+has one (seq, for catch-up), and its payloads already rendered once by the publisher (html for
+pages, data for programs). The broker moves envelopes and knows nothing else of the app: this
+module imports nothing from it.
+"""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
 
 QUEUE_LIMIT = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    kind: str                # "presence", "logout", "reload", "close", later "message.created", ...
+    topic: str               # "user:7", "session:12", "presence", later "conversation:3"
+    html: str = ""           # the fragment for pages, rendered once for every recipient
+    data: dict = field(default_factory=dict)  # the same event for programs (JSON)
+    seq: int | None = None   # position in the topic's numbered history, when it has one
+    close: int | None = None  # after sending, close the socket with this code
+
+    def to_json(self) -> str:
+        return json.dumps({"kind": self.kind, "topic": self.topic, "seq": self.seq, "data": self.data,
+                           "html": self.html, "close": self.close}, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> "Event":
+        return cls(**json.loads(raw))
 
 
 class Overflow(Exception):
@@ -16,43 +40,69 @@ class Overflow(Exception):
 
 
 class Subscription:
-    """One socket's view of the broker: a bounded queue of (topic, payload)."""
+    """One socket's view of the broker: its topics and a bounded queue of events."""
 
     def __init__(self, broker: "MemoryBroker", topics: Iterable[str], limit: int) -> None:
-        self.broker = broker
-        self.topics = set(topics)
-        self.queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue(maxsize=limit)
+        self._broker = broker
+        self._initial = tuple(topics)
+        self.topics: set[str] = set()
+        self.queue: asyncio.Queue[Event | None] = asyncio.Queue(maxsize=limit)
         self.overflowed = False
 
-    def deliver(self, topic: str, payload: str) -> None:
+    async def add(self, *topics: str) -> None:
+        for topic in topics:
+            if topic not in self.topics:
+                self.topics.add(topic)
+                await self._broker._attach(topic, self)
+
+    async def remove(self, *topics: str) -> None:
+        for topic in topics:
+            if topic in self.topics:
+                self.topics.discard(topic)
+                await self._broker._detach(topic, self)
+
+    def deliver(self, event: Event) -> None:
+        """Queue an event without waiting; a reader that is too far behind is dropped instead."""
         if self.overflowed:
             return
         try:
-            self.queue.put_nowait((topic, payload))
+            self.queue.put_nowait(event)
         except asyncio.QueueFull:
-            # Never let one slow reader stall the publisher or the others: drop it instead.
+            # Never let one slow reader stall the publisher or the others.
             self.overflowed = True
             self.queue = asyncio.Queue(maxsize=1)
-            self.queue.put_nowait(("", ""))  # wake the reader so it sees the overflow
+            self.queue.put_nowait(None)  # wake the reader so it sees the overflow
 
-    async def get(self) -> tuple[str, str]:
-        item = await self.queue.get()
-        if self.overflowed:
+    async def get(self) -> Event:
+        event = await self.queue.get()
+        if self.overflowed or event is None:
             raise Overflow()
-        return item
+        return event
 
-    def close(self) -> None:
-        self.broker._remove(self)
+    async def close(self) -> None:
+        await self.remove(*list(self.topics))
 
-    def __enter__(self) -> "Subscription":
+    async def __aenter__(self) -> "Subscription":
+        await self.add(*self._initial)
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+
+class Broker(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    def subscribe(self, topics: Iterable[str]) -> Subscription: ...  # `async with` it
+    async def publish(self, event: Event) -> None: ...
 
 
 class MemoryBroker:
-    """In-process fan-out: every subscriber in this process, nobody in another."""
+    """In-process fan-out: every subscriber in this process, nobody in another.
+
+    A shared broker (Redis) keeps the same local fan-out and adds one upstream subscription per
+    topic with local subscribers: that is what `_attach`/`_detach` are for.
+    """
 
     def __init__(self, queue_limit: int = QUEUE_LIMIT) -> None:
         self.queue_limit = queue_limit
@@ -65,31 +115,32 @@ class MemoryBroker:
         pass
 
     def subscribe(self, topics: Iterable[str]) -> Subscription:
-        subscription = Subscription(self, topics, self.queue_limit)
-        for topic in subscription.topics:
-            self._subscribers[topic].add(subscription)
-        return subscription
+        """`async with broker.subscribe(topics) as subscription:` listens until the block ends."""
+        return Subscription(self, topics, self.queue_limit)
 
-    async def publish(self, topic: str, payload: str) -> None:
-        self.deliver(topic, payload)
+    async def publish(self, event: Event) -> None:
+        self.deliver(event)
 
-    def deliver(self, topic: str, payload: str) -> None:
-        for subscription in list(self._subscribers.get(topic, ())):
-            subscription.deliver(topic, payload)
+    def deliver(self, event: Event) -> None:
+        """Hand one event to every local subscriber of its topic: no work per recipient but a put."""
+        for subscription in tuple(self._subscribers.get(event.topic, ())):
+            subscription.deliver(event)
 
-    def subscriber_count(self, topic: str) -> int:
-        return len(self._subscribers.get(topic, ()))
+    def local_topics(self) -> set[str]:
+        return set(self._subscribers)
 
-    def _remove(self, subscription: Subscription) -> None:
-        for topic in subscription.topics:
-            subscribers = self._subscribers.get(topic)
-            if subscribers is not None:
-                subscribers.discard(subscription)
-                if not subscribers:
-                    del self._subscribers[topic]
+    async def _attach(self, topic: str, subscription: Subscription) -> None:
+        self._subscribers[topic].add(subscription)
+
+    async def _detach(self, topic: str, subscription: Subscription) -> None:
+        subscribers = self._subscribers.get(topic)
+        if subscribers is not None:
+            subscribers.discard(subscription)
+            if not subscribers:
+                del self._subscribers[topic]
 
 
-def from_url(url: str) -> MemoryBroker:
+def from_url(url: str) -> Broker:
     if url.startswith("memory:"):
         return MemoryBroker()
     raise ValueError(f"Unsupported HUDDLE_BROKER_URL {url!r}: use memory:// (Redis arrives with scale-out)")

@@ -1,8 +1,15 @@
-"""What the app publishes on the live channel: each event is rendered once, here, then handed to
-the broker. Services call these after their transaction commits; nothing here imports a route."""
+"""What the app publishes on the live channel. Each event is rendered here, once, whoever will
+receive it, then handed to the broker. Services call these after their transaction commits;
+nothing here imports a route or a socket module."""
 from __future__ import annotations
 
-from quart import current_app
+from collections.abc import Iterable
+
+from quart import current_app, render_template
+
+from app import clock
+from app.live.broker import Event
+from app.models import User
 
 LOGOUT_REASONS = {
     "deleted": "Your account was deleted.",
@@ -12,15 +19,50 @@ LOGOUT_REASONS = {
 }
 
 
-async def _publish(topic: str, payload: str) -> None:
-    await current_app.extensions["broker"].publish(topic, payload)
+async def publish(event: Event) -> None:
+    await current_app.extensions["broker"].publish(event)
+
+
+async def logout(topic: str, reason: str) -> Event:
+    """The page goes to the login page (saying why); then its socket closes for good (1000)."""
+    html = await render_template("live/_control.html", action="logout", reason=reason)
+    return Event("logout", topic, html=html, data={"reason": reason}, close=1000)
 
 
 async def force_logout(topic: str, reason: str) -> None:
     """Every page listening on topic (`user:<id>` or `session:<id>`) goes to the login page."""
-    await _publish(topic, f"logout:{reason}")
+    await publish(await logout(topic, reason))
 
 
 async def reload_scope(topic: str, scope: str) -> None:
     """Pages of a scope (e.g. admin) reload, so the server re-decides what they may show."""
-    await _publish(topic, f"reload:{scope}")
+    html = await render_template("live/_control.html", action="reload", scope=scope)
+    await publish(Event("reload", topic, html=html, data={"scope": scope}))
+
+
+def closing(code: int) -> Event:
+    """For one socket only (never published): close with this code."""
+    return Event("close", "", close=code)
+
+
+async def presence(online: Iterable[int], offline: Iterable[int], *, snapshot: bool = False) -> Event:
+    """Who is online among some people: one small element, applied to every badge of theirs.
+    A snapshot answers one page's hello (never published); a change goes to every page."""
+    online, offline = sorted(online), sorted(offline)
+    html = await render_template("live/_presence.html", online=online, offline=offline, snapshot=snapshot)
+    return Event("presence", "" if snapshot else "presence", html=html, data={"online": online, "offline": offline})
+
+
+async def presence_changed(user_id: int, online: bool) -> None:
+    await publish(await presence([user_id] if online else [], [] if online else [user_id]))
+
+
+async def online_ids(user_ids: Iterable[int]) -> set[int]:
+    """For a page about to render badges: which of these people are online now."""
+    return await current_app.extensions["presence"].online(user_ids)
+
+
+async def went_offline(user_id: int) -> None:
+    """Presence's hook, once a user's last page has been gone for the grace period."""
+    await User.filter(id=user_id).update(last_seen_at=clock.now())
+    await presence_changed(user_id, False)

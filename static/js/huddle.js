@@ -43,6 +43,43 @@
   }
   document.addEventListener("htmx:wsAfterMessage", obey);
 
+  // Presence: one small element per change (or per snapshot) says who is online among some
+  // people; every badge of theirs on this page follows, wherever it is.
+  function applyPresence() {
+    var news = document.getElementById("live-presence");
+    if (!news || news.dataset.applied) return;
+    news.dataset.applied = "1";
+    [["offline", false], ["online", true]].forEach(function (pair) {
+      (news.dataset[pair[0]] || "").split(" ").forEach(function (id) {
+        if (!id) return;
+        document.querySelectorAll('[data-presence-user="' + id + '"]').forEach(function (badge) {
+          badge.classList.toggle("online", pair[1]);
+          badge.classList.toggle("offline", !pair[1]);
+          badge.textContent = pair[1] ? "Online" : "Offline";
+        });
+      });
+    });
+  }
+  document.addEventListener("htmx:wsAfterMessage", applyPresence);
+
+  // On every (re)open, say hello: whose presence this page shows, so it catches up on them.
+  document.addEventListener("htmx:wsOpen", function (event) {
+    var ids = {};
+    document.querySelectorAll("[data-presence-user]").forEach(function (badge) {
+      ids[badge.dataset.presenceUser] = true;
+    });
+    event.detail.socketWrapper.send(JSON.stringify({
+      type: "hello", presence: Object.keys(ids).map(Number),
+    }));
+  });
+
+  // Come back quickly after a restart: within ~5 s, not htmx's default of up to a minute.
+  if (window.htmx) {
+    htmx.config.wsReconnectDelay = function (retries) {
+      return Math.min(5000, 500 * Math.pow(2, retries)) * (0.5 + Math.random() / 2);
+    };
+  }
+
   // Say when live updates are paused, so nobody mistakes a quiet page for a quiet team.
   document.addEventListener("htmx:wsOpen", function () { document.body.dataset.live = "open"; });
   document.addEventListener("htmx:wsClose", function () { document.body.dataset.live = "closed"; });

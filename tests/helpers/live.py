@@ -3,16 +3,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 
 ORIGIN = {"Origin": "http://localhost"}
 
 
 @contextlib.asynccontextmanager
-async def live(client):
-    """An open page's socket, once connected (the server's first message is the presence snapshot)."""
+async def live(client, presence=()):
+    """An open page's socket, once connected. Like huddle.js, it says hello (whose presence it
+    shows) and waits for the answer: from then on it is subscribed and counted as online. The
+    answer is kept as `socket.snapshot`."""
     async with client.raw.websocket("/live", headers=ORIGIN) as socket:
-        await receive_until(socket, "-presence")
+        await hello(socket, presence)
+        socket.snapshot = await receive_until(socket, 'id="live-presence" data-snapshot')
         yield socket
+
+
+async def hello(socket, presence=()) -> None:
+    await socket.send(json.dumps({"type": "hello", "presence": list(presence)}))
 
 
 async def receive(socket, timeout: float = 2.0) -> str:
