@@ -231,3 +231,27 @@ async def test_the_handshake_sends_nothing_until_the_page_says_hello(client, ali
     async with client.raw.websocket("/live", headers=ORIGIN) as page:
         await hello(page, [alice.id])
         assert presence_news(await receive(page)) == ({alice.id}, set())
+
+
+# --- fragments rendered once, for everyone --------------------------------------------------------
+
+async def test_broadcast_fragments_render_outside_any_request(app, alice):
+    """What is published is rendered once, with no request, session or viewer behind it."""
+    from quart import render_template
+
+    async with app.app_context():
+        assert 'data-online="3 7"' in await render_template("live/_presence.html", online=[3, 7], offline=[])
+        assert "reason=revoked" in await render_template("live/_control.html", action="logout", reason="revoked")
+        badge = await render_template("accounts/_presence.html", person=alice, online_ids={alice.id})
+        assert f'data-presence-user="{alice.id}">Online<' in badge
+
+
+def test_no_fragment_reads_the_request_or_calls_a_per_viewer_global():
+    from pathlib import Path
+
+    from app.config import ROOT
+
+    for fragment in Path(ROOT / "templates").rglob("_*.html"):
+        source = fragment.read_text()
+        for forbidden in ("request.", "session.", "csrf_token()", "current_account(", "is_online("):
+            assert forbidden not in source, f"{fragment.name} uses {forbidden}"

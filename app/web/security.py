@@ -8,7 +8,7 @@ import time
 from collections import defaultdict, deque
 from urllib.parse import urlsplit
 
-from quart import Quart, Response, abort, current_app, request, session
+from quart import Quart, Response, abort, current_app, has_request_context, request, session
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 
@@ -141,4 +141,9 @@ def init_app(app: Quart) -> None:
     app.extensions["reset_limiter_ip"] = FailureLimiter(settings.reset_requests_per_ip, 3600)
     app.before_request(check_csrf)
     app.after_request(add_security_headers)
-    app.jinja_env.globals["csrf_token"] = csrf_token
+
+    @app.context_processor
+    def csrf_context() -> dict:
+        # A value for the page being rendered, not a function a fragment could call: a fragment
+        # rendered once for a broadcast (outside any request) simply has no token in it.
+        return {"csrf_token": csrf_token()} if has_request_context() else {}
