@@ -42,6 +42,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     from app.mail import Mailer
     from app.live.presence import MemoryPresence
 
+    from app.web.urls import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     security.init_app(app)
     auth.init_app(app)
     errors.init_app(app)

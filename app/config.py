@@ -60,6 +60,8 @@ class Settings:
     reset_requests_per_email: int = 3
     reset_requests_per_ip: int = 20
     templates_auto_reload: bool = False
+    # Other names this site answers to (host or host:port), e.g. behind a proxy.
+    trusted_hosts: tuple[str, ...] = ()
     # A user whose last page closed stays "online" this long: navigating is not leaving.
     presence_grace_seconds: float = 10.0
     extra: dict = field(default_factory=dict)
@@ -88,6 +90,7 @@ class Settings:
             smtp_url=os.environ.get("HUDDLE_SMTP_URL") or "",
             mail_from=os.environ.get("HUDDLE_MAIL_FROM") or "Huddle <huddle@localhost>",
             reset_token_seconds=_env_int("HUDDLE_RESET_TOKEN_SECONDS", 3600),
+            trusted_hosts=tuple(h.strip() for h in os.environ.get("HUDDLE_TRUSTED_HOSTS", "").split(",") if h.strip()),
             presence_grace_seconds=float(os.environ.get("HUDDLE_PRESENCE_GRACE_SECONDS") or 10),
         )
 
@@ -103,6 +106,15 @@ class Settings:
     def origin(self) -> str:
         parts = urlsplit(self.base_url)
         return f"{parts.scheme}://{parts.netloc}"
+
+    def allowed_hosts(self) -> set[str]:
+        """The Host names requests may use: the base URL's, and HUDDLE_TRUSTED_HOSTS."""
+        return {urlsplit(self.base_url).netloc.lower(), *(host.lower() for host in self.trusted_hosts)}
+
+    def allowed_origins(self) -> set[str]:
+        """Origins of our own pages: the base URL's scheme on each allowed host."""
+        scheme = urlsplit(self.base_url).scheme
+        return {f"{scheme}://{host}" for host in self.allowed_hosts()}
 
     def load_secret_key(self) -> str:
         """HUDDLE_SECRET_KEY, or one generated once and kept in the data folder."""

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.web.forms import Form
 from app.web.htmx import is_htmx
+from app.web.urls import safe_next  # noqa: F401 - re-exported for the login view
 
 log = logging.getLogger("huddle.errors")
 
@@ -42,13 +43,6 @@ MESSAGES = {
     413: "What you sent is larger than Huddle accepts.",
     500: "An unexpected error happened on our side. It has been logged; please try again.",
 }
-
-
-def safe_next(target: str | None) -> str | None:
-    """Only same-site paths are followed after login: never //evil.example or a full URL."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    return target
 
 
 def here() -> str:

@@ -8,7 +8,7 @@ import time
 from collections import defaultdict, deque
 from urllib.parse import urlsplit
 
-from quart import Quart, Response, abort, current_app, has_request_context, request, session
+from quart import Quart, Response, abort, current_app, has_request_context, request, session, websocket
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 
@@ -41,20 +41,31 @@ def rotate_csrf_token() -> None:
     session["csrf"] = secrets.token_urlsafe(32)
 
 
-def same_origin(origin: str, host: str) -> bool:
-    """Is this Origin header our own site (the configured base URL, or the Host asked for)?"""
-    if origin == current_app.config["HUDDLE"].origin():
-        return True
-    parts = urlsplit(origin)
-    return parts.scheme in {"http", "https"} and parts.netloc == host
+def same_origin(origin: str, host: str | None = None) -> bool:
+    """Is this Origin header our own site: the scheme, host and port of HUDDLE_BASE_URL (or of
+    a trusted alias)? The Host header is never the reference: an attacker's page reached
+    through DNS rebinding sends its own name as both Host and Origin."""
+    return origin in current_app.config["HUDDLE"].allowed_origins()
 
 
 def origin_allowed() -> bool:
     origin = request.headers.get("Origin")
     if origin is not None:
-        return same_origin(origin, request.host)
+        return same_origin(origin)
     # Browsers that send no Origin still say where a request came from.
     return request.headers.get("Sec-Fetch-Site", "same-origin") in {"same-origin", "none"}
+
+
+def host_allowed(host: str) -> bool:
+    return host.lower() in current_app.config["HUDDLE"].allowed_hosts()
+
+
+async def check_host() -> None:
+    """before_request / before_websocket: only answer for the names this site is served at."""
+    if not host_allowed(request.host if has_request_context() else websocket.host):
+        abort(400, description=(
+            f"This Huddle is served at {current_app.config['HUDDLE'].base_url}: open it there."
+        ))
 
 
 async def check_csrf() -> None:
@@ -68,7 +79,8 @@ async def check_csrf() -> None:
         form = await request.form
         sent = form.get("csrf_token")
     expected = session.get("csrf")
-    if not sent or not expected or not hmac.compare_digest(sent, expected):
+    # Compared as bytes: compare_digest refuses non-ASCII text, and a token is never that.
+    if not sent or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         abort(403, description="This form has expired. Reload the page and try again.")
 
 
@@ -139,6 +151,8 @@ def init_app(app: Quart) -> None:
     )
     app.extensions["reset_limiter_email"] = FailureLimiter(settings.reset_requests_per_email, 3600)
     app.extensions["reset_limiter_ip"] = FailureLimiter(settings.reset_requests_per_ip, 3600)
+    app.before_request(check_host)
+    app.before_websocket(check_host)
     app.before_request(check_csrf)
     app.after_request(add_security_headers)
 
