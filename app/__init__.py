@@ -40,7 +40,11 @@ def create_app(settings: Settings | None = None) -> Quart:
     from app.web import errors, security
     from app.web.htmx import dom_id
     from app.mail import Mailer
+    from app.live.limits import SocketLimits
     from app.live.presence import MemoryPresence
+    from app.web.websockets import decline_compression
+
+    decline_compression()
 
     from app.web.urls import IdConverter
 
@@ -50,6 +54,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     errors.init_app(app)
     app.extensions["broker"] = broker.from_url(settings.broker_url)
     app.extensions["presence"] = presence = MemoryPresence(settings.presence_grace_seconds)
+    app.extensions["live_limits"] = SocketLimits(settings.live_sockets_per_session, settings.live_sockets_per_user)
     app.extensions["mailer"] = Mailer(settings.smtp_url, settings.data_dir / "outbox", settings.mail_from)
     app.jinja_env.globals.update(dom_id=dom_id)
 

@@ -60,6 +60,9 @@ class Settings:
     reset_requests_per_email: int = 3
     reset_requests_per_ip: int = 20
     templates_auto_reload: bool = False
+    # Live sockets one browser session / one user may hold per worker; past it the oldest closes.
+    live_sockets_per_session: int = 12
+    live_sockets_per_user: int = 30
     # Other names this site answers to (host or host:port), e.g. behind a proxy.
     trusted_hosts: tuple[str, ...] = ()
     # A user whose last page closed stays "online" this long: navigating is not leaving.
@@ -90,6 +93,8 @@ class Settings:
             smtp_url=os.environ.get("HUDDLE_SMTP_URL") or "",
             mail_from=os.environ.get("HUDDLE_MAIL_FROM") or "Huddle <huddle@localhost>",
             reset_token_seconds=_env_int("HUDDLE_RESET_TOKEN_SECONDS", 3600),
+            live_sockets_per_session=_env_int("HUDDLE_LIVE_SOCKETS_PER_SESSION", 12),
+            live_sockets_per_user=_env_int("HUDDLE_LIVE_SOCKETS_PER_USER", 30),
             trusted_hosts=tuple(h.strip() for h in os.environ.get("HUDDLE_TRUSTED_HOSTS", "").split(",") if h.strip()),
             presence_grace_seconds=float(os.environ.get("HUDDLE_PRESENCE_GRACE_SECONDS") or 10),
         )

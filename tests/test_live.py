@@ -256,3 +256,35 @@ def test_no_fragment_reads_the_request_or_calls_a_per_viewer_global():
     for fragment in Path(ROOT / "templates").rglob("_*.html"):
         found = forbidden.search(fragment.read_text())
         assert found is None, f"{fragment.name} uses {found and found.group()}"
+
+
+# --- how many sockets one browser and one person may hold -----------------------------------------
+
+async def test_past_the_per_session_limit_the_oldest_tab_is_closed_with_4008(app, client, alice):
+    app.extensions["live_limits"].per_session = 2
+    await client.login("alice")
+    async with live(client) as oldest, live(client) as middle:
+        async with live(client) as newest:
+            with pytest.raises(WebsocketDisconnectError) as closed_oldest:
+                while True:
+                    await receive(oldest)
+            assert closed_oldest.value.args[0] == 4008
+            await nothing_pending(middle)
+            await nothing_pending(newest)
+            assert app.extensions["live_limits"].count(session_id=(await UserSession.get(user=alice)).id) == 2
+
+
+async def test_past_the_per_user_limit_the_oldest_socket_of_any_device_is_closed(app, make_client, sign_in, alice, bob):
+    app.extensions["live_limits"].per_user = 2
+    laptop, phone, tablet = await sign_in("alice"), await sign_in("alice"), await sign_in("alice")
+    bobs = await sign_in("bob")
+    async with live(laptop) as first, live(phone) as second, live(bobs) as bobs_page:
+        async with live(tablet) as third:
+            with pytest.raises(WebsocketDisconnectError) as closed_first:
+                while True:
+                    await receive(first)
+            assert closed_first.value.args[0] == 4008
+            assert await next_presence(second) == ({bob.id}, set())  # bob came online after it
+            for page in (second, third, bobs_page):  # bob is someone else: untouched
+                await nothing_pending(page)
+    assert app.extensions["live_limits"].count(user_id=alice.id) == 0

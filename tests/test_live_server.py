@@ -111,3 +111,11 @@ async def test_pages_closed_at_once_leave_nobody_online(server):
         while f'data-offline="{kim_id}"' not in snapshot:  # the server sees the closes soon
             async with open_page(server, lee) as fresh:
                 snapshot = await say_hello(fresh, [kim_id])
+
+
+async def test_the_live_socket_declines_permessage_deflate(server):
+    """Every browser offers it; per socket it tripled the server's memory (see app/web/websockets.py)."""
+    async with open_page(server, server.login_cookie("kim", PASSWORD)) as page:
+        assert page.request.headers.get("Sec-WebSocket-Extensions")  # offered
+        assert page.response.headers.get("Sec-WebSocket-Extensions") is None  # declined
+        await say_hello(page)

@@ -14,6 +14,7 @@ from quart_auth import current_user
 
 from app.live import events
 from app.live.broker import Overflow, Subscription
+from app.live.limits import REPLACED, SocketLimits
 from app.models import UserSession
 from app.web.security import same_origin
 
@@ -41,6 +42,10 @@ def presence():
     return current_app.extensions["presence"]
 
 
+def limits() -> SocketLimits:
+    return current_app.extensions["live_limits"]
+
+
 @bp.get("/session")
 async def session_status() -> Response:
     """For a page whose socket dropped: is my session still alive? (204, or 401)."""
@@ -66,6 +71,8 @@ async def live() -> None:
         counted = False
         receiver = None
         try:
+            for old in limits().admit(session.id, user_id, subscription):
+                old.deliver(events.closing(REPLACED))
             came_online = await presence().connect(user_id)
             counted = True
             if came_online:
@@ -77,6 +84,7 @@ async def live() -> None:
             # hold it (and its memory) until a timeout. The answer ends this handler at once.
             await asyncio.wait({receiver}, timeout=CLOSE_ANSWER_SECONDS)
         finally:
+            limits().release(subscription)
             if receiver is not None:
                 receiver.cancel()
             if counted:

@@ -88,6 +88,11 @@
   // ends): ask whether this session still exists, and if not, go to the login page.
   document.addEventListener("htmx:wsClose", function (event) {
     if (leaving || event.detail.event.code === 1000) return;
+    if (event.detail.event.code === 4008) {
+      // Too many open tabs: the server closed this, the oldest. htmx will not reconnect it.
+      document.body.dataset.live = "replaced";
+      return;
+    }
     fetch("/session", { credentials: "same-origin" }).then(function (response) {
       if (response.status === 401) window.location.replace("/login?reason=expired");
     }, function () { /* offline: htmx keeps trying to reconnect */ });
