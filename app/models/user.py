@@ -2,9 +2,21 @@
 from __future__ import annotations
 
 from tortoise import fields
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 
 from app.accounts import hashing, usernames
+
+# The key of the PostgreSQL advisory lock that serialises decisions about who is an administrator.
+ADMINS_LOCK = 4_848_454_100
+
+
+def _sql(conn: BaseDBAsyncClient, query: str) -> str:
+    """A query written with ? placeholders, in the connection's style (asyncpg's are $1, $2, ...)."""
+    if conn.capabilities.dialect != "postgres":
+        return query
+    first, *rest = query.split("?")
+    return first + "".join(f"${number}{part}" for number, part in enumerate(rest, 1))
 
 
 class User(Model):
@@ -32,12 +44,53 @@ class User(Model):
         return await cls.get_or_none(username_key=usernames.key(username))
 
     @classmethod
-    async def create_account(cls, username: str, email: str, password: str, *, is_admin: bool = False) -> "User":
-        """A new user from already-checked values (app.forms.check_new_account)."""
+    async def create_account(
+        cls, username: str, email: str, password: str | None = None, *, is_admin: bool = False,
+        password_hash: str | None = None,
+    ) -> "User":
+        """A new user from already-checked values (app.web.forms.check_new_account). Inside a
+        transaction, pass password_hash (hashed before it) rather than password."""
         return await cls.create(
             username=username,
             username_key=usernames.key(username),
             email=email,
-            password_hash=await hashing.hash_password(password),
+            password_hash=password_hash or await hashing.hash_password(password),
             is_admin=is_admin,
         )
+
+    # Who is an administrator is decided by the statements below, each inside a transaction that
+    # first called lock_admins(), so such transactions take turns. Each statement also decides in
+    # one go (no count-then-save). The lock is what PostgreSQL needs: at READ COMMITTED, two
+    # transactions demoting two different admins would each still count the other's admin and
+    # both succeed (tests/test_races.py shows it). On SQLite the single statements alone would do
+    # (one writer at a time); the lock also spares another process a "database is locked" error
+    # halfway through.
+
+    @staticmethod
+    async def lock_admins(conn: BaseDBAsyncClient) -> None:
+        """Wait until no other transaction is deciding who is an administrator (until commit)."""
+        if conn.capabilities.dialect == "postgres":
+            await conn.execute_query(_sql(conn, "SELECT pg_advisory_xact_lock(?)"), [ADMINS_LOCK])
+        else:  # SQLite: a write that changes nothing takes the database's write lock now
+            await conn.execute_query("UPDATE users SET is_admin = is_admin WHERE 1 = 0")
+
+    @staticmethod
+    async def revoke_admin_unless_last(conn: BaseDBAsyncClient, user_id: int) -> bool:
+        """Make the user no administrator, unless they are the last one. False when refused (or
+        when the user is gone); True also when they were no administrator to begin with."""
+        changed, _ = await conn.execute_query(
+            _sql(conn, "UPDATE users SET is_admin = FALSE WHERE id = ? AND (NOT is_admin OR "
+                       "(SELECT COUNT(*) FROM users WHERE is_admin) > 1)"),
+            [user_id],
+        )
+        return changed == 1
+
+    @staticmethod
+    async def claim_first_admin(conn: BaseDBAsyncClient, user_id: int) -> bool:
+        """The first account becomes the administrator: True if no other user exists."""
+        changed, _ = await conn.execute_query(
+            _sql(conn, "UPDATE users SET is_admin = TRUE WHERE id = ? AND NOT EXISTS "
+                       "(SELECT 1 FROM users WHERE id <> ?)"),
+            [user_id, user_id],
+        )
+        return changed == 1

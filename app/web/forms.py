@@ -4,7 +4,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from quart import Response, current_app
+from werkzeug import exceptions
+
 from app.accounts import hashing, usernames
+from app.domain import Conflict, DomainError, Invalid, NotAllowed, NotFound
 from app.models import User
 
 # Deliberately plain: the address must be one we can show and mail without surprises.
@@ -28,14 +32,31 @@ def clean_email(raw: str) -> str:
     return raw.strip().lower()
 
 
+def valid_email(email: str) -> bool:
+    """An already cleaned address we can show and mail."""
+    return len(email) <= 254 and bool(EMAIL_RE.match(email))
+
+
+def account_values(data) -> dict[str, str]:
+    """The typed username and email as they come back to a form (the password never does)."""
+    return {"username": usernames.normalize(data.get("username", "")), "email": clean_email(data.get("email", ""))}
+
+
+def check_new_password(data, form: Form, name: str = "password", *, missing: str = "Enter a new password.") -> None:
+    """The new-password policy plus its confirmation, errors into form."""
+    password, confirm = data.get(name, ""), data.get("confirm_password", "")
+    if not password:
+        form.error(name, missing)
+    elif problem := hashing.password_problem(password):
+        form.error(name, problem)
+    if password != confirm:
+        form.error("confirm_password", "The passwords do not match.")
+
+
 async def check_new_account(data, *, exclude: User | None = None, password_required: bool = True) -> Form:
-    """Register (and, later, admin add/edit): username, email, password and confirmation."""
-    username = usernames.normalize(data.get("username", ""))
-    email = clean_email(data.get("email", ""))
-    password = data.get("password", "")
-    confirm = data.get("confirm_password", "")
-    # Typed values come back to the form; the password never does.
-    form = Form(values={"username": username, "email": email})
+    """Register, admin add/edit and the command line: username, email, password and confirmation."""
+    form = Form(values=account_values(data))
+    username, email = form.values["username"], form.values["email"]
 
     if not username:
         form.error("username", "Enter a username.")
@@ -50,7 +71,7 @@ async def check_new_account(data, *, exclude: User | None = None, password_requi
 
     if not email:
         form.error("email", "Enter an email address.")
-    elif len(email) > 254 or not EMAIL_RE.match(email):
+    elif not valid_email(email):
         form.error("email", "Enter a valid email address, like name@example.com.")
     else:
         taken = User.filter(email=email)
@@ -59,11 +80,22 @@ async def check_new_account(data, *, exclude: User | None = None, password_requi
         if await taken.exists():
             form.error("email", "That email address is already registered.")
 
-    if password or password_required:
-        if not password:
-            form.error("password", "Enter a password.")
-        elif problem := hashing.password_problem(password):
-            form.error("password", problem)
-        if password != confirm:
-            form.error("confirm_password", "The passwords do not match.")
+    if data.get("password") or password_required:
+        check_new_password(data, form, missing="Enter a password.")
     return form
+
+
+HTTP_ERRORS: dict[type[DomainError], type[exceptions.HTTPException]] = {
+    Invalid: exceptions.UnprocessableEntity,
+    NotAllowed: exceptions.Forbidden,
+    NotFound: exceptions.NotFound,
+    Conflict: exceptions.Conflict,
+}
+
+
+async def domain_error_page(error: DomainError) -> Response:
+    """A blueprint's error handler: a refused use case becomes the site's error page (403, 404, ...),
+    exactly as if the view had raised werkzeug's exception with the message. Forms catch Invalid
+    themselves, to show it in place."""
+    kind = next(http for domain, http in HTTP_ERRORS.items() if isinstance(error, domain))
+    return await current_app.handle_http_exception(kind(error.message))
