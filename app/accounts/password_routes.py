@@ -2,30 +2,20 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response, current_app, flash, request
-from tortoise.transactions import in_transaction
 
-from app.accounts import auth, hashing
-from app.web.forms import EMAIL_RE, Form, clean_email
+from app.accounts import auth, service
+from app.domain import DomainError, Invalid
+from app.web.forms import Form, clean_email, domain_error_page, valid_email
 from app.web.htmx import redirect_to, render
-from app.models import AuditEvent, PasswordResetToken, User
-from app.accounts.service import end_sessions
+from app.models import PasswordResetToken, User
 
 bp = Blueprint("password", __name__)
+bp.register_error_handler(DomainError, domain_error_page)
 
 SENT = (
     "If an account uses that address, we have sent it a link to reset the password. "
     "The link works once, for {minutes} minutes. Check your inbox (and spam folder)."
 )
-
-
-def check_new_password(data, form: Form, name: str = "password") -> None:
-    password, confirm = data.get(name, ""), data.get("confirm_password", "")
-    if not password:
-        form.error(name, "Enter a new password.")
-    elif problem := hashing.password_problem(password):
-        form.error(name, problem)
-    if password != confirm:
-        form.error("confirm_password", "The passwords do not match.")
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -37,7 +27,7 @@ async def forgot() -> Response:
         data = await request.form
         email = clean_email(data.get("email", ""))
         form.values["email"] = email
-        if not email or len(email) > 254 or not EMAIL_RE.match(email):
+        if not valid_email(email):
             form.error("email", "Enter the email address of your account, like name@example.com.")
             status = 422
         else:
@@ -95,20 +85,19 @@ async def reset(token: str) -> Response:
     form, status = Form(), 200
     if request.method == "POST":
         data = await request.form
-        check_new_password(data, form)
-        if form.ok:
-            user = row.user
-            async with in_transaction():
-                user.password_hash = await hashing.hash_password(data["password"])
-                await user.save(update_fields=["password_hash"])
-                await PasswordResetToken.filter(user_id=user.id).delete()
-                await AuditEvent.record(user, "password.reset", user, "with an emailed link")
-            await end_sessions(user, "password")
+        user = row.user
+        try:
+            await service.set_password(
+                user, data.get("password", ""), confirm=data.get("confirm_password", ""),
+                actor=user, reason="password.reset",
+            )
+        except Invalid as refused:
+            form, status = Form(errors=refused.errors), 422
+        else:
             if auth.current() is not None and auth.current().id != user.id:
                 await auth.end_session()  # someone else's browser: it is not theirs to keep
             await flash("Your password has been changed. Log in with the new one.")
             return redirect_to("/login")
-        status = 422
     return await render("password/reset.html", "password/_reset_form.html", status=status, form=form, token=token)
 
 
@@ -120,18 +109,17 @@ async def change() -> Response:
     if request.method == "POST":
         data = await request.form
         user = auth.current()
-        if not await hashing.verify_password(data.get("current_password", ""), user.password_hash):
-            form.error("current_password", "That is not your current password.")
-        check_new_password(data, form)
-        if form.ok:
-            user.password_hash = await hashing.hash_password(data["password"])
-            await user.save(update_fields=["password_hash"])
-            await AuditEvent.record(user, "password.changed", user)
-            ended = await end_sessions(user, "password", keep=auth.current_session())
+        try:
+            ended = await service.change_password(
+                user, data.get("current_password", ""), data.get("password", ""), data.get("confirm_password", ""),
+                keep_session=auth.current_session(),
+            )
+        except Invalid as refused:
+            form, status = Form(errors=refused.errors), 422
+        else:
             await flash(
                 "Your password has been changed."
                 + (f" Logged out of {ended} other session{'' if ended == 1 else 's'}." if ended else "")
             )
             return redirect_to(f"/users/{user.username}")
-        status = 422
     return await render("password/change.html", "password/_change_form.html", status=status, form=form)

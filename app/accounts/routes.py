@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response, abort, current_app, flash, redirect, request
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
-from app.accounts import auth, hashing, usernames
+from app.accounts import auth, service, usernames
+from app.domain import DomainError, Invalid
 from app.web.errors import safe_next
-from app.web.forms import Form, check_new_account
+from app.web.forms import Form, account_values, domain_error_page
 from app.web.htmx import is_htmx, redirect_to, render
+from app.live import events
 from app.live.events import LOGOUT_REASONS
-from app.models import AuditEvent, Feedback, User, UserSession
-from app.accounts.service import end_session, end_sessions
+from app.models import Feedback, User, UserSession
 
 bp = Blueprint("accounts", __name__)
+bp.register_error_handler(DomainError, domain_error_page)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -24,23 +24,17 @@ async def register() -> Response:
     form = Form()
     if request.method == "POST":
         data = await request.form
-        form = await check_new_account(data)
-        if form.ok:
-            try:
-                async with in_transaction():
-                    # The first account is the administrator: decided inside the transaction.
-                    user = await User.create_account(
-                        form.values["username"], form.values["email"], data["password"],
-                        is_admin=not await User.exists(),
-                    )
-            except IntegrityError:
-                # Someone took the name or address between our check and the insert.
-                form.error("username", "That username or email address is taken.")
-            else:
-                await AuditEvent.record(user, "user.registered", user, "admin (first account)" if user.is_admin else "")
-                await auth.start_session(user)
-                await flash(f"Welcome to Huddle, {user.username}!")
-                return redirect_to("/")
+        try:
+            user = await service.register(
+                data.get("username", ""), data.get("email", ""),
+                data.get("password", ""), data.get("confirm_password", ""),
+            )
+        except Invalid as refused:
+            form = Form(values=account_values(data), errors=refused.errors)
+        else:
+            await auth.start_session(user)
+            await flash(f"Welcome to Huddle, {user.username}!")
+            return redirect_to("/")
     return await render(
         "accounts/register.html", "accounts/_register_form.html",
         status=422 if form.errors else 200, form=form,
@@ -90,9 +84,8 @@ async def _attempt_login(data) -> tuple[Form, int, dict, User | None]:
         form.error("form", f"Too many failed attempts. Try again in {wait} seconds.")
         return form, 429, {"Retry-After": str(wait)}, None
 
-    user = await User.get_or_none(username_key=user_key)
-    # An unknown name costs the same hash as a wrong password: the answer and its timing match.
-    if await hashing.verify_password(password, user.password_hash if user else None):
+    user = await service.authenticate(name, password)
+    if user is not None:
         by_user.reset(user_key)
         return form, 200, {}, user
     by_user.fail(user_key)
@@ -113,16 +106,15 @@ async def logout() -> Response:
 @auth.login_required
 async def profile(username: str) -> Response:
     """A member's profile: name, presence, joined; the owner also sees the email address."""
-    person = await User.by_username(username)
-    if person is None:
-        abort(404, description=f"There is no user called {username}.")
+    person = await service.get_user(username)
     me = auth.current()
     is_owner = person.id == me.id
     # Feedback is between its author and the admins; other members see the profile only.
     feedback = await Feedback.filter(author_id=person.id).order_by("-id") if is_owner or me.is_admin else None
-    can_delete = (is_owner and not me.is_admin) or (me.is_admin and not is_owner)
+    can_delete = service.may_delete_account(me, person)
     return await render(
-        "accounts/profile.html", person=person, is_owner=is_owner, feedback=feedback, can_delete=can_delete
+        "accounts/profile.html", person=person, is_owner=is_owner, feedback=feedback, can_delete=can_delete,
+        online_ids=await events.online_ids([person.id]),
     )
 
 
@@ -151,8 +143,7 @@ async def revoke(session_id: int) -> Response:
         await auth.end_session()
         await flash("You have logged out.")
         return redirect_to("/login")
-    await end_session(row, "revoked")
-    await AuditEvent.record(auth.current(), "sessions.revoked", auth.current(), f"one session ({row.device})")
+    await service.revoke_session(auth.current(), row)
     if is_htmx():
         return Response("", status=200)  # htmx swaps the row away
     await flash("That session has been logged out.")
@@ -163,9 +154,7 @@ async def revoke(session_id: int) -> Response:
 @auth.login_required
 async def revoke_others() -> Response:
     """Log out everywhere else: every browser session of mine but this one."""
-    ended = await end_sessions(auth.current(), "revoked", keep=auth.current_session(), kind="web")
-    if ended:
-        await AuditEvent.record(auth.current(), "sessions.revoked", auth.current(), f"{ended} other session(s)")
+    ended = await service.revoke_other_sessions(auth.current(), auth.current_session())
     message = f"Logged out of {ended} other session{'' if ended == 1 else 's'}."
     if is_htmx():
         return await render("accounts/_sessions.html", notice=message, **await _sessions_context())

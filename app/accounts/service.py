@@ -1,10 +1,70 @@
-"""Account changes that several features share: ending sessions, deleting a user."""
+"""Account use cases: register, log in, set a password, end sessions, delete an account.
+
+Every function takes explicit arguments (the acting user, values), never the request; raises
+app.domain errors; runs its own transaction; and publishes on the live channel only after it
+commits. The HTML views, the JSON API, the command line and the tests all call these."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from app.accounts import hashing
+from app.domain import Invalid, NotAllowed, NotFound
 from app.live.events import force_logout
 from app.models import AuditEvent, Feedback, PasswordResetToken, User, UserSession
+from app.web.forms import Form, check_new_account, check_new_password
+
+TAKEN = "That username or email address is taken."
+LAST_ADMIN_DELETE = "The last administrator cannot be deleted."
+PASSWORD_DETAILS = {"password.reset": "with an emailed link"}
+
+
+@contextmanager
+def unique_names() -> Iterator[None]:
+    """Someone took the name or address between our check and the write: the one answer to that."""
+    try:
+        yield
+    except IntegrityError:
+        raise Invalid({"username": TAKEN}) from None
+
+
+async def get_user(username: str) -> User:
+    """The user with this name (any case or width), or NotFound."""
+    user = await User.by_username(username)
+    if user is None:
+        raise NotFound(f"There is no user called {username}.")
+    return user
+
+
+async def register(username: str, email: str, password: str, confirm: str) -> User:
+    """Create an account with the registration rules; the very first account is the administrator."""
+    form = await check_new_account(
+        {"username": username, "email": email, "password": password, "confirm_password": confirm}
+    )
+    if not form.ok:
+        raise Invalid(form.errors)
+    digest = await hashing.hash_password(password)  # outside the transaction: argon2 takes a while
+    with unique_names():
+        async with in_transaction() as conn:
+            await User.lock_admins(conn)
+            user = await User.create_account(form.values["username"], form.values["email"], password_hash=digest)
+            # Decided after the insert, in one statement, so two first registrations at the same
+            # moment cannot both see an empty table (see User.lock_admins).
+            user.is_admin = await User.claim_first_admin(conn, user.id)
+            await AuditEvent.record(user, "user.registered", user, "admin (first account)" if user.is_admin else "")
+    return user
+
+
+async def authenticate(username: str, password: str) -> User | None:
+    """The user these credentials name, or None. An unknown name costs the same hash as a wrong
+    password, so neither the answer nor its timing says which accounts exist."""
+    user = await User.by_username(username)
+    if await hashing.verify_password(password, user.password_hash if user else None):
+        return user
+    return None
 
 
 async def end_session(session: UserSession, reason: str) -> None:
@@ -14,22 +74,117 @@ async def end_session(session: UserSession, reason: str) -> None:
 
 
 async def end_sessions(user: User, reason: str, *, keep: UserSession | None = None, kind: str | None = None) -> int:
-    """Delete the user's sessions (all, or all but one) and push their pages to the login page."""
+    """Delete the user's sessions (all, or all but one), then push their pages to the login page."""
+    async with in_transaction():
+        ended = await _delete_sessions(user, keep=keep, kind=kind)
+    await log_out_sessions(ended, reason)
+    return len(ended)
+
+
+async def revoke_session(user: User, session: UserSession) -> None:
+    """The user logs out one of their sessions (on another device): audited."""
+    async with in_transaction():
+        await UserSession.filter(id=session.id, user_id=user.id).delete()
+        await AuditEvent.record(user, "sessions.revoked", user, f"one session ({session.device})")
+    await force_logout(f"session:{session.id}", "revoked")
+
+
+async def revoke_other_sessions(user: User, keep: UserSession | None) -> int:
+    """Log out everywhere else: every browser session of the user but keep; audited if any ended."""
+    async with in_transaction():
+        ended = await _delete_sessions(user, keep=keep, kind="web")
+        if ended:
+            await AuditEvent.record(user, "sessions.revoked", user, f"{len(ended)} other session(s)")
+    await log_out_sessions(ended, "revoked")
+    return len(ended)
+
+
+async def _delete_sessions(user: User, *, keep: UserSession | None = None, kind: str | None = None) -> list[int]:
     query = UserSession.filter(user_id=user.id)
     if kind is not None:
         query = query.filter(kind=kind)
     if keep is not None:
         query = query.exclude(id=keep.id)
     ids = await query.values_list("id", flat=True)
-    ended = await UserSession.filter(id__in=ids).delete()
-    for session_id in ids:
+    await UserSession.filter(id__in=ids).delete()
+    return ids
+
+
+async def log_out_sessions(session_ids: list[int], reason: str) -> None:
+    for session_id in session_ids:
         await force_logout(f"session:{session_id}", reason)
-    return ended
 
 
-async def delete_user(actor: User | None, target: User) -> None:
-    """Delete a user and all that is theirs in one transaction, then log out their open pages."""
+async def set_password(
+    user: User, new_password: str, *, actor: User | None, reason: str,
+    keep_session: UserSession | None = None, confirm: str | None = None,
+) -> int:
+    """Give user a new password. `reason` is the audit action (password.reset, password.changed,
+    password.set_by_admin). Outstanding reset links die and every session of the user ends but
+    keep_session; returns how many ended. With confirm, it must match."""
+    if actor is not None and actor.id != user.id and not actor.is_admin:
+        raise NotAllowed("Only this user and administrators can set this password.")
+    form = Form()
+    confirm = new_password if confirm is None else confirm
+    check_new_password({"password": new_password, "confirm_password": confirm}, form)
+    if not form.ok:
+        raise Invalid(form.errors)
+    digest = await hashing.hash_password(new_password)  # outside the transaction
     async with in_transaction():
+        ended = await write_password(user, digest, actor=actor, reason=reason, keep_session=keep_session)
+    await log_out_sessions(ended, "password")
+    return len(ended)
+
+
+async def write_password(
+    user: User, digest: str, *, actor: User | None, reason: str, keep_session: UserSession | None
+) -> list[int]:
+    """Inside the caller's transaction: the new hash, no reset links, the audit entry, and the
+    sessions deleted (their ids returned: the caller logs them out after commit)."""
+    user.password_hash = digest
+    await User.filter(id=user.id).update(password_hash=digest)
+    await PasswordResetToken.filter(user_id=user.id).delete()
+    await AuditEvent.record(actor, reason, user, PASSWORD_DETAILS.get(reason, ""))
+    return await _delete_sessions(user, keep=keep_session)
+
+
+async def change_password(
+    user: User, current: str, new_password: str, confirm: str, *, keep_session: UserSession | None
+) -> int:
+    """The user changes their own password, knowing the current one; keep_session stays logged in."""
+    form = Form()
+    if not await hashing.verify_password(current, user.password_hash):
+        form.error("current_password", "That is not your current password.")
+    check_new_password({"password": new_password, "confirm_password": confirm}, form)
+    if not form.ok:
+        raise Invalid(form.errors)
+    return await set_password(user, new_password, actor=user, reason="password.changed", keep_session=keep_session)
+
+
+def deletion_refusal(actor: User, target: User) -> str | None:
+    """Why actor may not delete target's account, or None: the owner may (unless an admin), and an
+    admin may delete anyone else's. Whether the target is the last admin is checked on delete."""
+    if actor.id == target.id:
+        return "Administrators cannot delete their own account; another administrator can." if actor.is_admin else None
+    if not actor.is_admin:
+        return "Only this user and administrators can do that."
+    return None
+
+
+def may_delete_account(actor: User, target: User) -> bool:
+    return deletion_refusal(actor, target) is None
+
+
+async def delete_account(actor: User, target: User) -> None:
+    """Delete target's account with all that is theirs, if actor may; never the last administrator."""
+    if why := deletion_refusal(actor, target):
+        raise NotAllowed(why)
+    async with in_transaction() as conn:
+        await User.lock_admins(conn)
+        if not await User.revoke_admin_unless_last(conn, target.id):
+            if await User.exists(id=target.id):
+                raise NotAllowed(LAST_ADMIN_DELETE)
+            raise NotFound("That user does not exist (perhaps already deleted).")
         # Sessions (web and API tokens) go explicitly, not only by cascade, so nothing of the
         # user's access depends on the database's foreign-key settings.
         sessions = await UserSession.filter(user_id=target.id).delete()
@@ -39,3 +194,8 @@ async def delete_user(actor: User | None, target: User) -> None:
         await AuditEvent.record(actor, "user.deleted", target, detail)
         await target.delete()
     await force_logout(f"user:{target.id}", "deleted")
+
+
+async def delete_user(actor: User, target: User) -> None:
+    """For the admin area until it calls app.admin.service (it checks its own rules first)."""
+    await delete_account(actor, target)

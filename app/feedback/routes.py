@@ -5,20 +5,19 @@ from quart import Blueprint, Response, abort, flash, request
 from quart_auth import logout_user
 from werkzeug.exceptions import Forbidden
 
-from app.accounts import auth
-from app.web.forms import Form
+from app.accounts import auth, service
+from app.domain import DomainError
+from app.web.forms import Form, domain_error_page
 from app.web.htmx import is_htmx, redirect_to, render
 from app.models import Feedback, User
-from app.accounts.service import delete_user
 
 bp = Blueprint("feedback", __name__)
+bp.register_error_handler(DomainError, domain_error_page)
 
 
 async def get_user(username: str) -> User:
     """The user the URL names, if the viewer may manage their things (them, or an admin)."""
-    person = await User.by_username(username)
-    if person is None:
-        abort(404, description=f"There is no user called {username}.")
+    person = await service.get_user(username)
     me = auth.current()
     if person.id != me.id and not me.is_admin:
         raise Forbidden("Only this user and administrators can do that.")
@@ -110,11 +109,9 @@ async def delete(feedback_id: int) -> Response:
 @auth.login_required
 async def delete_account(username: str) -> Response:
     """Delete an account with its feedback: the owner's own, or anyone's by an admin (not their own)."""
-    person = await get_user(username)
+    person = await service.get_user(username)
     me = auth.current()
-    if person.id == me.id and me.is_admin:
-        raise Forbidden("Administrators cannot delete their own account; another administrator can.")
-    await delete_user(me, person)
+    await service.delete_account(me, person)
     if person.id == me.id:
         logout_user()
         await flash("Your account and your feedback have been deleted.")
