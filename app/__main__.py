@@ -5,13 +5,13 @@ import argparse
 import asyncio
 import getpass
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from tortoise import Tortoise
 
-from app.accounts import usernames
 from app.config import ROOT, Settings, tortoise_config
-from app.web.forms import check_new_account
-from app.models import AuditEvent, User
+from app.domain import DomainError, Invalid
 
 
 async def migrate(settings: Settings) -> list[str]:
@@ -27,33 +27,50 @@ async def migrate(settings: Settings) -> list[str]:
         return await command.upgrade(run_in_transaction=True)
 
 
+@asynccontextmanager
+async def site(settings: Settings) -> AsyncIterator[None]:
+    """The database and the app's context: the services run as they do in a request (their live
+    events go to this process's broker, which no page listens to yet; a shared broker will carry them)."""
+    from app import create_app
+
+    app = create_app(settings)
+    await Tortoise.init(config=tortoise_config(settings.resolved_database_url()))
+    try:
+        async with app.app_context():
+            yield
+    finally:
+        await Tortoise.close_connections()
+
+
 async def create_user(settings: Settings, username: str, email: str, password: str, admin: bool) -> str | None:
-    await Tortoise.init(config=tortoise_config(settings.resolved_database_url()))
-    try:
-        form = await check_new_account(
-            {"username": username, "email": email, "password": password, "confirm_password": password}
-        )
-        if not form.ok:
-            return "; ".join(f"{name}: {message}" for name, message in form.errors.items())
-        user = await User.create_account(form.values["username"], form.values["email"], password, is_admin=admin)
-        await AuditEvent.record(None, "user.created", user, "from the command line" + (" as administrator" if admin else ""))
-        return None
-    finally:
-        await Tortoise.close_connections()
+    """The same rules as the registration form; returns what is wrong, or None."""
+    from app.admin import service
+
+    values = {
+        "username": username, "email": email, "password": password, "confirm_password": password, "is_admin": admin
+    }
+    async with site(settings):
+        try:
+            await service.create_user(None, values)
+        except Invalid as refused:
+            return "; ".join(f"{name}: {message}" for name, message in refused.errors.items())
+    return None
 
 
-async def grant_admin(settings: Settings, username: str, admin: bool) -> bool:
-    await Tortoise.init(config=tortoise_config(settings.resolved_database_url()))
-    try:
-        user = await User.get_or_none(username_key=usernames.key(username))
-        if user is None:
-            return False
-        user.is_admin = admin
-        await user.save(update_fields=["is_admin"])
-        await AuditEvent.record(None, "admin.granted" if admin else "admin.removed", user, "from the command line")
-        return True
-    finally:
-        await Tortoise.close_connections()
+async def grant_admin(settings: Settings, username: str, admin: bool) -> str | None:
+    """Grant (or take away) administrator rights; returns what is wrong, or None. The last
+    administrator keeps them."""
+    from app.accounts.service import get_user
+    from app.admin import service
+
+    async with site(settings):
+        try:
+            await service.set_admin(None, await get_user(username), admin)
+        except Invalid as refused:
+            return "; ".join(refused.errors.values())
+        except DomainError as refused:
+            return refused.message
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,8 +107,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Created {'administrator' if args.admin else 'user'} {args.username}.")
         return 0
     if args.command == "grant-admin":
-        if not asyncio.run(grant_admin(settings, args.username, not args.revoke)):
-            print(f"There is no user called {args.username}.", file=sys.stderr)
+        problem = asyncio.run(grant_admin(settings, args.username, not args.revoke))
+        if problem:
+            print(problem, file=sys.stderr)
             return 1
         print(f"{args.username} is {'no longer' if args.revoke else 'now'} an administrator.")
         return 0

@@ -194,8 +194,3 @@ async def delete_account(actor: User, target: User) -> None:
         await AuditEvent.record(actor, "user.deleted", target, detail)
         await target.delete()
     await force_logout(f"user:{target.id}", "deleted")
-
-
-async def delete_user(actor: User, target: User) -> None:
-    """For the admin area until it calls app.admin.service (it checks its own rules first)."""
-    await delete_account(actor, target)

@@ -2,18 +2,19 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response, abort, flash, redirect, request
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
-from werkzeug.exceptions import Forbidden
 
-from app.accounts import auth, hashing, usernames
-from app.web.forms import Form, check_new_account
+from app.accounts import auth
+from app.accounts.service import get_user
+from app.admin import service
+from app.domain import DomainError, Invalid
+from app.web.forms import Form, account_values, domain_error_page
 from app.web.htmx import is_htmx, render
-from app.live.events import reload_scope
+from app.live import events
 from app.models import AuditEvent, Feedback, User
-from app.accounts.service import delete_user, end_sessions
+from app.models.paging import page
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.register_error_handler(DomainError, domain_error_page)
 
 
 @bp.before_request
@@ -31,8 +32,10 @@ async def _target(user_id: int) -> User:
 
 async def _users_page(status: int = 200, **context) -> Response:
     """The whole users page; `editing`/`adding` put one row in form mode (plain-browser path)."""
+    users = await User.all()
     return await render(
-        "admin/users.html", status=status, users=await User.all(), me=auth.current(), **context
+        "admin/users.html", status=status, users=users, me=auth.current(),
+        online_ids=await events.online_ids(user.id for user in users), **context,
     )
 
 
@@ -57,7 +60,9 @@ async def show(user_id: int) -> Response:
     person = await _target(user_id)
     if not is_htmx():
         return redirect("/admin/users", code=303)
-    return await render("admin/_user_row.html", person=person, me=auth.current())
+    return await render(
+        "admin/_user_row.html", person=person, me=auth.current(), online_ids=await events.online_ids([person.id])
+    )
 
 
 @bp.get("/users/new")
@@ -72,25 +77,26 @@ async def new() -> Response:
 async def create() -> Response:
     """Add a user; errors come back inside the row and nothing is saved."""
     data = await request.form
-    form = await check_new_account(data)
-    if form.ok:
-        try:
-            person = await User.create_account(
-                form.values["username"], form.values["email"], data["password"], is_admin=data.get("is_admin") == "on"
-            )
-        except IntegrityError:
-            form.error("username", "That username or email address is taken.")
-        else:
-            await AuditEvent.record(auth.current(), "user.created", person)
-            if person.is_admin:
-                await AuditEvent.record(auth.current(), "admin.granted", person)
-            if not is_htmx():
-                await flash(f"Added {person.username}.")
-                return redirect("/admin/users", code=303)
-            # The form row becomes the empty slot again, with the new user's row below it.
-            return await render("admin/_created.html", person=person, me=auth.current())
-    form.values["is_admin"] = "on" if data.get("is_admin") == "on" else ""
-    return await _form_row(None, form, status=422)
+    values = _values(data)
+    try:
+        person = await service.create_user(auth.current(), values)
+    except Invalid as refused:
+        return await _form_row(None, _form(data, values, refused), status=422)
+    if not is_htmx():
+        await flash(f"Added {person.username}.")
+        return redirect("/admin/users", code=303)
+    # The form row becomes the empty slot again, with the new user's row below it.
+    return await render("admin/_created.html", person=person, me=auth.current())
+
+
+def _values(data) -> dict:
+    """The form as the admin service takes it: the checkbox becomes a bool."""
+    return {**data.to_dict(), "is_admin": data.get("is_admin") == "on"}
+
+
+def _form(data, values: dict, refused: Invalid) -> Form:
+    """The form row again: what was typed (never a password) and why it was refused."""
+    return Form(values={**account_values(data), "is_admin": "on" if values["is_admin"] else ""}, errors=refused.errors)
 
 
 @bp.get("/users/<int:user_id>/edit")
@@ -106,59 +112,26 @@ async def update(user_id: int) -> Response:
     """Save a row: username, email, admin, and a password only when one is typed."""
     person = await _target(user_id)
     data = await request.form
-    form = await check_new_account(data, exclude=person, password_required=False)
-    make_admin = data.get("is_admin") == "on"
-    form.values["is_admin"] = "on" if make_admin else ""
-    if person.is_admin and not make_admin and await User.filter(is_admin=True).count() == 1:
-        form.error("is_admin", f"{person.username} is the last administrator and must stay one.")
-    if not form.ok:
-        return await _form_row(person, form, status=422)
-
+    values = _values(data)
     actor = auth.current()
-    changes = [
-        f"{name}: {getattr(person, name)} → {form.values[name]}"
-        for name in ("username", "email")
-        if getattr(person, name) != form.values[name]
-    ]
-    admin_changed = person.is_admin != make_admin
-    password = data.get("password", "")
-    # Hash before the transaction: ~30 ms of argon2 should not hold SQLite's write lock.
-    new_hash = await hashing.hash_password(password) if password else None
     try:
-        async with in_transaction():
-            person.username = form.values["username"]
-            person.username_key = usernames.key(person.username)
-            person.email = form.values["email"]
-            person.is_admin = make_admin
-            if new_hash:
-                person.password_hash = new_hash
-            await person.save()
-            if changes:
-                await AuditEvent.record(actor, "user.edited", person, "; ".join(changes))
-            if admin_changed:
-                await AuditEvent.record(actor, "admin.granted" if make_admin else "admin.removed", person)
-            if password:
-                await AuditEvent.record(actor, "password.set_by_admin", person)
-    except IntegrityError:
-        form.error("username", "That username or email address is taken.")
-        return await _form_row(await _target(user_id), form, status=422)
-
-    if password:
-        # A new password ends the user's other sessions at once (the admin's own stays).
-        await end_sessions(person, "password", keep=auth.current_session() if person.id == actor.id else None)
-    if admin_changed and not make_admin:
-        await reload_scope(f"user:{person.id}", "admin")  # their open admin pages lose access now
+        # The request's own session stays if the admin sets their own password.
+        await service.update_user(actor, person, values, keep_session=auth.current_session())
+    except Invalid as refused:
+        return await _form_row(person, _form(data, values, refused), status=422)
     if not is_htmx():
         await flash(f"Saved {person.username}.")
         return redirect("/admin/users", code=303)
-    return await render("admin/_user_row.html", person=person, me=actor)
+    return await render(
+        "admin/_user_row.html", person=person, me=actor, online_ids=await events.online_ids([person.id])
+    )
 
 
 @bp.get("/users/<int:user_id>/delete")
 async def confirm_delete(user_id: int) -> Response:
     """Ask before deleting (the plain-browser path; htmx asks with hx-confirm)."""
     person = await _target(user_id)
-    _refuse_self(person)
+    service.check_delete(auth.current(), person)
     return await render("admin/delete.html", person=person)
 
 
@@ -166,10 +139,7 @@ async def confirm_delete(user_id: int) -> Response:
 async def delete(user_id: int) -> Response:
     """Delete a user: their sessions end and every page of theirs goes to the login page."""
     person = await _target(user_id)
-    _refuse_self(person)
-    if person.is_admin and await User.filter(is_admin=True).count() == 1:
-        raise Forbidden("The last administrator cannot be deleted.")
-    await delete_user(auth.current(), person)
+    await service.delete_user(auth.current(), person)
     if is_htmx():
         notice = await render("admin/_deleted.html", person=person)
         return notice  # the row swaps out; a notice swaps into #flash out of band
@@ -177,36 +147,26 @@ async def delete(user_id: int) -> Response:
     return redirect("/admin/users", code=303)
 
 
-def _refuse_self(person: User) -> None:
-    if person.id == auth.current().id:
-        raise Forbidden("You cannot delete your own account from the admin area.")
-
-
 @bp.get("/audit")
 async def audit() -> Response:
     """Who did what to whom, newest first, 50 to a page."""
-    before = request.args.get("before", type=int)
-    events = await AuditEvent.page(before=before, size=51)
-    more = len(events) > 50
-    events = events[:50]
-    return await render("admin/audit.html", events=events, next_before=events[-1].id if more else None)
+    rows, next_before = await page(AuditEvent.all(), before=request.args.get("before", type=int), size=50)
+    return await render("admin/audit.html", events=rows, next_before=next_before)
 
 
 @bp.get("/feedback")
 async def feedback() -> Response:
     """All feedback, newest first, 20 to a page, optionally from one user."""
     username = request.args.get("user", "").strip()
-    author = await User.by_username(username) if username else None
-    if username and author is None:
-        abort(404, description=f"There is no user called {username}.")
-    before = request.args.get("before", type=int)
-    items = await Feedback.page(author=author, before=before, size=21)
-    more = len(items) > 20
-    items = items[:20]
+    author = await get_user(username) if username else None
+    query = Feedback.all().select_related("author")
+    if author is not None:
+        query = query.filter(author_id=author.id)
+    items, next_before = await page(query, before=request.args.get("before", type=int), size=20)
     return await render(
         "admin/feedback.html",
         items=items,
         author=author,
         authors=await User.filter(feedback__id__isnull=False).distinct().order_by("username_key"),
-        next_before=items[-1].id if more else None,
+        next_before=next_before,
     )

@@ -1,0 +1,145 @@
+"""Admin use cases: add, edit and delete users, grant and take administrator rights.
+
+`actor` is the administrator doing it, or None for the operator on the command line (audited
+"from the command line"). `values` is a mapping of username, email, password, confirm_password
+and is_admin (a bool: parsing a checkbox is the HTML view's business). Like every service: no
+request, domain errors, its own transaction, live events only after commit."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from app.accounts import hashing, usernames
+from app.accounts.service import log_out_sessions, delete_account, unique_names, write_password
+from app.domain import Invalid, NotAllowed, NotFound
+from app.live.events import reload_scope
+from app.models import AuditEvent, User, UserSession
+from app.web.forms import check_new_account
+
+CLI = "from the command line"
+
+
+def last_admin(user: User) -> str:
+    return f"{user.username} is the last administrator and must stay one."
+
+
+def _require_admin(actor: User | None) -> None:
+    if actor is not None and not actor.is_admin:
+        raise NotAllowed("Only administrators can do that.")
+
+
+async def create_user(actor: User | None, values: Mapping[str, Any]) -> User:
+    """Add a user with the registration rules, an administrator if values["is_admin"]."""
+    _require_admin(actor)
+    form = await check_new_account(values)
+    if not form.ok:
+        raise Invalid(form.errors)
+    make_admin = bool(values.get("is_admin"))
+    digest = await hashing.hash_password(values["password"])  # outside the transaction
+    with unique_names():
+        async with in_transaction():
+            person = await User.create_account(
+                form.values["username"], form.values["email"], password_hash=digest, is_admin=make_admin
+            )
+            if actor is None:
+                await AuditEvent.record(None, "user.created", person, CLI + (" as administrator" if make_admin else ""))
+            else:
+                await AuditEvent.record(actor, "user.created", person)
+                if make_admin:
+                    await AuditEvent.record(actor, "admin.granted", person)
+    return person
+
+
+async def update_user(
+    actor: User | None, target: User, values: Mapping[str, Any], *, keep_session: UserSession | None = None
+) -> User:
+    """Save username, email, admin and (when one is given) a new password, audited as a diff. A new
+    password ends target's sessions but keep_session (the one the change came from, if theirs);
+    taking admin away reloads their open admin pages. The last administrator stays one."""
+    _require_admin(actor)
+    form = await check_new_account(values, exclude=target, password_required=False)
+    make_admin = bool(values.get("is_admin"))
+    if target.is_admin and not make_admin and await User.filter(is_admin=True).count() == 1:
+        form.error("is_admin", last_admin(target))  # shown with the other errors; decided below for sure
+    if not form.ok:
+        raise Invalid(form.errors)
+    new = form.values
+    changes = [
+        f"{name}: {getattr(target, name)} → {new[name]}"
+        for name in ("username", "email")
+        if getattr(target, name) != new[name]
+    ]
+    password = values.get("password") or ""
+    digest = await hashing.hash_password(password) if password else None  # outside the transaction
+    ended: list[int] = []
+    before = {name: getattr(target, name) for name in ("username", "username_key", "email", "password_hash")}
+    try:
+        with unique_names():
+            async with in_transaction() as conn:
+                was_admin = await _set_admin(conn, target, make_admin)
+                target.username, target.email = new["username"], new["email"]
+                target.username_key = usernames.key(target.username)
+                await target.save(update_fields=["username", "username_key", "email"])
+                if changes:
+                    await AuditEvent.record(actor, "user.edited", target, "; ".join(changes))
+                if was_admin != make_admin:
+                    await AuditEvent.record(actor, "admin.granted" if make_admin else "admin.removed", target)
+                if digest:
+                    ended = await write_password(
+                        target, digest, actor=actor, reason="password.set_by_admin", keep_session=keep_session
+                    )
+    except Exception:
+        for name, value in before.items():  # nothing was saved: the caller shows target as it was
+            setattr(target, name, value)
+        raise
+    target.is_admin = make_admin
+    await _after_admin_change(target, was_admin, make_admin)
+    await log_out_sessions(ended, "password")
+    return target
+
+
+async def set_admin(actor: User | None, target: User, admin: bool) -> None:
+    """Grant or take away administrator rights (the command line's grant-admin)."""
+    _require_admin(actor)
+    async with in_transaction() as conn:
+        was_admin = await _set_admin(conn, target, admin)
+        action = "admin.granted" if admin else "admin.removed"
+        await AuditEvent.record(actor, action, target, CLI if actor is None else "")
+    target.is_admin = admin
+    await _after_admin_change(target, was_admin, admin)
+
+
+async def _set_admin(conn: BaseDBAsyncClient, target: User, admin: bool) -> bool:
+    """Inside a transaction: make target an administrator or not; returns whether they were one.
+    Taking it away from the last administrator raises Invalid (field is_admin)."""
+    await User.lock_admins(conn)
+    was_admin = await User.filter(id=target.id).first().values_list("is_admin", flat=True)
+    if was_admin is None:
+        raise NotFound("That user does not exist (perhaps already deleted).")
+    if admin and not was_admin:
+        await User.filter(id=target.id).update(is_admin=True)
+    elif was_admin and not admin and not await User.revoke_admin_unless_last(conn, target.id):
+        raise Invalid({"is_admin": last_admin(target)})
+    return bool(was_admin)
+
+
+async def _after_admin_change(target: User, was_admin: bool, admin: bool) -> None:
+    if was_admin and not admin:
+        await reload_scope(f"user:{target.id}", "admin")  # their open admin pages lose access now
+
+
+def check_delete(actor: User | None, target: User) -> None:
+    """Refuse, before asking for confirmation, what delete_user would refuse outright."""
+    _require_admin(actor)
+    if actor is not None and actor.id == target.id:
+        raise NotAllowed("You cannot delete your own account from the admin area.")
+
+
+async def delete_user(actor: User, target: User) -> None:
+    """Delete a user from the admin area: the account rule (app.accounts.service.delete_account),
+    with this area's own word for deleting yourself; never the last administrator."""
+    check_delete(actor, target)
+    await delete_account(actor, target)
