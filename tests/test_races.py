@@ -1,0 +1,142 @@
+"""Who is an administrator holds under concurrency, on SQLite and on PostgreSQL: two admins
+demoting or deleting each other at the same moment never leave the site without one (exactly one
+of the two is refused), and two first registrations at once make one administrator, not two.
+
+Each race runs the real services side by side with asyncio.gather, many rounds. On PostgreSQL it
+runs in a child process (`python -m tests.test_races URL`): Tortoise keeps SQL it built for
+SQLite, so one process cannot use both dialects."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import uuid
+
+import asyncpg
+import pytest
+
+from app.accounts import service as accounts
+from app.admin import service as admin
+from app.config import ROOT
+from app.domain import DomainError
+from app.models import User
+from tests.helpers import ARGON2_MEMORY_KIB, PASSWORD
+
+PG_ADMIN = os.environ.get("HUDDLE_TEST_PG", "postgres://postgres@127.0.0.1:5432/postgres")
+ROUNDS = 25
+
+
+def demote(actor: User, target: User):
+    values = {"username": target.username, "email": target.email, "password": "", "is_admin": False}
+    return admin.update_user(actor, target, values)
+
+
+SCENARIOS = {
+    "demote each other": lambda a, b: (demote(a, b), demote(b, a)),
+    "delete each other": lambda a, b: (admin.delete_user(a, b), admin.delete_user(b, a)),
+    "demote and delete": lambda a, b: (demote(a, b), admin.delete_user(b, a)),
+    "delete accounts (profile)": lambda a, b: (accounts.delete_account(a, b), accounts.delete_account(b, a)),
+    "revoke on the command line": lambda a, b: (admin.set_admin(None, a, False), admin.set_admin(None, b, False)),
+}
+
+
+async def two_admins(digest: str, round_: int) -> tuple[User, User]:
+    """A site whose only administrators are a and b."""
+    await User.all().delete()
+    a, b = [
+        await User.create_account(f"{name}{round_}", f"{name}{round_}@example.com", password_hash=digest, is_admin=True)
+        for name in ("alpha", "bravo")
+    ]
+    return a, b
+
+
+async def race_everything(rounds: int = ROUNDS) -> dict:
+    """Every race, `rounds` times each: what went wrong (nothing, we hope), and how often the two
+    operations truly overlapped (both got past their own checks before either committed)."""
+    from app.accounts import hashing
+
+    digest = await hashing.hash_password(PASSWORD)
+    problems: list[str] = []
+    for scenario, operations in SCENARIOS.items():
+        for round_ in range(rounds):
+            a, b = await two_admins(digest, round_)
+            outcomes = await asyncio.gather(*operations(a, b), return_exceptions=True)
+            refused = [o for o in outcomes if isinstance(o, DomainError)]
+            unexpected = [o for o in outcomes if isinstance(o, BaseException) and not isinstance(o, DomainError)]
+            admins = await User.filter(is_admin=True).count()
+            if admins < 1 or len(refused) != 1 or unexpected:
+                problems.append(f"{scenario}, round {round_}: {admins} admin(s) left, outcomes {outcomes!r}")
+    for round_ in range(rounds):
+        await User.all().delete()
+        people = await asyncio.gather(
+            *(
+                accounts.register(f"{name}{round_}", f"{name}{round_}@example.com", PASSWORD, PASSWORD)
+                for name in ("xray", "yankee")
+            ),
+            return_exceptions=True,
+        )
+        admins = await User.filter(is_admin=True).count()
+        if admins != 1 or not all(isinstance(person, User) for person in people):
+            problems.append(f"first registrations, round {round_}: {admins} admin(s), outcomes {people!r}")
+    return {"problems": problems}
+
+
+async def test_the_last_admin_survives_concurrent_demotions_and_deletions_on_sqlite(app):
+    async with app.app_context():
+        result = await race_everything()
+    assert result["problems"] == []
+
+
+@pytest.fixture
+def pg_database():
+    name = f"huddle_race_{uuid.uuid4().hex[:10]}"
+
+    async def run(sql: str) -> None:
+        conn = await asyncpg.connect(PG_ADMIN)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    try:
+        asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError) as error:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN}: {error}")
+    yield f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
+    asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_the_last_admin_survives_concurrent_demotions_and_deletions_on_postgresql(pg_database, tmp_path):
+    child = subprocess.run(
+        [sys.executable, "-m", "tests.test_races", pg_database, str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert child.returncode == 0, child.stderr
+    assert json.loads(child.stdout.strip().splitlines()[-1])["problems"] == []
+
+
+async def _on_postgresql(url: str, data_dir: str) -> dict:
+    from pathlib import Path
+
+    from tortoise import Tortoise
+
+    from app import create_app
+    from app.config import Settings
+
+    settings = Settings(
+        data_dir=Path(data_dir), database_url=url, secret_key="k", base_url="http://localhost",
+        argon2_memory_kib=ARGON2_MEMORY_KIB,
+    )
+    app = create_app(settings)
+    async with app.test_app():
+        await Tortoise.generate_schemas()
+        async with app.app_context():
+            return await race_everything()
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(_on_postgresql(sys.argv[1], sys.argv[2]))))
