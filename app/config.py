@@ -59,7 +59,12 @@ class Settings:
     # Password-reset requests allowed per address and per IP in an hour.
     reset_requests_per_email: int = 3
     reset_requests_per_ip: int = 20
+    # Accounts that may be registered from one address (IPv6: one /64) in an hour: a team of
+    # 30 in one office fits; a script making thousands does not.
+    registrations_per_address_per_hour: int = 40
     templates_auto_reload: bool = False
+    # Browser sessions kept per user: logging in on one more device logs out the oldest.
+    sessions_per_user: int = 50
     # Live sockets one browser session / one user may hold per worker; past it the oldest closes.
     live_sockets_per_session: int = 12
     live_sockets_per_user: int = 30
@@ -93,6 +98,8 @@ class Settings:
             smtp_url=os.environ.get("HUDDLE_SMTP_URL") or "",
             mail_from=os.environ.get("HUDDLE_MAIL_FROM") or "Huddle <huddle@localhost>",
             reset_token_seconds=_env_int("HUDDLE_RESET_TOKEN_SECONDS", 3600),
+            registrations_per_address_per_hour=_env_int("HUDDLE_REGISTRATIONS_PER_ADDRESS_PER_HOUR", 40),
+            sessions_per_user=_env_int("HUDDLE_SESSIONS_PER_USER", 50),
             live_sockets_per_session=_env_int("HUDDLE_LIVE_SOCKETS_PER_SESSION", 12),
             live_sockets_per_user=_env_int("HUDDLE_LIVE_SOCKETS_PER_USER", 30),
             trusted_hosts=tuple(h.strip() for h in os.environ.get("HUDDLE_TRUSTED_HOSTS", "").split(",") if h.strip()),

@@ -274,29 +274,10 @@ async def newest(admin, alice) -> str:
 
 
 @pytest.mark.parametrize("path", PAGED)
-@pytest.mark.parametrize("cursor", ["abc", "1e3", "", "1.5", "%00"])
-async def test_a_cursor_that_is_not_a_whole_number_is_ignored(as_admin, newest, path, cursor):
+@pytest.mark.parametrize("cursor", ["abc", "1e3", "", "1.5", "%00", "-1", "0", "99999999999999999999999"])
+async def test_a_cursor_that_names_no_possible_id_is_ignored(as_admin, newest, path, cursor):
     response = await as_admin.get(f"{path}?before={cursor}")
     assert response.status_code == 200 and newest in await response.get_data(as_text=True)  # the first page
-
-
-@pytest.mark.parametrize("path", PAGED)
-@pytest.mark.parametrize("cursor", ["-1", "0"])
-async def test_a_cursor_below_every_id_gives_an_empty_page(as_admin, newest, path, cursor):
-    response = await as_admin.get(f"{path}?before={cursor}")
-    html = await response.get_data(as_text=True)
-    assert response.status_code == 200 and newest not in html and "Older" not in html
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: before= past SQLite's 64-bit INTEGER (e.g. 99999999999999999999999) raises OverflowError in "
-    "AuditEvent.page / Feedback.page: a 500 (app/admin/routes.py reads it with type=int and no range check)",
-)
-@pytest.mark.parametrize("path", PAGED)
-async def test_a_cursor_past_every_id_is_not_a_server_error(as_admin, newest, path):
-    response = await as_admin.get(f"{path}?before=99999999999999999999999")
-    assert response.status_code < 500
 
 
 async def test_registration_and_session_revocation_are_audited(client, sign_in, admin):

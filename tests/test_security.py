@@ -291,7 +291,7 @@ async def test_passwords_never_reach_the_log(client, alice, caplog):
 
 
 def test_the_login_throttle_forgets_stale_names_instead_of_growing_forever():
-    from app.web.security import FailureLimiter
+    from app.web.throttle import FailureLimiter
 
     now = [0.0]
     limiter = FailureLimiter(limit=3, window=10, clock=lambda: now[0])

@@ -10,6 +10,7 @@ from quart_auth import Action, AuthUser, QuartAuth, Unauthorized, current_user, 
 from werkzeug.exceptions import Forbidden
 
 from app.accounts import service as users
+from app.web.throttle import address_block
 from app.models import User, UserSession
 from app.web.security import rotate_csrf_token
 
@@ -32,6 +33,11 @@ class HuddleUser(AuthUser):
 
 def client_ip() -> str:
     return request.remote_addr or ""
+
+
+def client_block() -> str:
+    """The client's address as limits count it (an IPv6 /64 is one client)."""
+    return address_block(client_ip())
 
 
 async def load_session() -> None:
@@ -63,13 +69,12 @@ def current_session() -> UserSession | None:
 
 
 async def start_session(user: User) -> UserSession:
-    """Log in: a brand-new session row and token (never one the browser brought along)."""
-    old = current_user.session
-    if old is not None:
-        await old.delete()
+    """Log in: a brand-new session row and token (never one the browser brought along). Only
+    the newest sessions are kept (HUDDLE_SESSIONS_PER_USER): the oldest device is logged out."""
     session, token = await UserSession.start(
         user, kind="web", user_agent=request.headers.get("User-Agent", ""), ip=client_ip()
     )
+    await users.trim_sessions(user, current_app.config["HUDDLE"].sessions_per_user)
     person = HuddleUser(token)
     person.session = session
     session.user = user

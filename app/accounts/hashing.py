@@ -46,6 +46,9 @@ async def hash_password(password: str) -> str:
 async def verify_password(password: str, password_hash: str | None) -> bool:
     """Verify; with no hash (unknown user) spend the same time and answer False."""
     context = _current()
+    if len(password) > MAX_LENGTH:
+        password_hash = None  # no password this long was ever accepted (passlib refuses > 4 KiB)
+        password = ""
     if password_hash is None:
         await asyncio.to_thread(context.verify, password, _dummy_hash())
         return False

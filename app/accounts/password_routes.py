@@ -51,7 +51,9 @@ async def forgot() -> Response:
 def _throttled(email: str) -> int | None:
     by_email = current_app.extensions["reset_limiter_email"]
     by_ip = current_app.extensions["reset_limiter_ip"]
-    ip = auth.client_ip()
+    # Per address and client: a stranger's requests cannot stop the owner asking for a link.
+    ip = auth.client_block()
+    email = f"{email}|{ip}"
     wait = by_email.retry_after(email) or by_ip.retry_after(ip)
     if not wait:
         by_email.fail(email)
@@ -109,13 +111,21 @@ async def change() -> Response:
     if request.method == "POST":
         data = await request.form
         user = auth.current()
+        # Guessing the current password from a stolen session is throttled like a login.
+        limiter = current_app.extensions["password_limiter_user"]
         try:
+            if wait := limiter.retry_after(str(user.id)):
+                form.error("form", f"Too many wrong passwords. Try again in {wait} seconds.")
+                status = 429
+                raise Invalid(form.errors)
             ended = await service.change_password(
                 user, data.get("current_password", ""), data.get("password", ""), data.get("confirm_password", ""),
                 keep_session=auth.current_session(),
             )
         except Invalid as refused:
-            form, status = Form(errors=refused.errors), 422
+            if "current_password" in refused.errors:
+                limiter.fail(str(user.id))
+            form, status = Form(errors=refused.errors), status if status == 429 else 422
         else:
             await flash(
                 "Your password has been changed."

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from quart import Blueprint, Response, abort, current_app, flash, redirect, request
 
-from app.accounts import auth, service, usernames
+from app.accounts import auth, hashing, service, usernames
 from app.domain import DomainError, Invalid
 from app.web.errors import safe_next
 from app.web.forms import Form, account_values, domain_error_page
+from app.models.paging import page
+from app.web.urls import id_param
 from app.web.htmx import is_htmx, redirect_to, render
 from app.live import events
 from app.live.events import LOGOUT_REASONS
@@ -21,8 +23,12 @@ async def register() -> Response:
     """Create an account; the very first one is the administrator."""
     if auth.current():
         return redirect("/", code=303)
-    form = Form()
-    if request.method == "POST":
+    form, headers = Form(), {}
+    limiter = current_app.extensions["register_limiter_ip"]
+    if request.method == "POST" and (wait := limiter.retry_after(auth.client_block())):
+        form.error("form", f"Too many new accounts from your network. Try again in {wait // 60 + 1} minutes.")
+        headers["Retry-After"] = str(wait)
+    elif request.method == "POST":
         data = await request.form
         try:
             user = await service.register(
@@ -32,13 +38,16 @@ async def register() -> Response:
         except Invalid as refused:
             form = Form(values=account_values(data), errors=refused.errors)
         else:
+            limiter.fail(auth.client_block())  # counts accounts made, not mistakes
             await auth.start_session(user)
             await flash(f"Welcome to Huddle, {user.username}!")
             return redirect_to("/")
-    return await render(
+    response = await render(
         "accounts/register.html", "accounts/_register_form.html",
-        status=422 if form.errors else 200, form=form,
+        status=429 if headers else 422 if form.errors else 200, form=form,
     )
+    response.headers.update(headers)
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -69,16 +78,21 @@ async def _attempt_login(data) -> tuple[Form, int, dict, User | None]:
     name = usernames.normalize(data.get("username", ""))
     password = data.get("password", "")
     form = Form(values={"username": name})
-    if not name or not password:
+    if not name or not password or len(password) > hashing.MAX_LENGTH:
         if not name:
             form.error("username", "Enter your username.")
         if not password:
             form.error("password", "Enter your password.")
+        elif len(password) > hashing.MAX_LENGTH:
+            form.error("password", f"Passwords are at most {hashing.MAX_LENGTH:,} characters.")
         return form, 422, {}, None
 
+    # Guesses at one account are counted per client address, so a stranger's failures never
+    # lock the owner out from their own address; each address is also limited overall.
     by_user = current_app.extensions["login_limiter_user"]
     by_ip = current_app.extensions["login_limiter_ip"]
-    user_key, ip_key = usernames.key(name), auth.client_ip()
+    ip_key = auth.client_block()
+    user_key = f"{usernames.key(name)}|{ip_key}"
     wait = by_user.retry_after(user_key) or by_ip.retry_after(ip_key)
     if wait:
         form.error("form", f"Too many failed attempts. Try again in {wait} seconds.")
@@ -125,11 +139,22 @@ async def sessions() -> Response:
     return await render("accounts/sessions.html", "accounts/_sessions.html", **await _sessions_context())
 
 
+SESSIONS_PAGE = 20
+
+
 async def _sessions_context() -> dict:
+    """This device first, then the others, most recent login first, a page at a time."""
     this = auth.current_session()
-    rows = await UserSession.filter(user_id=this.user_id, kind="web")
-    rows.sort(key=lambda row: row.id != this.id)  # this device first, then most recent
-    return {"sessions": rows, "this_session": this}
+    others = UserSession.filter(user_id=this.user_id, kind="web").exclude(id=this.id)
+    before = id_param(request.args.get("before"))
+    rows, next_before = await page(others.order_by("-id"), before=before, size=SESSIONS_PAGE)
+    return {
+        "sessions": ([] if before else [this]) + rows,
+        "this_session": this,
+        "total": 1 + await others.count(),
+        "next_before": next_before,
+        "keep": current_app.config["HUDDLE"].sessions_per_user,
+    }
 
 
 @bp.post("/account/sessions/<int:session_id>/delete")

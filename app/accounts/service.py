@@ -110,6 +110,18 @@ async def _delete_sessions(user: User, *, keep: UserSession | None = None, kind:
     return ids
 
 
+async def trim_sessions(user: User, keep: int) -> int:
+    """Keep the user's newest `keep` browser sessions; older ones end (and their pages log out)."""
+    async with in_transaction():
+        old = await UserSession.filter(user_id=user.id, kind="web").order_by("-id").offset(keep).values_list(
+            "id", flat=True
+        )
+        if old:
+            await UserSession.filter(id__in=old).delete()
+    await log_out_sessions(old, "revoked")
+    return len(old)
+
+
 async def log_out_sessions(session_ids: list[int], reason: str) -> None:
     for session_id in session_ids:
         await force_logout(f"session:{session_id}", reason)

@@ -8,10 +8,11 @@ from app.accounts.service import get_user
 from app.admin import service
 from app.domain import DomainError, Invalid
 from app.web.forms import Form, account_values, domain_error_page
+from app.web.urls import id_param
 from app.web.htmx import is_htmx, render
 from app.live import events
 from app.models import AuditEvent, Feedback, User
-from app.models.paging import page
+from app.models.paging import page, page_by_name
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.register_error_handler(DomainError, domain_error_page)
@@ -30,11 +31,18 @@ async def _target(user_id: int) -> User:
     return user
 
 
-async def _users_page(status: int = 200, **context) -> Response:
-    """The whole users page; `editing`/`adding` put one row in form mode (plain-browser path)."""
-    users = await User.all()
+USERS_PAGE = 50
+
+
+async def _users_page(status: int = 200, start_at: User | None = None, **context) -> Response:
+    """A page of the users table in name order; `editing`/`adding` put one row in form mode (the
+    plain-browser path), on the page that starts with the row being edited."""
+    users, next_after = await page_by_name(
+        User.all(), after=request.args.get("after", "")[:60] or None, size=USERS_PAGE,
+        start_at=start_at.username_key if start_at else None,
+    )
     return await render(
-        "admin/users.html", status=status, users=users, me=auth.current(),
+        "admin/users.html", status=status, users=users, me=auth.current(), next_after=next_after,
         online_ids=await events.online_ids(user.id for user in users), **context,
     )
 
@@ -44,7 +52,7 @@ async def _form_row(person: User | None, form: Form, status: int = 200) -> Respo
     if not is_htmx():
         if person is None:
             return await _users_page(status=status, adding=form)
-        return await _users_page(status=status, editing=person.id, form=form)
+        return await _users_page(status=status, start_at=person, editing=person.id, form=form)
     return await render("admin/_user_form_row.html", status=status, person=person, form=form)
 
 
@@ -150,7 +158,7 @@ async def delete(user_id: int) -> Response:
 @bp.get("/audit")
 async def audit() -> Response:
     """Who did what to whom, newest first, 50 to a page."""
-    rows, next_before = await page(AuditEvent.all(), before=request.args.get("before", type=int), size=50)
+    rows, next_before = await page(AuditEvent.all(), before=id_param(request.args.get("before")), size=50)
     return await render("admin/audit.html", events=rows, next_before=next_before)
 
 
@@ -162,7 +170,7 @@ async def feedback() -> Response:
     query = Feedback.all().select_related("author")
     if author is not None:
         query = query.filter(author_id=author.id)
-    items, next_before = await page(query, before=request.args.get("before", type=int), size=20)
+    items, next_before = await page(query, before=id_param(request.args.get("before")), size=20)
     return await render(
         "admin/feedback.html",
         items=items,

@@ -14,3 +14,16 @@ async def page(query: QuerySet, *, before: int | None, size: int) -> tuple[list[
     rows = await query.order_by("-id").limit(size + 1)  # one more than shown: is there a next page?
     shown = rows[:size]
     return shown, (shown[-1].id if len(rows) > size else None)
+
+
+async def page_by_name(query: QuerySet, *, after: str | None, size: int, field: str = "username_key",
+                       start_at: str | None = None) -> tuple[list[Any], str | None]:
+    """Up to `size` rows in name order after `after` (or from `start_at`, inclusive), and the
+    cursor of the next page, or None. Keyset: the same cost on page 1 and page 100."""
+    if after:
+        query = query.filter(**{f"{field}__gt": after})
+    elif start_at:
+        query = query.filter(**{f"{field}__gte": start_at})
+    rows = await query.order_by(field).limit(size + 1)
+    shown = rows[:size]
+    return shown, (getattr(shown[-1], field) if len(rows) > size else None)

@@ -41,7 +41,10 @@ class User(Model):
 
     @classmethod
     async def by_username(cls, username: str) -> "User | None":
-        return await cls.get_or_none(username_key=usernames.key(username))
+        key = usernames.key(username)
+        if not key or len(key) > usernames.MAX_LENGTH:
+            return None  # no such name can exist (and the column would refuse the lookup)
+        return await cls.get_or_none(username_key=key)
 
     @classmethod
     async def create_account(

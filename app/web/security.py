@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import hmac
-import math
 import secrets
-import time
-from collections import defaultdict, deque
 from urllib.parse import urlsplit
 
 from quart import Quart, Response, abort, current_app, has_request_context, request, session, websocket
+
+from app.web.throttle import FailureLimiter
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 
@@ -98,49 +97,6 @@ async def add_security_headers(response: Response) -> Response:
     return response
 
 
-class FailureLimiter:
-    """Counts failures per key in a sliding window; past the limit, says how long to wait.
-
-    In-process: each worker counts its own failures. Several workers behind one site
-    multiply the limit by their number, which still bounds guessing.
-    """
-
-    MAX_KEYS = 10_000
-
-    def __init__(self, limit: int, window: float, clock=time.monotonic) -> None:
-        self.limit = limit
-        self.window = window
-        self.clock = clock
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-
-    def _recent(self, key: str) -> deque[float]:
-        failures = self._failures[key]
-        cutoff = self.clock() - self.window
-        while failures and failures[0] <= cutoff:
-            failures.popleft()
-        if not failures:
-            del self._failures[key]
-            return deque()
-        return failures
-
-    def retry_after(self, key: str) -> int | None:
-        failures = self._recent(key)
-        if len(failures) < self.limit:
-            return None
-        return max(1, math.ceil(failures[0] + self.window - self.clock()))
-
-    def fail(self, key: str) -> None:
-        self._recent(key)
-        self._failures[key].append(self.clock())
-        if len(self._failures) > self.MAX_KEYS:
-            # Guessing across many names must not grow memory without end: forget stale keys.
-            for stale in list(self._failures):
-                self._recent(stale)
-
-    def reset(self, key: str) -> None:
-        self._failures.pop(key, None)
-
-
 def init_app(app: Quart) -> None:
     settings = app.config["HUDDLE"]
     app.extensions["login_limiter_user"] = FailureLimiter(
@@ -151,6 +107,10 @@ def init_app(app: Quart) -> None:
     )
     app.extensions["reset_limiter_email"] = FailureLimiter(settings.reset_requests_per_email, 3600)
     app.extensions["reset_limiter_ip"] = FailureLimiter(settings.reset_requests_per_ip, 3600)
+    app.extensions["register_limiter_ip"] = FailureLimiter(settings.registrations_per_address_per_hour, 3600)
+    app.extensions["password_limiter_user"] = FailureLimiter(
+        settings.login_failures_per_user, settings.login_window_seconds
+    )
     app.before_request(check_host)
     app.before_websocket(check_host)
     app.before_request(check_csrf)
