@@ -25,7 +25,7 @@ run: migrate  ## serve on http://127.0.0.1:8000 (SQLite under data/, in-process 
 dev: migrate  ## reload code and templates on change
 	QUART_TEMPLATES_AUTO_RELOAD=true $(VENV)/bin/hypercorn --config hypercorn.toml --reload "app:create_app()"
 
-test: $(VENV)/.dev
+test: lint  ## the linter, then every test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev  ## ruff, configured in pyproject.toml

@@ -1,6 +1,6 @@
 """The one place that asks the time, so tests can move the clock."""
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

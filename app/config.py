@@ -75,7 +75,7 @@ class Settings:
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         data_dir = Path(os.environ.get("HUDDLE_DATA_DIR") or DEFAULT_DATA_DIR)
         return cls(
             data_dir=data_dir,

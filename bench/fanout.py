@@ -29,12 +29,16 @@ from tests.helpers.server import Server  # noqa: E402
 PASSWORD = "benchmark password"
 
 
+def user_id(server: Server, cookie: str, name: str) -> int:
+    profile = urllib.request.Request(f"{server.url}/users/{name}", headers={"Cookie": cookie})
+    return int(re.search(r'data-presence-user="(\d+)"', urllib.request.urlopen(profile).read().decode())[1])
+
+
 async def run(server: Server, pages: int, rounds: int) -> dict:
     url = server.url.replace("http", "ws") + "/live"
     reader_cookie = server.login_cookie("reader", PASSWORD)
     trigger_cookie = server.login_cookie("trigger", PASSWORD)
-    profile = urllib.request.Request(f"{server.url}/users/trigger", headers={"Cookie": reader_cookie})
-    trigger_id = int(re.search(r'data-presence-user="(\d+)"', urllib.request.urlopen(profile).read().decode())[1])
+    trigger_id = await asyncio.to_thread(user_id, server, reader_cookie, "trigger")
     headers = {"Cookie": reader_cookie, "Origin": server.url}
     sockets = []
     for _ in range(pages):
@@ -49,7 +53,7 @@ async def run(server: Server, pages: int, rounds: int) -> dict:
     for _ in range(rounds):
         arrived: list[float] = []
 
-        async def wait(socket, news):
+        async def wait(socket, news, arrived=arrived):
             while news not in await socket.recv():
                 pass
             arrived.append(time.perf_counter())
@@ -87,7 +91,8 @@ def main() -> None:
         print("|---:|---:|---:|---:|")
         for pages in args.pages:
             result = asyncio.run(run(server, pages, args.rounds))
-            print(f"| {result['pages']} | {result['p50_ms']:.1f} ms | {result['p99_ms']:.1f} ms | {result['deliveries_per_s']:,.0f} |")
+            print(f"| {result['pages']} | {result['p50_ms']:.1f} ms | {result['p99_ms']:.1f} ms "
+                  f"| {result['deliveries_per_s']:,.0f} |")
     finally:
         server.stop()
 

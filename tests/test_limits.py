@@ -107,7 +107,8 @@ async def test_an_ipv6_guesser_cannot_escape_by_changing_address_within_its_64(a
         await guesser.post("/login", {"username": "alice", "password": "wrong"}, **at(f"2001:db8:1:2::{n + 1:x}"))
     response = await guesser.post("/login", {"username": "alice", "password": "wrong"}, **at("2001:db8:1:2:ffff::1"))
     assert response.status_code == 429
-    other_network = await make_client().post("/login", {"username": "alice", "password": PASSWORD}, **at("2001:db8:1:3::1"))
+    login = {"username": "alice", "password": PASSWORD}
+    other_network = await make_client().post("/login", login, **at("2001:db8:1:3::1"))
     assert other_network.status_code == 303
 
 

@@ -3,7 +3,8 @@ UserSession row, re-checked on every request and websocket; deleting the row end
 from __future__ import annotations
 
 from functools import wraps
-from typing import Any, Awaitable, Callable
+from typing import Any
+from collections.abc import Awaitable, Callable
 
 from quart import current_app, has_request_context, request
 from quart_auth import Action, AuthUser, QuartAuth, Unauthorized, current_user, login_user, logout_user

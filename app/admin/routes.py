@@ -111,7 +111,9 @@ def _form(data, values: dict, refused: Invalid) -> Form:
 async def edit(user_id: int) -> Response:
     """The row as a form."""
     person = await _target(user_id)
-    form = Form(values={"username": person.username, "email": person.email, "is_admin": "on" if person.is_admin else ""})
+    form = Form(values={
+        "username": person.username, "email": person.email, "is_admin": "on" if person.is_admin else "",
+    })
     return await _form_row(person, form)
 
 

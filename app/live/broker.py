@@ -31,7 +31,7 @@ class Event:
                            "html": self.html, "close": self.close}, separators=(",", ":"))
 
     @classmethod
-    def from_json(cls, raw: str | bytes) -> "Event":
+    def from_json(cls, raw: str | bytes) -> Event:
         return cls(**json.loads(raw))
 
 
@@ -42,7 +42,7 @@ class Overflow(Exception):
 class Subscription:
     """One socket's view of the broker: its topics and a bounded queue of events."""
 
-    def __init__(self, broker: "MemoryBroker", topics: Iterable[str], limit: int) -> None:
+    def __init__(self, broker: MemoryBroker, topics: Iterable[str], limit: int) -> None:
         self._broker = broker
         self._initial = tuple(topics)
         self.topics: set[str] = set()
@@ -82,7 +82,7 @@ class Subscription:
     async def close(self) -> None:
         await self.remove(*list(self.topics))
 
-    async def __aenter__(self) -> "Subscription":
+    async def __aenter__(self) -> Subscription:
         await self.add(*self._initial)
         return self
 

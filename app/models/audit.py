@@ -39,7 +39,7 @@ class AuditEvent(Model):
     }
 
     @classmethod
-    async def record(cls, actor: User | None, action: str, target: User | None, detail: str = "") -> "AuditEvent":
+    async def record(cls, actor: User | None, action: str, target: User | None, detail: str = "") -> AuditEvent:
         return await cls.create(
             actor=actor,
             actor_name=actor.username if actor else "",
@@ -48,14 +48,6 @@ class AuditEvent(Model):
             target_name=target.username if target else "",
             detail=detail[:500],
         )
-
-    @classmethod
-    async def page(cls, before: int | None = None, size: int = 50) -> list["AuditEvent"]:
-        """Newest first, keyset-paginated by id."""
-        query = cls.all()
-        if before is not None:
-            query = query.filter(id__lt=before)
-        return await query.order_by("-id").limit(size)
 
     @property
     def label(self) -> str:

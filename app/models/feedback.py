@@ -25,13 +25,3 @@ class Feedback(Model):
 
     TITLE_MAX = 100
     CONTENT_MAX = 10_000
-
-    @classmethod
-    async def page(cls, *, author: User | None = None, before: int | None = None, size: int = 20) -> list["Feedback"]:
-        """Newest first, keyset-paginated by id, with each author loaded in the same query."""
-        query = cls.all().select_related("author")
-        if author is not None:
-            query = query.filter(author_id=author.id)
-        if before is not None:
-            query = query.filter(id__lt=before)
-        return await query.order_by("-id").limit(size)

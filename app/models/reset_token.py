@@ -48,7 +48,7 @@ class PasswordResetToken(Model):
         return token
 
     @classmethod
-    async def find(cls, token: str) -> "PasswordResetToken | None":
+    async def find(cls, token: str) -> PasswordResetToken | None:
         """The live token, with its user; expired or superseded-by-a-new-password ones are None."""
         row = await cls.get_or_none(token_hash=hash_token(token)).select_related("user")
         if row is None:

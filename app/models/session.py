@@ -36,7 +36,9 @@ class UserSession(Model):
         ordering = ["-last_seen_at"]
 
     @classmethod
-    async def start(cls, user: User, *, kind: str = "web", user_agent: str = "", ip: str = "") -> tuple["UserSession", str]:
+    async def start(
+        cls, user: User, *, kind: str = "web", user_agent: str = "", ip: str = ""
+    ) -> tuple[UserSession, str]:
         """Create a session; returns it and the token (>= 128 random bits) only the client keeps."""
         token = secrets.token_urlsafe(32)
         now = clock.now()
@@ -54,7 +56,7 @@ class UserSession(Model):
         return session, token
 
     @classmethod
-    async def from_token(cls, token: str, *, idle: int, max_age: int) -> "UserSession | None":
+    async def from_token(cls, token: str, *, idle: int, max_age: int) -> UserSession | None:
         """The live session this token names, with its user; expired ones are deleted."""
         session = await cls.get_or_none(token_hash=hash_token(token)).select_related("user")
         if session is None:

@@ -1,11 +1,16 @@
 """A member of the site."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 
 from app.accounts import hashing, usernames
+
+if TYPE_CHECKING:
+    from app.models.session import UserSession
 
 # The key of the PostgreSQL advisory lock that serialises decisions about who is an administrator.
 ADMINS_LOCK = 4_848_454_100
@@ -30,7 +35,7 @@ class User(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     last_seen_at = fields.DatetimeField(null=True)
 
-    sessions: fields.ReverseRelation["UserSession"]
+    sessions: fields.ReverseRelation[UserSession]
 
     class Meta:
         table = "users"
@@ -40,7 +45,7 @@ class User(Model):
         return self.username
 
     @classmethod
-    async def by_username(cls, username: str) -> "User | None":
+    async def by_username(cls, username: str) -> User | None:
         key = usernames.key(username)
         if not key or len(key) > usernames.MAX_LENGTH:
             return None  # no such name can exist (and the column would refuse the lookup)
@@ -50,7 +55,7 @@ class User(Model):
     async def create_account(
         cls, username: str, email: str, password: str | None = None, *, is_admin: bool = False,
         password_hash: str | None = None,
-    ) -> "User":
+    ) -> User:
         """A new user from already-checked values (app.web.forms.check_new_account). Inside a
         transaction, pass password_hash (hashed before it) rather than password."""
         return await cls.create(

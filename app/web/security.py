@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from urllib.parse import urlsplit
 
 from quart import Quart, Response, abort, current_app, has_request_context, request, session, websocket
 

@@ -43,7 +43,7 @@ async def closed(socket, timeout: float = 2.0) -> bool:
         async with asyncio.timeout(timeout):
             while True:
                 await socket.receive()
-    except Exception as error:  # the test client raises its disconnect error on close
+    except Exception as error:  # noqa: BLE001 - the test client raises its disconnect error on close
         return not isinstance(error, TimeoutError)
     return False
 
