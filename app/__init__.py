@@ -57,6 +57,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.extensions["live_limits"] = SocketLimits(settings.live_sockets_per_session, settings.live_sockets_per_user)
     app.extensions["mailer"] = Mailer(settings.smtp_url, settings.data_dir / "outbox", settings.mail_from)
     app.jinja_env.globals.update(dom_id=dom_id)
+    from app.chat.text import linkify
+
+    app.jinja_env.filters["linkify"] = linkify
 
     async def went_offline(user_id: int) -> None:
         # Runs from presence's timer, outside any request: give it the app's context.

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from app.chat import service as chat
 from app.accounts import hashing
 from app.domain import Invalid, NotAllowed, NotFound
 from app.live.events import force_logout
@@ -55,6 +56,7 @@ async def register(username: str, email: str, password: str, confirm: str) -> Us
             # moment cannot both see an empty table (see User.lock_admins).
             user.is_admin = await User.claim_first_admin(conn, user.id)
             await AuditEvent.record(user, "user.registered", user, "admin (first account)" if user.is_admin else "")
+    await chat.welcome(user)
     return user
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from app.chat import service as chat
 from app.accounts import hashing, usernames
 from app.accounts.service import log_out_sessions, delete_account, unique_names, write_password
 from app.domain import Invalid, NotAllowed, NotFound
@@ -50,6 +51,7 @@ async def create_user(actor: User | None, values: Mapping[str, Any]) -> User:
                 await AuditEvent.record(actor, "user.created", person)
                 if make_admin:
                     await AuditEvent.record(actor, "admin.granted", person)
+    await chat.welcome(person)
     return person
 
 

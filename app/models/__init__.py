@@ -1,11 +1,13 @@
 """Database models, one module per aggregate; Tortoise reads them all from this package."""
 from app.models.audit import AuditEvent
+from app.models.chat import DIRECT, ROOM, Conversation, Membership, Message
 from app.models.feedback import Feedback
 from app.models.reset_token import PasswordResetToken, password_fingerprint
 from app.models.session import UserSession, describe_user_agent, hash_token
 from app.models.user import User
 
 __all__ = [
+    "DIRECT", "ROOM", "Conversation", "Membership", "Message",
     "AuditEvent", "Feedback", "PasswordResetToken", "User", "UserSession",
     "describe_user_agent", "hash_token", "password_fingerprint",
 ]

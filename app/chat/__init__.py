@@ -1,0 +1,1 @@
+"""Chat: rooms, direct conversations, messages, unread, typing and catch-up."""

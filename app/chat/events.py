@@ -1,0 +1,61 @@
+"""Chat's live events, each rendered once (HTML for pages, a dict for programs) and published to
+the conversation's topic, or to the user's topic for what concerns only them."""
+from __future__ import annotations
+
+from quart import render_template
+
+from app.live.broker import Event
+from app.live.events import publish
+from app.models import Conversation, Message
+
+
+def topic(conversation_id: int) -> str:
+    return f"conversation:{conversation_id}"
+
+
+def message_data(message: Message) -> dict:
+    deleted = message.deleted_at is not None
+    return {
+        "id": message.id, "conversation_id": message.conversation_id, "seq": message.seq,
+        "version": message.version_seq, "author": message.author_name, "author_id": message.author_id,
+        "text": None if deleted else message.body, "created_at": message.created_at.isoformat(),
+        "edited_at": message.edited_at.isoformat() if message.edited_at else None, "deleted": deleted,
+    }
+
+
+async def message_event(message: Message, kind: str | None = None) -> Event:
+    """The event for a message's latest change: the same rendering whether it goes out live or
+    is replayed from the database for a page catching up."""
+    if kind is None:
+        kind = "message.deleted" if message.deleted_at else (
+            "message.edited" if message.version_seq != message.seq else "message.created")
+    html = await render_template("chat/_message_event.html", message=message, kind=kind)
+    return Event(kind, topic(message.conversation_id), html=html, data=message_data(message),
+                 seq=message.version_seq)
+
+
+async def message_changed(message: Message, kind: str) -> None:
+    await publish(await message_event(message, kind))
+
+
+async def read(user_id: int, conversation_id: int, seq: int) -> None:
+    """Every tab of the user: this conversation is read up to seq (its unread count clears)."""
+    html = await render_template("chat/_read_event.html", conversation_id=conversation_id, seq=seq)
+    await publish(Event("read", f"user:{user_id}", html=html,
+                        data={"conversation_id": conversation_id, "seq": seq}))
+
+
+async def membership_changed(conversation: Conversation, user_ids: list[int]) -> None:
+    """The people whose membership changed: their sockets start or stop listening to the
+    conversation, and their pages refresh the sidebar."""
+    html = await render_template("chat/_membership_event.html", conversation=conversation)
+    for user_id in set(user_ids):
+        await publish(Event("membership", f"user:{user_id}", html=html,
+                            data={"conversation_id": conversation.id}))
+
+
+async def typing(conversation_id: int, user_id: int, name: str, state: str) -> Event:
+    html = await render_template("chat/_typing_event.html", conversation_id=conversation_id,
+                                 user_id=user_id, name=name, state=state)
+    return Event("typing", topic(conversation_id), html=html,
+                 data={"conversation_id": conversation_id, "user_id": user_id, "user": name, "state": state})

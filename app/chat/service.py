@@ -1,0 +1,353 @@
+"""Chat rules, in one place for the pages, the JSON API and tests: who sees, reads, posts to,
+edits and deletes what; numbering every change; unread counts. Services never touch the
+request or render: they publish through app/chat/events.py after their transaction commits."""
+from __future__ import annotations
+
+import unicodedata
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from app import clock
+from app.chat import events
+from app.domain import Invalid, NotAllowed, NotFound
+from app.models import DIRECT, ROOM, AuditEvent, Conversation, Membership, Message, User
+
+GENERAL = "general"
+ROOM_NAME_MAX = 40
+TOPIC_MAX = 200
+DIRECT_MAX_PEOPLE = 10
+UNREAD_CAP = 100  # counted up to here, shown as "99+"
+
+
+# --- seeing a conversation ---------------------------------------------------------------------
+
+async def membership(user: User, conversation_id: int) -> Membership | None:
+    return await Membership.get_or_none(user_id=user.id, conversation_id=conversation_id)
+
+
+async def visible(user: User, conversation_id: int) -> tuple[Conversation, Membership | None]:
+    """The conversation and the user's membership, if the user may see it: members see theirs,
+    everyone sees open rooms. Anything else does not exist, as far as they can tell (404)."""
+    conversation = await Conversation.get_or_none(id=conversation_id)
+    member = await membership(user, conversation_id) if conversation else None
+    if conversation is None or (member is None and not (conversation.is_room and conversation.is_open)):
+        raise NotFound("There is no such conversation, or you are not in it.")
+    return conversation, member
+
+
+async def member_of(user: User, conversation_id: int) -> tuple[Conversation, Membership]:
+    """For anything that reads messages or writes: members only (404 for the rest)."""
+    conversation, member = await visible(user, conversation_id)
+    if member is None:
+        raise NotFound("Join this room to read and post in it.")
+    return conversation, member
+
+
+async def my_conversations(user: User) -> list[tuple[Conversation, Membership]]:
+    rows = await Membership.filter(user_id=user.id).select_related("conversation")
+    return [(row.conversation, row) for row in rows]
+
+
+async def members(conversation: Conversation) -> list[User]:
+    return [m.user for m in await Membership.filter(conversation_id=conversation.id).select_related("user")]
+
+
+async def open_rooms_not_joined(user: User) -> list[Conversation]:
+    mine = Membership.filter(user_id=user.id).values_list("conversation_id", flat=True)
+    return await Conversation.filter(kind=ROOM, is_open=True).exclude(id__in=await mine).order_by("name_key")
+
+
+async def unread_counts(user: User) -> dict[int, int]:
+    """Per conversation: messages after what the user has read, not deleted, not their own
+    (counted from last_read_seq, never a counter that can drift), capped at UNREAD_CAP."""
+    counts = {}
+    for row in await Membership.filter(user_id=user.id):
+        counts[row.conversation_id] = len(await Message.filter(
+            conversation_id=row.conversation_id, seq__gt=row.last_read_seq, deleted_at__isnull=True,
+        ).exclude(author_id=user.id).limit(UNREAD_CAP).values_list("id", flat=True))
+    return counts
+
+
+# --- rooms --------------------------------------------------------------------------------------
+
+def room_key(name: str) -> str:
+    return unicodedata.normalize("NFKC", name.strip().lstrip("#")).casefold()
+
+
+def check_room(name: str, topic: str) -> tuple[str, str]:
+    name = unicodedata.normalize("NFKC", name.strip().lstrip("#"))
+    topic = topic.strip()
+    errors = {}
+    if not name:
+        errors["name"] = "Give the room a name."
+    elif len(name) > ROOM_NAME_MAX:
+        errors["name"] = f"Keep the name to {ROOM_NAME_MAX} characters."
+    elif not all(ch.isalnum() or ch in "-_." for ch in name):
+        errors["name"] = "Use letters, digits, '-', '_' or '.' (no spaces)."
+    if len(topic) > TOPIC_MAX:
+        errors["topic"] = f"Keep the topic to {TOPIC_MAX} characters."
+    if errors:
+        raise Invalid(errors)
+    return name, topic
+
+
+async def general() -> Conversation:
+    """#general exists from the first run; every account is in it."""
+    room = await Conversation.get_or_none(name_key=GENERAL)
+    if room is None:
+        try:
+            room = await Conversation.create(kind=ROOM, name=GENERAL, name_key=GENERAL, is_open=True,
+                                             topic="Everyone, about anything.")
+        except IntegrityError:  # made at the same moment by someone else
+            room = await Conversation.get(name_key=GENERAL)
+    return room
+
+
+async def welcome(user: User) -> None:
+    """A new account joins #general."""
+    room = await general()
+    await Membership.get_or_create(user_id=user.id, conversation_id=room.id,
+                                   defaults={"last_read_seq": room.last_seq})
+
+
+async def create_room(actor: User, name: str, topic: str = "", *, is_open: bool = True,
+                      member_names: list[str] = ()) -> Conversation:
+    name, topic = check_room(name, topic)
+    people = await _users_named(member_names) if not is_open else []
+    try:
+        async with in_transaction():
+            room = await Conversation.create(kind=ROOM, name=name, name_key=room_key(name), topic=topic,
+                                             is_open=is_open, created_by=actor)
+            for person in {actor.id: actor, **{p.id: p for p in people}}.values():
+                await Membership.create(conversation=room, user=person)
+            await AuditEvent.record(actor, "room.created", None, f"#{name} ({'open' if is_open else 'closed'})")
+    except IntegrityError:
+        raise Invalid({"name": "There is already a room with that name."}) from None
+    await events.membership_changed(room, [actor.id, *(p.id for p in people)])
+    return room
+
+
+async def join(actor: User, conversation: Conversation) -> Membership:
+    if not (conversation.is_room and conversation.is_open):
+        raise NotFound("There is no such conversation, or you are not in it.")
+    member, _ = await Membership.get_or_create(user_id=actor.id, conversation_id=conversation.id,
+                                               defaults={"last_read_seq": 0})
+    await events.membership_changed(conversation, [actor.id])
+    return member
+
+
+async def leave(actor: User, conversation: Conversation) -> None:
+    if not conversation.is_room:
+        raise NotAllowed("You cannot leave a direct conversation.")
+    await Membership.filter(user_id=actor.id, conversation_id=conversation.id).delete()
+    await events.membership_changed(conversation, [actor.id])
+
+
+def may_manage(actor: User, conversation: Conversation) -> bool:
+    return conversation.is_room and (actor.is_admin or conversation.created_by_id == actor.id)
+
+
+async def add_member(actor: User, conversation: Conversation, username: str) -> User:
+    if not may_manage(actor, conversation):
+        raise NotAllowed("Only the room's creator and administrators can add people.")
+    person = (await _users_named([username]))[0]
+    await Membership.get_or_create(user_id=person.id, conversation_id=conversation.id)
+    await AuditEvent.record(actor, "room.member_added", person, f"#{conversation.name}")
+    await events.membership_changed(conversation, [person.id])
+    return person
+
+
+async def remove_member(actor: User, conversation: Conversation, person: User) -> None:
+    if not may_manage(actor, conversation):
+        raise NotAllowed("Only the room's creator and administrators can remove people.")
+    removed = await Membership.filter(user_id=person.id, conversation_id=conversation.id).delete()
+    if not removed:
+        raise NotFound(f"{person.username} is not in this room.")
+    if person.id != actor.id:
+        await AuditEvent.record(actor, "room.member_removed", person, f"#{conversation.name}")
+    await events.membership_changed(conversation, [person.id])
+
+
+# --- direct conversations ------------------------------------------------------------------------
+
+async def _users_named(names) -> list[User]:
+    people = []
+    for name in names:
+        person = await User.by_username(name) if name and name.strip() else None
+        if person is None:
+            raise Invalid({"usernames": f"There is no user called {name.strip()[:40]}."})
+        people.append(person)
+    return people
+
+
+async def direct_people(actor: User, usernames: list[str]) -> list[User]:
+    names = [n for n in (u.strip().lstrip("@") for u in usernames) if n]
+    if not names:
+        raise Invalid({"usernames": "Choose who to write to."})
+    people = {p.id: p for p in await _users_named(names)}
+    people[actor.id] = actor
+    if len(people) > DIRECT_MAX_PEOPLE:
+        raise Invalid({"usernames": f"A direct conversation has at most {DIRECT_MAX_PEOPLE} people."})
+    return sorted(people.values(), key=lambda p: p.id)
+
+
+def direct_key(people: list[User]) -> str:
+    return ",".join(str(p.id) for p in sorted(people, key=lambda p: p.id))
+
+
+async def find_direct(actor: User, usernames: list[str]) -> Conversation | None:
+    """The one conversation these people have, if they have started it."""
+    return await Conversation.get_or_none(direct_key=direct_key(await direct_people(actor, usernames)))
+
+
+async def open_direct(actor: User, usernames: list[str]) -> Conversation:
+    """The conversation of exactly these people (and the actor), made on first use."""
+    people = await direct_people(actor, usernames)
+    key = direct_key(people)
+    found = await Conversation.get_or_none(direct_key=key)
+    if found is not None:
+        return found
+    try:
+        async with in_transaction():
+            conversation = await Conversation.create(kind=DIRECT, direct_key=key, created_by=actor)
+            for person in people:
+                await Membership.create(conversation=conversation, user=person)
+    except IntegrityError:  # the other person started it at the same moment
+        return await Conversation.get(direct_key=key)
+    await events.membership_changed(conversation, [p.id for p in people])
+    return conversation
+
+
+async def send_direct(actor: User, usernames: list[str], text: str, client_id: str | None = None) -> Message:
+    """Start (or continue) a direct conversation with its first message: nothing is made before."""
+    body = check_body(text)
+    conversation = await open_direct(actor, usernames)
+    return await post(actor, conversation, body, client_id)
+
+
+# --- messages -----------------------------------------------------------------------------------
+
+def check_body(text: str) -> str:
+    body = (text or "").replace("\r\n", "\n").strip()
+    if not body:
+        raise Invalid({"body": "Write something first."})
+    if len(body) > Message.MAX_LENGTH:
+        raise Invalid({"body": f"Keep a message to {Message.MAX_LENGTH:,} characters (this one has {len(body):,})."})
+    return body
+
+
+def check_client_id(client_id: str | None) -> str | None:
+    if not client_id:
+        return None
+    if len(client_id) > 64 or not all(ch.isalnum() or ch in "-_" for ch in client_id):
+        raise Invalid({"client_id": "That message id is not valid."})
+    return client_id
+
+
+async def post(actor: User, conversation: Conversation, text: str, client_id: str | None = None) -> Message:
+    """A new message from a member; the same client_id again returns the first one (a retry)."""
+    body = check_body(text)
+    client_id = check_client_id(client_id)
+    if await membership(actor, conversation.id) is None:
+        raise NotFound("Join this room to read and post in it.")
+    if client_id and (earlier := await Message.get_or_none(conversation_id=conversation.id, client_id=client_id)):
+        return earlier
+    try:
+        async with in_transaction() as conn:
+            seq = await Conversation.next_seq(conn, conversation.id)
+            message = await Message.create(
+                conversation_id=conversation.id, author=actor, author_name=actor.username, body=body,
+                seq=seq, version_seq=seq, client_id=client_id,
+            )
+            # What I post, I have read.
+            await Membership.filter(user_id=actor.id, conversation_id=conversation.id).update(last_read_seq=seq)
+    except IntegrityError:
+        if client_id and (earlier := await Message.get_or_none(conversation_id=conversation.id, client_id=client_id)):
+            return earlier  # the retry raced the first attempt
+        raise
+    message.conversation = conversation
+    await events.message_changed(message, "message.created")
+    return message
+
+
+async def get_message(actor: User, message_id: int) -> Message:
+    """A message in one of the actor's conversations (404 otherwise, deleted ones too)."""
+    message = await Message.get_or_none(id=message_id, deleted_at__isnull=True).select_related("conversation")
+    if message is None or await membership(actor, message.conversation_id) is None:
+        raise NotFound("That message does not exist, or was deleted.")
+    return message
+
+
+async def edit(actor: User, message: Message, text: str) -> Message:
+    if message.author_id != actor.id:
+        raise NotAllowed("Only its author can edit a message.")
+    body = check_body(text)
+    if body == message.body:
+        return message
+    async with in_transaction() as conn:
+        seq = await Conversation.next_seq(conn, message.conversation_id)
+        message.body, message.version_seq, message.edited_at = body, seq, clock.now()
+        await message.save(update_fields=["body", "version_seq", "edited_at"])
+    await events.message_changed(message, "message.edited")
+    return message
+
+
+async def delete(actor: User, message: Message) -> Message:
+    """Its author or an administrator; the message becomes a tombstone that keeps its number."""
+    if message.author_id != actor.id and not actor.is_admin:
+        raise NotAllowed("Only its author and administrators can delete a message.")
+    async with in_transaction() as conn:
+        seq = await Conversation.next_seq(conn, message.conversation_id)
+        message.version_seq, message.deleted_at = seq, clock.now()
+        await message.save(update_fields=["version_seq", "deleted_at"])
+        if message.author_id != actor.id:
+            await AuditEvent.record(actor, "message.deleted", None, f"a message by {message.author_name}")
+    await events.message_changed(message, "message.deleted")
+    return message
+
+
+async def mark_read(actor: User, conversation: Conversation, seq: int | None = None) -> int:
+    """Read up to seq (default: everything); never moves backwards. All the user's tabs hear it."""
+    member = await membership(actor, conversation.id)
+    if member is None:
+        raise NotFound("There is no such conversation, or you are not in it.")
+    latest = (await Conversation.get(id=conversation.id)).last_seq
+    seq = latest if seq is None else max(0, min(seq, latest))
+    if seq > member.last_read_seq:
+        await Membership.filter(id=member.id, last_read_seq__lt=seq).update(last_read_seq=seq)
+        member.last_read_seq = seq
+    await Membership.filter(id=member.id).update(last_visited_at=clock.now())
+    await events.read(actor.id, conversation.id, member.last_read_seq)
+    return member.last_read_seq
+
+
+# --- history and catch-up --------------------------------------------------------------------------
+
+PAGE = 50
+
+
+async def history(conversation: Conversation, *, before: int | None = None, size: int = PAGE) -> tuple[list[Message], bool]:
+    """The newest `size` messages before message id `before` (keyset), oldest first, and whether
+    there are older ones."""
+    query = Message.filter(conversation_id=conversation.id, deleted_at__isnull=True)
+    if before is not None:
+        query = query.filter(seq__lt=before)
+    rows = await query.order_by("-seq").limit(size + 1)
+    return list(reversed(rows[:size])), len(rows) > size
+
+
+async def around(conversation: Conversation, message_id: int, size: int = PAGE) -> tuple[list[Message], bool]:
+    target = await Message.get_or_none(id=message_id, conversation_id=conversation.id, deleted_at__isnull=True)
+    if target is None:
+        raise NotFound("That message does not exist, or was deleted.")
+    older, more = await history(conversation, before=target.seq + 1, size=size // 2)
+    newer = await Message.filter(conversation_id=conversation.id, deleted_at__isnull=True,
+                                 seq__gt=target.seq).order_by("seq").limit(size // 2)
+    return older + list(newer), more
+
+
+async def changes_since(conversation_id: int, after: int, limit: int = 500) -> list[Message]:
+    """Every message changed (posted, edited, deleted) after event number `after`, in order."""
+    return await Message.filter(conversation_id=conversation_id, version_seq__gt=after).order_by(
+        "version_seq").limit(limit)

@@ -1,0 +1,100 @@
+"""Conversations (rooms and direct conversations), who is in them, and their messages.
+
+Every change to a conversation's messages (create, edit, delete) takes the conversation's next
+sequence number, under that conversation's row lock, inside the change's transaction: numbers
+are never shared and become visible in order, so a page that rendered up to N can ask for
+everything after N and get it all (a global autoincrement id could commit out of order).
+Deletions keep their number as tombstones.
+"""
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
+
+from app.models.user import User, _sql
+
+ROOM, DIRECT = "room", "direct"
+
+
+class Conversation(Model):
+    id = fields.IntField(primary_key=True)
+    kind = fields.CharField(max_length=8, default=ROOM)
+    # Rooms: a name, unique case-insensitively (name_key); open to every member, or closed.
+    name = fields.CharField(max_length=40, null=True)
+    name_key = fields.CharField(max_length=40, null=True, unique=True)
+    topic = fields.CharField(max_length=200, default="")
+    is_open = fields.BooleanField(default=True)
+    # Directs: the sorted member ids ("3,8,12"): exactly one conversation per set of people.
+    direct_key = fields.CharField(max_length=200, null=True, unique=True)
+    created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_seq = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "conversations"
+
+    @property
+    def is_room(self) -> bool:
+        return self.kind == ROOM
+
+    @staticmethod
+    async def next_seq(conn: BaseDBAsyncClient, conversation_id: int) -> int:
+        """Take the next number (inside the caller's transaction: the row stays locked until
+        commit, so concurrent writers to one conversation take turns)."""
+        _, rows = await conn.execute_query(
+            _sql(conn, "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq"),
+            [conversation_id],
+        )
+        return int(rows[0]["last_seq"])
+
+
+class Membership(Model):
+    id = fields.IntField(primary_key=True)
+    conversation: fields.ForeignKeyRelation[Conversation] = fields.ForeignKeyField(
+        "models.Conversation", related_name="memberships", on_delete=fields.CASCADE
+    )
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="memberships", on_delete=fields.CASCADE, db_index=True
+    )
+    joined_at = fields.DatetimeField(auto_now_add=True)
+    # The highest event number this member has seen: unread is what came after, not a counter.
+    last_read_seq = fields.BigIntField(default=0)
+    last_visited_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "memberships"
+        unique_together = (("conversation", "user"),)
+
+
+class Message(Model):
+    id = fields.BigIntField(primary_key=True)
+    conversation: fields.ForeignKeyRelation[Conversation] = fields.ForeignKeyField(
+        "models.Conversation", related_name="messages", on_delete=fields.CASCADE
+    )
+    # A removed account's messages stay, under the name it had (author becomes NULL).
+    author: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    author_name = fields.CharField(max_length=30)
+    body = fields.TextField()
+    seq = fields.BigIntField()          # its place: the number taken when it was posted
+    version_seq = fields.BigIntField()  # the number of its latest change (post, edit or delete)
+    # The sender's own id for this post: a retried post is stored once.
+    client_id = fields.CharField(max_length=64, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    edited_at = fields.DatetimeField(null=True)
+    deleted_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "messages"
+        unique_together = (("conversation", "seq"), ("conversation", "client_id"))
+        indexes = (("conversation", "version_seq"),)
+
+    MAX_LENGTH = 4000
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
