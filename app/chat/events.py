@@ -2,7 +2,7 @@
 the conversation's topic, or to the user's topic for what concerns only them."""
 from __future__ import annotations
 
-from quart import render_template
+from quart import current_app, render_template
 
 from app.live.broker import Event
 from app.live.events import publish
@@ -23,15 +23,24 @@ def message_data(message: Message) -> dict:
     }
 
 
-async def message_event(message: Message, kind: str | None = None) -> Event:
+# Rendered events by (message, version, kind, cursor_only), per app: after a restart, every
+# reconnecting page replays the same recent changes; each is rendered once, not once per page.
+RENDERED_LIMIT = 4096
+
+
+async def message_event(message: Message, kind: str, *, cursor_only: bool = False) -> Event:
     """The event for a message's latest change: the same rendering whether it goes out live or
     is replayed from the database for a page catching up."""
-    if kind is None:
-        kind = "message.deleted" if message.deleted_at else (
-            "message.edited" if message.version_seq != message.seq else "message.created")
-    html = await render_template("chat/_message_event.html", message=message, kind=kind)
-    return Event(kind, topic(message.conversation_id), html=html, data=message_data(message),
-                 seq=message.version_seq)
+    key = (message.id, message.version_seq, kind, cursor_only)
+    _rendered = current_app.extensions.setdefault("rendered_messages", {})
+    if (event := _rendered.get(key)) is None:
+        html = await render_template("chat/_message_event.html", message=message, kind=kind, cursor_only=cursor_only)
+        event = Event(kind, topic(message.conversation_id), html=html, data=message_data(message),
+                      seq=message.version_seq)
+        if len(_rendered) >= RENDERED_LIMIT:
+            _rendered.clear()
+        _rendered[key] = event
+    return event
 
 
 async def message_changed(message: Message, kind: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import unicodedata
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from app import clock
@@ -23,7 +24,15 @@ UNREAD_CAP = 100  # counted up to here, shown as "99+"
 # --- seeing a conversation ---------------------------------------------------------------------
 
 async def membership(user: User, conversation_id: int) -> Membership | None:
-    return await Membership.get_or_none(user_id=user.id, conversation_id=conversation_id)
+    return await membership_by_id(user.id, conversation_id)
+
+
+async def membership_by_id(user_id: int, conversation_id: int) -> Membership | None:
+    return await Membership.get_or_none(user_id=user_id, conversation_id=conversation_id)
+
+
+async def conversation_ids(user_id: int) -> list[int]:
+    return await Membership.filter(user_id=user_id).values_list("conversation_id", flat=True)
 
 
 async def visible(user: User, conversation_id: int) -> tuple[Conversation, Membership | None]:
@@ -59,13 +68,18 @@ async def open_rooms_not_joined(user: User) -> list[Conversation]:
 
 
 async def unread_counts(user: User) -> dict[int, int]:
+    return await unread_counts_by_id(user.id)
+
+
+async def unread_counts_by_id(user_id: int) -> dict[int, int]:
     """Per conversation: messages after what the user has read, not deleted, not their own
     (counted from last_read_seq, never a counter that can drift), capped at UNREAD_CAP."""
     counts = {}
-    for row in await Membership.filter(user_id=user.id):
+    for row in await Membership.filter(user_id=user_id):
         counts[row.conversation_id] = len(await Message.filter(
+            Q(author_id__isnull=True) | ~Q(author_id=user_id),  # a removed account's count too
             conversation_id=row.conversation_id, seq__gt=row.last_read_seq, deleted_at__isnull=True,
-        ).exclude(author_id=user.id).limit(UNREAD_CAP).values_list("id", flat=True))
+        ).limit(UNREAD_CAP).values_list("id", flat=True))
     return counts
 
 
@@ -327,7 +341,9 @@ async def mark_read(actor: User, conversation: Conversation, seq: int | None = N
 PAGE = 50
 
 
-async def history(conversation: Conversation, *, before: int | None = None, size: int = PAGE) -> tuple[list[Message], bool]:
+async def history(
+    conversation: Conversation, *, before: int | None = None, size: int = PAGE
+) -> tuple[list[Message], bool]:
     """The newest `size` messages before message id `before` (keyset), oldest first, and whether
     there are older ones."""
     query = Message.filter(conversation_id=conversation.id, deleted_at__isnull=True)

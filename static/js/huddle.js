@@ -62,16 +62,182 @@
   }
   document.addEventListener("htmx:wsAfterMessage", applyPresence);
 
-  // On every (re)open, say hello: whose presence this page shows, so it catches up on them.
+  // --- conversations --------------------------------------------------------------------------
+  // The conversation this page shows, and the highest event number it has: the page rendered
+  // up to data-seq, and every #live-seq for it moves the cursor on.
+  var pane = document.getElementById("conversation");
+  var current = pane ? Number(pane.dataset.conversation) : null;
+  var cursor = pane ? Number(pane.dataset.seq || 0) : 0;
+  var socket = null;
+  var me = document.body.dataset.me || "";
+
+  function csrfHeaders() {
+    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}"); } catch (e) { return {}; }
+  }
+
+  function setUnread(conversation, count) {
+    var badge = document.getElementById("conversation-" + conversation + "-unread");
+    if (!badge) return;
+    badge.dataset.count = String(count);
+    badge.textContent = count >= 100 ? "99+" : (count ? String(count) : "");
+    badge.hidden = !count;
+  }
+
+  var readTimer = null;
+  function markRead() {
+    if (!current || document.hidden) return;
+    clearTimeout(readTimer);
+    readTimer = setTimeout(function () {
+      fetch("/chat/" + current + "/read", {
+        method: "POST", credentials: "same-origin", headers: csrfHeaders(),
+        body: new URLSearchParams({ seq: String(cursor) }),
+      });
+    }, 300);
+  }
+  document.addEventListener("visibilitychange", markRead);
+
+  // On every (re)open, say hello: whose presence this page shows and where it is in its
+  // conversation, so the server sends what it missed (nothing lost, nothing twice).
   document.addEventListener("htmx:wsOpen", function (event) {
+    socket = event.detail.socketWrapper;
     var ids = {};
     document.querySelectorAll("[data-presence-user]").forEach(function (badge) {
       ids[badge.dataset.presenceUser] = true;
     });
-    event.detail.socketWrapper.send(JSON.stringify({
-      type: "hello", presence: Object.keys(ids).map(Number),
-    }));
+    var hello = { type: "hello", presence: Object.keys(ids).map(Number) };
+    if (current) { hello.conversation = current; hello.after = cursor; }
+    socket.send(JSON.stringify(hello));
+    clearAllTyping();
   });
+
+  function applyLive() {
+    var seq = document.getElementById("live-seq");
+    if (seq && !seq.dataset.applied && seq.dataset.conversation) {
+      seq.dataset.applied = "1";
+      var conversation = Number(seq.dataset.conversation);
+      if (conversation === current) {
+        cursor = Math.max(cursor, Number(seq.dataset.seq));
+        if (seq.dataset.kind === "message.created") {
+          clearTyping(current, seq.dataset.author);
+          if (seq.dataset.author !== me) markRead();
+        }
+      } else if (seq.dataset.kind === "message.created" && seq.dataset.author !== me) {
+        var badge = document.getElementById("conversation-" + conversation + "-unread");
+        if (badge) setUnread(conversation, Number(badge.dataset.count || 0) + 1);
+      }
+    }
+    var read = document.getElementById("live-read");
+    if (read && !read.dataset.applied && read.dataset.conversation) {
+      read.dataset.applied = "1";
+      setUnread(Number(read.dataset.conversation), 0);
+    }
+    var unread = document.getElementById("live-unread");
+    if (unread && !unread.dataset.applied && unread.dataset.counts) {
+      unread.dataset.applied = "1";
+      var counts = JSON.parse(unread.dataset.counts);
+      Object.keys(counts).forEach(function (id) {
+        setUnread(Number(id), Number(id) === current ? 0 : counts[id]);
+      });
+    }
+    var membership = document.getElementById("live-membership");
+    if (membership && !membership.dataset.applied && membership.dataset.conversation) {
+      membership.dataset.applied = "1";
+      if (document.getElementById("sidebar")) {
+        htmx.ajax("GET", "/chat/sidebar", { target: "#sidebar", swap: "outerHTML" });
+      }
+    }
+    var typing = document.getElementById("live-typing");
+    if (typing && !typing.dataset.applied && typing.dataset.conversation) {
+      typing.dataset.applied = "1";
+      if (Number(typing.dataset.conversation) === current && typing.dataset.user !== me) {
+        if (typing.dataset.state === "stop") clearTyping(current, typing.dataset.user);
+        else startTyping(typing.dataset.user, typing.dataset.name);
+      }
+    }
+    markMine(document);
+  }
+  document.addEventListener("htmx:wsAfterMessage", applyLive);
+
+  // A message that is already on the page (the sender's own answer, a replay) is replaced,
+  // never appended a second time.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var incoming = event.detail.fragment && event.detail.fragment.firstElementChild;
+    if (!incoming || !incoming.id || incoming.id.indexOf("message-") !== 0) return;
+    var existing = document.getElementById(incoming.id);
+    if (existing && existing !== event.detail.target) {
+      event.detail.shouldSwap = false;
+      existing.replaceWith(incoming);
+      htmx.process(incoming);
+      markMine(incoming.parentNode || document);
+    }
+  });
+
+  // "Mine" is decided here, per viewer, so the message fragment is one render for everyone.
+  function markMine(root) {
+    root.querySelectorAll(".message[data-author]").forEach(function (message) {
+      message.classList.toggle("mine", me !== "" && message.dataset.author === me);
+    });
+  }
+  markMine(document);
+  document.addEventListener("htmx:afterSwap", function (event) { markMine(event.detail.target.parentNode || document); });
+  if (current) markRead();
+
+  // --- typing ---------------------------------------------------------------------------------
+  // Others typing in this conversation: shown while signals keep coming, gone ~5 s after the
+  // last one, when they send, stop, leave, or this page loses its socket. Never stuck.
+  var typers = {};
+  var TYPING_TTL = 5000;
+  function typingLine() {
+    var line = document.getElementById("typing-indicator");
+    if (!line && pane) {
+      line = document.createElement("p");
+      line.id = "typing-indicator";
+      line.className = "typing muted";
+      line.setAttribute("aria-live", "polite");
+      var composer = pane.querySelector("form.composer") || null;
+      pane.insertBefore(line, composer);
+    }
+    return line;
+  }
+  function renderTyping() {
+    var line = typingLine();
+    if (!line) return;
+    var names = Object.keys(typers).map(function (id) { return typers[id].name; }).sort();
+    line.textContent = names.length === 0 ? "" : names.length === 1 ? names[0] + " is typing…"
+      : names.length === 2 ? names[0] + " and " + names[1] + " are typing…" : "Several people are typing…";
+  }
+  function startTyping(user, name) {
+    if (typers[user]) clearTimeout(typers[user].timer);
+    typers[user] = { name: name, timer: setTimeout(function () { clearTyping(current, user); }, TYPING_TTL) };
+    renderTyping();
+  }
+  function clearTyping(conversation, user) {
+    if (conversation !== current || !typers[user]) return;
+    clearTimeout(typers[user].timer);
+    delete typers[user];
+    renderTyping();
+  }
+  function clearAllTyping() {
+    Object.keys(typers).forEach(function (user) { clearTimeout(typers[user].timer); delete typers[user]; });
+    renderTyping();
+  }
+  document.addEventListener("htmx:wsClose", clearAllTyping);
+
+  // My typing: at most one signal every 2 s while I type, and a stop when I send or clear.
+  var lastTyping = 0;
+  function sendTyping(state) {
+    if (!socket || !current) return;
+    socket.send(JSON.stringify({ type: "typing", conversation: current, state: state }));
+  }
+  document.addEventListener("input", function (event) {
+    if (!pane || !event.target.matches("#conversation textarea[name=body]")) return;
+    var now = Date.now();
+    if (!event.target.value.trim()) { if (lastTyping) { lastTyping = 0; sendTyping("stop"); } return; }
+    if (now - lastTyping > 2000) { lastTyping = now; sendTyping("start"); }
+  });
+  document.addEventListener("submit", function (event) {
+    if (pane && event.target.closest("#conversation") && lastTyping) { lastTyping = 0; sendTyping("stop"); }
+  }, true);
 
   // Come back quickly after a restart: within ~5 s, not htmx's default of up to a minute.
   if (window.htmx) {
