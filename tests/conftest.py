@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.postgres import scratch_database
+
 from app import create_app
 from app.accounts import hashing
 from app.config import ROOT, Settings
@@ -93,3 +95,9 @@ async def alice(app, admin) -> User:
 @pytest.fixture
 async def bob(app, admin) -> User:
     return await make_user("bob")
+
+
+@pytest.fixture
+def pg_database():
+    """A fresh PostgreSQL database's URL (tests/helpers/postgres.py), dropped afterwards."""
+    yield from scratch_database()

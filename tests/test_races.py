@@ -12,10 +12,7 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 
-import asyncpg
-import pytest
 
 from app.accounts import service as accounts
 from app.admin import service as admin
@@ -87,27 +84,6 @@ async def test_the_last_admin_survives_concurrent_demotions_and_deletions_on_sql
     async with app.app_context():
         result = await race_everything()
     assert result["problems"] == []
-
-
-@pytest.fixture
-def pg_database():
-    name = f"huddle_race_{uuid.uuid4().hex[:10]}"
-
-    async def run(sql: str) -> None:
-        conn = await asyncpg.connect(PG_ADMIN)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    try:
-        asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncpg.PostgresError) as error:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN}: {error}")
-    yield f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
-    asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def test_the_last_admin_survives_concurrent_demotions_and_deletions_on_postgresql(pg_database, tmp_path):

@@ -44,7 +44,8 @@ class Conversation(Model):
     async def next_seq(conn: BaseDBAsyncClient, conversation_id: int) -> int:
         """Take the next number (inside the caller's transaction: the row stays locked until
         commit, so concurrent writers to one conversation take turns)."""
-        _, rows = await conn.execute_query(
+        # execute_query_dict: asyncpg's execute_query drops the rows of an UPDATE ... RETURNING.
+        rows = await conn.execute_query_dict(
             _sql(conn, "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq"),
             [conversation_id],
         )

@@ -1,0 +1,33 @@
+"""A scratch PostgreSQL database for one test (127.0.0.1:5432; CI starts the server)."""
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+
+import asyncpg
+import pytest
+
+PG_ADMIN = os.environ.get("HUDDLE_TEST_PG", "postgres://postgres@127.0.0.1:5432/postgres")
+
+
+def scratch_database() -> Iterator[str]:
+    """Made fresh, dropped after; skipped where PostgreSQL is missing, except in CI (fails)."""
+    name = f"huddle_race_{uuid.uuid4().hex[:10]}"
+
+    async def run(sql: str) -> None:
+        conn = await asyncpg.connect(PG_ADMIN)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    try:
+        asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError) as error:
+        if os.environ.get("CI") or os.environ.get("HUDDLE_REQUIRE_SERVICES"):
+            raise
+        pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN}: {error}")
+    yield f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
+    asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
