@@ -223,6 +223,18 @@
   }
   document.addEventListener("htmx:wsClose", clearAllTyping);
 
+  // While the socket is down, "Reconnecting…" offers to try at once instead of waiting.
+  document.addEventListener("htmx:wsClose", function (event) {
+    var status = document.querySelector(".live-status");
+    if (!status || status.querySelector("button")) return;
+    var retry = document.createElement("button");
+    retry.type = "button";
+    retry.className = "button link small";
+    retry.textContent = "Retry now";
+    retry.addEventListener("click", function () { event.detail.socketWrapper.reconnect(); });
+    status.append(" ", retry);
+  });
+
   // My typing: at most one signal every 2 s while I type, and a stop when I send or clear.
   var lastTyping = 0;
   function sendTyping(state) {
