@@ -36,6 +36,12 @@ class AuditEvent(Model):
         "password.set_by_admin": "set a new password for",
         "user.deleted": "deleted",
         "sessions.revoked": "ended sessions of",
+        "room.created": "created a room:",
+        "room.member_added": "added to a room:",
+        "room.member_removed": "removed from a room:",
+        "message.deleted": "deleted",
+        "password.changed": "changed the password of",
+        "password.reset": "reset the password of",
     }
 
     @classmethod
