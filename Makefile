@@ -19,11 +19,17 @@ $(VENV)/.dev: $(VENV)/.base requirements/dev.lock
 migrate: $(VENV)/.base
 	$(PY) -m app migrate
 
-run: migrate  ## serve on http://127.0.0.1:8000 (SQLite under data/, in-process broker)
-	$(VENV)/bin/hypercorn --config hypercorn.toml "app:create_app()"
+# `make run PORT=8080 HOST=0.0.0.0`: HUDDLE_BASE_URL follows unless you set it yourself.
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export HUDDLE_BASE_URL ?= http://$(HOST):$(PORT)
+
+run: migrate  ## serve on http://$(HOST):$(PORT) (SQLite under data/, in-process broker)
+	$(VENV)/bin/hypercorn --config hypercorn.toml --bind $(HOST):$(PORT) "app:create_app()"
 
 dev: migrate  ## reload code and templates on change
-	QUART_TEMPLATES_AUTO_RELOAD=true $(VENV)/bin/hypercorn --config hypercorn.toml --reload "app:create_app()"
+	QUART_TEMPLATES_AUTO_RELOAD=true $(VENV)/bin/hypercorn --config hypercorn.toml --bind $(HOST):$(PORT) \
+		--reload "app:create_app()"
 
 test: lint  ## the linter, then every test
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 
 from quart import Quart
 from tortoise import Tortoise
@@ -13,9 +14,23 @@ from app.config import ROOT, Settings, tortoise_config
 log = logging.getLogger("huddle")
 
 
+def _configure_logging() -> None:
+    """Huddle's own lines (mail written to the outbox, dropped sockets, …) at INFO by default
+    (HUDDLE_LOG_LEVEL), one format, to standard error beside Hypercorn's."""
+    if log.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"))
+    log.addHandler(handler)
+    level = os.environ.get("HUDDLE_LOG_LEVEL", "INFO").upper()
+    log.setLevel(level if isinstance(logging.getLevelName(level), int) else logging.INFO)
+    log.propagate = False
+
+
 def create_app(settings: Settings | None = None) -> Quart:
     """Build the app; nothing touches the disk or the database until it starts serving."""
     settings = settings or Settings.from_env()
+    _configure_logging()
     hashing.configure(settings.argon2_memory_kib)
     app = Quart(
         __name__,

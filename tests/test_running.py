@@ -1,0 +1,23 @@
+"""Running it: where it logs, and on which address."""
+from __future__ import annotations
+
+import logging
+import subprocess
+
+from app import create_app
+from app.config import ROOT
+
+
+def test_huddle_logs_at_info_by_default_so_the_outbox_line_shows(settings, capfd):
+    create_app(settings)
+    logging.getLogger("huddle.mail").info("mail written to data/outbox/x.eml")
+    assert "mail written to data/outbox/x.eml" in capfd.readouterr().err
+
+
+def test_make_run_serves_on_the_port_asked_for_and_the_base_url_follows():
+    plan = subprocess.run(["make", "-n", "run", "PORT=8080"], cwd=ROOT, capture_output=True, text=True).stdout
+    assert "--bind 127.0.0.1:8080" in plan
+    env = subprocess.run(["make", "-s", "-f", "-", "show"], cwd=ROOT, capture_output=True, text=True,
+                         input="include Makefile\nshow:\n\t@echo $$HUDDLE_BASE_URL\n",
+                         env={"PATH": "/usr/bin:/bin", "PORT": "8080"}).stdout
+    assert env.strip() == "http://127.0.0.1:8080"
