@@ -143,4 +143,8 @@ class MemoryBroker:
 def from_url(url: str) -> Broker:
     if url.startswith("memory:"):
         return MemoryBroker()
-    raise ValueError(f"Unsupported HUDDLE_BROKER_URL {url!r}: use memory:// (Redis arrives with scale-out)")
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from app.live.redis_broker import RedisBroker
+
+        return RedisBroker(url)
+    raise ValueError(f"Unsupported HUDDLE_BROKER_URL {url!r}: use memory:// or redis://host:6379/0")
