@@ -46,7 +46,7 @@ async def subscribers(admin, channel: str) -> int:
 
 async def until(predicate, timeout: float = 5.0) -> None:
     async with asyncio.timeout(timeout):
-        while not await predicate():
+        while not await predicate():  # noqa: ASYNC110 - polling another process (Redis)
             await asyncio.sleep(0.02)
 
 
