@@ -87,12 +87,14 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     from app.accounts.routes import bp as accounts_bp
     from app.admin.routes import bp as admin_bp
+    from app.health import bp as health_bp
     from app.home import bp as home_bp
     from app.feedback.routes import bp as feedback_bp
     from app.live.socket import bp as live_bp
     from app.accounts.password_routes import bp as password_bp
 
     app.register_blueprint(home_bp)
+    app.register_blueprint(health_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(live_bp)
     app.register_blueprint(admin_bp)

@@ -21,3 +21,27 @@ def test_make_run_serves_on_the_port_asked_for_and_the_base_url_follows():
                          input="include Makefile\nshow:\n\t@echo $$HUDDLE_BASE_URL\n",
                          env={"PATH": "/usr/bin:/bin", "PORT": "8080"}).stdout
     assert env.strip() == "http://127.0.0.1:8080"
+
+
+async def test_health_and_readiness_for_load_balancers(app, client, monkeypatch):
+    assert (await client.get("/healthz")).status_code == 200
+    assert await (await client.get("/readyz")).get_data(as_text=True) == "ok\n"
+
+    async def broker_down() -> bool:
+        return False
+
+    monkeypatch.setattr(app.extensions["broker"], "ping", broker_down, raising=False)
+    response = await client.get("/readyz")
+    assert response.status_code == 503 and "broker" in await response.get_data(as_text=True)
+    assert response.headers["Retry-After"] == "5"
+
+
+async def test_readiness_says_when_the_database_is_down(client, monkeypatch):
+    from tortoise import Tortoise
+
+    def no_database(name):
+        raise ConnectionError("gone")
+
+    monkeypatch.setattr(Tortoise, "get_connection", no_database)
+    response = await client.get("/readyz")
+    assert response.status_code == 503 and "database" in await response.get_data(as_text=True)

@@ -18,6 +18,8 @@ from tests.helpers.live import websocket_status
 # A new route that is missing here fails test_every_route_has_an_access_rule.
 ROUTES = {
     ("GET", "/"): (200, 200, 200),
+    ("GET", "/healthz"): (200, 200, 200),
+    ("GET", "/readyz"): (200, 200, 200),
     ("GET", "/register"): (200, 303, 303),
     ("POST", "/register"): (422, 303, 303),
     ("GET", "/login"): (200, 303, 303),
