@@ -87,6 +87,8 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     from app.accounts.routes import bp as accounts_bp
     from app.admin.routes import bp as admin_bp
+    from app.chat.rooms import bp as rooms_bp
+    from app.chat.routes import bp as chat_bp
     from app.health import bp as health_bp
     from app.home import bp as home_bp
     from app.feedback.routes import bp as feedback_bp
@@ -95,6 +97,8 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     app.register_blueprint(home_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(chat_bp)
+    app.register_blueprint(rooms_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(live_bp)
     app.register_blueprint(admin_bp)

@@ -8,10 +8,13 @@ from app import create_app
 from app.config import ROOT
 
 
-def test_huddle_logs_at_info_by_default_so_the_outbox_line_shows(settings, capfd):
+def test_huddle_logs_at_info_by_default_so_the_outbox_line_shows(settings):
     create_app(settings)
-    logging.getLogger("huddle.mail").info("mail written to data/outbox/x.eml")
-    assert "mail written to data/outbox/x.eml" in capfd.readouterr().err
+    mail = logging.getLogger("huddle.mail")
+    assert mail.isEnabledFor(logging.INFO)
+    record = mail.makeRecord("huddle.mail", logging.INFO, __file__, 1, "mail written to %s", ("data/outbox",), None)
+    handler = logging.getLogger("huddle").handlers[0]
+    assert "[INFO] huddle.mail: mail written to data/outbox" in handler.format(record)
 
 
 def test_make_run_serves_on_the_port_asked_for_and_the_base_url_follows():

@@ -55,9 +55,33 @@ ROUTES = {
     ("POST", "/password/reset/<token>"): (404, 404, 404),
     ("GET", "/account/password"): (401, 200, 200),
     ("POST", "/account/password"): (401, 422, 422),
+    # chat: a conversation or message that does not exist (or is not yours) is a 404 for everyone
+    ("GET", "/chat"): (401, 303, 303),
+    ("GET", "/chat/sidebar"): (401, 200, 200),
+    ("GET", "/chat/<int:conversation_id>"): (401, 404, 404),
+    ("GET", "/chat/<int:conversation_id>/messages"): (401, 404, 404),
+    ("POST", "/chat/<int:conversation_id>/messages"): (401, 404, 404),
+    ("GET", "/chat/<int:conversation_id>/messages/<int:message_id>"): (401, 404, 404),
+    ("POST", "/chat/<int:conversation_id>/read"): (401, 404, 404),
+    ("POST", "/chat/<int:conversation_id>/join"): (401, 404, 404),
+    ("POST", "/chat/<int:conversation_id>/leave"): (401, 404, 404),
+    ("GET", "/chat/<int:conversation_id>/members"): (401, 404, 404),
+    ("POST", "/chat/<int:conversation_id>/members"): (401, 404, 404),
+    ("POST", "/chat/<int:conversation_id>/members/<int:user_id>/delete"): (401, 404, 404),
+    ("GET", "/chat/messages/<int:message_id>"): (401, 404, 404),
+    ("POST", "/chat/messages/<int:message_id>"): (401, 404, 404),
+    ("GET", "/chat/messages/<int:message_id>/edit"): (401, 404, 404),
+    ("GET", "/chat/messages/<int:message_id>/delete"): (401, 404, 404),
+    ("POST", "/chat/messages/<int:message_id>/delete"): (401, 404, 404),
+    ("GET", "/chat/rooms/new"): (401, 200, 200),
+    ("POST", "/chat/rooms/new"): (401, 422, 422),
+    ("GET", "/chat/new"): (401, 200, 200),
+    ("POST", "/chat/new"): (401, 422, 422),
+    ("GET", "/chat/with/<username>"): (401, 303, 303),
 }
 EXAMPLES = {"<username>": "alice", "<int:session_id>": "999999", "<path:filename>": "css/huddle.css",
-            "<int:feedback_id>": "999999", "<token>": "no-such-token"}
+            "<int:feedback_id>": "999999", "<token>": "no-such-token", "<int:conversation_id>": "999999",
+            "<int:message_id>": "999999"}
 
 
 def concrete(path: str, user: User) -> str:

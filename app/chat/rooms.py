@@ -1,0 +1,106 @@
+"""Starting conversations: new rooms, room members, and direct conversations (made by their
+first message, never before). Every rule is in app/chat/service.py."""
+from __future__ import annotations
+
+from quart import Blueprint, Response, redirect, request
+
+from app.accounts import auth
+from app.chat import service
+from app.domain import DomainError, Invalid, NotFound
+from app.models import User
+from app.web.forms import Form, domain_error_page
+from app.web.htmx import redirect_to, render
+
+bp = Blueprint("rooms", __name__, url_prefix="/chat")
+bp.register_error_handler(DomainError, domain_error_page)
+
+
+@bp.before_request
+@auth.login_required
+async def members_only() -> None:
+    """Chat is for logged-in members."""
+
+
+@bp.route("/rooms/new", methods=["GET", "POST"])
+async def new_room() -> Response:
+    """A room: open to every member, or closed to the people chosen."""
+    form, status = Form(values={"open": "on"}), 200
+    if request.method == "POST":
+        data = await request.form
+        form = Form(values={k: data.get(k, "") for k in ("name", "topic", "members", "open")})
+        try:
+            room = await service.create_room(
+                auth.current(), data.get("name", ""), data.get("topic", ""), is_open=data.get("open") == "on",
+                member_names=[n for n in data.get("members", "").replace(",", " ").split() if n],
+            )
+        except Invalid as refused:
+            form.errors.update(refused.errors)
+            status = 422
+        else:
+            return redirect_to(f"/chat/{room.id}")
+    return await render("chat/new_room.html", status=status, form=form)
+
+
+@bp.get("/<int:conversation_id>/members")
+async def members(conversation_id: int) -> Response:
+    me = auth.current()
+    conversation, _ = await service.member_of(me, conversation_id)
+    return await render("chat/members.html", conversation=conversation, members=await service.members(conversation),
+                        may_manage=service.may_manage(me, conversation), form=Form())
+
+
+@bp.post("/<int:conversation_id>/members")
+async def add_member(conversation_id: int) -> Response:
+    me = auth.current()
+    conversation, _ = await service.member_of(me, conversation_id)
+    name = (await request.form).get("username", "")
+    try:
+        await service.add_member(me, conversation, name)
+    except Invalid as refused:
+        form = Form(values={"username": name}, errors={"username": refused.errors.get("usernames", "")})
+        return await render("chat/members.html", status=422, conversation=conversation, form=form,
+                            members=await service.members(conversation), may_manage=True)
+    return redirect_to(f"/chat/{conversation.id}/members")
+
+
+@bp.post("/<int:conversation_id>/members/<int:user_id>/delete")
+async def remove_member(conversation_id: int, user_id: int) -> Response:
+    me = auth.current()
+    conversation, _ = await service.member_of(me, conversation_id)
+    person = await User.get_or_none(id=user_id)
+    if person is None:
+        raise NotFound("There is no such person in this room.")
+    await service.remove_member(me, conversation, person)
+    return redirect_to(f"/chat/{conversation.id}/members")
+
+
+@bp.route("/new", methods=["GET", "POST"])
+async def new_message() -> Response:
+    """Write to one or several people: the conversation is made by the first message."""
+    form, status = Form(values={"usernames": request.args.get("to", "")[:400]}), 200
+    if request.method == "POST":
+        data = await request.form
+        form = Form(values={"usernames": data.get("usernames", ""), "body": data.get("body", "")})
+        names = [n for n in data.get("usernames", "").replace(",", " ").split() if n]
+        try:
+            message = await service.send_direct(auth.current(), names, data.get("body", ""),
+                                                data.get("client_id") or None)
+        except Invalid as refused:
+            form.errors.update(refused.errors)
+            status = 422
+        else:
+            return redirect_to(f"/chat/{message.conversation_id}")
+    people = await User.all().order_by("username_key").limit(200)
+    return await render("chat/new_message.html", status=status, form=form, people=people)
+
+
+@bp.get("/with/<username>")
+async def with_person(username: str) -> Response:
+    """A profile's "Message" button: the conversation with them, or a new one to start."""
+    try:
+        found = await service.find_direct(auth.current(), [username])
+    except Invalid:
+        raise NotFound(f"There is no user called {username[:40]}.") from None
+    if found is not None:
+        return redirect(f"/chat/{found.id}", code=303)
+    return redirect(f"/chat/new?to={username}", code=303)

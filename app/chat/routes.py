@@ -1,0 +1,195 @@
+"""Chat pages: the conversation page (sidebar + messages + composer), history, posting, editing,
+deleting, reading, rooms and direct conversations. Views load, call app/chat/service.py, map its
+errors and render; every rule lives in the service."""
+from __future__ import annotations
+
+from quart import Blueprint, Response, flash, redirect, request
+
+from app.accounts import auth
+from app.chat import service
+from app.domain import DomainError, Invalid
+from app.live import events as live_events
+from app.models import Conversation, Membership, Message, User
+from app.web.forms import domain_error_page
+from app.web.htmx import is_htmx, redirect_to, render
+from app.web.urls import id_param
+
+bp = Blueprint("chat", __name__, url_prefix="/chat")
+bp.register_error_handler(DomainError, domain_error_page)
+
+
+@bp.before_request
+@auth.login_required
+async def members_only() -> None:
+    """Chat is for logged-in members (401 / login page otherwise)."""
+
+
+async def sidebar_context(me: User, current: Conversation | None = None) -> dict:
+    mine = await service.my_conversations(me)
+    rooms = sorted((c for c, _ in mine if c.is_room), key=lambda c: c.name_key or "")
+    directs = [c for c, _ in mine if not c.is_room]
+    people_of = {c.id: [u for u in await service.members(c) if u.id != me.id] for c in directs}
+    people = await User.all().order_by("username_key").limit(100)
+    return {
+        "rooms": rooms, "directs": directs, "people_of": people_of, "current": current,
+        "unread": await service.unread_counts(me), "people": people,
+        "online_ids": await live_events.online_ids(p.id for p in people),
+        "other_rooms": await service.open_rooms_not_joined(me),
+    }
+
+
+def title_of(conversation: Conversation, people: list[User]) -> str:
+    if conversation.is_room:
+        return f"#{conversation.name}"
+    return ", ".join(p.username for p in people) or "Just you"
+
+
+@bp.get("")
+async def index() -> Response:
+    """The last conversation visited, else #general."""
+    me = auth.current()
+    await service.welcome(me)
+    last = await Membership.filter(user_id=me.id, last_visited_at__isnull=False).order_by("-last_visited_at").first()
+    target = last.conversation_id if last else (await service.general()).id
+    return redirect(f"/chat/{target}", code=303)
+
+
+@bp.get("/sidebar")
+async def sidebar() -> Response:
+    return await render("chat/sidebar_page.html", "chat/_sidebar.html", **await sidebar_context(auth.current()))
+
+
+async def _conversation_page(conversation_id: int, *, around: int | None = None, status: int = 200,
+                             draft: str = "", errors: dict | None = None) -> Response:
+    me = auth.current()
+    conversation, member = await service.visible(me, conversation_id)
+    seq = conversation.last_seq  # read before the messages: replays start from here
+    people = await service.members(conversation)
+    messages, more = [], False
+    if member is not None:
+        if around is not None:
+            messages, more = await service.around(conversation, around)
+        else:
+            messages, more = await service.history(conversation)
+        await service.mark_read(me, conversation, seq)
+    others = [p for p in people if p.id != me.id]
+    return await render(
+        "chat/conversation.html", status=status, conversation=conversation, member=member, seq=seq,
+        messages=messages, more=more, title=title_of(conversation, others), members=people,
+        highlight=around, draft=draft, errors=errors or {}, may_manage=service.may_manage(me, conversation),
+        **await sidebar_context(me, conversation),
+    )
+
+
+@bp.get("/<int:conversation_id>")
+async def show(conversation_id: int) -> Response:
+    """A conversation: the newest 50 messages, scrolled to the bottom, and the composer."""
+    return await _conversation_page(conversation_id)
+
+
+@bp.get("/<int:conversation_id>/messages/<int:message_id>")
+async def permalink(conversation_id: int, message_id: int) -> Response:
+    """The conversation around one message, highlighted."""
+    return await _conversation_page(conversation_id, around=message_id)
+
+
+@bp.get("/<int:conversation_id>/messages")
+async def older(conversation_id: int) -> Response:
+    """An older page of messages (keyset by number), for scrolling up."""
+    conversation, _ = await service.member_of(auth.current(), conversation_id)
+    before = id_param(request.args.get("before"))
+    messages, more = await service.history(conversation, before=before)
+    return await render("chat/_older.html", conversation=conversation, messages=messages, more=more)
+
+
+@bp.post("/<int:conversation_id>/messages")
+async def post(conversation_id: int) -> Response:
+    """Post a message: the composer comes back empty (or with its error and the text kept)."""
+    me = auth.current()
+    conversation, _ = await service.member_of(me, conversation_id)
+    data = await request.form
+    body, client_id = data.get("body", ""), data.get("client_id") or None
+    try:
+        message = await service.post(me, conversation, body, client_id)
+    except Invalid as refused:
+        if not is_htmx():
+            return await _conversation_page(conversation_id, status=422, draft=body, errors=refused.errors)
+        return await render("chat/_composer.html", status=422, conversation=conversation, draft=body,
+                            errors=refused.errors)
+    if not is_htmx():
+        return redirect(f"/chat/{conversation.id}", code=303)
+    return await render("chat/_posted.html", conversation=conversation, message=message)
+
+
+async def _my_message(message_id: int) -> Message:
+    return await service.get_message(auth.current(), message_id)
+
+
+@bp.get("/messages/<int:message_id>")
+async def message(message_id: int) -> Response:
+    """One message (what Escape brings back); a plain browser goes to its permalink."""
+    item = await _my_message(message_id)
+    if not is_htmx():
+        return redirect(f"/chat/{item.conversation_id}/messages/{item.id}", code=303)
+    return await render("chat/_message.html", message=item)
+
+
+@bp.get("/messages/<int:message_id>/edit")
+async def edit_form(message_id: int) -> Response:
+    item = await _my_message(message_id)
+    if item.author_id != auth.current().id:
+        await service.edit(auth.current(), item, item.body)  # raises NotAllowed: one rule
+    return await render("chat/edit.html", "chat/_edit_form.html", message=item, draft=item.body, errors={})
+
+
+@bp.post("/messages/<int:message_id>")
+async def edit(message_id: int) -> Response:
+    item = await _my_message(message_id)
+    body = (await request.form).get("body", "")
+    try:
+        item = await service.edit(auth.current(), item, body)
+    except Invalid as refused:
+        return await render("chat/edit.html", "chat/_edit_form.html", status=422, message=item, draft=body,
+                            errors=refused.errors)
+    if not is_htmx():
+        return redirect(f"/chat/{item.conversation_id}/messages/{item.id}", code=303)
+    return await render("chat/_message.html", message=item)
+
+
+@bp.get("/messages/<int:message_id>/delete")
+async def confirm_delete(message_id: int) -> Response:
+    """Ask first (the plain-browser path; htmx asks with hx-confirm)."""
+    item = await _my_message(message_id)
+    return await render("chat/delete.html", message=item)
+
+
+@bp.post("/messages/<int:message_id>/delete")
+async def delete(message_id: int) -> Response:
+    item = await _my_message(message_id)
+    await service.delete(auth.current(), item)
+    if is_htmx():
+        return Response("", status=200)
+    await flash("Message deleted.")
+    return redirect(f"/chat/{item.conversation_id}", code=303)
+
+
+@bp.post("/<int:conversation_id>/read")
+async def read(conversation_id: int) -> Response:
+    conversation, _ = await service.member_of(auth.current(), conversation_id)
+    await service.mark_read(auth.current(), conversation, id_param((await request.form).get("seq")))
+    return Response("", status=204)
+
+
+@bp.post("/<int:conversation_id>/join")
+async def join(conversation_id: int) -> Response:
+    conversation, _ = await service.visible(auth.current(), conversation_id)
+    await service.join(auth.current(), conversation)
+    return redirect_to(f"/chat/{conversation.id}")
+
+
+@bp.post("/<int:conversation_id>/leave")
+async def leave(conversation_id: int) -> Response:
+    conversation, _ = await service.member_of(auth.current(), conversation_id)
+    await service.leave(auth.current(), conversation)
+    await flash(f"You left #{conversation.name}.")
+    return redirect_to("/chat")
