@@ -95,9 +95,9 @@ async def test_register_with_htmx_redirects_the_whole_page(client, admin):
 
 async def test_logged_in_users_are_sent_on_from_register_and_login(client, alice):
     await client.login("alice")
-    for path in ("/register", "/login"):
+    for path, to in (("/register", "/"), ("/login", "/chat")):
         response = await client.get(path)
-        assert response.status_code == 303 and response.headers["Location"] == "/"
+        assert response.status_code == 303 and response.headers["Location"] == to
 
 
 # --- log in -----------------------------------------------------------------------------------
@@ -108,7 +108,7 @@ async def test_login_follows_a_local_next_but_never_another_site(client, alice, 
     assert response.headers["Location"] == "/account/sessions"
     other = make_client()
     response = await other.post("/login", {"username": "alice", "password": PASSWORD, "next": "//evil.example/x"})
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/chat"
 
 
 async def test_username_is_case_insensitive_at_login(client, alice):

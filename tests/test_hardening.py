@@ -36,13 +36,13 @@ def test_safe_next_keeps_paths_on_the_site(target):
 async def test_login_never_sends_anyone_off_the_site(client, make_client, alice, target):
     form = {"username": "alice", "password": PASSWORD, "next": target}
     response = await client.post("/login", form)
-    assert (response.status_code, response.headers["Location"]) == (303, "/")
+    assert (response.status_code, response.headers["Location"]) == (303, "/chat")
     # Already logged in: GET /login?next=... redirects at once; it must not leave either.
     response = await client.get("/login", query_string={"next": target})
-    assert (response.status_code, response.headers["Location"]) == (303, "/")
+    assert (response.status_code, response.headers["Location"]) == (303, "/chat")
     # The htmx login answers with HX-Redirect instead.
     response = await make_client().post("/login", form, htmx=True)
-    assert response.status_code == 200 and response.headers["HX-Redirect"] == "/"
+    assert response.status_code == 200 and response.headers["HX-Redirect"] == "/chat"
 
 
 LONE_SURROGATE = "\ud800".encode("utf-8", "surrogatepass").decode("latin-1")

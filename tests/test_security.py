@@ -174,7 +174,7 @@ async def test_htmx_sends_the_token_as_a_header(client, alice):
         "/login", form={"username": "alice", "password": PASSWORD},
         headers={"HX-Request": "true", "X-CSRF-Token": token},
     )
-    assert response.status_code == 200 and response.headers["HX-Redirect"] == "/"
+    assert response.status_code == 200 and response.headers["HX-Redirect"] == "/chat"
 
 
 async def test_a_wrong_token_is_refused(client, alice):

@@ -55,7 +55,7 @@ async def login() -> Response:
     """Log in with username and password; throttled, and silent about which accounts exist."""
     next_url = safe_next(request.args.get("next"))
     if auth.current():
-        return redirect(next_url or "/", code=303)
+        return redirect(next_url or "/chat", code=303)
     form = Form()
     status = 200
     headers = {}
@@ -65,7 +65,7 @@ async def login() -> Response:
         form, status, headers, user = await _attempt_login(data)
         if user is not None:
             await auth.start_session(user)
-            return redirect_to(next_url or "/")
+            return redirect_to(next_url or "/chat")  # logging in lands in chat
     response = await render(
         "accounts/login.html", "accounts/_login_form.html", status=status, form=form, next=next_url,
         reason=LOGOUT_REASONS.get(request.args.get("reason", "")),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 from app.config import ROOT
 from tests.helpers import PASSWORD
@@ -31,7 +32,7 @@ def log_in(page, server, name: str, password: str = PASSWORD) -> None:
     page.get_by_label("Username").fill(name)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(server.url + "/")
+    page.wait_for_url(re.compile(re.escape(server.url) + r"/chat/\d+$"))  # logging in lands in chat
 
 
 def screenshot(page, name: str) -> None:
