@@ -89,7 +89,7 @@ async def test_a_reconnecting_page_catches_up_with_posts_edits_and_deletions_in_
         got = bobs.replay
         assert seqs(got) == sorted(seqs(got)) and len(set(seqs(got))) == len(seqs(got))  # in order, once
         text = "".join(got)
-        assert "first, edited" in text and 'hx-swap-oob="outerHTML:#message-' in text  # the edit replaces
+        assert "first, edited" in text and f'id="message-{first.id}" class="message" hx-swap-oob="true"' in text
         assert f'id="message-{second.id}"' not in text  # posted and deleted while away: never shown
         assert f'id="message-{third.id}"' in text
         # and live again: the next post arrives once, after the replay

@@ -27,8 +27,10 @@
       newClientId(form);
       if (form.requestSubmit) form.requestSubmit(); else form.submit();
     } else if (event.key === "Escape" && form.matches(".edit-message")) {
+      // Straight to htmx: a link swapped in a moment ago may not be wired up yet.
       var cancel = form.querySelector("a.cancel");
-      if (cancel) cancel.click();
+      event.preventDefault();
+      if (cancel) htmx.ajax("GET", cancel.getAttribute("hx-get"), { target: form, swap: "outerHTML" });
     }
   });
   document.addEventListener("submit", function (event) {

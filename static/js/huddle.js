@@ -179,7 +179,8 @@
     });
   }
   markMine(document);
-  document.addEventListener("htmx:afterSwap", function (event) { markMine(event.detail.target.parentNode || document); });
+  document.addEventListener("htmx:afterSwap", function () { markMine(document); });
+  document.addEventListener("htmx:oobAfterSwap", function () { markMine(document); });
   if (current) markRead();
 
   // --- typing ---------------------------------------------------------------------------------

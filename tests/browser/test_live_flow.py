@@ -31,6 +31,7 @@ def test_presence_follows_a_person_but_not_their_page_navigations(tight_server, 
     server.create_user("vic", PASSWORD)
     watcher = new_context().new_page()
     log_in(watcher, server, "ula")
+    watcher.goto(server.url + "/")  # the People page
     vic_id = watcher.locator("li.person", has_text="vic").locator("[data-presence-user]").get_attribute(
         "data-presence-user"
     )

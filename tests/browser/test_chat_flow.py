@@ -1,0 +1,154 @@
+"""Two people chatting in real Chromium: live messages, typing, edit and delete, unread counts,
+and a conversation that catches up after the server is killed while the other person writes."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.helpers import PASSWORD
+from tests.helpers.browser import check_accessibility, log_in, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def composer(page):
+    return page.get_by_role("textbox", name="Message", exact=True)
+
+
+def send(page, text: str) -> None:
+    box = composer(page)
+    box.fill(text)
+    box.press("Enter")
+    expect(box).to_have_value("")  # cleared after the send
+    expect(box).to_be_focused()    # and still the place to type
+
+
+def messages(page):
+    return page.locator("#conversation .messages > article.message")
+
+
+def test_two_people_chat_live_with_typing_edits_deletes_and_unread(server, new_context):
+    server.create_user("ada", PASSWORD)
+    server.create_user("ben", PASSWORD)
+    ada = new_context().new_page()
+    ben = new_context().new_page()
+    log_in(ada, server, "ada")
+    log_in(ben, server, "ben")
+    for page in (ada, ben):
+        expect(page.locator("#conversation-title")).to_have_text("#general")
+        expect(page.locator("body")).to_have_attribute("data-live", "open")
+
+    # Typing: ben sees it, ada does not see her own; it clears when she sends.
+    composer(ada).press_sequentially("hel")
+    expect(ben.locator("#typing-indicator")).to_have_text("ada is typing…")
+    expect(ada.get_by_text("ada is typing…")).to_have_count(0)
+    composer(ada).fill("")
+    send(ada, "hello <b>ben</b>\nsecond line https://example.com/x")
+    expect(ben.locator("#typing-indicator")).to_have_text("")
+    for page in (ada, ben):
+        expect(messages(page)).to_have_count(1)  # once each, the sender's answer and push merged
+        expect(messages(page).first.locator(".message-body")).to_have_text(
+            "hello <b>ben</b>\nsecond line https://example.com/x")
+    expect(ben.locator(".message-body a")).to_have_attribute("rel", "noopener nofollow ugc")
+
+    # Shift+Enter adds a line instead of sending.
+    composer(ben).fill("one")
+    composer(ben).press("Shift+Enter")
+    composer(ben).press_sequentially("two")
+    expect(composer(ben)).to_have_value("one\ntwo")
+    composer(ben).press("Enter")
+    expect(messages(ada)).to_have_count(2)
+    check_accessibility(ben)
+    screenshot(ben, "30-chat")
+    ben.screenshot(path="docs/screenshot-chat.png")
+
+    # Too long: a clear error beside the composer, the text kept, nothing sent.
+    composer(ben).fill("x" * 4001)
+    composer(ben).press("Enter")
+    expect(ben.locator(".composer .field-error").first).to_contain_text("4,000")
+    expect(composer(ben)).to_have_value("x" * 4001)
+    expect(messages(ada)).to_have_count(2)
+    composer(ben).fill("")
+
+    # Edit in place (Enter saves) reaches the other page; Escape cancels.
+    mine = messages(ada).first
+    mine.get_by_role("link", name="Edit").click()
+    box = ada.get_by_label("Edit message")
+    box.fill("hello ben, edited")
+    box.press("Enter")
+    expect(ben.locator(".message-body", has_text="hello ben, edited")).to_be_visible()
+    expect(ben.locator(".edited")).to_be_visible()
+    expect(ben.locator("article.message", has_text="edited").get_by_role("link", name="Edit")).to_be_hidden()
+    messages(ada).first.get_by_role("link", name="Edit").click()
+    ada.get_by_label("Edit message").press("Escape")
+    expect(messages(ada).first.locator(".message-body")).to_have_text("hello ben, edited")
+    expect(ada).to_have_url(re.compile(r".*/chat/\d+$"))  # cancelled in place, not a navigation
+
+    # Delete (confirmed) reaches the other page.
+    ada.once("dialog", lambda dialog: dialog.accept())
+    messages(ada).first.get_by_role("link", name="Delete").click()
+    expect(messages(ben)).to_have_count(1)
+    expect(messages(ada)).to_have_count(1)
+
+    # Unread: ben opens a direct conversation with ada; her messages in #general count up
+    # in his sidebar, and opening #general clears it.
+    ben.goto(server.url + "/chat/with/ada")
+    ben.get_by_role("textbox", name="Message", exact=True).fill("a direct hello")
+    ben.get_by_role("button", name="Send").click()
+    expect(ben).to_have_url(re.compile(r".*/chat/\d+$"))
+    expect(ben.locator("body")).to_have_attribute("data-live", "open")
+    send(ada, "are you there?")
+    send(ada, "ben?")
+    general_unread = ben.locator(".chat-sidebar li", has_text="#general").locator(".unread")
+    expect(general_unread).to_have_text("2")
+    ben.locator(".chat-sidebar").get_by_role("link", name="#general").click()
+    expect(messages(ben).last.locator(".message-body")).to_have_text("ben?")
+    # ada's sidebar learned of the new conversation live (its first message made it).
+    direct = ada.locator('#sidebar .conversation-list a[href^="/chat/"]', has_text="ben")
+    expect(direct).to_be_visible()
+    ada.goto(ada.url)
+    expect(ada.locator(".conversation-list li", has_text="ben").locator(".unread")).to_have_text("1")
+
+
+def test_a_conversation_catches_up_after_the_server_is_killed_while_the_other_writes(empty_server, new_context):
+    server = empty_server
+    server.create_user("cyd", PASSWORD)
+    server.create_user("dia", PASSWORD)
+    cy = new_context().new_page()
+    log_in(cy, server, "cyd")
+    send(cy, "before the crash")
+    first_id = messages(cy).last.get_attribute("id")
+    send(cy, "cy's second")
+    expect(cy.locator("body")).to_have_attribute("data-live", "open")
+
+    server.kill()
+    expect(cy.locator("body")).to_have_attribute("data-live", "closed")
+    composer(cy).fill("a draft typed while down")
+    server.start()
+    # While cy's page is still away, di posts, edits and deletes.
+    di = new_context().new_page()
+    log_in(di, server, "dia")
+    send(di, "posted while cy was away")
+    send(di, "soon deleted")
+    di.locator("article.message", has_text="posted while cy").get_by_role("link", name="Edit").click()
+    di.get_by_label("Edit message").fill("posted and edited while cy was away")
+    di.get_by_label("Edit message").press("Enter")
+    expect(di.locator(".edited")).to_be_visible()
+    di.once("dialog", lambda dialog: dialog.accept())
+    di.locator("article.message", has_text="soon deleted").get_by_role("link", name="Delete").click()
+    expect(di.locator("article.message", has_text="soon deleted")).to_have_count(0)
+
+    # cy's page comes back by itself and catches up: no gap, no duplicate, edits applied.
+    expect(cy.locator("body")).to_have_attribute("data-live", "open", timeout=20000)
+    expect(cy.locator(".message-body", has_text="posted and edited while cy was away")).to_have_count(1)
+    expect(messages(cy)).to_have_count(3)
+    expect(cy.locator("article.message", has_text="soon deleted")).to_have_count(0)
+    expect(composer(cy)).to_have_value("a draft typed while down")  # nothing typed is lost
+    assert cy.locator(f"#{first_id}").count() == 1
+    # And the page equals the database: a reload shows the same messages in the same order.
+    before = [m.inner_text() for m in messages(cy).locator(".message-body").all()]
+    cy.reload()
+    after = [m.inner_text() for m in messages(cy).locator(".message-body").all()]
+    assert before == after
