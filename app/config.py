@@ -63,6 +63,8 @@ class Settings:
     # 30 in one office fits; a script making thousands does not.
     registrations_per_address_per_hour: int = 40
     templates_auto_reload: bool = False
+    # Chat messages one user may post in 10 seconds (then 429 with Retry-After).
+    posts_per_10_seconds: int = 20
     # Browser sessions kept per user: logging in on one more device logs out the oldest.
     sessions_per_user: int = 50
     # Live sockets one browser session / one user may hold per worker; past it the oldest closes.
@@ -99,6 +101,7 @@ class Settings:
             mail_from=os.environ.get("HUDDLE_MAIL_FROM") or "Huddle <huddle@localhost>",
             reset_token_seconds=_env_int("HUDDLE_RESET_TOKEN_SECONDS", 3600),
             registrations_per_address_per_hour=_env_int("HUDDLE_REGISTRATIONS_PER_ADDRESS_PER_HOUR", 40),
+            posts_per_10_seconds=_env_int("HUDDLE_POSTS_PER_10_SECONDS", 20),
             sessions_per_user=_env_int("HUDDLE_SESSIONS_PER_USER", 50),
             live_sockets_per_session=_env_int("HUDDLE_LIVE_SOCKETS_PER_SESSION", 12),
             live_sockets_per_user=_env_int("HUDDLE_LIVE_SOCKETS_PER_USER", 30),

@@ -3,7 +3,7 @@ deleting, reading, rooms and direct conversations. Views load, call app/chat/ser
 errors and render; every rule lives in the service."""
 from __future__ import annotations
 
-from quart import Blueprint, Response, flash, redirect, request
+from quart import Blueprint, Response, current_app, flash, redirect, request
 
 from app.accounts import auth
 from app.chat import service
@@ -109,6 +109,13 @@ async def post(conversation_id: int) -> Response:
     conversation, _ = await service.member_of(me, conversation_id)
     data = await request.form
     body, client_id = data.get("body", ""), data.get("client_id") or None
+    limiter = current_app.extensions["post_limiter_user"]
+    if wait := limiter.retry_after(str(me.id)):
+        response = await render("chat/_composer.html", status=429, conversation=conversation, draft=body,
+                                errors={"body": f"You are sending very fast: wait {wait} s, then send again."})
+        response.headers["Retry-After"] = str(wait)
+        return response
+    limiter.fail(str(me.id))  # counts posts, not failures
     try:
         message = await service.post(me, conversation, body, client_id)
     except Invalid as refused:

@@ -107,6 +107,8 @@ def init_app(app: Quart) -> None:
     app.extensions["reset_limiter_email"] = FailureLimiter(settings.reset_requests_per_email, 3600)
     app.extensions["reset_limiter_ip"] = FailureLimiter(settings.reset_requests_per_ip, 3600)
     app.extensions["register_limiter_ip"] = FailureLimiter(settings.registrations_per_address_per_hour, 3600)
+    # Posts per user: a burst of 20 in 10 s is more than anyone types; a script gets 429.
+    app.extensions["post_limiter_user"] = FailureLimiter(settings.posts_per_10_seconds, 10)
     app.extensions["password_limiter_user"] = FailureLimiter(
         settings.login_failures_per_user, settings.login_window_seconds
     )

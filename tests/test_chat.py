@@ -1,0 +1,269 @@
+"""Chat pages and their rules: who sees and does what, bad input, escaping, pagination, limits."""
+from __future__ import annotations
+
+import pytest
+
+from app.chat import service
+from app.models import AuditEvent, Conversation, Membership, Message, User
+from tests.helpers import PASSWORD
+from tests.helpers.html import text_of
+
+
+@pytest.fixture
+async def general(app, admin, alice, bob):
+    async with app.app_context():
+        for person in (admin, alice, bob):
+            await service.welcome(person)
+        return await service.general()
+
+
+@pytest.fixture
+async def secret(app, alice, general):
+    """A closed room of alice's; bob is not in it."""
+    async with app.app_context():
+        return await service.create_room(alice, "secret", "plans", is_open=False)
+
+
+async def post(client, conversation_id: int, body: str, **extra):
+    return await client.post(f"/chat/{conversation_id}/messages", {"body": body, **extra}, htmx=True)
+
+
+async def test_chat_opens_general_for_a_new_account_and_then_the_last_visited(client, general, alice):
+    await client.login("alice")
+    response = await client.get("/chat")
+    assert response.headers["Location"] == f"/chat/{general.id}"
+    page = await (await client.get(f"/chat/{general.id}")).get_data(as_text=True)
+    assert f'id="conversation" class="chat-pane" data-conversation="{general.id}"' in page
+    assert ">Message</label>" in page and f'id="conversation-{general.id}-messages"' in page
+
+
+async def test_accounts_made_before_chat_join_general_on_their_first_visit(client, app, alice):
+    assert not await Membership.filter(user_id=alice.id).exists()
+    await client.login("alice")
+    response = await client.get("/chat")
+    assert response.status_code == 303
+    assert await Membership.filter(user_id=alice.id).count() == 1
+
+
+async def test_a_member_posts_and_everyone_reads_it_escaped_with_links(client, sign_in, general):
+    await client.login("alice")
+    hostile = ('<script>alert(1)</script> <img src=x onerror=alert(1)> <a hx-get="/x">x</a> {{ 7*7 }} '
+               "javascript:alert(1) https://example.com/a?b=1&c=2.\nline two")
+    response = await post(client, general.id, hostile)
+    assert response.status_code == 200
+    html = await response.get_data(as_text=True)
+    bobs = await (await (await sign_in("bob")).get(f"/chat/{general.id}")).get_data(as_text=True)
+    for page in (html, bobs):
+        assert "<script>" not in page.split("</head>")[-1] and "&lt;script&gt;" in page
+        assert "<img src=x" not in page and 'hx-get="/x"' not in page and "{{ 7*7 }}" in page
+        assert '<a href="https://example.com/a?b=1&amp;c=2" rel="noopener nofollow ugc" target="_blank">' in page
+        assert 'href="javascript' not in page
+    assert "line two" in bobs
+
+
+@pytest.mark.parametrize("body,error", [("", "Write something"), ("   \n  ", "Write something"),
+                                        ("x" * 4001, "4,000 characters")])
+async def test_bad_messages_get_a_clear_error_beside_the_composer_and_keep_the_text(client, general, body, error):
+    await client.login("alice")
+    response = await post(client, general.id, body)
+    assert response.status_code == 422
+    html = await response.get_data(as_text=True)
+    assert error in html and html.lstrip().startswith('<form class="composer"')
+    if body.strip():
+        assert body in html  # the text stays
+    assert await Message.filter(conversation_id=general.id).count() == 0
+
+
+async def test_exactly_4000_characters_is_fine(client, general):
+    await client.login("alice")
+    assert (await post(client, general.id, "y" * 4000)).status_code == 200
+
+
+async def test_a_retried_post_with_the_same_client_id_is_stored_once(client, general):
+    await client.login("alice")
+    for _ in range(3):
+        assert (await post(client, general.id, "only once", client_id="abc-123")).status_code == 200
+    assert await Message.filter(conversation_id=general.id).count() == 1
+
+
+@pytest.mark.parametrize("client_id", ["<b>", "a" * 65, "a b"])
+async def test_a_malformed_client_id_is_refused(client, general, client_id):
+    await client.login("alice")
+    assert (await post(client, general.id, "hi", client_id=client_id)).status_code == 422
+
+
+async def test_a_forged_author_is_ignored(client, general, bob):
+    await client.login("alice")
+    await post(client, general.id, "mine", author=str(bob.id), author_id=str(bob.id), author_name="bob")
+    message = await Message.get(conversation_id=general.id)
+    assert (message.author_id, message.author_name) != (bob.id, "bob")
+
+
+async def test_a_flooding_sender_gets_429_and_others_can_still_post(app, client, sign_in, general):
+    app.extensions["post_limiter_user"].limit = 3
+    await client.login("alice")
+    for n in range(3):
+        assert (await post(client, general.id, f"spam {n}")).status_code == 200
+    refused = await post(client, general.id, "one more")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "one more" in await refused.get_data(as_text=True)  # the text stays
+    assert (await post(await sign_in("bob"), general.id, "hello")).status_code == 200
+
+
+# --- who sees what -------------------------------------------------------------------------------
+
+async def test_nobody_outside_a_closed_room_sees_reads_or_posts_to_it(client, app, secret, alice, bob):
+    async with app.app_context():
+        message = await service.post(alice, secret, "secret plans")
+    await client.login("bob")
+    for path in (f"/chat/{secret.id}", f"/chat/{secret.id}/messages", f"/chat/{secret.id}/messages/{message.id}",
+                 f"/chat/{secret.id}/members", f"/chat/messages/{message.id}", f"/chat/messages/{message.id}/edit",
+                 f"/chat/messages/{message.id}/delete"):
+        response = await client.get(path)
+        assert response.status_code == 404, path
+        assert "secret" not in await response.get_data(as_text=True)
+    for path in (f"/chat/{secret.id}/messages", f"/chat/{secret.id}/read", f"/chat/{secret.id}/join",
+                 f"/chat/{secret.id}/leave", f"/chat/{secret.id}/members", f"/chat/messages/{message.id}",
+                 f"/chat/messages/{message.id}/delete"):
+        response = await client.post(path, {"body": "let me in", "username": "bob"})
+        assert response.status_code == 404, path
+    assert await Message.filter(conversation_id=secret.id).count() == 1
+    sidebar = await (await client.get("/chat/sidebar")).get_data(as_text=True)
+    assert "secret" not in sidebar
+
+
+async def test_an_open_room_shows_a_join_button_to_those_not_in_it(client, app, alice, general):
+    async with app.app_context():
+        lounge = await service.create_room(alice, "lounge", "coffee")
+        await service.post(alice, lounge, "inside talk")
+    await client.login("bob")
+    page = await (await client.get(f"/chat/{lounge.id}")).get_data(as_text=True)
+    assert "Join #lounge" in page and "inside talk" not in page
+    assert (await client.get(f"/chat/{lounge.id}/messages")).status_code == 404
+    assert (await client.post(f"/chat/{lounge.id}/join")).status_code == 303
+    assert "inside talk" in await (await client.get(f"/chat/{lounge.id}")).get_data(as_text=True)
+    assert (await client.post(f"/chat/{lounge.id}/leave")).status_code == 303
+    assert not await Membership.filter(user_id=(await User.get(username="bob")).id, conversation_id=lounge.id).exists()
+
+
+async def test_only_the_author_edits_and_the_author_or_an_admin_deletes(client, sign_in, app, general, alice, bob):
+    async with app.app_context():
+        message = await service.post(alice, general, "original")
+    bobs = await sign_in("bob")
+    assert (await bobs.get(f"/chat/messages/{message.id}/edit")).status_code == 403
+    assert (await bobs.post(f"/chat/messages/{message.id}", {"body": "hacked"})).status_code == 403
+    assert (await bobs.post(f"/chat/messages/{message.id}/delete")).status_code == 403
+    assert (await Message.get(id=message.id)).body == "original"
+
+    await client.login("alice")
+    response = await client.post(f"/chat/messages/{message.id}", {"body": "changed"}, htmx=True)
+    assert response.status_code == 200 and "changed" in await response.get_data(as_text=True)
+    assert "(edited)" in await response.get_data(as_text=True)
+    assert (await client.post(f"/chat/messages/{message.id}", {"body": ""}, htmx=True)).status_code == 422
+    assert (await Message.get(id=message.id)).body == "changed"
+
+    admins = await sign_in("admin")
+    assert (await admins.post(f"/chat/messages/{message.id}", {"body": "admin edit"})).status_code == 403
+    assert (await admins.post(f"/chat/messages/{message.id}/delete", htmx=True)).status_code == 200
+    assert (await Message.get(id=message.id)).deleted_at is not None
+    assert await AuditEvent.filter(action="message.deleted").exists()
+    assert (await client.get(f"/chat/messages/{message.id}")).status_code == 404  # gone for everyone
+
+
+async def test_another_conversations_message_id_is_not_found_there(client, app, general, secret, alice):
+    async with app.app_context():
+        hidden = await service.post(alice, secret, "closed room message")
+    await client.login("bob")
+    assert (await client.get(f"/chat/{general.id}/messages/{hidden.id}")).status_code == 404
+
+
+async def test_a_removed_accounts_messages_stay_under_the_name_it_had(client, sign_in, app, general, bob):
+    async with app.app_context():
+        await service.post(bob, general, "bob was here")
+    bobs = await sign_in("bob")
+    assert (await bobs.post("/users/bob/delete")).status_code == 303
+    await client.login("alice")
+    page = await (await client.get(f"/chat/{general.id}")).get_data(as_text=True)
+    assert "bob was here" in page and "(removed account)" in text_of(page)
+
+
+# --- history ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("count,more", [(50, False), (51, True), (100, True)])
+async def test_history_shows_the_newest_50_and_pages_back_by_number(client, app, general, alice, count, more):
+    async with app.app_context():
+        for n in range(count):
+            await service.post(alice, general, f"message number {n:03}")
+    await client.login("bob")
+    page = await (await client.get(f"/chat/{general.id}")).get_data(as_text=True)
+    assert page.count('<article id="message-') == 50
+    assert f"message number {count - 1:03}" in page and f"message number {count - 51:03}" not in page
+    assert ("Older messages" in page) is more
+    if more:
+        before = page.split("messages?before=")[1].split('"')[0]
+        older = await (await client.get(f"/chat/{general.id}/messages?before={before}", headers={"HX-Request": "true"})
+                       ).get_data(as_text=True)
+        assert older.count('<article id="message-') == min(50, count - 50)
+        assert "message number 000" in older
+
+
+async def test_a_permalink_opens_the_conversation_around_the_message_and_marks_it(client, app, general, alice):
+    async with app.app_context():
+        ids = [(await service.post(alice, general, f"m{n}")).id for n in range(120)]
+    await client.login("bob")
+    page = await (await client.get(f"/chat/{general.id}/messages/{ids[10]}")).get_data(as_text=True)
+    assert f'data-highlight="message-{ids[10]}"' in page and f'id="message-{ids[10]}"' in page
+
+
+# --- rooms and directs ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,error", [("", "Give the room a name"), ("a b", "no spaces"), ("x" * 41, "40 characters"),
+                                        ("GENERAL", "already a room")])
+async def test_room_names_are_checked_and_unique_case_insensitively(client, general, name, error):
+    await client.login("alice")
+    response = await client.post("/chat/rooms/new", {"name": name, "open": "on"})
+    assert response.status_code == 422 and error in await response.get_data(as_text=True)
+
+
+async def test_a_closed_room_is_managed_by_its_creator_and_admins(client, sign_in, app, secret, alice, bob):
+    await client.login("alice")
+    assert (await client.post(f"/chat/{secret.id}/members", {"username": "bob"})).status_code == 303
+    bobs = await sign_in("bob")
+    assert (await bobs.get(f"/chat/{secret.id}")).status_code == 200
+    assert (await bobs.post(f"/chat/{secret.id}/members", {"username": "admin"})).status_code == 403
+    assert (await bobs.post(f"/chat/{secret.id}/members/{alice.id}/delete")).status_code == 403
+    admins = await sign_in("admin")
+    assert (await admins.post(f"/chat/{secret.id}/members/{bob.id}/delete")).status_code == 404  # not in it
+    await client.post(f"/chat/{secret.id}/members/{bob.id}/delete")
+    assert (await bobs.get(f"/chat/{secret.id}")).status_code == 404
+    assert await AuditEvent.filter(action="room.member_removed").exists()
+
+
+async def test_a_direct_conversation_is_made_by_its_first_message_and_is_one_per_set_of_people(client, general, bob):
+    await client.login("alice")
+    response = await client.get("/chat/with/bob")
+    assert response.headers["Location"] == "/chat/new?to=bob"
+    assert not await Conversation.filter(kind="direct").exists()  # nothing made yet
+    response = await client.post("/chat/new", {"usernames": "bob", "body": "hi bob"})
+    conversation_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert (await client.get("/chat/with/BOB")).headers["Location"] == f"/chat/{conversation_id}"
+    again = await client.post("/chat/new", {"usernames": "bob, alice", "body": "again"})
+    assert again.headers["Location"] == f"/chat/{conversation_id}"
+    assert await Message.filter(conversation_id=conversation_id).count() == 2
+
+
+@pytest.mark.parametrize("names,error", [("", "Choose who"), ("nobody", "no user called nobody"),
+                                         (" ".join(f"u{n}" for n in range(11)), "no user called")])
+async def test_bad_recipients_get_a_clear_error_and_nothing_is_made(client, general, names, error):
+    await client.login("alice")
+    response = await client.post("/chat/new", {"usernames": names, "body": "hello"})
+    assert response.status_code == 422 and error in await response.get_data(as_text=True)
+    assert not await Conversation.filter(kind="direct").exists()
+
+
+async def test_a_group_is_at_most_ten_people(client, general):
+    for n in range(11):
+        await User.create_account(f"member{n}", f"m{n}@example.com", PASSWORD)
+    await client.login("alice")
+    response = await client.post("/chat/new", {"usernames": " ".join(f"member{n}" for n in range(10)), "body": "hi"})
+    assert response.status_code == 422 and "at most 10" in await response.get_data(as_text=True)
