@@ -152,3 +152,19 @@ def test_a_conversation_catches_up_after_the_server_is_killed_while_the_other_wr
     cy.reload()
     after = [m.inner_text() for m in messages(cy).locator(".message-body").all()]
     assert before == after
+
+
+def test_on_a_phone_the_sidebar_and_the_conversation_are_separate_views(server, new_context):
+    server.create_user("eve", PASSWORD)
+    phone = new_context(viewport={"width": 360, "height": 740}, color_scheme="dark").new_page()
+    log_in(phone, server, "eve")
+    expect(phone.locator("#sidebar")).to_be_hidden()
+    expect(composer(phone)).to_be_visible()
+    send(phone, "from my phone")
+    check_accessibility(phone)
+    screenshot(phone, "31-chat-phone")
+    phone.get_by_role("link", name="‹ Conversations").click()
+    expect(phone.locator("#sidebar")).to_be_visible()
+    check_accessibility(phone)
+    phone.locator("#sidebar").get_by_role("link", name="#general").click()
+    expect(phone.locator(".message-body", has_text="from my phone")).to_be_visible()
