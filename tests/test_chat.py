@@ -267,3 +267,38 @@ async def test_a_group_is_at_most_ten_people(client, general):
     await client.login("alice")
     response = await client.post("/chat/new", {"usernames": " ".join(f"member{n}" for n in range(10)), "body": "hi"})
     assert response.status_code == 422 and "at most 10" in await response.get_data(as_text=True)
+
+
+async def test_a_profile_offers_message_to_others_and_says_what_happens_to_messages(client, general, bob):
+    await client.login("alice")
+    bobs = await (await client.get("/users/bob")).get_data(as_text=True)
+    assert 'href="/chat/with/bob">Message</a>' in bobs
+    mine = await (await client.get("/users/alice")).get_data(as_text=True)
+    assert "/chat/with/alice" not in mine
+    assert "(removed account)" in text_of(mine)  # said on the delete-account part
+
+
+HOSTILE = ('<script>alert(1)</script> <img src=x onerror=alert(1)> <b hx-get="/x">x</b> {{ 7*7 }} '
+           '<a href="javascript:alert(1)">j</a>')
+
+
+def assert_inert(html: str) -> None:
+    body = html.split("</head>")[-1]
+    assert "<script>" not in body and "&lt;script&gt;" in body
+    assert "<img src=x" not in body and 'hx-get="/x"' not in body and 'href="javascript' not in body
+    assert "{{ 7*7 }}" in body
+
+
+async def test_hostile_markup_is_inert_in_history_pages_permalinks_and_single_messages(client, app, general, alice):
+    async with app.app_context():
+        bad = await service.post(alice, general, HOSTILE)
+        for n in range(60):
+            await service.post(alice, general, f"filler {n}")
+    await client.login("alice")
+    older = await client.get(f"/chat/{general.id}/messages?before={bad.seq + 1}", headers={"HX-Request": "true"})
+    assert_inert(await older.get_data(as_text=True))
+    assert_inert(await (await client.get(f"/chat/{general.id}/messages/{bad.id}")).get_data(as_text=True))
+    one = await client.get(f"/chat/messages/{bad.id}", headers={"HX-Request": "true"})
+    assert_inert(await one.get_data(as_text=True))
+    edit = await client.get(f"/chat/messages/{bad.id}/edit", headers={"HX-Request": "true"})
+    assert_inert(await edit.get_data(as_text=True))
