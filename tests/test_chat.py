@@ -302,3 +302,98 @@ async def test_hostile_markup_is_inert_in_history_pages_permalinks_and_single_me
     assert_inert(await one.get_data(as_text=True))
     edit = await client.get(f"/chat/messages/{bad.id}/edit", headers={"HX-Request": "true"})
     assert_inert(await edit.get_data(as_text=True))
+
+
+# --- sidebar, reading, plain browsers ------------------------------------------------------------------
+
+async def test_the_sidebar_lists_rooms_then_directs_with_unread_counts_and_people(client, sign_in, app, general,
+                                                                                  alice, bob):
+    async with app.app_context():
+        lounge = await service.create_room(alice, "lounge")
+        direct = (await service.send_direct(bob, ["alice"], "psst")).conversation_id
+        await service.post(alice, general, "my own does not count")
+        for n in range(service.UNREAD_CAP + 1):
+            await service.post(bob, general, f"{n}")
+    await client.login("alice")
+    sidebar = await (await client.get("/chat/sidebar", headers={"HX-Request": "true"})).get_data(as_text=True)
+    assert sidebar.lstrip().startswith('<nav id="sidebar"')
+    assert sidebar.index("#general") < sidebar.index("#lounge") < sidebar.index(f'href="/chat/{direct}"')
+    assert f'id="conversation-{general.id}-unread" class="unread" data-count="100"' in sidebar
+    assert ">99+</span>" in sidebar
+    assert f'id="conversation-{direct}-unread" class="unread" data-count="1"' in sidebar
+    assert f'id="conversation-{lounge.id}-unread" class="unread" data-count="0"' in sidebar
+    assert 'href="/users/bob"' in sidebar and "presence" in sidebar
+    page = await (await client.get(f"/chat/{direct}")).get_data(as_text=True)
+    assert f'<a href="/chat/{direct}" aria-current="page">' in page
+    assert "Conversations</a>" in page  # the way back on a phone
+    assert (await client.get("/chat/sidebar")).status_code == 200  # a page of its own too
+
+
+async def test_reading_marks_up_to_a_number_and_never_goes_back(client, app, general, alice, bob):
+    async with app.app_context():
+        for n in range(5):
+            await service.post(bob, general, f"{n}")
+    await client.login("alice")
+    member = await Membership.get(user_id=alice.id, conversation_id=general.id)
+    assert member.last_read_seq == 0
+    assert (await client.post(f"/chat/{general.id}/read", {"seq": "3"})).status_code == 204
+    assert (await client.post(f"/chat/{general.id}/read", {"seq": "1"})).status_code == 204
+    assert (await Membership.get(id=member.id)).last_read_seq == 3
+    for bad in ("-1", "abc", "1.5", "9" * 30):
+        assert (await client.post(f"/chat/{general.id}/read", {"seq": bad})).status_code == 422, bad
+    assert (await Membership.get(id=member.id)).last_read_seq == 3
+    await client.get(f"/chat/{general.id}")  # opening it reads everything
+    assert (await Membership.get(id=member.id)).last_read_seq == 5
+
+
+async def test_the_page_carries_the_number_read_before_its_messages(client, app, general, alice):
+    async with app.app_context():
+        for n in range(3):
+            await service.post(alice, general, f"{n}")
+    await client.login("bob")
+    page = await (await client.get(f"/chat/{general.id}")).get_data(as_text=True)
+    assert f'data-conversation="{general.id}" data-seq="3"' in page
+
+
+async def test_plain_browsers_post_edit_and_delete_with_redirects(client, general):
+    await client.login("alice")
+    response = await client.post(f"/chat/{general.id}/messages", {"body": "no js"})
+    assert response.status_code == 303 and response.headers["Location"] == f"/chat/{general.id}"
+    message = await Message.get(conversation_id=general.id)
+    response = await client.get(f"/chat/messages/{message.id}")
+    assert response.headers["Location"] == f"/chat/{general.id}/messages/{message.id}"
+    assert "Edit your message" in await (await client.get(f"/chat/messages/{message.id}/edit")).get_data(as_text=True)
+    response = await client.post(f"/chat/messages/{message.id}", {"body": "still no js"})
+    assert response.status_code == 303 and (await Message.get(id=message.id)).body == "still no js"
+    confirm = await (await client.get(f"/chat/messages/{message.id}/delete")).get_data(as_text=True)
+    assert "Delete this message?" in confirm and "still no js" in confirm
+    response = await client.post(f"/chat/messages/{message.id}/delete")
+    assert response.status_code == 303 and (await Message.get(id=message.id)).deleted_at is not None
+    too_long = await client.post(f"/chat/{general.id}/messages", {"body": "z" * 4001})
+    assert too_long.status_code == 422 and "z" * 4001 in await too_long.get_data(as_text=True)
+
+
+async def test_an_htmx_post_answers_the_message_and_a_fresh_composer_and_delete_answers_nothing(client, general):
+    await client.login("alice")
+    response = await post(client, general.id, "hello there", client_id="cid-1")
+    html = await response.get_data(as_text=True)
+    assert html.lstrip().startswith('<form class="composer"') and "hello there" in html
+    assert f'hx-swap-oob="beforeend:#conversation-{general.id}-messages"' in html
+    assert "</textarea>" in html and ">hello there</textarea>" not in html  # the composer is empty
+    message = await Message.get(conversation_id=general.id)
+    response = await client.post(f"/chat/messages/{message.id}/delete", htmx=True)
+    assert response.status_code == 200 and (await response.get_data(as_text=True)) == ""
+
+
+@pytest.mark.parametrize("path", ["/chat/999999", "/chat/999999/messages", "/chat/messages/999999",
+                                  "/chat/messages/999999/edit", "/chat/99999999999999999999999"])
+async def test_unknown_ids_are_not_found(client, general, path):
+    await client.login("alice")
+    assert (await client.get(path)).status_code == 404
+
+
+async def test_bad_before_cursors_are_ignored_not_a_crash(client, general):
+    await client.login("alice")
+    for before in ("abc", "-1", "9" * 30, "%D9%A3"):
+        response = await client.get(f"/chat/{general.id}/messages?before={before}", headers={"HX-Request": "true"})
+        assert response.status_code == 200, before  # an unreadable cursor is ignored: the newest page

@@ -84,6 +84,17 @@
     group(document); relativeTimes(document);
   });
 
+  // Per viewer without a render per viewer: my messages get class "mine" (CSS shows Edit on
+  // them, Delete on them or on everything for admins). huddle.js does the same for live swaps.
+  function markMine(root) {
+    var me = document.body.dataset.me || "";
+    (root || document).querySelectorAll(".message[data-author]").forEach(function (message) {
+      message.classList.toggle("mine", me !== "" && message.dataset.author === me);
+    });
+  }
+  document.addEventListener("htmx:afterSwap", function () { markMine(document); });
+  document.addEventListener("htmx:oobAfterSwap", function () { markMine(document); group(document); relativeTimes(document); });
+
   // Consecutive messages by one author within 5 minutes read as one group (Campfire-style).
   function group(root) {
     var list = document.querySelector(".messages");
@@ -121,7 +132,7 @@
 
   // Open: the bottom of the conversation, or the message a permalink names.
   document.addEventListener("DOMContentLoaded", function () {
-    group(document); relativeTimes(document);
+    markMine(document); group(document); relativeTimes(document);
     var marker = document.querySelector("[data-highlight]");
     var target = marker && document.getElementById(marker.dataset.highlight);
     if (target) { target.classList.add("highlight"); target.scrollIntoView({ block: "center" }); }

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.helpers import PASSWORD
-from tests.helpers.browser import check_accessibility, log_in, screenshot
+from tests.helpers.browser import account_menu, check_accessibility, log_in, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -50,7 +50,7 @@ def test_register_log_out_log_in_profile_and_revoke_another_session(empty_server
     check_accessibility(laptop)
     screenshot(laptop, "04-people")
 
-    laptop.get_by_role("button", name="Log out").click()
+    account_menu(laptop).get_by_role("button", name="Log out").click()
     expect(laptop).to_have_url(server.url + "/login")
     expect(laptop.locator("#flash")).to_contain_text("You have logged out.")
 
@@ -65,7 +65,7 @@ def test_register_log_out_log_in_profile_and_revoke_another_session(empty_server
     laptop.get_by_role("button", name="Log in").click()
     expect(laptop).to_have_url(re.compile(r".*/chat/\d+$"))
 
-    laptop.get_by_role("link", name="Profile").click()
+    account_menu(laptop).get_by_role("link", name="Profile").click()
     expect(laptop).to_have_url(server.url + "/users/dana")
     expect(laptop.locator("dl.facts")).to_contain_text("dana@example.com")
     check_accessibility(laptop)
@@ -82,7 +82,7 @@ def test_register_log_out_log_in_profile_and_revoke_another_session(empty_server
     check_accessibility(phone)
     screenshot(phone, "07-phone-people")
 
-    laptop.get_by_role("link", name="Sessions").click()
+    account_menu(laptop).get_by_role("link", name="Sessions").click()
     rows = laptop.locator("#sessions tbody tr")
     expect(rows).to_have_count(2)
     expect(laptop.locator("tr.current")).to_contain_text("This device")

@@ -94,7 +94,9 @@ def test_two_people_chat_live_with_typing_edits_deletes_and_unread(server, new_c
 
     # Unread: ben opens a direct conversation with ada; her messages in #general count up
     # in his sidebar, and opening #general clears it.
-    ben.goto(server.url + "/chat/with/ada")
+    ben.goto(server.url + "/users/ada")
+    ben.get_by_role("link", name="Message", exact=True).click()  # the profile's Message button
+    expect(ben).to_have_url(re.compile(r".*/chat/new\?to=ada$"))  # nothing made before the first message
     ben.get_by_role("textbox", name="Message", exact=True).fill("a direct hello")
     ben.get_by_role("button", name="Send").click()
     expect(ben).to_have_url(re.compile(r".*/chat/\d+$"))

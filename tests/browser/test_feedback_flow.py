@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.helpers import PASSWORD
-from tests.helpers.browser import check_accessibility, log_in, screenshot
+from tests.helpers.browser import account_menu, check_accessibility, log_in, screenshot
 from tests.helpers.server import Server
 from tests.helpers.smtp import smtp_server
 
@@ -33,7 +33,7 @@ def test_a_user_adds_edits_and_deletes_feedback_in_place(server, new_context):
     page = new_context(viewport={"width": 1000, "height": 900}).new_page()
     page.on("dialog", lambda dialog: dialog.accept())
     log_in(page, server, "nora")
-    page.get_by_role("link", name="Profile").click()
+    account_menu(page).get_by_role("link", name="Profile").click()
     expect(page.locator(".feedback-list .empty")).to_be_visible()
     page.evaluate("window.__noReload = true")
 

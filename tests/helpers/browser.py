@@ -35,6 +35,14 @@ def log_in(page, server, name: str, password: str = PASSWORD) -> None:
     page.wait_for_url(re.compile(re.escape(server.url) + r"/chat/\d+$"))  # logging in lands in chat
 
 
+def account_menu(page):
+    """Open the header's account menu (Profile, Sessions, Password, Log out) and return it."""
+    menu = page.locator("details.account-menu")
+    if menu.get_attribute("open") is None:
+        menu.locator("summary").click()
+    return menu
+
+
 def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
