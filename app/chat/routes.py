@@ -182,8 +182,12 @@ async def delete(message_id: int) -> Response:
 
 @bp.post("/<int:conversation_id>/read")
 async def read(conversation_id: int) -> Response:
+    """Read up to `seq` (a page's last event number), or everything when it names none."""
     conversation, _ = await service.member_of(auth.current(), conversation_id)
-    await service.mark_read(auth.current(), conversation, id_param((await request.form).get("seq")))
+    raw = (await request.form).get("seq", "").strip()
+    if raw and not (raw.isascii() and raw.isdigit() and len(raw) <= 19):
+        raise Invalid({"seq": "That is not an event number."})
+    await service.mark_read(auth.current(), conversation, int(raw) if raw else None)
     return Response("", status=204)
 
 
