@@ -5,7 +5,10 @@ import pytest
 
 from app.chat import service
 from app.models import AuditEvent, Conversation, Membership, Message, User
+from werkzeug.datastructures import MultiDict
+
 from tests.helpers import PASSWORD
+from tests.helpers.accounts import make_user
 from tests.helpers.html import text_of
 
 
@@ -397,3 +400,19 @@ async def test_bad_before_cursors_are_ignored_not_a_crash(client, general):
     for before in ("abc", "-1", "9" * 30, "%D9%A3"):
         response = await client.get(f"/chat/{general.id}/messages?before={before}", headers={"HX-Request": "true"})
         assert response.status_code == 200, before  # an unreadable cursor is ignored: the newest page
+
+
+async def test_the_new_message_picker_takes_typed_names_and_ticked_people(client, general, alice, bob):
+    await make_user("carol")
+    await client.login("alice")
+    page = await (await client.get("/chat/new?to=bob")).get_data(as_text=True)
+    assert 'value="bob"' in page and 'name="people" value="carol"' in page
+    assert 'name="people" value="alice"' not in page  # not oneself
+    response = await client.raw.post("/chat/new", form=MultiDict([
+        ("csrf_token", await client.token()), ("usernames", "bob"), ("people", "carol"), ("people", "bob"),
+        ("body", "hi both")]))
+    conversation_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert await Membership.filter(conversation_id=conversation_id).count() == 3
+    refused = await client.raw.post("/chat/new", form=MultiDict([
+        ("csrf_token", await client.token()), ("people", "carol"), ("body", "")]))
+    assert refused.status_code == 422 and 'value="carol" checked' in await refused.get_data(as_text=True)

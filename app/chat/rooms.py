@@ -80,8 +80,9 @@ async def new_message() -> Response:
     form, status = Form(values={"usernames": request.args.get("to", "")[:400]}), 200
     if request.method == "POST":
         data = await request.form
-        form = Form(values={"usernames": data.get("usernames", ""), "body": data.get("body", "")})
-        names = [n for n in data.get("usernames", "").replace(",", " ").split() if n]
+        chosen = data.getlist("people")
+        form = Form(values={"usernames": data.get("usernames", ""), "body": data.get("body", ""), "people": chosen})
+        names = [n for n in data.get("usernames", "").replace(",", " ").split() if n] + [n for n in chosen if n]
         try:
             message = await service.send_direct(auth.current(), names, data.get("body", ""),
                                                 data.get("client_id") or None)
@@ -90,7 +91,7 @@ async def new_message() -> Response:
             status = 422
         else:
             return redirect_to(f"/chat/{message.conversation_id}")
-    people = await User.all().order_by("username_key").limit(200)
+    people = await User.exclude(id=auth.current().id).order_by("username_key").limit(200)
     return await render("chat/new_message.html", status=status, form=form, people=people)
 
 
