@@ -83,7 +83,9 @@ def main() -> None:
     parser.add_argument("--pages", type=int, nargs="+", default=[100, 500, 1000])
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
-    server = Server(Path(tempfile.mkdtemp(prefix="huddle-bench-")), HUDDLE_PRESENCE_GRACE_SECONDS="0")
+    # One reader session holds every page: lift the per-session and per-user socket caps.
+    server = Server(Path(tempfile.mkdtemp(prefix="huddle-bench-")), HUDDLE_PRESENCE_GRACE_SECONDS="0",
+                    HUDDLE_LIVE_SOCKETS_PER_SESSION="100000", HUDDLE_LIVE_SOCKETS_PER_USER="100000")
     try:
         server.create_user("reader", PASSWORD)
         server.create_user("trigger", PASSWORD)
