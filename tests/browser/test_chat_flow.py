@@ -170,3 +170,104 @@ def test_on_a_phone_the_sidebar_and_the_conversation_are_separate_views(server, 
     check_accessibility(phone)
     phone.locator("#sidebar").get_by_role("link", name="#general").click()
     expect(phone.locator(".message-body", has_text="from my phone")).to_be_visible()
+
+
+def test_a_send_whose_answer_is_lost_keeps_the_text_and_its_retry_is_stored_once(server, new_context):
+    server.create_user("fay", PASSWORD)
+    page = new_context().new_page()
+    log_in(page, server, "fay")
+
+    def lose_the_answer(route):
+        if route.request.method != "POST":
+            return route.continue_()
+        route.fetch()  # the server stores it, but the answer never reaches the page
+        return route.abort("failed")
+
+    page.route(re.compile(r".*/chat/\d+/messages$"), lose_the_answer)
+    composer(page).fill("did this arrive?")
+    composer(page).press("Enter")
+    failed = page.locator(".composer .send-failed")
+    expect(failed).to_be_visible()
+    expect(failed).to_contain_text("Not sent")
+    expect(composer(page)).to_have_value("did this arrive?")  # never silently lost
+    page.unroute(re.compile(r".*/chat/\d+/messages$"))
+    failed.get_by_role("button", name="Retry").click()
+    expect(composer(page)).to_have_value("")
+    expect(failed).to_be_hidden()
+    expect(page.locator(".message-body", has_text="did this arrive?")).to_have_count(1)
+    page.reload()
+    expect(page.locator(".message-body", has_text="did this arrive?")).to_have_count(1)  # stored once
+
+
+def test_older_messages_load_above_without_moving_what_the_reader_sees(tmp_path_factory, new_context):
+    from tests.helpers.server import Server
+
+    own = Server(tmp_path_factory.mktemp("history-server"), HUDDLE_POSTS_PER_10_SECONDS="1000")
+    try:
+        own.create_user("gus", PASSWORD)
+        page = new_context().new_page()
+        log_in(page, own, "gus")
+        page.evaluate("""async () => {
+            const token = JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRF-Token'];
+            const conversation = document.getElementById('conversation').dataset.conversation;
+            for (let n = 1; n <= 120; n++) {
+                await fetch('/chat/' + conversation + '/messages', {method: 'POST', headers: {'X-CSRF-Token': token},
+                    body: new URLSearchParams({body: 'history ' + n})});
+            }
+        }""")
+        page.reload()
+        expect(messages(page)).to_have_count(50)
+        expect(messages(page).last.locator(".message-body")).to_have_text("history 120")
+        scroll = page.locator(".messages-scroll")
+        page.wait_for_function(  # opened at the bottom
+            "() => { const el = document.querySelector('.messages-scroll');"
+            " return el.scrollHeight - el.scrollTop - el.clientHeight < 5; }")
+        anchor = page.locator(".message-body", has_text=re.compile(r"^history 71$"))
+        offset = "el => el.getBoundingClientRect().top - document.querySelector('.messages-scroll')" \
+                 ".getBoundingClientRect().top"
+        shown_at = anchor.evaluate(  # scroll to the top and see where the first message is, at once
+            "el => { const box = document.querySelector('.messages-scroll'); box.scrollTop = 0;"
+            " return el.getBoundingClientRect().top - box.getBoundingClientRect().top; }")
+        assert 0 <= shown_at < 200
+        expect(messages(page)).to_have_count(100)
+        page.wait_for_timeout(400)  # settled
+        assert abs(anchor.evaluate(offset) - shown_at) < 60  # what the reader saw stays put: no jump
+        scroll.evaluate("el => { el.scrollTop = 0; }")
+        expect(messages(page)).to_have_count(120)
+        expect(messages(page).first.locator(".message-body")).to_have_text("history 1")
+        expect(page.get_by_role("link", name="Older messages")).to_have_count(0)
+
+        # A permalink opens the conversation around the message, highlighted and in view.
+        page.goto(own.url + messages(page).nth(4).locator("a.permalink").get_attribute("href"))
+        highlighted = page.locator("article.message.highlight")
+        expect(highlighted.locator(".message-body")).to_have_text("history 5")
+        expect(highlighted).to_be_in_viewport()
+    finally:
+        own.stop()
+
+
+def test_rooms_members_and_new_message_pages(server, new_context):
+    server.create_user("hal", PASSWORD)
+    server.create_user("ivy", PASSWORD)
+    page = new_context().new_page()
+    log_in(page, server, "hal")
+    page.locator("#sidebar").get_by_role("link", name="New room").click()
+    page.get_by_label("Name", exact=True).fill("ops")
+    page.get_by_label("Topic").fill("keeping things up")
+    page.get_by_label("Open to every member").uncheck()
+    check_accessibility(page)
+    page.get_by_role("button", name="Create room").click()
+    expect(page.locator("#conversation-title")).to_have_text("#ops")
+    send(page, "closed room, hal only")
+    page.get_by_role("link", name="1 member").click()
+    page.get_by_label("Add someone (username)").fill("ivy")
+    page.get_by_role("button", name="Add").click()
+    expect(page.get_by_role("button", name="Remove ivy")).to_be_visible()
+    check_accessibility(page)
+    page.goto(server.url + "/chat/new")
+    page.get_by_label("ivy").check()
+    page.get_by_role("textbox", name="Message", exact=True).fill("hello ivy")
+    check_accessibility(page)
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("#conversation-title")).to_have_text("ivy")
+    expect(page.locator(".message-body", has_text="hello ivy")).to_be_visible()
