@@ -2,6 +2,8 @@
 first message, never before). Every rule is in app/chat/service.py."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from quart import Blueprint, Response, redirect, request
 
 from app.accounts import auth
@@ -104,4 +106,4 @@ async def with_person(username: str) -> Response:
         raise NotFound(f"There is no user called {username[:40]}.") from None
     if found is not None:
         return redirect(f"/chat/{found.id}", code=303)
-    return redirect(f"/chat/new?to={username}", code=303)
+    return redirect(f"/chat/new?{urlencode({'to': username})}", code=303)

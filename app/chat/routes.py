@@ -144,8 +144,7 @@ async def message(message_id: int) -> Response:
 @bp.get("/messages/<int:message_id>/edit")
 async def edit_form(message_id: int) -> Response:
     item = await _my_message(message_id)
-    if item.author_id != auth.current().id:
-        await service.edit(auth.current(), item, item.body)  # raises NotAllowed: one rule
+    service.check_may_edit(auth.current(), item)
     return await render("chat/edit.html", "chat/_edit_form.html", message=item, draft=item.body, errors={})
 
 

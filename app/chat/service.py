@@ -293,9 +293,14 @@ async def get_message(actor: User, message_id: int) -> Message:
     return message
 
 
-async def edit(actor: User, message: Message, text: str) -> Message:
+def check_may_edit(actor: User, message: Message) -> None:
+    """Only its author edits a message (administrators neither: they may delete it)."""
     if message.author_id != actor.id:
         raise NotAllowed("Only its author can edit a message.")
+
+
+async def edit(actor: User, message: Message, text: str) -> Message:
+    check_may_edit(actor, message)
     body = check_body(text)
     if body == message.body:
         return message
