@@ -416,3 +416,16 @@ async def test_the_new_message_picker_takes_typed_names_and_ticked_people(client
     refused = await client.raw.post("/chat/new", form=MultiDict([
         ("csrf_token", await client.token()), ("people", "carol"), ("body", "")]))
     assert refused.status_code == 422 and 'value="carol" checked' in await refused.get_data(as_text=True)
+
+
+async def test_general_and_direct_conversations_cannot_be_left(client, general, bob):
+    await client.login("alice")
+    page = await (await client.get(f"/chat/{general.id}")).get_data(as_text=True)
+    assert f'action="/chat/{general.id}/leave"' not in page
+    assert (await client.post(f"/chat/{general.id}/leave")).status_code == 403
+    direct = await client.post("/chat/new", {"usernames": "bob", "body": "hi"})
+    direct_id = int(direct.headers["Location"].rsplit("/", 1)[1])
+    assert (await client.post(f"/chat/{direct_id}/leave")).status_code == 403
+    members = await (await client.get(f"/chat/{direct_id}/members")).get_data(as_text=True)
+    assert "Members of this conversation" in members and "#None" not in members
+    assert await Membership.filter(conversation_id=general.id, user_id=(await User.get(username="alice")).id).exists()

@@ -154,6 +154,8 @@ async def join(actor: User, conversation: Conversation) -> Membership:
 async def leave(actor: User, conversation: Conversation) -> None:
     if not conversation.is_room:
         raise NotAllowed("You cannot leave a direct conversation.")
+    if conversation.name_key == GENERAL:
+        raise NotAllowed("Everyone is in #general: it cannot be left.")
     await Membership.filter(user_id=actor.id, conversation_id=conversation.id).delete()
     await events.membership_changed(conversation, [actor.id])
 
