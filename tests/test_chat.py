@@ -429,3 +429,14 @@ async def test_general_and_direct_conversations_cannot_be_left(client, general, 
     members = await (await client.get(f"/chat/{direct_id}/members")).get_data(as_text=True)
     assert "Members of this conversation" in members and "#None" not in members
     assert await Membership.filter(conversation_id=general.id, user_id=(await User.get(username="alice")).id).exists()
+
+
+async def test_a_plain_browser_following_older_messages_gets_a_whole_page(client, app, general, alice):
+    async with app.app_context():
+        for n in range(60):
+            await service.post(alice, general, f"plain {n:02}")
+    await client.login("bob")
+    response = await client.get(f"/chat/{general.id}/messages?before=11")
+    page = await response.get_data(as_text=True)
+    assert response.status_code == 200 and "<!doctype html>" in page and 'id="sidebar"' in page
+    assert "plain 00" in page and "plain 09" in page and "plain 10" not in page

@@ -59,8 +59,8 @@ async def sidebar() -> Response:
     return await render("chat/sidebar_page.html", "chat/_sidebar.html", **await sidebar_context(auth.current()))
 
 
-async def _conversation_page(conversation_id: int, *, around: int | None = None, status: int = 200,
-                             draft: str = "", errors: dict | None = None) -> Response:
+async def _conversation_page(conversation_id: int, *, around: int | None = None, before: int | None = None,
+                             status: int = 200, draft: str = "", errors: dict | None = None) -> Response:
     me = auth.current()
     conversation, member = await service.visible(me, conversation_id)
     seq = conversation.last_seq  # read before the messages: replays start from here
@@ -70,7 +70,7 @@ async def _conversation_page(conversation_id: int, *, around: int | None = None,
         if around is not None:
             messages, more = await service.around(conversation, around)
         else:
-            messages, more = await service.history(conversation)
+            messages, more = await service.history(conversation, before=before)
         await service.mark_read(me, conversation, seq)
     others = [p for p in people if p.id != me.id]
     return await render(
@@ -98,6 +98,8 @@ async def older(conversation_id: int) -> Response:
     """An older page of messages (keyset by number), for scrolling up."""
     conversation, _ = await service.member_of(auth.current(), conversation_id)
     before = id_param(request.args.get("before"))
+    if not is_htmx():  # a plain browser following "Older messages": the page, an older stretch of it
+        return await _conversation_page(conversation_id, before=before)
     messages, more = await service.history(conversation, before=before)
     return await render("chat/_older.html", conversation=conversation, messages=messages, more=more)
 
