@@ -218,6 +218,16 @@ def test_older_messages_load_above_without_moving_what_the_reader_sees(tmp_path_
         page.reload()
         expect(messages(page)).to_have_count(50)
         expect(messages(page).last.locator(".message-body")).to_have_text("history 120")
+        # One author within 5 minutes: one group (only the first shows the name); times are
+        # relative, the exact time in the title.
+        expect(messages(page).first).not_to_have_class(re.compile(r"\bcontinued\b"))
+        expect(messages(page).nth(1)).to_have_class(re.compile(r"\bcontinued\b"))
+        expect(messages(page).nth(1).locator(".author")).to_be_hidden()
+        time = messages(page).first.locator("time")
+        expect(time).to_have_text(re.compile(r"just now|min ago"))
+        expect(time).to_have_attribute("title", re.compile(r"\d"))
+        expect(messages(page).first).to_have_class(re.compile(r"\bmine\b"))
+        check_accessibility(page)
         scroll = page.locator(".messages-scroll")
         page.wait_for_function(  # opened at the bottom
             "() => { const el = document.querySelector('.messages-scroll');"
