@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.helpers import PASSWORD
-from tests.helpers.browser import check_accessibility, log_in, screenshot
+from tests.helpers.browser import account_menu, check_accessibility, log_in, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -167,7 +167,13 @@ def test_on_a_phone_the_sidebar_and_the_conversation_are_separate_views(server, 
     screenshot(phone, "31-chat-phone")
     phone.get_by_role("link", name="‹ Conversations").click()
     expect(phone.locator("#sidebar")).to_be_visible()
+    expect(phone.locator("#sidebar").get_by_role("link", name="#general")).to_be_in_viewport()
     check_accessibility(phone)
+    menu = account_menu(phone)  # the account is one menu in the one header bar, on a phone too
+    expect(menu.get_by_role("button", name="Log out")).to_be_in_viewport()
+    expect(menu.get_by_role("link", name="Sessions")).to_be_visible()
+    screenshot(phone, "32-chat-phone-conversations")
+    menu.locator("summary").click()
     phone.locator("#sidebar").get_by_role("link", name="#general").click()
     expect(phone.locator(".message-body", has_text="from my phone")).to_be_visible()
 
