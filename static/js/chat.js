@@ -80,12 +80,14 @@
   var wasAtBottom = true;
   document.addEventListener("htmx:wsBeforeMessage", function () { var el = scroller(); wasAtBottom = !el || nearBottom(el); });
   document.addEventListener("htmx:wsAfterMessage", function () {
+    markMine(document);
     if (wasAtBottom) toBottom();
     group(document); relativeTimes(document);
   });
 
   // Per viewer without a render per viewer: my messages get class "mine" (CSS shows Edit on
-  // them, Delete on them or on everything for admins). huddle.js does the same for live swaps.
+  // them, Delete on them or on everything for admins): on load, after every swap and every
+  // live frame (a message huddle.js replaced in place included).
   function markMine(root) {
     var me = document.body.dataset.me || "";
     (root || document).querySelectorAll(".message[data-author]").forEach(function (message) {

@@ -154,7 +154,6 @@
         else startTyping(typing.dataset.user, typing.dataset.name);
       }
     }
-    markMine(document);
   }
   document.addEventListener("htmx:wsAfterMessage", applyLive);
 
@@ -167,20 +166,10 @@
     if (existing && existing !== event.detail.target) {
       event.detail.shouldSwap = false;
       existing.replaceWith(incoming);
-      htmx.process(incoming);
-      markMine(incoming.parentNode || document);
+      htmx.process(incoming);  // static/js/chat.js marks it "mine" after the frame
     }
   });
 
-  // "Mine" is decided here, per viewer, so the message fragment is one render for everyone.
-  function markMine(root) {
-    root.querySelectorAll(".message[data-author]").forEach(function (message) {
-      message.classList.toggle("mine", me !== "" && message.dataset.author === me);
-    });
-  }
-  markMine(document);
-  document.addEventListener("htmx:afterSwap", function () { markMine(document); });
-  document.addEventListener("htmx:oobAfterSwap", function () { markMine(document); });
   if (current) markRead();
 
   // --- typing ---------------------------------------------------------------------------------
