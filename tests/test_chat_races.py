@@ -13,7 +13,7 @@ import sys
 
 from app.chat import service
 from app.config import ROOT
-from app.models import Conversation, Message, User
+from app.models import Conversation, Membership, Message, User
 from tests.helpers import ARGON2_MEMORY_KIB
 
 WRITERS = 20
@@ -40,6 +40,12 @@ async def race() -> dict:
         "retried_once": await Message.filter(conversation_id=room.id, client_id="same-id").count(),
         "last_seq": last,
         "versions": versions,
+        # the sidebar's one-query unread count, on this database's dialect too
+        "unread": (await service.unread_counts_by_id(people[3].id))[room.id],
+        "unread_expected": await Message.filter(
+            conversation_id=room.id, deleted_at__isnull=True,
+            seq__gt=(await Membership.get(user_id=people[3].id, conversation_id=room.id)).last_read_seq,
+        ).exclude(author_id=people[3].id).count(),
     }
 
 
@@ -51,6 +57,7 @@ def check(result: dict) -> None:
     # nothing) fill 1..last_seq with no gap and no repeat among the current versions.
     assert result["last_seq"] >= result["messages"]
     assert len(set(result["versions"])) == len(result["versions"])
+    assert result["unread"] == min(result["unread_expected"], 100)
 
 
 async def test_concurrent_writers_never_share_a_number_on_sqlite(app):

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import unicodedata
 
+from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from app import clock
 from app.chat import events
 from app.domain import Invalid, NotAllowed, NotFound
+from app.models.user import _sql
 from app.models import DIRECT, ROOM, AuditEvent, Conversation, Membership, Message, User
 
 GENERAL = "general"
@@ -74,13 +75,16 @@ async def unread_counts(user: User) -> dict[int, int]:
 async def unread_counts_by_id(user_id: int) -> dict[int, int]:
     """Per conversation: messages after what the user has read, not deleted, not their own
     (counted from last_read_seq, never a counter that can drift), capped at UNREAD_CAP."""
-    counts = {}
-    for row in await Membership.filter(user_id=user_id):
-        counts[row.conversation_id] = len(await Message.filter(
-            Q(author_id__isnull=True) | ~Q(author_id=user_id),  # a removed account's count too
-            conversation_id=row.conversation_id, seq__gt=row.last_read_seq, deleted_at__isnull=True,
-        ).limit(UNREAD_CAP).values_list("id", flat=True))
-    return counts
+    # One query for the whole sidebar, each count a range scan of the (conversation, seq) index.
+    conn = Tortoise.get_connection("default")
+    rows = await conn.execute_query_dict(_sql(conn, """
+        SELECT m.conversation_id AS conversation_id, COUNT(msg.id) AS unread
+        FROM memberships m
+        LEFT JOIN messages msg ON msg.conversation_id = m.conversation_id AND msg.seq > m.last_read_seq
+             AND msg.deleted_at IS NULL AND (msg.author_id IS NULL OR msg.author_id <> m.user_id)
+        WHERE m.user_id = ?
+        GROUP BY m.conversation_id"""), [user_id])
+    return {row["conversation_id"]: min(int(row["unread"]), UNREAD_CAP) for row in rows}
 
 
 # --- rooms --------------------------------------------------------------------------------------
