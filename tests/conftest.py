@@ -101,3 +101,14 @@ async def bob(app, admin) -> User:
 def pg_database():
     """A fresh PostgreSQL database's URL (tests/helpers/postgres.py), dropped afterwards."""
     yield from scratch_database()
+
+
+@pytest.fixture
+async def general(app, admin, alice, bob):
+    """#general, with the admin, alice and bob in it (as their registration would have made them)."""
+    from app.chat import service
+
+    async with app.app_context():
+        for person in (admin, alice, bob):
+            await service.welcome(person)
+        return await service.general()

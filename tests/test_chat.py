@@ -13,14 +13,6 @@ from tests.helpers.html import text_of
 
 
 @pytest.fixture
-async def general(app, admin, alice, bob):
-    async with app.app_context():
-        for person in (admin, alice, bob):
-            await service.welcome(person)
-        return await service.general()
-
-
-@pytest.fixture
 async def secret(app, alice, general):
     """A closed room of alice's; bob is not in it."""
     async with app.app_context():

@@ -13,11 +13,8 @@ from tests.helpers.accounts import make_user
 
 
 @pytest.fixture
-async def room(app, admin, alice, bob):
-    async with app.app_context():
-        for person in (admin, alice, bob):
-            await service.welcome(person)
-        return await service.general()
+def room(general):
+    return general
 
 
 async def test_twenty_concurrent_posts_get_distinct_numbers_one_to_twenty(app, room, alice, bob):

@@ -1,0 +1,170 @@
+"""Conversations: rooms (open or closed, their members) and direct conversations (one per set of
+people). The rules live here; app/chat/service.py re-exports them beside the message rules, so
+callers have one service to call."""
+from __future__ import annotations
+
+import unicodedata
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from app.chat import events
+from app.domain import Invalid, NotAllowed, NotFound
+from app.models import DIRECT, ROOM, AuditEvent, Conversation, Membership, User
+
+GENERAL = "general"
+ROOM_NAME_MAX = 40
+TOPIC_MAX = 200
+DIRECT_MAX_PEOPLE = 10
+
+
+# --- rooms --------------------------------------------------------------------------------------
+
+def room_key(name: str) -> str:
+    return unicodedata.normalize("NFKC", name.strip().lstrip("#")).casefold()
+
+
+def check_room(name: str, topic: str) -> tuple[str, str]:
+    name = unicodedata.normalize("NFKC", name.strip().lstrip("#"))
+    topic = topic.strip()
+    errors = {}
+    if not name:
+        errors["name"] = "Give the room a name."
+    elif len(name) > ROOM_NAME_MAX:
+        errors["name"] = f"Keep the name to {ROOM_NAME_MAX} characters."
+    elif not all(ch.isalnum() or ch in "-_." for ch in name):
+        errors["name"] = "Use letters, digits, '-', '_' or '.' (no spaces)."
+    if len(topic) > TOPIC_MAX:
+        errors["topic"] = f"Keep the topic to {TOPIC_MAX} characters."
+    if errors:
+        raise Invalid(errors)
+    return name, topic
+
+
+async def general() -> Conversation:
+    """#general exists from the first run; every account is in it."""
+    room = await Conversation.get_or_none(name_key=GENERAL)
+    if room is None:
+        try:
+            room = await Conversation.create(kind=ROOM, name=GENERAL, name_key=GENERAL, is_open=True,
+                                             topic="Everyone, about anything.")
+        except IntegrityError:  # made at the same moment by someone else
+            room = await Conversation.get(name_key=GENERAL)
+    return room
+
+
+async def welcome(user: User) -> None:
+    """A new account joins #general."""
+    room = await general()
+    await Membership.get_or_create(user_id=user.id, conversation_id=room.id,
+                                   defaults={"last_read_seq": room.last_seq})
+
+
+async def create_room(actor: User, name: str, topic: str = "", *, is_open: bool = True,
+                      member_names: list[str] = ()) -> Conversation:
+    name, topic = check_room(name, topic)
+    people = await _users_named(member_names) if not is_open else []
+    try:
+        async with in_transaction():
+            room = await Conversation.create(kind=ROOM, name=name, name_key=room_key(name), topic=topic,
+                                             is_open=is_open, created_by=actor)
+            for person in {actor.id: actor, **{p.id: p for p in people}}.values():
+                await Membership.create(conversation=room, user=person)
+            await AuditEvent.record(actor, "room.created", None, f"#{name} ({'open' if is_open else 'closed'})")
+    except IntegrityError:
+        raise Invalid({"name": "There is already a room with that name."}) from None
+    await events.membership_changed(room, [actor.id, *(p.id for p in people)])
+    return room
+
+
+async def join(actor: User, conversation: Conversation) -> Membership:
+    if not (conversation.is_room and conversation.is_open):
+        raise NotFound("There is no such conversation, or you are not in it.")
+    member, _ = await Membership.get_or_create(user_id=actor.id, conversation_id=conversation.id,
+                                               defaults={"last_read_seq": 0})
+    await events.membership_changed(conversation, [actor.id])
+    return member
+
+
+async def leave(actor: User, conversation: Conversation) -> None:
+    if not conversation.is_room:
+        raise NotAllowed("You cannot leave a direct conversation.")
+    if conversation.name_key == GENERAL:
+        raise NotAllowed("Everyone is in #general: it cannot be left.")
+    await Membership.filter(user_id=actor.id, conversation_id=conversation.id).delete()
+    await events.membership_changed(conversation, [actor.id])
+
+
+def may_manage(actor: User, conversation: Conversation) -> bool:
+    return conversation.is_room and (actor.is_admin or conversation.created_by_id == actor.id)
+
+
+async def add_member(actor: User, conversation: Conversation, username: str) -> User:
+    if not may_manage(actor, conversation):
+        raise NotAllowed("Only the room's creator and administrators can add people.")
+    person = (await _users_named([username]))[0]
+    await Membership.get_or_create(user_id=person.id, conversation_id=conversation.id)
+    await AuditEvent.record(actor, "room.member_added", person, f"#{conversation.name}")
+    await events.membership_changed(conversation, [person.id])
+    return person
+
+
+async def remove_member(actor: User, conversation: Conversation, person: User) -> None:
+    if not may_manage(actor, conversation):
+        raise NotAllowed("Only the room's creator and administrators can remove people.")
+    removed = await Membership.filter(user_id=person.id, conversation_id=conversation.id).delete()
+    if not removed:
+        raise NotFound(f"{person.username} is not in this room.")
+    if person.id != actor.id:
+        await AuditEvent.record(actor, "room.member_removed", person, f"#{conversation.name}")
+    await events.membership_changed(conversation, [person.id])
+
+
+# --- direct conversations ------------------------------------------------------------------------
+
+async def _users_named(names) -> list[User]:
+    people = []
+    for name in names:
+        person = await User.by_username(name) if name and name.strip() else None
+        if person is None:
+            raise Invalid({"usernames": f"There is no user called {name.strip()[:40]}."})
+        people.append(person)
+    return people
+
+
+async def direct_people(actor: User, usernames: list[str]) -> list[User]:
+    names = [n for n in (u.strip().lstrip("@") for u in usernames) if n]
+    if not names:
+        raise Invalid({"usernames": "Choose who to write to."})
+    people = {p.id: p for p in await _users_named(names)}
+    people[actor.id] = actor
+    if len(people) > DIRECT_MAX_PEOPLE:
+        raise Invalid({"usernames": f"A direct conversation has at most {DIRECT_MAX_PEOPLE} people."})
+    return sorted(people.values(), key=lambda p: p.id)
+
+
+def direct_key(people: list[User]) -> str:
+    return ",".join(str(p.id) for p in sorted(people, key=lambda p: p.id))
+
+
+async def find_direct(actor: User, usernames: list[str]) -> Conversation | None:
+    """The one conversation these people have, if they have started it."""
+    return await Conversation.get_or_none(direct_key=direct_key(await direct_people(actor, usernames)))
+
+
+async def open_direct(actor: User, usernames: list[str]) -> Conversation:
+    """The conversation of exactly these people (and the actor), made on first use."""
+    people = await direct_people(actor, usernames)
+    key = direct_key(people)
+    found = await Conversation.get_or_none(direct_key=key)
+    if found is not None:
+        return found
+    try:
+        async with in_transaction():
+            conversation = await Conversation.create(kind=DIRECT, direct_key=key, created_by=actor)
+            for person in people:
+                await Membership.create(conversation=conversation, user=person)
+    except IntegrityError:  # the other person started it at the same moment
+        return await Conversation.get(direct_key=key)
+    await events.membership_changed(conversation, [p.id for p in people])
+    return conversation
