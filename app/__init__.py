@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 
@@ -20,7 +21,12 @@ def _configure_logging() -> None:
     if log.handlers:
         return
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"))
+    if os.environ.get("HUDDLE_LOG_FORMAT", "").lower() == "json":
+        from app.logs import JsonFormatter
+
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"))
     log.addHandler(handler)
     level = os.environ.get("HUDDLE_LOG_LEVEL", "INFO").upper()
     log.setLevel(level if isinstance(logging.getLevelName(level), int) else logging.INFO)
@@ -60,21 +66,38 @@ def create_app(settings: Settings | None = None) -> Quart:
     from app.web.websockets import decline_compression
 
     decline_compression()
+    from app.web.shutdown import close_sockets_on_shutdown
+
+    close_sockets_on_shutdown(app)
 
     from app.web.urls import IdConverter
 
     app.url_map.converters["int"] = IdConverter  # before any route is added
+    if settings.broker_url.startswith(("redis://", "rediss://", "unix://")):
+        # Several workers: one Redis for live events, presence and rate limits (connects lazily).
+        import redis.asyncio as redis
+
+        app.extensions["redis"] = redis.Redis.from_url(settings.broker_url)
     security.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
-    app.extensions["broker"] = broker.from_url(settings.broker_url)
-    app.extensions["presence"] = presence = MemoryPresence(settings.presence_grace_seconds)
+    app.extensions["broker"] = broker.from_url(settings.broker_url, settings.redis_prefix)
+    if "redis" in app.extensions:
+        from app.live.redis_presence import RedisPresence
+
+        presence = RedisPresence(app.extensions["redis"], settings.presence_grace_seconds,
+                                 prefix=settings.redis_prefix + "presence:", ttl=settings.presence_ttl_seconds)
+    else:
+        presence = MemoryPresence(settings.presence_grace_seconds)
+    app.extensions["presence"] = presence
     app.extensions["live_limits"] = SocketLimits(settings.live_sockets_per_session, settings.live_sockets_per_user)
     app.extensions["mailer"] = Mailer(settings.smtp_url, settings.data_dir / "outbox", settings.mail_from)
     app.jinja_env.globals.update(dom_id=dom_id)
+    from app.chat.events import message_html
     from app.chat.text import linkify
 
     app.jinja_env.filters["linkify"] = linkify
+    app.jinja_env.globals["message_html"] = message_html  # async: Jinja awaits it (async templates)
 
     async def went_offline(user_id: int) -> None:
         # Runs from presence's timer, outside any request: give it the app's context.
@@ -104,6 +127,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(admin_bp)
     app.register_blueprint(feedback_bp)
     app.register_blueprint(password_bp)
+    from app import api
+
+    api.init_app(app)
 
     @app.before_serving
     async def start() -> None:
@@ -114,6 +140,11 @@ def create_app(settings: Settings | None = None) -> Quart:
             config=tortoise_config(settings.resolved_database_url()), _enable_global_fallback=True
         )
         await app.extensions["broker"].start()
+        # Everything made so far (modules, templates, the ORM's metadata) lives as long as the
+        # process: move it out of the cyclic collector's sight, so collections triggered by the
+        # fan-out's short-lived objects do not walk it again and again.
+        gc.collect()
+        gc.freeze()
 
     @app.after_serving
     async def stop() -> None:
@@ -123,6 +154,8 @@ def create_app(settings: Settings | None = None) -> Quart:
             log.warning("shutting down with mail still queued")
         await presence.close()
         await app.extensions["broker"].stop()
+        if "redis" in app.extensions:
+            await app.extensions["redis"].aclose()
         await Tortoise.close_connections()
 
     return app

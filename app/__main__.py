@@ -14,10 +14,36 @@ from app.config import ROOT, Settings, tortoise_config
 from app.domain import DomainError, Invalid
 
 
+async def ensure_database(url: str) -> bool:
+    """PostgreSQL: create the database named in url if it does not exist yet (True if made)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import asyncpg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if parts.scheme not in {"postgres", "postgresql", "asyncpg"} or not name:
+        return False
+    try:
+        conn = await asyncpg.connect(urlunsplit(("postgresql", parts.netloc, "/postgres", parts.query, "")))
+    except (OSError, asyncpg.PostgresError):
+        return False  # no maintenance database to ask: migrate will say what is wrong
+    try:
+        if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            return False
+        await conn.execute(f'CREATE DATABASE "{name.replace(chr(34), "")}"')
+        return True
+    finally:
+        await conn.close()
+
+
 async def migrate(settings: Settings) -> list[str]:
-    """Apply every migration in migrations/ that this database has not had yet."""
+    """Apply every migration in migrations/ that this database has not had yet (creating a
+    PostgreSQL database first if it does not exist)."""
     from aerich import Command
 
+    if await ensure_database(settings.resolved_database_url()):
+        print("Created the database.")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     command = Command(
         tortoise_config(settings.resolved_database_url()), app="models", location=str(ROOT / "migrations")

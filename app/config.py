@@ -25,6 +25,14 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _registration(value: str | None) -> str:
+    mode = (value or "invite").strip().lower()
+    if mode not in ("invite", "open", "closed"):
+        # A typo must not quietly open (or close) the site: refuse to start, saying what is allowed.
+        raise ValueError(f"HUDDLE_REGISTRATION is {value!r}: use invite, open or closed.")
+    return mode
+
+
 def tortoise_config(database_url: str) -> dict:
     """The Tortoise config that both the app and aerich use."""
     return {
@@ -41,6 +49,11 @@ class Settings:
     database_url: str = ""
     secret_key: str | None = None
     broker_url: str = "memory://"
+    # Who may register once the first account exists: "invite" (by invitation link; the default),
+    # "open" (anyone who reaches the site) or "closed" (administrators add people).
+    registration: str = "invite"
+    # Keys and channels in Redis start with this (several sites may share one Redis).
+    redis_prefix: str = "huddle:"
     base_url: str = "http://127.0.0.1:8000"
     cookie_secure: bool | None = None
     # Sessions end after this much idleness, and in any case after max_age.
@@ -74,6 +87,8 @@ class Settings:
     trusted_hosts: tuple[str, ...] = ()
     # A user whose last page closed stays "online" this long: navigating is not leaving.
     presence_grace_seconds: float = 10.0
+    # Several workers: a worker that dies without a word has its users go offline after this.
+    presence_ttl_seconds: float = 60.0
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -84,6 +99,8 @@ class Settings:
             database_url=os.environ.get("HUDDLE_DATABASE_URL") or "",
             secret_key=os.environ.get("HUDDLE_SECRET_KEY") or None,
             broker_url=os.environ.get("HUDDLE_BROKER_URL") or "memory://",
+            redis_prefix=os.environ.get("HUDDLE_REDIS_PREFIX") or "huddle:",
+            registration=_registration(os.environ.get("HUDDLE_REGISTRATION")),
             base_url=(os.environ.get("HUDDLE_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
             cookie_secure=(
                 _env_bool("HUDDLE_COOKIE_SECURE", False)
@@ -107,6 +124,7 @@ class Settings:
             live_sockets_per_user=_env_int("HUDDLE_LIVE_SOCKETS_PER_USER", 30),
             trusted_hosts=tuple(h.strip() for h in os.environ.get("HUDDLE_TRUSTED_HOSTS", "").split(",") if h.strip()),
             presence_grace_seconds=float(os.environ.get("HUDDLE_PRESENCE_GRACE_SECONDS") or 10),
+            presence_ttl_seconds=float(os.environ.get("HUDDLE_PRESENCE_TTL_SECONDS") or 60),
         )
 
     def resolved_database_url(self) -> str:

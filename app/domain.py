@@ -30,3 +30,11 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     """It cannot be done in the state things are in now."""
+
+
+class RateLimited(DomainError):
+    """Too many attempts for now: try again after `retry_after` seconds (HTTP 429 + Retry-After)."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))

@@ -125,7 +125,7 @@ async def test_a_page_gets_the_presence_of_the_people_it_shows_and_no_one_else(c
             assert await next_presence(page) == ({bob.id}, set())
 
 
-@pytest.mark.parametrize("frame", ["not json", "[]", '"hello"', '{"type": "hello", "presence": 7}', "{}"])
+@pytest.mark.parametrize("frame", ["not json", "[]", '"hello"', '{"type": "hello", "presence": 7}', "{}", "[" * 30_000])
 async def test_malformed_frames_are_ignored_and_the_page_stays_live(client, alice, frame):
     await client.login("alice")
     async with live(client) as page:
@@ -288,3 +288,28 @@ async def test_past_the_per_user_limit_the_oldest_socket_of_any_device_is_closed
             for page in (second, third, bobs_page):  # bob is someone else: untouched
                 await nothing_pending(page)
     assert app.extensions["live_limits"].count(user_id=alice.id) == 0
+
+
+async def test_live_sockets_send_without_quarts_per_frame_round_trip(settings):
+    """The fan-out path sends through the accepted socket's ASGI send (Quart's private `_send`),
+    skipping the `asyncio.sleep(0)` Quart's public send does per frame: if Quart renames it,
+    this fails (and direct_sender would quietly fall back to the slower public send)."""
+    from quart import websocket
+
+    from app import create_app
+    from app.web.websockets import direct_sender
+
+    app = create_app(settings)
+    seen = {}
+
+    @app.websocket("/probe")
+    async def probe():
+        await websocket.accept()
+        send = direct_sender(websocket)
+        seen["private"] = send == websocket._get_current_object()._send  # not the public send
+        await send("through the direct sender")
+
+    async with app.test_app():
+        async with app.test_client().websocket("/probe", headers={"Origin": "http://localhost"}) as socket:
+            assert await socket.receive() == "through the direct sender"
+    assert seen["private"] is True

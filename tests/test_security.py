@@ -42,9 +42,14 @@ ROUTES = {
     ("POST", "/admin/users/<int:user_id>/delete"): (401, 403, 303),
     ("GET", "/admin/audit"): (401, 403, 200),
     ("GET", "/admin/feedback"): (401, 403, 200),
+    ("GET", "/admin/invitations"): (401, 403, 200),
+    ("POST", "/admin/invitations"): (401, 403, 422),
+    ("POST", "/admin/invitations/<int:invitation_id>/revoke"): (401, 403, 404),
+    ("GET", "/join/<token>"): (303, 303, 303),
     # <username> is alice, so "user" is the owner here; other users are in tests/test_feedback.py.
-    ("GET", "/users/<username>/feedback/add"): (401, 200, 200),
-    ("POST", "/users/<username>/feedback/add"): (401, 422, 422),
+    # Nobody, administrators included, adds feedback in someone else's name.
+    ("GET", "/users/<username>/feedback/add"): (401, 200, 403),
+    ("POST", "/users/<username>/feedback/add"): (401, 422, 403),
     ("GET", "/feedback/<int:feedback_id>/update"): (401, 404, 404),
     ("POST", "/feedback/<int:feedback_id>/update"): (401, 404, 404),
     ("POST", "/feedback/<int:feedback_id>/delete"): (401, 404, 404),
@@ -78,10 +83,41 @@ ROUTES = {
     ("GET", "/chat/new"): (401, 200, 200),
     ("POST", "/chat/new"): (401, 422, 422),
     ("GET", "/chat/with/<username>"): (401, 303, 303),
+    # The JSON API: a cookie never authenticates it (so a logged-in browser is anonymous there),
+    # and it takes only JSON bodies (a form is 415). Token-holders: tests/test_api*.py.
+    ("GET", "/docs/api"): (200, 200, 200),
+    ("GET", "/api/v1/docs"): (302, 302, 302),
+    ("GET", "/api/v1/openapi.json"): (200, 200, 200),
+    ("POST", "/api/v1/users"): (415, 415, 415),
+    ("POST", "/api/v1/login"): (415, 415, 415),
+    ("POST", "/api/v1/logout"): (401, 401, 401),
+    ("GET", "/api/v1/me"): (401, 401, 401),
+    ("GET", "/api/v1/users/<username>"): (401, 401, 401),
+    ("GET", "/api/v1/conversations"): (401, 401, 401),
+    ("POST", "/api/v1/conversations"): (401, 401, 401),
+    ("GET", "/api/v1/conversations/<int:conversation_id>"): (401, 401, 401),
+    ("GET", "/api/v1/conversations/<int:conversation_id>/messages"): (401, 401, 401),
+    ("POST", "/api/v1/conversations/<int:conversation_id>/messages"): (401, 401, 401),
+    ("POST", "/api/v1/conversations/<int:conversation_id>/read"): (401, 401, 401),
+    ("PATCH", "/api/v1/messages/<int:message_id>"): (401, 401, 401),
+    ("DELETE", "/api/v1/messages/<int:message_id>"): (401, 401, 401),
+    ("WS", "/api/v1/ws"): (101, 101, 101),
+    ("POST", "/api/messenger/user"): (415, 415, 415),
+    ("GET", "/api/messenger/user/<username>"): (401, 401, 401),
+    ("POST", "/api/messenger/user/login"): (415, 415, 415),
+    ("POST", "/api/messenger/user/logout"): (401, 401, 401),
+    ("POST", "/api/messenger/conversation"): (401, 401, 401),
+    ("GET", "/api/messenger/conversation"): (401, 401, 401),
+    ("POST", "/api/messenger/message"): (401, 401, 401),
+    ("PUT", "/api/messenger/message"): (401, 401, 401),
+    ("DELETE", "/api/messenger/message/<int:message_id>"): (401, 401, 401),
+    ("GET", "/api/messenger/message/<int:conversation_id>"): (401, 401, 401),
+    ("WS", "/api/messenger/websocket"): (101, 101, 101),
 }
+API = {route for route in ROUTES if route[1].startswith("/api/")}
 EXAMPLES = {"<username>": "alice", "<int:session_id>": "999999", "<path:filename>": "css/huddle.css",
             "<int:feedback_id>": "999999", "<token>": "no-such-token", "<int:conversation_id>": "999999",
-            "<int:message_id>": "999999"}
+            "<int:message_id>": "999999", "<int:invitation_id>": "999999"}
 
 
 def concrete(path: str, user: User) -> str:
@@ -113,12 +149,16 @@ async def test_every_route_answers_each_role_as_its_rule_says(client, admin, ali
         return
     if method == "GET":
         response = await client.get(concrete(path, bob))
-    else:
+    elif method == "POST":
         response = await client.post(concrete(path, bob), {})
+    else:
+        response = await client.raw.open(concrete(path, bob), method=method, form={"csrf_token": await client.token()})
     assert response.status_code == expected
+    if path.startswith("/api/") and method != "WS" and expected != 302:
+        assert response.mimetype == "application/json", "the API never answers HTML"
 
 
-INT_ROUTES = sorted(route for route in ROUTES if "<int:" in route[1])
+INT_ROUTES = sorted(route for route in ROUTES if "<int:" in route[1] and route not in API)
 
 
 @pytest.mark.parametrize("route", INT_ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
@@ -132,7 +172,8 @@ async def test_an_id_outside_the_databases_range_is_not_found(client, admin, rou
 
 # --- CSRF -----------------------------------------------------------------------------------------
 
-UNSAFE = sorted(route for route in ROUTES if route[0] not in {"GET", "WS"})
+# The API is left out: it never reads the cookie, so there is nothing for a CSRF token to protect.
+UNSAFE = sorted(route for route in ROUTES if route[0] not in {"GET", "WS"} and route not in API)
 
 
 @pytest.mark.parametrize("route", UNSAFE, ids=lambda r: r[1])
@@ -316,17 +357,17 @@ async def test_passwords_never_reach_the_log(client, alice, caplog):
 
 
 
-def test_the_login_throttle_forgets_stale_names_instead_of_growing_forever():
+async def test_the_login_throttle_forgets_stale_names_instead_of_growing_forever():
     from app.web.throttle import FailureLimiter
 
     now = [0.0]
     limiter = FailureLimiter(limit=3, window=10, clock=lambda: now[0])
     limiter.MAX_KEYS = 100
     for n in range(100):
-        limiter.fail(f"user{n}")
+        await limiter.fail(f"user{n}")
     now[0] = 11  # all of those failures are now outside the window
-    limiter.fail("fresh")
+    await limiter.fail("fresh")
     assert len(limiter._failures) == 1
-    for _ in range(3):
-        limiter.fail("fresh")
-    assert limiter.retry_after("fresh") == 10
+    for _ in range(2):
+        await limiter.fail("fresh")
+    assert await limiter.retry_after("fresh") == 10

@@ -6,12 +6,15 @@ from functools import wraps
 from typing import Any
 from collections.abc import Awaitable, Callable
 
-from quart import current_app, has_request_context, request
+from quart import current_app, has_request_context, has_websocket_context, request, websocket
 from quart_auth import Action, AuthUser, QuartAuth, Unauthorized, current_user, login_user, logout_user
 from werkzeug.exceptions import Forbidden
 
+from app.accounts import hashing, usernames
 from app.accounts import service as users
+from app.domain import Invalid, NotAllowed, RateLimited
 from app.web.throttle import address_block
+from app.web.urls import is_api_path
 from app.models import User, UserSession
 from app.web.security import rotate_csrf_token
 
@@ -33,6 +36,8 @@ class HuddleUser(AuthUser):
 
 
 def client_ip() -> str:
+    if has_websocket_context():
+        return websocket.remote_addr or ""
     return request.remote_addr or ""
 
 
@@ -41,10 +46,91 @@ def client_block() -> str:
     return address_block(client_ip())
 
 
+async def check_login(username: str, password: str) -> User:
+    """The login rule for every door (the form, the JSON API, the JSON websocket, the messenger
+    API): the user these credentials name, or Invalid (per field) / RateLimited.
+
+    Guesses at one account are counted per client address, so a stranger's failures never lock
+    the owner out from their own address; each address is also limited overall."""
+    name = usernames.normalize(username or "")
+    password = password or ""
+    errors = {}
+    if not name:
+        errors["username"] = "Enter your username or email address."
+    if not password:
+        errors["password"] = "Enter your password."
+    elif len(password) > hashing.MAX_LENGTH:
+        errors["password"] = f"Passwords are at most {hashing.MAX_LENGTH:,} characters."
+    if errors:
+        raise Invalid(errors)
+    by_user = current_app.extensions["login_limiter_user"]
+    by_ip = current_app.extensions["login_limiter_ip"]
+    ip_key = client_block()
+    user_key = f"{usernames.key(name)}|{ip_key}"
+    if wait := await by_user.retry_after(user_key) or await by_ip.retry_after(ip_key):
+        raise RateLimited(f"Too many failed attempts. Try again in {wait} seconds.", wait)
+    user = await users.authenticate(name, password)
+    if user is None:
+        await by_user.fail(user_key)
+        await by_ip.fail(ip_key)
+        raise Invalid({"form": "That username and password do not match an account."})
+    await by_user.reset(user_key)
+    return user
+
+
+REGISTER_LIMITED = "Too many new accounts from your network. Try again in {minutes} minutes."
+
+
+REGISTRATION_CLOSED = "Registration is closed on this Huddle: an administrator adds people."
+INVITATION_NEEDED = "Joining this Huddle is by invitation: ask an administrator for an invitation link."
+
+
+async def invitation_for(token: str | None):
+    """The invitation a registration needs now: None when none is needed (the first account, or
+    open registration); NotAllowed when registration is closed or the invitation is missing or
+    spent."""
+    from app.models import Invitation
+
+    mode = await users.registration_mode(current_app.config["HUDDLE"].registration)
+    if mode in ("first", "open"):
+        return None
+    if mode == "closed":
+        raise NotAllowed(REGISTRATION_CLOSED)
+    invitation = await Invitation.valid(token)
+    if invitation is None:
+        raise NotAllowed(users.INVITATION_SPENT if token else INVITATION_NEEDED)
+    return invitation
+
+
+async def register_account(username: str, email: str, password: str, confirm: str,
+                           invitation_token: str | None = None) -> User:
+    """Registration as every door offers it (the form and the JSON APIs): who may join (the
+    site's registration mode, an invitation), counted per network (accounts made, not
+    mistakes), then the registration rules."""
+    invitation = await invitation_for(invitation_token)
+    block = client_block()
+    if wait := await current_app.extensions["register_limiter_ip"].retry_after(block):
+        raise RateLimited(REGISTER_LIMITED.format(minutes=wait // 60 + 1), wait)
+    user = await users.register(username, email, password, confirm, invitation=invitation)
+    await current_app.extensions["register_limiter_ip"].fail(block)
+    return user
+
+
+async def spend(limiter: str, key: str, message: str) -> None:
+    """Count one costly act (a post, an account) against a limit, or raise RateLimited if it is
+    used up. `message` may name the wait as {wait}."""
+    counter = current_app.extensions[limiter]
+    if wait := await counter.retry_after(key):
+        raise RateLimited(message.format(wait=wait, minutes=wait // 60 + 1), wait)
+    await counter.fail(key)
+
+
 async def load_session() -> None:
     """before_request / before_websocket: resolve the cookie to a live session, or to nobody."""
     if has_request_context() and request.endpoint == "static":
         return  # static files need no session: no query per stylesheet and script
+    if is_api_path((request if has_request_context() else websocket).path):
+        return  # cookies never authenticate the API
     token = current_user.auth_id
     if token is None:
         return

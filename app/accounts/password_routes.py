@@ -31,7 +31,7 @@ async def forgot() -> Response:
             form.error("email", "Enter the email address of your account, like name@example.com.")
             status = 422
         else:
-            wait = _throttled(email)
+            wait = await _throttled(email)
             if wait:
                 form.error("form", f"Too many reset requests. Try again in {wait // 60 + 1} minutes.")
                 status, headers = 429, {"Retry-After": str(wait)}
@@ -48,16 +48,16 @@ async def forgot() -> Response:
     return response
 
 
-def _throttled(email: str) -> int | None:
+async def _throttled(email: str) -> int | None:
     by_email = current_app.extensions["reset_limiter_email"]
     by_ip = current_app.extensions["reset_limiter_ip"]
     # Per address and client: a stranger's requests cannot stop the owner asking for a link.
     ip = auth.client_block()
     email = f"{email}|{ip}"
-    wait = by_email.retry_after(email) or by_ip.retry_after(ip)
+    wait = await by_email.retry_after(email) or await by_ip.retry_after(ip)
     if not wait:
-        by_email.fail(email)
-        by_ip.fail(ip)
+        await by_email.fail(email)
+        await by_ip.fail(ip)
     return wait
 
 
@@ -114,7 +114,7 @@ async def change() -> Response:
         # Guessing the current password from a stolen session is throttled like a login.
         limiter = current_app.extensions["password_limiter_user"]
         try:
-            if wait := limiter.retry_after(str(user.id)):
+            if wait := await limiter.retry_after(str(user.id)):
                 form.error("form", f"Too many wrong passwords. Try again in {wait} seconds.")
                 status = 429
                 raise Invalid(form.errors)
@@ -124,7 +124,7 @@ async def change() -> Response:
             )
         except Invalid as refused:
             if "current_password" in refused.errors:
-                limiter.fail(str(user.id))
+                await limiter.fail(str(user.id))
             form, status = Form(errors=refused.errors), status if status == 429 else 422
         else:
             await flash(

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from quart import Blueprint, Response, abort, current_app, flash, redirect, request
 
-from app.accounts import auth, hashing, service, usernames
-from app.domain import DomainError, Invalid
+from app.accounts import auth, service, usernames
+from urllib.parse import quote
+
+from app.domain import DomainError, Invalid, NotAllowed, RateLimited
 from app.web.errors import safe_next
 from app.web.forms import Form, account_values, domain_error_page
 from app.models.paging import page
@@ -20,34 +22,54 @@ bp.register_error_handler(DomainError, domain_error_page)
 
 @bp.route("/register", methods=["GET", "POST"])
 async def register() -> Response:
-    """Create an account; the very first one is the administrator."""
+    """Create an account: the very first one freely (it is the administrator), then as the site's
+    registration mode says: with an invitation link (the default), by anyone, or not at all."""
     if auth.current():
         return redirect("/", code=303)
     form, headers = Form(), {}
-    limiter = current_app.extensions["register_limiter_ip"]
-    if request.method == "POST" and (wait := limiter.retry_after(auth.client_block())):
-        form.error("form", f"Too many new accounts from your network. Try again in {wait // 60 + 1} minutes.")
-        headers["Retry-After"] = str(wait)
-    elif request.method == "POST":
-        data = await request.form
+    data = await request.form if request.method == "POST" else request.args
+    token = (data.get("invitation") or "").strip()[:200]
+    mode = await service.registration_mode(current_app.config["HUDDLE"].registration)
+    try:
+        invitation = await auth.invitation_for(token)
+    except NotAllowed as refused:
+        return await render("accounts/register_blocked.html", status=403, message=refused.message,
+                            closed=mode == "closed")
+    if request.method == "POST":
         try:
-            user = await service.register(
+            user = await auth.register_account(
                 data.get("username", ""), data.get("email", ""),
-                data.get("password", ""), data.get("confirm_password", ""),
+                data.get("password", ""), data.get("confirm_password", ""), token or None,
             )
         except Invalid as refused:
             form = Form(values=account_values(data), errors=refused.errors)
+        except RateLimited as refused:
+            form.error("form", refused.message)
+            headers["Retry-After"] = str(refused.retry_after)
+        except NotAllowed as refused:  # the invitation was used up meanwhile
+            return await render("accounts/register_blocked.html", status=403, message=refused.message,
+                                closed=False)
         else:
-            limiter.fail(auth.client_block())  # counts accounts made, not mistakes
             await auth.start_session(user)
+            if user.is_admin:
+                # The first account: what to do next is invite the team.
+                await flash(f"Welcome to Huddle, {user.username}: you are its administrator.")
+                return redirect_to("/admin/invitations?welcome=1")
             await flash(f"Welcome to Huddle, {user.username}!")
             return redirect_to("/")
     response = await render(
         "accounts/register.html", "accounts/_register_form.html",
-        status=429 if headers else 422 if form.errors else 200, form=form,
+        status=429 if headers else 422 if form.errors else 200, form=form, first=mode == "first",
+        invitation=invitation, invitation_token=token if invitation else "",
     )
     response.headers.update(headers)
     return response
+
+
+@bp.get("/join/<token>")
+async def join(token: str) -> Response:
+    """An invitation link: the registration form, carrying the invitation."""
+    return redirect(f"/register?invitation={quote(token[:200])}", code=303)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -75,37 +97,16 @@ async def login() -> Response:
 
 
 async def _attempt_login(data) -> tuple[Form, int, dict, User | None]:
-    name = usernames.normalize(data.get("username", ""))
-    password = data.get("password", "")
-    form = Form(values={"username": name})
-    if not name or not password or len(password) > hashing.MAX_LENGTH:
-        if not name:
-            form.error("username", "Enter your username.")
-        if not password:
-            form.error("password", "Enter your password.")
-        elif len(password) > hashing.MAX_LENGTH:
-            form.error("password", f"Passwords are at most {hashing.MAX_LENGTH:,} characters.")
+    form = Form(values={"username": usernames.normalize(data.get("username", ""))})
+    try:
+        user = await auth.check_login(data.get("username", ""), data.get("password", ""))
+    except Invalid as refused:
+        form.errors.update(refused.errors)
         return form, 422, {}, None
-
-    # Guesses at one account are counted per client address, so a stranger's failures never
-    # lock the owner out from their own address; each address is also limited overall.
-    by_user = current_app.extensions["login_limiter_user"]
-    by_ip = current_app.extensions["login_limiter_ip"]
-    ip_key = auth.client_block()
-    user_key = f"{usernames.key(name)}|{ip_key}"
-    wait = by_user.retry_after(user_key) or by_ip.retry_after(ip_key)
-    if wait:
-        form.error("form", f"Too many failed attempts. Try again in {wait} seconds.")
-        return form, 429, {"Retry-After": str(wait)}, None
-
-    user = await service.authenticate(name, password)
-    if user is not None:
-        by_user.reset(user_key)
-        return form, 200, {}, user
-    by_user.fail(user_key)
-    by_ip.fail(ip_key)
-    form.error("form", "That username and password do not match an account.")
-    return form, 422, {}, None
+    except RateLimited as refused:
+        form.error("form", refused.message)
+        return form, 429, {"Retry-After": str(refused.retry_after)}, None
+    return form, 200, {}, user
 
 
 @bp.post("/logout")
@@ -145,13 +146,14 @@ SESSIONS_PAGE = 20
 async def _sessions_context() -> dict:
     """This device first, then the others, most recent login first, a page at a time."""
     this = auth.current_session()
-    others = UserSession.filter(user_id=this.user_id, kind="web").exclude(id=this.id)
+    others = UserSession.filter(user_id=this.user_id).exclude(id=this.id)  # browsers and API tokens
     before = id_param(request.args.get("before"))
     rows, next_before = await page(others.order_by("-id"), before=before, size=SESSIONS_PAGE)
     return {
         "sessions": ([] if before else [this]) + rows,
         "this_session": this,
         "total": 1 + await others.count(),
+        "other_browsers": await others.filter(kind="web").count(),
         "next_before": next_before,
         "keep": current_app.config["HUDDLE"].sessions_per_user,
     }

@@ -15,7 +15,8 @@ from app.chat import service as chat
 from app.accounts import hashing
 from app.domain import Invalid, NotAllowed, NotFound
 from app.live.events import force_logout
-from app.models import AuditEvent, Feedback, PasswordResetToken, User, UserSession
+from app import clock
+from app.models import AuditEvent, Feedback, Invitation, InvitationUse, PasswordResetToken, User, UserSession
 from app.web.forms import Form, check_new_account, check_new_password
 
 TAKEN = "That username or email address is taken."
@@ -40,8 +41,22 @@ async def get_user(username: str) -> User:
     return user
 
 
-async def register(username: str, email: str, password: str, confirm: str) -> User:
-    """Create an account with the registration rules; the very first account is the administrator."""
+REGISTRATION_MODES = ("invite", "open", "closed")
+INVITATION_SPENT = "This invitation link has been used up, revoked or has expired. Ask for a new one."
+
+
+async def registration_mode(setting: str) -> str:
+    """"first" while there is no account (the first registers freely and becomes the
+    administrator), else the site's setting: "invite", "open" or "closed"."""
+    if not await User.exists():
+        return "first"
+    return setting if setting in REGISTRATION_MODES else "invite"
+
+
+async def register(username: str, email: str, password: str, confirm: str, *,
+                   invitation: Invitation | None = None) -> User:
+    """Create an account with the registration rules; the very first account is the administrator.
+    With an invitation, one of its uses is taken in the same transaction (or nothing is made)."""
     form = await check_new_account(
         {"username": username, "email": email, "password": password, "confirm_password": confirm}
     )
@@ -55,15 +70,31 @@ async def register(username: str, email: str, password: str, confirm: str) -> Us
             # Decided after the insert, in one statement, so two first registrations at the same
             # moment cannot both see an empty table (see User.lock_admins).
             user.is_admin = await User.claim_first_admin(conn, user.id)
-            await AuditEvent.record(user, "user.registered", user, "admin (first account)" if user.is_admin else "")
+            if invitation is not None:
+                if not await invitation.consume(conn):
+                    raise Invalid({"invitation": INVITATION_SPENT})
+                await InvitationUse.create(invitation_id=invitation.id, user=user, username=user.username,
+                                           joined_at=clock.now())
+            detail = "admin (first account)" if user.is_admin else (
+                f"invited by {invitation.created_by_name}" if invitation is not None else "")
+            await AuditEvent.record(user, "user.registered", user, detail)
     await chat.welcome(user)
     return user
 
 
+async def by_login_name(name: str) -> User | None:
+    """The account a login names: its username (any case or width) or its email address."""
+    if "@" in name:
+        email = name.strip().lower()
+        return await User.get_or_none(email=email) if len(email) <= 254 else None
+    return await User.by_username(name)
+
+
 async def authenticate(username: str, password: str) -> User | None:
-    """The user these credentials name, or None. An unknown name costs the same hash as a wrong
-    password, so neither the answer nor its timing says which accounts exist."""
-    user = await User.by_username(username)
+    """The user these credentials name (by username or email), or None. An unknown name costs
+    the same hash as a wrong password, so neither the answer nor its timing says which accounts
+    exist."""
+    user = await by_login_name(username)
     if await hashing.verify_password(password, user.password_hash if user else None):
         return user
     return None
@@ -112,10 +143,11 @@ async def _delete_sessions(user: User, *, keep: UserSession | None = None, kind:
     return ids
 
 
-async def trim_sessions(user: User, keep: int) -> int:
-    """Keep the user's newest `keep` browser sessions; older ones end (and their pages log out)."""
+async def trim_sessions(user: User, keep: int, kind: str = "web") -> int:
+    """Keep the user's newest `keep` sessions of a kind (browsers, API tokens); older ones end
+    (and their pages and sockets log out)."""
     async with in_transaction():
-        old = await UserSession.filter(user_id=user.id, kind="web").order_by("-id").offset(keep).values_list(
+        old = await UserSession.filter(user_id=user.id, kind=kind).order_by("-id").offset(keep).values_list(
             "id", flat=True
         )
         if old:

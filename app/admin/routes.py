@@ -1,17 +1,17 @@
 """Admin area: manage users inline (add, edit, delete) and read the audit log."""
 from __future__ import annotations
 
-from quart import Blueprint, Response, abort, flash, redirect, request
+from quart import Blueprint, Response, abort, current_app, flash, redirect, request, session
 
 from app.accounts import auth
 from app.accounts.service import get_user
-from app.admin import service
+from app.admin import invitations, service
 from app.domain import DomainError, Invalid
 from app.web.forms import Form, account_values, domain_error_page
 from app.web.urls import id_param
 from app.web.htmx import is_htmx, render
 from app.live import events
-from app.models import AuditEvent, Feedback, User
+from app.models import AuditEvent, Feedback, Invitation, User
 from app.models.paging import page, page_by_name
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -180,3 +180,55 @@ async def feedback() -> Response:
         authors=await User.filter(feedback__id__isnull=False).distinct().order_by("username_key"),
         next_before=next_before,
     )
+
+
+# --- invitations --------------------------------------------------------------------------------
+
+@bp.get("/invitations")
+async def invitation_list() -> Response:
+    """Invitation links: a new one, and every one made, with who joined through it. A link made a
+    moment ago is shown once (only its hash is kept)."""
+    return await _invitations_page()
+
+
+async def _invitations_page(status: int = 200, form: Form | None = None) -> Response:
+    rows = await Invitation.all().prefetch_related("joined").limit(100)
+    settings = current_app.config["HUDDLE"]
+    return await render(
+        "admin/invitations.html", status=status, invitations=rows, form=form or Form(values={"days": "7"}),
+        new_link=session.pop("new_invitation", None), welcome=bool(request.args.get("welcome")),
+        mode=settings.registration, base_url=settings.base_url,
+    )
+
+
+@bp.post("/invitations")
+async def invitation_create() -> Response:
+    data = await request.form
+    try:
+        invitation, token = await invitations.create(auth.current(), data.get("kind", ""), data.get("days", ""),
+                                                     data.get("email", ""))
+    except Invalid as refused:
+        form = Form(values={k: data.get(k, "") for k in ("kind", "days", "email")}, errors=refused.errors)
+        return await _invitations_page(status=422, form=form)
+    settings = current_app.config["HUDDLE"]
+    link = f"{settings.base_url}/join/{token}"
+    session["new_invitation"] = link  # shown once, on the page this redirects to
+    if invitation.note:
+        mailer = current_app.extensions["mailer"]
+        inviter = auth.current().username
+        mailer.run_later(mailer.deliver(invitation.note, f"{inviter} invites you to Huddle", (
+            f"Hello,\n\n{inviter} invites you to join their team on Huddle.\n"
+            f"To create your account, open this link within {(invitation.expires_at - invitation.created_at).days} "
+            f"day(s):\n\n{link}\n\nThe link works once. If you were not expecting this, ignore this message.\n")))
+        await flash(f"Invitation mailed to {invitation.note}.")
+    return redirect("/admin/invitations", code=303)
+
+
+@bp.post("/invitations/<int:invitation_id>/revoke")
+async def invitation_revoke(invitation_id: int) -> Response:
+    invitation = await Invitation.get_or_none(id=invitation_id)
+    if invitation is None:
+        abort(404, description="That invitation does not exist.")
+    await invitations.revoke(auth.current(), invitation)
+    await flash("The invitation link no longer works.")
+    return redirect("/admin/invitations", code=303)

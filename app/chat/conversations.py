@@ -86,6 +86,20 @@ async def join(actor: User, conversation: Conversation) -> Membership:
     return member
 
 
+async def open_room(actor: User, name: str, topic: str = "") -> tuple[Conversation, bool]:
+    """A room by name for a program: joined if it is open, made if there is none (True), refused
+    if it is closed to the actor. The name is checked first: one that cannot exist is refused."""
+    name, topic = check_room(name, topic)
+    room = await Conversation.get_or_none(name_key=room_key(name), kind=ROOM)
+    if room is None:
+        return await create_room(actor, name, topic), True
+    if not await Membership.exists(user_id=actor.id, conversation_id=room.id):
+        if not room.is_open:
+            raise Invalid({"room": "There is already a room with that name."})
+        await join(actor, room)
+    return room, False
+
+
 async def leave(actor: User, conversation: Conversation) -> None:
     if not conversation.is_room:
         raise NotAllowed("You cannot leave a direct conversation.")

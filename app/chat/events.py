@@ -2,6 +2,7 @@
 the conversation's topic, or to the user's topic for what concerns only them."""
 from __future__ import annotations
 
+from markupsafe import Markup
 from quart import current_app, render_template
 
 from app.live.broker import Event
@@ -28,10 +29,48 @@ def message_data(message: Message) -> dict:
 RENDERED_LIMIT = 4096
 
 
+FRAGMENT_LIMIT = 20_000
+
+
+async def message_html(message: Message) -> Markup:
+    """A message's fragment (templates/chat/_message.html), rendered once per version and reused
+    by every page load, history page and answer that shows it (it is the same for every viewer),
+    as Campfire caches its message partials. Keyed by what the fragment shows that can change:
+    the version (edits, deletion) and the author's account (a removed account shows as such)."""
+    key = (message.id, message.version_seq, message.author_id)
+    cache = current_app.extensions.setdefault("message_html", {})
+    if (html := cache.get(key)) is None:
+        html = Markup(await render_template("chat/_message.html", message=message))
+        if len(cache) >= FRAGMENT_LIMIT:
+            cache.clear()
+        cache[key] = html
+    return html
+
+
+def _field(row, name: str):
+    return row[name] if isinstance(row, dict) else getattr(row, name)
+
+
+async def message_fragments(rows) -> list[Markup]:
+    """The fragments of these messages, in order. Rows may be light (dicts of id, version_seq and
+    author_id, as a page's query returns them): only the ones not rendered yet are loaded, in one
+    query, and rendered. A warm page builds no Message objects at all."""
+    cache = current_app.extensions.setdefault("message_html", {})
+    keys = [(_field(r, "id"), _field(r, "version_seq"), _field(r, "author_id")) for r in rows]
+    missing = {key[0] for key in keys if key not in cache}
+    if missing:
+        full = {r.id: r for r in rows if isinstance(r, Message) and r.id in missing}
+        if rest := missing - set(full):
+            full.update({m.id: m for m in await Message.filter(id__in=rest)})
+        for message in full.values():
+            await message_html(message)
+    return [cache.get(key) or await message_html(await Message.get(id=key[0])) for key in keys]
+
+
 async def message_event(message: Message, kind: str, *, cursor_only: bool = False) -> Event:
     """The event for a message's latest change: the same rendering whether it goes out live or
     is replayed from the database for a page catching up."""
-    key = (message.id, message.version_seq, kind, cursor_only)
+    key = (message.id, message.version_seq, message.author_id, kind, cursor_only)
     _rendered = current_app.extensions.setdefault("rendered_messages", {})
     if (event := _rendered.get(key)) is None:
         html = await render_template("chat/_message_event.html", message=message, kind=kind, cursor_only=cursor_only)
@@ -47,11 +86,12 @@ async def message_changed(message: Message, kind: str) -> None:
     await publish(await message_event(message, kind))
 
 
-async def read(user_id: int, conversation_id: int, seq: int) -> None:
-    """Every tab of the user: this conversation is read up to seq (its unread count clears)."""
+async def read(user_id: int, conversation_id: int, seq: int, unread: int) -> None:
+    """Every tab and program of the user: this conversation is read up to seq, and how many
+    messages are still unread there (programs get it as `unread`)."""
     html = await render_template("chat/_read_event.html", conversation_id=conversation_id, seq=seq)
-    await publish(Event("read", f"user:{user_id}", html=html,
-                        data={"conversation_id": conversation_id, "seq": seq}))
+    await publish(Event("unread", f"user:{user_id}", html=html,
+                        data={"conversation_id": conversation_id, "read_seq": seq, "unread": unread}))
 
 
 async def membership_changed(conversation: Conversation, user_ids: list[int]) -> None:

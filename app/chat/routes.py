@@ -3,11 +3,12 @@ deleting, reading, rooms and direct conversations. Views load, call app/chat/ser
 errors and render; every rule lives in the service."""
 from __future__ import annotations
 
-from quart import Blueprint, Response, current_app, flash, redirect, request
+from quart import Blueprint, Response, flash, redirect, request
 
 from app.accounts import auth
+from app.chat import events as chat_events
 from app.chat import service
-from app.domain import DomainError, Invalid
+from app.domain import DomainError, Invalid, RateLimited
 from app.live import events as live_events
 from app.models import Conversation, Membership, Message, User
 from app.web.forms import domain_error_page
@@ -28,7 +29,7 @@ async def sidebar_context(me: User, current: Conversation | None = None) -> dict
     mine = await service.my_conversations(me)
     rooms = sorted((c for c, _ in mine if c.is_room), key=lambda c: c.name_key or "")
     directs = [c for c, _ in mine if not c.is_room]
-    people_of = {c.id: [u for u in await service.members(c) if u.id != me.id] for c in directs}
+    people_of = await service.members_of([c.id for c in directs], without=me.id)  # one query for all
     people = await User.all().order_by("username_key").limit(100)
     return {
         "rooms": rooms, "directs": directs, "people_of": people_of, "current": current,
@@ -70,12 +71,13 @@ async def _conversation_page(conversation_id: int, *, around: int | None = None,
         if around is not None:
             messages, more = await service.around(conversation, around)
         else:
-            messages, more = await service.history(conversation, before=before)
-        await service.mark_read(me, conversation, seq)
+            messages, more = await service.history_rows(conversation, before=before)
+        await service.mark_read(me, conversation, seq, member=member)
     others = [p for p in people if p.id != me.id]
     return await render(
         "chat/conversation.html", status=status, conversation=conversation, member=member, seq=seq,
-        messages=messages, more=more, title=title_of(conversation, others), members=people,
+        messages=messages, fragments=await chat_events.message_fragments(messages), more=more,
+        title=title_of(conversation, others), members=people,
         highlight=around, draft=draft, errors=errors or {}, may_manage=service.may_manage(me, conversation),
         **await sidebar_context(me, conversation),
     )
@@ -100,8 +102,9 @@ async def older(conversation_id: int) -> Response:
     before = id_param(request.args.get("before"))
     if not is_htmx():  # a plain browser following "Older messages": the page, an older stretch of it
         return await _conversation_page(conversation_id, before=before)
-    messages, more = await service.history(conversation, before=before)
-    return await render("chat/_older.html", conversation=conversation, messages=messages, more=more)
+    messages, more = await service.history_rows(conversation, before=before)
+    return await render("chat/_older.html", conversation=conversation, messages=messages, more=more,
+                        fragments=await chat_events.message_fragments(messages))
 
 
 @bp.post("/<int:conversation_id>/messages")
@@ -111,13 +114,13 @@ async def post(conversation_id: int) -> Response:
     conversation, _ = await service.member_of(me, conversation_id)
     data = await request.form
     body, client_id = data.get("body", ""), data.get("client_id") or None
-    limiter = current_app.extensions["post_limiter_user"]
-    if wait := limiter.retry_after(str(me.id)):
+    try:
+        await auth.spend("post_limiter_user", str(me.id), service.POSTING_TOO_FAST)  # counts posts, not failures
+    except RateLimited as refused:
         response = await render("chat/_composer.html", status=429, conversation=conversation, draft=body,
-                                errors={"body": f"You are sending very fast: wait {wait} s, then send again."})
-        response.headers["Retry-After"] = str(wait)
+                                errors={"body": refused.message})
+        response.headers["Retry-After"] = str(refused.retry_after)
         return response
-    limiter.fail(str(me.id))  # counts posts, not failures
     try:
         message = await service.post(me, conversation, body, client_id)
     except Invalid as refused:

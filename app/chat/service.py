@@ -12,13 +12,16 @@ from app import clock
 from app.chat import events
 from app.chat.conversations import (  # noqa: F401 - one service for callers: rooms and directs too
     DIRECT_MAX_PEOPLE, GENERAL, ROOM_NAME_MAX, TOPIC_MAX, add_member, check_room, create_room, direct_key,
-    direct_people, find_direct, general, join, leave, may_manage, open_direct, remove_member, room_key, welcome,
+    direct_people, find_direct, general, join, leave, may_manage, open_direct, open_room, remove_member, room_key,
+    welcome,
 )
 from app.domain import Invalid, NotAllowed, NotFound
 from app.models.user import _sql
 from app.models import ROOM, AuditEvent, Conversation, Membership, Message, User
 
 UNREAD_CAP = 100  # counted up to here, shown as "99+"
+# Posts per user are limited (HUDDLE_POSTS_PER_10_SECONDS) at every door: pages, API, websockets.
+POSTING_TOO_FAST = "You are sending very fast: wait {wait} s, then send again."
 
 
 # --- seeing a conversation ---------------------------------------------------------------------
@@ -60,6 +63,17 @@ async def my_conversations(user: User) -> list[tuple[Conversation, Membership]]:
 
 async def members(conversation: Conversation) -> list[User]:
     return [m.user for m in await Membership.filter(conversation_id=conversation.id).select_related("user")]
+
+
+async def members_of(conversation_ids: list[int], *, without: int | None = None) -> dict[int, list[User]]:
+    """The members of several conversations in one query (a sidebar of direct conversations)."""
+    found: dict[int, list[User]] = {cid: [] for cid in conversation_ids}
+    if conversation_ids:
+        rows = Membership.filter(conversation_id__in=conversation_ids).select_related("user").order_by("user_id")
+        for row in await rows:
+            if row.user_id != without:
+                found[row.conversation_id].append(row.user)
+    return found
 
 
 async def open_rooms_not_joined(user: User) -> list[Conversation]:
@@ -179,18 +193,26 @@ async def delete(actor: User, message: Message) -> Message:
     return message
 
 
-async def mark_read(actor: User, conversation: Conversation, seq: int | None = None) -> int:
-    """Read up to seq (default: everything); never moves backwards. All the user's tabs hear it."""
-    member = await membership(actor, conversation.id)
+async def mark_read(actor: User, conversation: Conversation, seq: int | None = None, *,
+                    member: Membership | None = None) -> int:
+    """Read up to seq (default: everything); never moves backwards. All the user's tabs hear it.
+    A caller that has just loaded the conversation and the actor's membership passes the latter,
+    and the conversation's number as loaded bounds seq (a page shows what it loaded)."""
     if member is None:
-        raise NotFound("There is no such conversation, or you are not in it.")
-    latest = (await Conversation.get(id=conversation.id)).last_seq
+        member = await membership(actor, conversation.id)
+        if member is None:
+            raise NotFound("There is no such conversation, or you are not in it.")
+        latest = (await Conversation.get(id=conversation.id)).last_seq
+    else:
+        latest = conversation.last_seq
     seq = latest if seq is None else max(0, min(seq, latest))
-    if seq > member.last_read_seq:
-        await Membership.filter(id=member.id, last_read_seq__lt=seq).update(last_read_seq=seq)
-        member.last_read_seq = seq
     await Membership.filter(id=member.id).update(last_visited_at=clock.now())
-    await events.read(actor.id, conversation.id, member.last_read_seq)
+    if seq <= member.last_read_seq:
+        return member.last_read_seq  # nothing new read: no write, no event (a page reload)
+    await Membership.filter(id=member.id, last_read_seq__lt=seq).update(last_read_seq=seq)
+    member.last_read_seq = seq
+    unread = (await unread_counts_by_id(actor.id)).get(conversation.id, 0)
+    await events.read(actor.id, conversation.id, member.last_read_seq, unread)
     return member.last_read_seq
 
 
@@ -209,6 +231,36 @@ async def history(
         query = query.filter(seq__lt=before)
     rows = await query.order_by("-seq").limit(size + 1)
     return list(reversed(rows[:size])), len(rows) > size
+
+
+async def history_rows(
+    conversation: Conversation, *, before: int | None = None, size: int = PAGE
+) -> tuple[list[dict], bool]:
+    """history() for a page that shows cached fragments: light rows (id, seq, version_seq,
+    author_id), oldest first, and whether there are older ones."""
+    query = Message.filter(conversation_id=conversation.id, deleted_at__isnull=True)
+    if before is not None:
+        query = query.filter(seq__lt=before)
+    rows = await query.order_by("-seq").limit(size + 1).values("id", "seq", "version_seq", "author_id")
+    return list(reversed(rows[:size])), len(rows) > size
+
+
+async def newest_first(
+    conversation: Conversation, *, before: int | None = None, after: int | None = None, size: int = PAGE
+) -> tuple[list[Message], int | None]:
+    """For programs: up to `size` messages, newest first, numbered below `before` and above
+    `after` (with `after`, the first `size` after it: reading forward). Also the number to page
+    back from (`before=`) if older messages remain, else None."""
+    query = Message.filter(conversation_id=conversation.id, deleted_at__isnull=True)
+    if before is not None:
+        query = query.filter(seq__lt=before)
+    if after is not None:
+        rows = list(reversed(await query.filter(seq__gt=after).order_by("seq").limit(size)))
+        more = bool(rows) and await query.filter(seq__lt=rows[-1].seq).exists()
+    else:
+        rows = list(await query.order_by("-seq").limit(size + 1))
+        more, rows = len(rows) > size, rows[:size]
+    return rows, rows[-1].seq if more else None
 
 
 async def around(conversation: Conversation, message_id: int, size: int = PAGE) -> tuple[list[Message], bool]:

@@ -25,6 +25,15 @@ class Event:
     data: dict = field(default_factory=dict)  # the same event for programs (JSON)
     seq: int | None = None   # position in the topic's numbered history, when it has one
     close: int | None = None  # after sending, close the socket with this code
+    # The JSON frame programs get (`{"action": kind, "data": data}`), serialized once per event
+    # whoever receives it; made from kind and data unless the publisher gives one. Events for one
+    # socket only (no topic: a hello, a replay, a close) have none.
+    frame: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.frame and self.data and self.topic:
+            object.__setattr__(self, "frame", json.dumps({"action": self.kind, "data": self.data},
+                                                         separators=(",", ":"), ensure_ascii=False))
 
     def to_json(self) -> str:
         return json.dumps({"kind": self.kind, "topic": self.topic, "seq": self.seq, "data": self.data,
@@ -126,6 +135,14 @@ class MemoryBroker:
         for subscription in tuple(self._subscribers.get(event.topic, ())):
             subscription.deliver(event)
 
+    def close_local_sockets(self, code: int) -> int:
+        """Tell every local socket to close with code (a restart: they reconnect and catch up)."""
+        closing = Event("close", "", close=code)
+        subscriptions = {s for subs in self._subscribers.values() for s in subs}
+        for subscription in subscriptions:
+            subscription.deliver(closing)
+        return len(subscriptions)
+
     def local_topics(self) -> set[str]:
         return set(self._subscribers)
 
@@ -140,11 +157,11 @@ class MemoryBroker:
                 del self._subscribers[topic]
 
 
-def from_url(url: str) -> Broker:
+def from_url(url: str, prefix: str = "huddle:") -> Broker:
     if url.startswith("memory:"):
         return MemoryBroker()
     if url.startswith(("redis://", "rediss://", "unix://")):
         from app.live.redis_broker import RedisBroker
 
-        return RedisBroker(url)
+        return RedisBroker(url, prefix=prefix)
     raise ValueError(f"Unsupported HUDDLE_BROKER_URL {url!r}: use memory:// or redis://host:6379/0")

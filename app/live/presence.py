@@ -40,6 +40,7 @@ class MemoryPresence:
         self._sockets: Counter[int] = Counter()
         self._leaving: dict[int, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task] = set()
+        self._closed = False
 
     async def connect(self, user_id: int) -> bool:
         self._sockets[user_id] += 1
@@ -67,6 +68,8 @@ class MemoryPresence:
             task.add_done_callback(self._tasks.discard)
 
     async def _notify(self, user_id: int) -> None:
+        if self._closed:
+            return  # shutting down: the database may be gone; other workers' sweeps will tell
         try:
             await self.on_offline(user_id)
         except Exception:  # noqa: BLE001 - a failed notice must not kill the timer loop
@@ -77,6 +80,7 @@ class MemoryPresence:
         return {uid for uid in user_ids if uid in self._sockets or uid in self._leaving}
 
     async def close(self) -> None:
+        self._closed = True
         for handle in self._leaving.values():
             handle.cancel()
         self._leaving.clear()

@@ -50,7 +50,14 @@ class RedisBroker(MemoryBroker):
             return False
 
     async def publish(self, event: Event) -> None:
-        await self._redis.publish(self.prefix + event.topic, event.to_json())
+        """Never fails the write that caused it: the change is committed and numbered in the
+        database, and every page catches up from there when the broker is back (its reader
+        reconnects and closes the local sockets with 1012; other workers' readers do the same)."""
+        try:
+            await self._redis.publish(self.prefix + event.topic, event.to_json())
+        except (RedisError, OSError) as error:
+            log.warning("event %s on %s not published (Redis: %s); pages catch up on reconnect",
+                        event.kind, event.topic, error)
 
     async def _connect(self) -> None:
         """A fresh pub/sub connection, listening to every topic local sockets want."""
@@ -94,7 +101,7 @@ class RedisBroker(MemoryBroker):
                 except (RedisError, OSError):
                     continue
                 log.warning("Redis is back: local pages reconnect and catch up from the database")
-                self._restart_local_sockets()
+                self.close_local_sockets(RESTART)
                 continue
             if message is None or message.get("type") != "message":
                 continue
@@ -104,8 +111,3 @@ class RedisBroker(MemoryBroker):
                 log.warning("ignoring a malformed event on %r", message.get("channel"))
                 continue
             self.deliver(event)
-
-    def _restart_local_sockets(self) -> None:
-        closing = Event("close", "", close=RESTART)
-        for subscription in {s for subs in self._subscribers.values() for s in subs}:
-            subscription.deliver(closing)

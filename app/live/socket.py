@@ -20,6 +20,7 @@ from app.live.broker import Event, Overflow, Subscription
 from app.live.limits import REPLACED, SocketLimits
 from app.models import UserSession
 from app.web.security import same_origin
+from app.web.websockets import direct_sender
 
 log = logging.getLogger("huddle.live")
 bp = Blueprint("live", __name__)
@@ -104,11 +105,12 @@ async def live() -> None:
 
 async def _stream(subscription: Subscription, cursor: Cursor) -> None:
     """The only sender on this socket: events in the order the broker (or the page) gave them."""
+    send = direct_sender(websocket)
     while True:
         try:
             event = await subscription.get()
             if event.kind.startswith("message."):
-                await cursor.live(event, websocket.send)
+                await cursor.live(event, send)
                 continue
             if event.kind == "hello":
                 await _hello(event.data, subscription, cursor)
@@ -124,7 +126,7 @@ async def _stream(subscription: Subscription, cursor: Cursor) -> None:
             await websocket.close(1000)
             return
         if event.html:
-            await websocket.send(event.html)
+            await send(event.html)
         if event.close is not None:
             await websocket.close(event.close)
             return
@@ -209,7 +211,7 @@ async def _handle(frame: str | bytes, subscription: Subscription, user, typing: 
     """One frame from the page. Anything malformed is ignored: a page never needs an answer."""
     try:
         message = json.loads(frame)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # nesting too deep is malformed too
         return
     if not isinstance(message, dict):
         return

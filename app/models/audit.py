@@ -42,6 +42,10 @@ class AuditEvent(Model):
         "message.deleted": "deleted",
         "password.changed": "changed the password of",
         "password.reset": "reset the password of",
+        "feedback.edited": "edited feedback by",
+        "feedback.deleted": "deleted feedback by",
+        "invitation.created": "created an invitation link",
+        "invitation.revoked": "revoked an invitation link",
     }
 
     @classmethod

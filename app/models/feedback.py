@@ -18,6 +18,8 @@ class Feedback(Model):
     )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
+    # Set when an administrator edited someone else's feedback: the item says so, by name.
+    edited_by_name = fields.CharField(max_length=30, null=True)
 
     class Meta:
         table = "feedback"

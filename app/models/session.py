@@ -80,7 +80,9 @@ class UserSession(Model):
 
     @property
     def device(self) -> str:
-        """A short human name for the browser and system in the user agent."""
+        """A short human name: the browser and system in the user agent, or which API token."""
+        if self.kind == "api":
+            return f"API token ({describe_user_agent(self.user_agent)})" if self.user_agent else "API token"
         return describe_user_agent(self.user_agent)
 
 

@@ -57,6 +57,10 @@ def here() -> str:
 
 
 async def render_error(code: int, description: str | None = None) -> Response:
+    from app.api.errors import for_path
+
+    if not has_websocket_context() and (json_error := for_path(request.path)):
+        return json_error(code, description if code != 500 else None)
     if has_websocket_context():
         # A refused websocket handshake: a plain HTTP answer, no page.
         return Response(TITLES.get(code, "Error"), status=code, content_type="text/plain")

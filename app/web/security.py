@@ -6,7 +6,8 @@ import secrets
 
 from quart import Quart, Response, abort, current_app, has_request_context, request, session, websocket
 
-from app.web.throttle import FailureLimiter
+from app.web.throttle import FailureLimiter, RedisLimiter
+from app.web.urls import is_api_path
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 
@@ -70,6 +71,11 @@ async def check_csrf() -> None:
     """before_request: refuse an unsafe request without our token or from another site."""
     if request.method in SAFE_METHODS:
         return
+    if is_api_path(request.path):
+        # The API never reads the cookie (a bearer token is something another site's page
+        # cannot send for you), so it needs no CSRF token; it only takes JSON, which another
+        # site cannot send without a CORS preflight that Huddle never allows.
+        return
     if not origin_allowed():
         abort(403, description="This request came from another site and was refused.")
     sent = request.headers.get("X-CSRF-Token")
@@ -90,7 +96,7 @@ async def add_security_headers(response: Response) -> Response:
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if response.mimetype == "text/html" or request.method not in SAFE_METHODS:
+    if response.mimetype == "text/html" or request.method not in SAFE_METHODS or is_api_path(request.path):
         # Pages show private data: never keep them in a shared or back/forward cache.
         headers["Cache-Control"] = "no-store"
     return response
@@ -98,20 +104,25 @@ async def add_security_headers(response: Response) -> Response:
 
 def init_app(app: Quart) -> None:
     settings = app.config["HUDDLE"]
-    app.extensions["login_limiter_user"] = FailureLimiter(
-        settings.login_failures_per_user, settings.login_window_seconds
-    )
-    app.extensions["login_limiter_ip"] = FailureLimiter(
-        settings.login_failures_per_ip, settings.login_window_seconds
-    )
-    app.extensions["reset_limiter_email"] = FailureLimiter(settings.reset_requests_per_email, 3600)
-    app.extensions["reset_limiter_ip"] = FailureLimiter(settings.reset_requests_per_ip, 3600)
-    app.extensions["register_limiter_ip"] = FailureLimiter(settings.registrations_per_address_per_hour, 3600)
-    # Posts per user: a burst of 20 in 10 s is more than anyone types; a script gets 429.
-    app.extensions["post_limiter_user"] = FailureLimiter(settings.posts_per_10_seconds, 10)
-    app.extensions["password_limiter_user"] = FailureLimiter(
-        settings.login_failures_per_user, settings.login_window_seconds
-    )
+    redis = app.extensions.get("redis")  # several workers share their limits through it
+
+    def limiter(name: str, limit: int, window: float):
+        if redis is None:
+            return FailureLimiter(limit, window)
+        return RedisLimiter(redis, f"{settings.redis_prefix}limit:{name}:", limit, window)
+
+    limits = {
+        "login_limiter_user": (settings.login_failures_per_user, settings.login_window_seconds),
+        "login_limiter_ip": (settings.login_failures_per_ip, settings.login_window_seconds),
+        "reset_limiter_email": (settings.reset_requests_per_email, 3600),
+        "reset_limiter_ip": (settings.reset_requests_per_ip, 3600),
+        "register_limiter_ip": (settings.registrations_per_address_per_hour, 3600),
+        # Posts per user: a burst of 20 in 10 s is more than anyone types; a script gets 429.
+        "post_limiter_user": (settings.posts_per_10_seconds, 10),
+        "password_limiter_user": (settings.login_failures_per_user, settings.login_window_seconds),
+    }
+    for name, (limit, window) in limits.items():
+        app.extensions[name] = limiter(name, limit, window)
     app.before_request(check_host)
     app.before_websocket(check_host)
     app.before_request(check_csrf)
@@ -121,4 +132,5 @@ def init_app(app: Quart) -> None:
     def csrf_context() -> dict:
         # A value for the page being rendered, not a function a fragment could call: a fragment
         # rendered once for a broadcast (outside any request) simply has no token in it.
-        return {"csrf_token": csrf_token()} if has_request_context() else {}
+        # The API renders only broadcast fragments, and must not start a cookie session doing so.
+        return {"csrf_token": csrf_token()} if has_request_context() and not is_api_path(request.path) else {}

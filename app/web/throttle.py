@@ -1,14 +1,21 @@
 """Counting failures (and other costly acts) per key in a sliding window, and the keys used.
 
-In-process: each worker counts its own. Several workers behind one site multiply a limit by
-their number, which still bounds guessing; a shared store arrives with the Redis scale-out.
+In process (FailureLimiter) for one worker; in Redis (RedisLimiter) when the site runs several
+workers or hosts with HUDDLE_BROKER_URL=redis://…, so a limit is the same whichever worker answers.
+Both have one async interface: `retry_after(key)`, `fail(key)`, `reset(key)`.
 """
 from __future__ import annotations
 
 import ipaddress
+import logging
 import math
+import secrets
 import time
 from collections import defaultdict, deque
+
+from redis.exceptions import RedisError
+
+log = logging.getLogger("huddle.limits")
 
 
 def address_block(ip: str) -> str:
@@ -28,8 +35,7 @@ def address_block(ip: str) -> str:
 class FailureLimiter:
     """Counts failures per key in a sliding window; past the limit, says how long to wait.
 
-    In-process: each worker counts its own failures. Several workers behind one site
-    multiply the limit by their number, which still bounds guessing.
+    In-process: each worker counts its own failures (one worker, or tests).
     """
 
     MAX_KEYS = 10_000
@@ -50,13 +56,22 @@ class FailureLimiter:
             return deque()
         return failures
 
-    def retry_after(self, key: str) -> int | None:
+    async def retry_after(self, key: str) -> int | None:
+        return self.wait(key)
+
+    async def fail(self, key: str) -> None:
+        self.count(key)
+
+    async def reset(self, key: str) -> None:
+        self._failures.pop(key, None)
+
+    def wait(self, key: str) -> int | None:
         failures = self._recent(key)
         if len(failures) < self.limit:
             return None
         return max(1, math.ceil(failures[0] + self.window - self.clock()))
 
-    def fail(self, key: str) -> None:
+    def count(self, key: str) -> None:
         self._recent(key)
         self._failures[key].append(self.clock())
         if len(self._failures) > self.MAX_KEYS:
@@ -64,7 +79,46 @@ class FailureLimiter:
             for stale in list(self._failures):
                 self._recent(stale)
 
-    def reset(self, key: str) -> None:
-        self._failures.pop(key, None)
+
+class RedisLimiter:
+    """The same sliding window, shared by every worker: one sorted set per key (members are
+    attempts, scores their times), trimmed on read and expiring with the window.
+
+    If Redis cannot be reached the limit is not applied (and a warning is logged): logging in
+    must not depend on the broker being up; the pages already say when live updates are down."""
+
+    def __init__(self, redis, prefix: str, limit: int, window: float, clock=time.time) -> None:
+        self.redis, self.limit, self.window, self.clock = redis, limit, window, clock
+        self.prefix = prefix  # e.g. "huddle:limit:login_limiter_user:"
+
+    async def retry_after(self, key: str) -> int | None:
+        now = self.clock()
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.zremrangebyscore(self.prefix + key, "-inf", now - self.window)
+                pipe.zcard(self.prefix + key)
+                pipe.zrange(self.prefix + key, 0, 0, withscores=True)
+                _, count, oldest = await pipe.execute()
+        except (RedisError, OSError) as error:
+            log.warning("rate limit %s not checked (Redis: %s)", self.prefix, error)
+            return None
+        if count < self.limit or not oldest:
+            return None
+        return max(1, math.ceil(oldest[0][1] + self.window - now))
+
+    async def fail(self, key: str) -> None:
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.zadd(self.prefix + key, {secrets.token_hex(8): self.clock()})
+                pipe.expire(self.prefix + key, math.ceil(self.window) + 1)
+                await pipe.execute()
+        except (RedisError, OSError) as error:
+            log.warning("rate limit %s not counted (Redis: %s)", self.prefix, error)
+
+    async def reset(self, key: str) -> None:
+        try:
+            await self.redis.delete(self.prefix + key)
+        except (RedisError, OSError) as error:
+            log.warning("rate limit %s not reset (Redis: %s)", self.prefix, error)
 
 

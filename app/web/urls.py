@@ -55,3 +55,8 @@ def id_param(raw: str | None) -> int | None:
         return None
     value = int(raw)
     return value if 1 <= value <= MAX_ID else None
+
+
+def is_api_path(path: str) -> bool:
+    """The JSON API: bearer tokens only, never the cookie (and so no CSRF token either)."""
+    return path == "/api" or path.startswith("/api/")

@@ -1,0 +1,62 @@
+"""The JSON API for programs (bots, scripts, other clients): REST and a JSON websocket under
+/api/v1, and the messenger API under /api/messenger. All of it is a thin layer over the same
+services, rules and broker as the pages (app/api/operations.py)."""
+from __future__ import annotations
+
+from quart import Quart
+from quart_schema import OpenAPIProvider, QuartSchema
+from werkzeug.routing import Rule
+
+from app.web.urls import MAX_ID, IdConverter
+
+OPENAPI_PATH = "/api/v1/openapi.json"
+
+
+class HuddleOpenAPI(OpenAPIProvider):
+    """The document describes /api/v1's REST endpoints only (not the pages, not the adapter)."""
+
+    def generate_rules(self):
+        for rule in super().generate_rules():
+            if rule.rule.startswith("/api/v1/") and rule.endpoint.startswith("api."):
+                yield rule
+
+    def build_paths(self, rule: Rule):
+        paths, components = super().build_paths(rule)
+        if getattr(self._app.view_functions[rule.endpoint], "public", False):
+            for operation in next(iter(paths.values())).values():
+                operation["security"] = []  # no token needed (registering, logging in)
+        return paths, components
+
+    def build_path_parameter(self, name, converter):
+        if isinstance(converter, IdConverter):
+            return {"name": name, "in": "path", "required": True,
+                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
+        return super().build_path_parameter(name, converter)
+
+    def generate_methods(self, rule: Rule):
+        return [method for method in super().generate_methods(rule) if method not in {"HEAD", "OPTIONS"}]
+
+
+def init_app(app: Quart) -> None:
+    test_client_class = app.test_client_class
+    QuartSchema(
+        app,
+        openapi_path=OPENAPI_PATH,
+        redoc_ui_path=None, scalar_ui_path=None, swagger_ui_path=None,  # ours is /api/v1/docs: no CDN scripts
+        info={"title": "Huddle API", "version": "1",
+              "description": "Rooms, direct conversations and messages for programs. See /api/v1/docs."},
+        security_schemes={"bearer": {"type": "http", "scheme": "bearer", "bearer_format": "JWT"}},
+        openapi_provider_class=HuddleOpenAPI,
+    )
+    # Its test client converts every form body through pydantic (and fails on a MultiDict); ours
+    # sends what it is given, like a browser.
+    app.test_client_class = test_client_class
+    from app.api.docs import bp as docs_bp
+    from app.api.messenger import bp as messenger_bp
+    from app.api.rest import bp as rest_bp
+    from app.api.ws import bp as ws_bp
+
+    app.register_blueprint(rest_bp)
+    app.register_blueprint(ws_bp)
+    app.register_blueprint(docs_bp)
+    app.register_blueprint(messenger_bp)

@@ -1,0 +1,233 @@
+"""The messenger API, as its document describes it, under /api/messenger: a client written for
+that Go messenger works unchanged against Huddle. Every answer is `{"Message", "Data"}`.
+
+It is a thin adapter: each endpoint calls app/api/operations.py (the same rules, tokens and broker
+as /api/v1 and the pages), so its messages appear live in the pages and the other way round.
+Its conversations are direct conversations (a `Recipient`), as that messenger has no rooms."""
+from __future__ import annotations
+
+import functools
+import json
+import secrets
+
+from quart import Blueprint, Response, abort, request
+
+from app.api import auth, errors, operations, tokens
+from app.api.program_socket import Connection, resolve_token, serve
+from app.accounts import service as accounts
+from app.chat import service as chat
+from app.domain import Invalid, NotFound
+from app.live.broker import Event
+from app.models import Message
+from app.web.urls import MAX_ID
+
+bp = Blueprint("messenger", __name__, url_prefix="/api/messenger")
+errors.init_blueprint(bp, errors.messenger_error)
+# The address the account gets when the client sends none (that messenger has no email): a
+# reserved domain that never receives mail; the owner can set a real one on their profile.
+NO_EMAIL_DOMAIN = "no-email.invalid"
+
+
+def reply(message: str, data=None, status: int = 200) -> Response:
+    body = json.dumps({"Message": message, "Data": data}, ensure_ascii=False)
+    return Response(body, status=status, content_type="application/json")
+
+
+async def load_token() -> None:
+    """That messenger sends `Authorization: Bearer <jwt>`; a bare `<jwt>` is taken too."""
+    header = (request.headers.get("Authorization") or "").strip()
+    token = tokens.bearer(header) if " " in header else header
+    from quart import g
+
+    g.api_session = await tokens.resolve(token or None)
+
+
+bp.before_request(load_token)
+bp.before_request(auth.readable_body(lambda: errors.messenger_error(400, errors.UNREADABLE)))
+signed_in = auth.token_required(lambda: errors.messenger_error(401, "Unauthorized: send your JWT."))
+
+
+async def body() -> dict:
+    if request.mimetype != "application/json":
+        abort(415)
+    data = await request.get_json()
+    if not isinstance(data, dict):
+        raise Invalid({"body": "Send a JSON object."})
+    return data
+
+
+def text(data: dict, name: str, limit: int = 8192) -> str:
+    value = data.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid({name: f"{name} is required."})
+    if len(value) > limit:
+        raise Invalid({name: f"{name} is too long."})
+    return value
+
+
+def number(data: dict, name: str) -> int:
+    value = data.get(name)
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ID:
+        raise Invalid({name: f"{name} must be a positive number."})
+    return value
+
+
+def agent() -> str:
+    return request.headers.get("User-Agent", "")
+
+
+# --- users ----------------------------------------------------------------------------------------
+
+@bp.post("/user")
+async def create_user() -> Response:
+    data = await body()
+    email = data.get("Email") if isinstance(data.get("Email"), str) else f"{secrets.token_hex(8)}@{NO_EMAIL_DOMAIN}"
+    invitation = data.get("Invitation") if isinstance(data.get("Invitation"), str) else None
+    _, token = await operations.register(text(data, "Username", 200), email, text(data, "Password", 2048),
+                                         invitation=invitation, user_agent=agent())
+    return reply("User Created", token["token"], 201)
+
+
+@bp.get("/user/<username>")
+@signed_in
+async def get_user(username: str) -> Response:
+    person = await operations.details(username=username)
+    return reply("User Found", {"Username": person["username"], "LoggedOn": person["online"],
+                                "LastOnline": person["last_online"], "Created": person["created"]})
+
+
+@bp.post("/user/login")
+async def login() -> Response:
+    data = await body()
+    _, token = await operations.login(text(data, "Username", 200), text(data, "Password", 2048), user_agent=agent())
+    return reply("Logged In", token["token"])
+
+
+@bp.post("/user/logout")
+@signed_in
+async def logout() -> Response:
+    await accounts.end_session(auth.current_session(), "revoked")
+    return reply("Logged Out")
+
+
+# --- conversations ----------------------------------------------------------------------------------
+
+def conversation_shape(found: dict) -> dict:
+    return {"ConversationId": found["id"], "Users": found["members"] or [], "Unread": found["unread"]}
+
+
+@bp.post("/conversation")
+@signed_in
+async def start_conversation() -> Response:
+    data = await body()
+    found, created = await operations.start_conversation(auth.current(), [text(data, "Recipient", 200)], None)
+    return reply("Conversation Created" if created else "Conversation Found", conversation_shape(found),
+                 201 if created else 200)
+
+
+@bp.get("/conversation")
+@signed_in
+async def conversations() -> Response:
+    mine = [c for c in await operations.conversation_list(auth.current()) if c["kind"] == "direct"]
+    return reply("Conversations Found", [conversation_shape(c) for c in mine])
+
+
+# --- messages ---------------------------------------------------------------------------------------
+
+def message_shape(message: dict) -> dict:
+    return {"MessageId": message["id"], "ConversationId": message["conversation_id"], "User": message["author"],
+            "Message": message["text"], "Created": message["created_at"], "Edited": message["edited_at"]}
+
+
+@bp.post("/message")
+@signed_in
+async def send() -> Response:
+    data = await body()
+    sent = await operations.send(auth.current(), number(data, "ConversationId"), text(data, "Message"))
+    return reply("Message Sent", {"MessageId": sent["id"]}, 201)
+
+
+@bp.put("/message")
+@signed_in
+async def edit() -> Response:
+    data = await body()
+    edited = await operations.edit(auth.current(), number(data, "MessageId"), text(data, "Message"))
+    return reply("Message Updated", {"MessageId": edited["id"]})
+
+
+@bp.delete("/message/<int:message_id>")
+@signed_in
+async def delete(message_id: int) -> Response:
+    await operations.delete(auth.current(), message_id)
+    return reply("Message Deleted")
+
+
+@bp.get("/message/<int:conversation_id>")
+@signed_in
+async def messages(conversation_id: int) -> Response:
+    """The conversation's messages, oldest first (the newest 100)."""
+    page = await operations.messages(auth.current(), conversation_id, limit=100)
+    return reply("Messages Found", [message_shape(m) for m in reversed(page["messages"])])
+
+
+# --- the websocket ----------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=4096)
+def typing_frame(username: str, conversation_id: int) -> str:
+    """One serialization per typist and conversation, whoever receives it."""
+    return json.dumps({"User": username, "Message": "Typing", "ConvId": conversation_id}, ensure_ascii=False)
+
+
+OPEN = json.dumps({"Message": "Websocket Open"})
+AUTHENTICATED = json.dumps({"Message": "Websocket Authenticated"})
+FAILED = json.dumps({"Message": "Websocket Authentication Failed"})
+
+
+class MessengerProtocol:
+    """Opens with "Websocket Open"; the first frame is the JWT; then typing objects both ways."""
+
+    async def opened(self, conn: Connection) -> None:
+        await conn.send(OPEN)
+
+    async def frame(self, conn: Connection, raw) -> None:
+        if conn.session is None:
+            token = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
+            token = token.strip().strip('"')
+            if token.lower().startswith("bearer "):
+                token = token[7:].strip()
+            session = await resolve_token(token)
+            if session is None:
+                await conn.send(FAILED)
+                conn.close(1008)
+                return
+            await conn.authenticate(session, token)
+            await conn.send(AUTHENTICATED)
+            return
+        try:
+            message = json.loads(raw)
+        except (ValueError, TypeError, RecursionError):
+            return
+        if isinstance(message, dict) and message.get("Message") == "Typing":
+            await conn.typing_hint(message.get("ConvId"), "start")
+
+    def push(self, conn: Connection, event: Event) -> str | None:
+        if event.kind == "typing" and event.data.get("state") == "start" and conn.session is not None:
+            if event.data["user_id"] != conn.session.user_id:  # to the other members
+                return typing_frame(event.data["user"], event.data["conversation_id"])
+            return None
+        if event.kind == "logout":
+            return json.dumps({"Message": "Logged Out"})
+        return None
+
+    async def replay(self, conn: Connection, event: Event) -> None:
+        pass
+
+
+@bp.websocket("/websocket")
+async def websocket_route() -> None:
+    await serve(MessengerProtocol())
+
+
+__all__ = ["bp", "Message", "NotFound", "chat"]

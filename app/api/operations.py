@@ -1,0 +1,160 @@
+"""What programs can do, once for every program door: the REST API (/api/v1), the JSON websocket
+(/api/v1/ws) and the messenger adapter (/api/messenger) all call these.
+
+Each is a thin step over the same services the pages call (accounts, chat): the rules (who may
+post, edit, delete, see) live there, never here. These add what programs need around them:
+tokens instead of cookies, the same rate limits, and answers as JSON-ready dicts."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from quart import current_app
+
+from app.accounts import auth
+from app.accounts import service as accounts
+from app.api import tokens
+from app.chat import service as chat
+from app.chat.events import message_data
+from app.domain import Invalid, NotFound
+from app.live import events as live_events
+from app.models import Conversation, Membership, User, UserSession
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+# --- people -------------------------------------------------------------------------------------
+
+async def public_user(user: User) -> dict:
+    """What anyone signed in may know of a member: never the email address or the hash."""
+    online = await live_events.online_ids([user.id])
+    return {"id": user.id, "username": user.username, "online": user.id in online,
+            "last_online": _iso(user.last_seen_at), "created": _iso(user.created_at)}
+
+
+async def me(user: User) -> dict:
+    return {**await public_user(user), "email": user.email, "is_admin": user.is_admin}
+
+
+async def details(username: str | None = None, user_id: int | None = None) -> dict:
+    if user_id is not None and not isinstance(user_id, bool):
+        person = await User.get_or_none(id=user_id) if 0 < user_id else None
+        if person is None:
+            raise NotFound("There is no such user.")
+    elif isinstance(username, str) and username.strip():
+        person = await accounts.get_user(username[:200])
+    else:
+        raise Invalid({"username": "Give a username (or a user id)."})
+    return await public_user(person)
+
+
+def _token_answer(session: UserSession, token: str) -> dict:
+    expires = session.created_at + timedelta(seconds=current_app.config["HUDDLE"].session_max_age_seconds)
+    return {"token": token, "expires": expires.isoformat()}
+
+
+async def register(username: str, email: str, password: str, *, invitation: str | None = None,
+                   user_agent: str = "") -> tuple[User, dict]:
+    """A new account (who may join, the registration rules and the per-network limit), logged
+    in: a token. `invitation` is the token of an invitation link (the part after /join/)."""
+    user = await auth.register_account(username, email, password, password, invitation)
+    session, token = await tokens.issue(user, user_agent=user_agent, ip=auth.client_ip())
+    return user, _token_answer(session, token)
+
+
+async def login(username: str, password: str, *, user_agent: str = "") -> tuple[User, dict]:
+    user = await auth.check_login(username, password)
+    session, token = await tokens.issue(user, user_agent=user_agent, ip=auth.client_ip())
+    return user, _token_answer(session, token)
+
+
+# --- conversations ------------------------------------------------------------------------------
+
+async def conversation_list(user: User) -> list[dict]:
+    """My conversations, each with its unread count, rooms by name then directs."""
+    rows = await chat.my_conversations(user)
+    unread = await chat.unread_counts(user)
+    direct_ids = [conversation.id for conversation, _ in rows if not conversation.is_room]
+    names: dict[int, list[str]] = {}
+    if direct_ids:
+        members = Membership.filter(conversation_id__in=direct_ids).select_related("user").order_by("user_id")
+        for member in await members:
+            names.setdefault(member.conversation_id, []).append(member.user.username)
+    answers = [_conversation(c, m, unread.get(c.id, 0), names.get(c.id)) for c, m in rows]
+    return sorted(answers, key=lambda a: (a["kind"] != "room", a["name"].casefold(), a["id"]))
+
+
+def _conversation(conversation: Conversation, member: Membership | None, unread: int,
+                  names: list[str] | None) -> dict:
+    direct = not conversation.is_room
+    return {
+        "id": conversation.id, "kind": "room" if conversation.is_room else "direct",
+        "name": ", ".join(names or []) if direct else conversation.name, "topic": conversation.topic or "",
+        "is_open": bool(conversation.is_open), "members": names if direct else None,
+        "last_seq": conversation.last_seq, "read_seq": member.last_read_seq if member else 0, "unread": unread,
+    }
+
+
+async def conversation(user: User, conversation_id: int) -> dict:
+    found, member = await chat.member_of(user, conversation_id)
+    return await _one_conversation(user, found, member)
+
+
+async def _one_conversation(user: User, found: Conversation, member: Membership) -> dict:
+    names = None
+    if not found.is_room:
+        names = [m.username for m in sorted(await chat.members(found), key=lambda m: m.id)]
+    return _conversation(found, member, (await chat.unread_counts(user)).get(found.id, 0), names)
+
+
+async def start_conversation(user: User, usernames: list[str] | None, room: str | None,
+                             topic: str | None = None) -> tuple[dict, bool]:
+    """A direct conversation with these people (the existing one if they have it), or a room by
+    name (joined if open, created if new). Returns it and whether it was made just now."""
+    if (usernames is None) == (room is None):
+        raise Invalid({"usernames": "Give either usernames (a direct conversation) or room (a room's name)."})
+    if usernames is not None:
+        existing = await chat.find_direct(user, usernames)
+        found = existing or await chat.open_direct(user, usernames)
+        created = existing is None
+    else:
+        found, created = await chat.open_room(user, room, topic or "")
+    member = await chat.membership(user, found.id)
+    return await _one_conversation(user, found, member), created
+
+
+# --- messages -----------------------------------------------------------------------------------
+
+async def messages(user: User, conversation_id: int, *, before: int | None = None, after: int | None = None,
+                   limit: int = 50) -> dict:
+    """A page of messages, newest first, by event number (seq): below `before`, or the first
+    `limit` above `after` (to read forward), or the newest. Deleted ones are left out."""
+    found, _ = await chat.member_of(user, conversation_id)
+    rows, older = await chat.newest_first(found, before=before, after=after, size=max(1, min(int(limit), 100)))
+    # `newer` is where to read forward from: the newest here, else where the reader already is.
+    newer = rows[0].seq if rows else (after if after is not None else found.last_seq)
+    return {"messages": [message_data(m) for m in rows], "older": older, "newer": newer}
+
+
+async def send(user: User, conversation_id: int, text: str, client_id: str | None = None) -> dict:
+    found, _ = await chat.member_of(user, conversation_id)
+    await auth.spend("post_limiter_user", str(user.id), chat.POSTING_TOO_FAST)
+    return message_data(await chat.post(user, found, text, client_id))
+
+
+async def edit(user: User, message_id: int, text: str) -> dict:
+    message = await chat.get_message(user, message_id)
+    return message_data(await chat.edit(user, message, text))
+
+
+async def delete(user: User, message_id: int) -> dict:
+    message = await chat.get_message(user, message_id)
+    return message_data(await chat.delete(user, message))
+
+
+async def read(user: User, conversation_id: int, seq: int | None = None) -> dict:
+    found, _ = await chat.member_of(user, conversation_id)
+    read_seq = await chat.mark_read(user, found, seq)
+    return {"conversation_id": found.id, "read_seq": read_seq,
+            "unread": (await chat.unread_counts(user)).get(found.id, 0)}

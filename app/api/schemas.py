@@ -1,0 +1,146 @@
+"""The JSON API's shapes: what requests carry and what answers hold, as the OpenAPI document
+(/api/v1/openapi.json) describes them. Every success is `{"data": ...}`, every error
+`{"error": {"code", "message", "fields"?}}`.
+
+Request models only bound sizes and types; the rules (what a valid username or message is) stay
+in the services, whose refusals come back as 422 with a message per field."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.web.urls import MAX_ID
+
+T = TypeVar("T")
+Id = Field(ge=1, le=MAX_ID)
+Cursor = Field(default=None, ge=0, le=MAX_ID)
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_max_length=8192)
+
+
+# --- requests ---------------------------------------------------------------------------------
+
+class NewUser(Request):
+    username: str = Field(max_length=200)
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=2048)
+    invitation: str | None = Field(default=None, max_length=200,
+                                   description="An invitation link's token (after /join/).")
+
+
+class Credentials(Request):
+    username: str = Field(max_length=200)
+    password: str = Field(max_length=2048)
+
+
+class NewConversation(Request):
+    """Either `usernames` (a direct conversation with them; the same people get the same one)
+    or `room` (a room by name: joined if it is open, created if there is none)."""
+    usernames: list[str] | None = Field(default=None, max_length=20)
+    room: str | None = Field(default=None, max_length=200)
+    topic: str | None = Field(default=None, max_length=400)
+
+
+class NewMessage(Request):
+    text: str = Field(max_length=8192)
+    client_id: str | None = Field(default=None, max_length=64,
+                                  description="Your id for this message: sending it again returns the first.")
+
+
+class MessageText(Request):
+    text: str = Field(max_length=8192)
+
+
+class ReadUpTo(Request):
+    seq: int | None = Field(default=None, ge=0, le=MAX_ID, description="Read up to this event number (default: all).")
+
+
+class MessagesQuery(BaseModel):
+    before: int | None = Field(default=None, ge=0, le=MAX_ID, description="Messages numbered below this seq.")
+    after: int | None = Field(default=None, ge=0, le=MAX_ID, description="Messages numbered above this seq.")
+    limit: int = Field(default=50, ge=1, le=100)
+
+
+# --- answers ---------------------------------------------------------------------------------
+
+class Envelope(BaseModel, Generic[T]):
+    data: T
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    fields: dict[str, str] | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class PublicUser(BaseModel):
+    id: int
+    username: str
+    online: bool
+    last_online: datetime | None
+    created: datetime
+
+
+class Me(PublicUser):
+    email: str
+    is_admin: bool
+
+
+class Token(BaseModel):
+    token: str
+    expires: datetime
+
+
+class NewAccount(BaseModel):
+    user: Me
+    token: str
+    expires: datetime
+
+
+class Conversation(BaseModel):
+    id: int
+    kind: Literal["room", "direct"]
+    name: str
+    topic: str
+    is_open: bool
+    members: list[str] | None = Field(description="Usernames, for direct conversations.")
+    last_seq: int
+    read_seq: int
+    unread: int
+
+
+class Message(BaseModel):
+    id: int
+    conversation_id: int
+    seq: int
+    version: int
+    author: str
+    author_id: int | None
+    text: str | None
+    created_at: datetime
+    edited_at: datetime | None
+    deleted: bool
+
+
+class MessagePage(BaseModel):
+    messages: list[Message] = Field(description="Newest first.")
+    older: int | None = Field(description="Pass as `before` for the page before this one (null: no more).")
+    newer: int | None = Field(description="Pass as `after` for what comes after this page.")
+
+
+class ReadState(BaseModel):
+    conversation_id: int
+    read_seq: int
+    unread: int
+
+
+class Done(BaseModel):
+    success: bool
