@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: run dev test lint migrate lock clean
+.PHONY: run dev cluster test lint migrate lock clean bench
 
 # Installs are plain pip with hash checking, so a fresh machine needs only python3.
 $(VENV)/.base: requirements/base.lock pyproject.toml
@@ -23,13 +23,32 @@ migrate: $(VENV)/.base
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export HUDDLE_BASE_URL ?= http://$(HOST):$(PORT)
+# `make run LOGS=json`: access, error and app logs as one JSON object a line.
+LOGS ?= text
+ifeq ($(LOGS),json)
+export HUDDLE_LOG_FORMAT := json
+LOG_ARGS := --log-config json:app/logging.json
+endif
 
 run: migrate  ## serve on http://$(HOST):$(PORT) (SQLite under data/, in-process broker)
-	$(VENV)/bin/hypercorn --config hypercorn.toml --bind $(HOST):$(PORT) "app:create_app()"
+	$(VENV)/bin/hypercorn --config hypercorn.toml $(LOG_ARGS) --bind $(HOST):$(PORT) "app:create_app()"
 
 dev: migrate  ## reload code and templates on change
 	QUART_TEMPLATES_AUTO_RELOAD=true $(VENV)/bin/hypercorn --config hypercorn.toml --bind $(HOST):$(PORT) \
 		--reload "app:create_app()"
+
+# Two workers against the local PostgreSQL and Redis (127.0.0.1), to try scaling out: the same
+# code, two variables. The database is created and migrated if need be.
+CLUSTER_DB     ?= postgres://postgres@127.0.0.1:5432/huddle
+CLUSTER_REDIS  ?= redis://127.0.0.1:6379/0
+CLUSTER_WORKERS ?= 2
+cluster: $(VENV)/.base  ## serve with $(CLUSTER_WORKERS) workers on PostgreSQL + Redis
+	HUDDLE_DATABASE_URL=$(CLUSTER_DB) $(PY) -m app migrate
+	HUDDLE_DATABASE_URL=$(CLUSTER_DB) HUDDLE_BROKER_URL=$(CLUSTER_REDIS) $(VENV)/bin/hypercorn \
+		--config hypercorn.toml $(LOG_ARGS) --workers $(CLUSTER_WORKERS) --bind $(HOST):$(PORT) "app:create_app()"
+
+bench: $(VENV)/.dev  ## fan-out and pages against the bare baselines (minutes; writes README's table and docs/bench.png)
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 test: lint  ## the linter, then every test
 	$(PY) -m pytest $(PYTEST_ARGS)

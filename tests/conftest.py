@@ -51,6 +51,8 @@ def settings(tmp_path, migrated_db) -> Settings:
         secret_key="test secret key, not for production",
         base_url="http://localhost",
         argon2_memory_kib=ARGON2_MEMORY_KIB,
+        # Most tests register freely; tests/test_invitations.py covers the default (by invitation).
+        registration="open",
     )
 
 

@@ -147,3 +147,125 @@ async def test_a_lost_database_gives_a_clear_503_writes_nothing_half_and_recover
     finally:
         await asyncio.to_thread(server.stop)
         await proxy.stop()
+
+
+# --- Redis restarted --------------------------------------------------------------------------------
+
+class PrivateRedis:
+    """A redis-server of the test's own, to stop and start again (the machine's stays up)."""
+
+    def __init__(self, folder) -> None:
+        self.port, self.folder = free_port(), folder
+        self.process = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        import redis
+
+        client = redis.Redis(port=self.port)
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                import time
+
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+
+async def test_a_redis_restart_loses_nothing_and_writes_keep_working(tmp_path):
+    import json
+    import shutil
+
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    if shutil.which("redis-server") is None:
+        if os.environ.get("CI") or os.environ.get("HUDDLE_REQUIRE_SERVICES"):
+            raise AssertionError("redis-server is missing")
+        pytest.skip("no redis-server")
+    private = PrivateRedis(tmp_path)
+    private.start()
+    (tmp_path / "site").mkdir()
+    server = Server(tmp_path / "site", HUDDLE_BROKER_URL=f"redis://127.0.0.1:{private.port}/0")
+    try:
+        server.create_user("rea", PASSWORD)
+        token = server.api_token("rea", PASSWORD)
+        room = server.api("GET", "/api/v1/conversations", token)["data"][0]["id"]
+
+        async def follow(after: int):
+            socket = await connect(server.ws_url("/api/v1/ws"))
+            await socket.send(json.dumps({"action": "auth", "data": {"token": token}}))
+            await socket.send(json.dumps({"action": "subscribe", "data": {"conversations": {str(room): after}}}))
+            got = []
+            while (frame := json.loads(await socket.recv()))["action"] != "subscribe":
+                if frame["action"] == "message.created":
+                    got.append(frame["data"]["text"])
+            return socket, got
+
+        socket, _ = await follow(0)
+        first = server.api("POST", f"/api/v1/conversations/{room}/messages", token, {"text": "before"})["data"]
+        private.stop()
+        # Redis is down: the write still succeeds (it is in the database), only the push waits.
+        during = server.api("POST", f"/api/v1/conversations/{room}/messages", token, {"text": "during"})["data"]
+        assert during["seq"] == first["seq"] + 1
+        private.start()
+        code = None
+        try:
+            async with asyncio.timeout(15):
+                while True:
+                    await socket.recv()
+        except ConnectionClosed as closed:
+            code = closed.rcvd.code if closed.rcvd else 1006
+        assert code == 1012  # the broker is back: "reconnect", and the program catches up
+        socket, replayed = await follow(first["version"])
+        assert replayed == ["during"]
+        after = server.api("POST", f"/api/v1/conversations/{room}/messages", token, {"text": "after"})["data"]
+        async with asyncio.timeout(5):
+            while json.loads(await socket.recv()).get("data", {}).get("id") != after["id"]:
+                pass
+        await socket.close()
+    finally:
+        server.stop()
+        private.stop()
+
+
+# --- many writers on SQLite ----------------------------------------------------------------------------
+
+def test_many_concurrent_writers_on_sqlite_each_stored_once_and_none_refused(tmp_path):
+    """40 programs post at once through the real server on SQLite: no "database is locked"
+    reaches anyone, every acknowledged message is stored once, numbered without a gap."""
+    import sqlite3
+    from concurrent.futures import ThreadPoolExecutor
+
+    server = Server(tmp_path, HUDDLE_POSTS_PER_10_SECONDS="1000")
+    try:
+        names = [f"writer{n}" for n in range(8)]
+        for name in names:
+            server.create_user(name, PASSWORD)
+        tokens = [server.api_token(name, PASSWORD) for name in names]
+        room = server.api("GET", "/api/v1/conversations", tokens[0])["data"][0]["id"]
+
+        def post(n: int) -> dict:
+            body = {"text": f"message {n}", "client_id": f"c{n}"}
+            return server.api("POST", f"/api/v1/conversations/{room}/messages", tokens[n % len(tokens)], body)["data"]
+
+        with ThreadPoolExecutor(max_workers=40) as pool:
+            acknowledged = list(pool.map(post, range(200)))
+        with ThreadPoolExecutor(max_workers=40) as pool:  # the same posts again: retries, stored once
+            again = list(pool.map(post, range(200)))
+        assert [m["id"] for m in again] == [m["id"] for m in acknowledged]
+        rows = sqlite3.connect(tmp_path / "huddle.db").execute(
+            "SELECT body, seq FROM messages WHERE conversation_id = ? ORDER BY seq", (room,)).fetchall()
+        assert sorted(body for body, _ in rows) == sorted(f"message {n}" for n in range(200))
+        assert [seq for _, seq in rows] == list(range(1, 201))
+        assert "database is locked" not in (tmp_path / "server.log").read_text()
+    finally:
+        server.stop()

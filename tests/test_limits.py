@@ -155,7 +155,7 @@ async def test_only_the_newest_sessions_are_kept_and_the_page_says_so(app, make_
     assert await UserSession.filter(user_id=alice.id).count() == 3
     assert (await browsers[0].get("/account/sessions")).status_code == 401  # the oldest: logged out
     page = await (await browsers[-1].get("/account/sessions")).get_data(as_text=True)
-    assert "3 active sessions" in page and "keeps your 3 most recent sessions" in page
+    assert "3 active sessions" in page and "keeps your 3 most recent browser sessions" in page
 
 
 async def test_the_sessions_page_is_paged(app, make_client, alice):

@@ -25,7 +25,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ, "HUDDLE_DATA_DIR": str(data_dir), "HUDDLE_DATABASE_URL": "", "HUDDLE_BASE_URL": self.url,
-            "HUDDLE_ARGON2_MEMORY_KIB": str(ARGON2_MEMORY_KIB), **extra_env,
+            "HUDDLE_ARGON2_MEMORY_KIB": str(ARGON2_MEMORY_KIB), "HUDDLE_REGISTRATION": "open", **extra_env,
         }
         self.data_dir = data_dir
         self.log = open(data_dir / "server.log", "a")
@@ -83,3 +83,20 @@ class Server:
         form = urllib.parse.urlencode({"username": name, "password": password, "csrf_token": token}).encode()
         opener.open(urllib.request.Request(self.url + "/login", data=form, headers={"Origin": self.url}))
         return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+    def api(self, method: str, path: str, token: str | None = None, body: dict | None = None) -> dict:
+        """A JSON API call; the parsed answer (raises on an HTTP error)."""
+        import json
+
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.url + path, method=method, data=data, headers=headers)
+        return json.load(urllib.request.urlopen(request, timeout=10))
+
+    def api_token(self, name: str, password: str) -> str:
+        return self.api("POST", "/api/v1/login", body={"username": name, "password": password})["data"]["token"]
+
+    def ws_url(self, path: str) -> str:
+        return self.url.replace("http", "ws", 1) + path
