@@ -25,7 +25,7 @@ async def test_register_page_has_labelled_fields(client):
 
 async def test_first_account_is_the_administrator_and_the_next_is_not(client, make_client):
     response = await client.post("/register", GOOD)
-    assert response.status_code == 303 and response.headers["Location"] == "/"
+    assert response.status_code == 303 and response.headers["Location"] == "/admin/invitations?welcome=1"  # first run
     other = make_client()
     await other.post("/register", {**GOOD, "username": "dave", "email": "dave@example.com"})
     carol, dave = await User.get(username="carol"), await User.get(username="dave")
@@ -345,3 +345,23 @@ async def test_static_files_cost_no_session_lookup(app, client, alice, monkeypat
     assert lookups == []
     assert (await client.get("/account/sessions")).status_code == 200
     assert lookups == [1]
+
+
+@pytest.mark.parametrize("name", ["alice@example.com", "  ALICE@Example.com "])
+async def test_login_accepts_the_email_address_too(client, alice, name):
+    response = await client.post("/login", {"username": name, "password": PASSWORD})
+    assert response.status_code == 303
+
+
+@pytest.mark.parametrize("name", ["alice@example.com", "nobody@example.com"])
+async def test_a_wrong_login_by_email_says_what_any_wrong_login_says(client, alice, name):
+    response = await client.post("/login", {"username": name, "password": "wrong password!"})
+    assert response.status_code == 422
+    assert "That username and password do not match an account." in await response.get_data(as_text=True)
+
+
+async def test_the_api_logs_in_by_email_too(app, alice):
+    from tests.helpers.api import Api
+
+    status, body, _ = await Api(app).post("/api/v1/login", {"username": "alice@example.com", "password": PASSWORD})
+    assert status == 200 and body["data"]["token"]

@@ -182,6 +182,43 @@ async def test_a_removed_accounts_messages_stay_under_the_name_it_had(client, si
     assert "bob was here" in page and "(removed account)" in text_of(page)
 
 
+async def test_a_removed_account_shows_even_where_its_message_was_rendered_before(client, sign_in, app, general, bob):
+    async with app.app_context():
+        await service.post(bob, general, "bob was here")
+    await client.login("alice")
+    assert "(removed account)" not in text_of(await (await client.get(f"/chat/{general.id}")).get_data(as_text=True))
+    bobs = await sign_in("bob")
+    await bobs.post("/users/bob/delete")
+    assert "(removed account)" in text_of(await (await client.get(f"/chat/{general.id}")).get_data(as_text=True))
+
+
+async def test_each_message_is_rendered_once_per_version_however_often_pages_show_it(
+        client, app, general, alice, monkeypatch):
+    import app.chat.events as chat_events
+
+    rendered = []
+    real = chat_events.render_template
+
+    async def counting(name, **context):
+        if name == "chat/_message.html":
+            rendered.append(context["message"].id)
+        return await real(name, **context)
+
+    monkeypatch.setattr(chat_events, "render_template", counting)
+    async with app.app_context():
+        messages = [await service.post(alice, general, f"n{n}") for n in range(5)]
+    await client.login("alice")
+    first = await (await client.get(f"/chat/{general.id}")).get_data(as_text=True)
+    rendered.clear()
+    for _ in range(3):
+        again = await (await client.get(f"/chat/{general.id}")).get_data(as_text=True)
+    assert rendered == [] and again.count('class="message"') == first.count('class="message"') == 5
+    async with app.app_context():
+        await service.edit(alice, messages[2], "n2, edited")
+    page = await (await client.get(f"/chat/{general.id}")).get_data(as_text=True)
+    assert rendered == [messages[2].id] and "n2, edited" in page
+
+
 # --- history ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("count,more", [(50, False), (51, True), (100, True)])

@@ -44,11 +44,12 @@ def test_register_log_out_log_in_profile_and_revoke_another_session(empty_server
     laptop.get_by_label("Password", exact=True).fill(PASSWORD)
     laptop.get_by_label("Confirm password").fill(PASSWORD)
     laptop.get_by_role("button", name="Register").click()
-    expect(laptop).to_have_url(server.url + "/")
+    # The first account runs the site: it lands where it invites the team.
+    expect(laptop).to_have_url(server.url + "/admin/invitations?welcome=1")
     expect(laptop.locator(".whoami")).to_contain_text("dana")
-    expect(laptop.locator(".whoami")).to_contain_text("admin")  # the first account
+    expect(laptop.locator(".whoami")).to_contain_text("admin")
     check_accessibility(laptop)
-    screenshot(laptop, "04-people")
+    screenshot(laptop, "04-first-admin-invitations")
 
     account_menu(laptop).get_by_role("button", name="Log out").click()
     expect(laptop).to_have_url(server.url + "/login")
@@ -126,7 +127,8 @@ def test_pages_pass_accessibility_checks_in_the_dark_theme_and_at_phone_width(se
         page.get_by_role("button", name="Add feedback").last.click()
         expect(page.locator("article.feedback-item").first).to_be_visible()
         for path in ("/", "/users/tess", "/account/sessions", "/account/password", "/password/forgot",
-                     "/admin/users", "/admin/feedback", "/admin/audit", "/admin/users/new"):
+                     "/admin/users", "/admin/invitations", "/admin/feedback", "/admin/audit",
+                     "/admin/users/new"):
             page.goto(server.url + path)
             check_accessibility(page)
             width = page.evaluate("document.documentElement.scrollWidth")

@@ -1,0 +1,50 @@
+"""Invitation links, made and revoked by administrators (the rules; app/admin/routes.py shows them)."""
+from __future__ import annotations
+
+from app import clock
+from app.domain import Invalid, NotAllowed
+from app.models import AuditEvent, Invitation, User
+from app.web.forms import clean_email, valid_email
+
+MAX_DAYS = 30
+
+
+def check(kind: str, days: str, email: str) -> tuple[int | None, int, str]:
+    errors = {}
+    if kind not in ("single", "multi"):
+        errors["kind"] = "Choose who the link is for: one person, or several."
+    try:
+        number = int(days)
+        if not 1 <= number <= MAX_DAYS:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["days"] = f"Choose from 1 to {MAX_DAYS} days."
+        number = 7
+    email = clean_email(email or "")
+    if email and not valid_email(email):
+        errors["email"] = "Enter a valid email address, like name@example.com (or leave it empty)."
+    if email and kind == "multi":
+        errors.setdefault("email", "A link mailed to one person is for one person: choose “One person”.")
+    if errors:
+        raise Invalid(errors)
+    return (1 if kind == "single" else None), number, email
+
+
+async def create(actor: User, kind: str, days: str, email: str = "") -> tuple[Invitation, str]:
+    if not actor.is_admin:
+        raise NotAllowed("Only administrators can invite people.")
+    max_uses, number, email = check(kind, days, email)
+    invitation, token = await Invitation.issue(actor, days=number, max_uses=max_uses, note=email)
+    await AuditEvent.record(actor, "invitation.created", None,
+                            f"{'for one person' if max_uses == 1 else 'for several people'}, {number} day(s)"
+                            + (f", mailed to {email}" if email else ""))
+    return invitation, token
+
+
+async def revoke(actor: User, invitation: Invitation) -> None:
+    if not actor.is_admin:
+        raise NotAllowed("Only administrators can revoke invitations.")
+    if invitation.revoked_at is None:
+        invitation.revoked_at = clock.now()
+        await invitation.save(update_fields=["revoked_at"])
+        await AuditEvent.record(actor, "invitation.revoked", None, f"made by {invitation.created_by_name}")
