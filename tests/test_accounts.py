@@ -9,7 +9,7 @@ from app import clock
 from app.models import User, UserSession
 from tests.helpers import PASSWORD
 from tests.helpers.accounts import make_user
-from tests.helpers.html import fact, text_of
+from tests.helpers.html import fact, text_of, toast
 
 GOOD = {"username": "carol", "email": "carol@example.com", "password": PASSWORD, "confirm_password": PASSWORD}
 
@@ -215,10 +215,30 @@ async def test_revoking_a_session_logs_that_device_out_only(client, sign_in, ali
     await client.login("alice")
     phone = await sign_in("alice")
     phone_session = await UserSession.filter(user=alice).order_by("-id").first()
+    page = await (await client.get("/account/sessions")).get_data(as_text=True)
+    assert "2 active sessions" in page and "Log out everywhere else" in page
     response = await client.post(f"/account/sessions/{phone_session.id}/delete", htmx=True)
-    assert response.status_code == 200 and await response.get_data(as_text=True) == ""
+    # The whole list comes back, counted again: one session, nothing else to log out.
+    html = await response.get_data(as_text=True)
+    assert response.status_code == 200 and html.lstrip().startswith('<div id="sessions">')
+    assert "1 active session<" in html and "Log out everywhere else" not in html
+    assert toast(response) == "That session has been logged out." and html.count('<tr id="usersession-') == 1
     assert (await phone.get("/account/sessions")).status_code == 401
     assert (await client.get("/account/sessions")).status_code == 200
+
+
+async def test_revoking_an_api_token_keeps_log_out_everywhere_else_for_other_browsers(client, sign_in, alice):
+    from tests.helpers.api import Api
+
+    await client.login("alice")
+    await sign_in("alice")
+    status, body, _ = await Api(client.app).post("/api/v1/login", {"username": "alice", "password": PASSWORD})
+    assert status == 200
+    token = await UserSession.filter(user=alice, kind="api").get()
+    response = await client.post(f"/account/sessions/{token.id}/delete", htmx=True)
+    html = await response.get_data(as_text=True)
+    assert "2 active sessions" in html and "Log out everywhere else" in html
+    assert toast(response) == "That API token has been revoked."
 
 
 async def test_revoking_this_session_is_logging_out(client, alice):
@@ -252,7 +272,9 @@ async def test_log_out_everywhere_else_keeps_only_this_device(client, sign_in, a
     bobs = await sign_in("bob")
     response = await client.post("/account/sessions/others/delete", htmx=True)
     html = await response.get_data(as_text=True)
-    assert response.status_code == 200 and "Logged out of 2 other sessions." in html and 'id="sessions"' in html
+    assert response.status_code == 200 and 'id="sessions"' in html
+    assert toast(response) == "Logged out of 2 other sessions."
+    assert "1 active session<" in html and "Log out everywhere else" not in html
     for other in others:
         assert (await other.get("/account/sessions")).status_code == 401
     assert (await client.get("/account/sessions")).status_code == 200

@@ -7,7 +7,7 @@ from app.accounts import hashing
 from app.models import AuditEvent, Feedback, User, UserSession
 from tests.helpers import PASSWORD
 from tests.helpers.accounts import make_user
-from tests.helpers.html import text_of
+from tests.helpers.html import text_of, toast
 from tests.helpers.live import live, receive_until
 
 NEW = {"username": "frank", "email": "frank@example.com", "password": PASSWORD, "confirm_password": PASSWORD}
@@ -73,6 +73,7 @@ async def test_saving_a_row_updates_the_user_and_returns_the_row(as_admin, alice
     )
     html = await response.get_data(as_text=True)
     assert response.status_code == 200 and ">alicia</a>" in html and "<form" not in html
+    assert toast(response) == "Saved alicia."
     alice = await User.get(id=alice.id)
     assert (alice.username, alice.username_key, alice.email) == ("alicia", "alicia", "alicia@example.com")
     assert await hashing.verify_password(PASSWORD, alice.password_hash)  # blank = unchanged
@@ -173,6 +174,7 @@ async def test_add_user_opens_a_form_row_and_saving_it_adds_a_row(as_admin):
     assert response.status_code == 200 and f'id="user-{frank.id}-row"' in html
     assert '<tr id="user-new-row" hidden></tr>' in html  # ready for the next "Add user"
     assert frank.is_admin and await hashing.verify_password(PASSWORD, frank.password_hash)
+    assert toast(response) == "Added frank."
     assert await AuditEvent.filter(action="user.created", target_name="frank", actor_name="admin").exists()
 
 
@@ -205,7 +207,8 @@ async def test_deleting_a_user_logs_out_every_open_page_of_theirs(as_admin, sign
     laptop, phone = await sign_in("alice"), await sign_in("alice")
     async with live(laptop) as one, live(laptop) as two, live(phone) as three:
         response = await as_admin.post(f"/admin/users/{alice.id}/delete", htmx=True)
-        assert response.status_code == 200 and "Deleted alice." in await response.get_data(as_text=True)
+        assert response.status_code == 200 and await response.get_data(as_text=True) == ""  # the row goes
+        assert toast(response) == "Deleted alice. Their open pages have been logged out."
         for page in (one, two, three):
             assert "reason=deleted" in await receive_until(page, 'id="live-control"')
     assert not await User.exists(id=alice.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from app.models import AuditEvent, Feedback, User, UserSession
-from tests.helpers.html import text_of
+from tests.helpers.html import text_of, toast
 from tests.helpers.live import live, receive_until
 
 HTMX = {"HX-Request": "true"}
@@ -155,6 +155,7 @@ async def test_adding_in_place_returns_the_item_and_a_fresh_slot(sign_in, alice)
     item = await Feedback.get(title="Typing hints")
     assert response.status_code == 200 and f'id="feedback-{item.id}"' in html
     assert '<div id="feedback-new" hidden></div>' in html
+    assert toast(response) == "Thank you: your feedback was added."
     cancel = await (await client.get("/users/alice/feedback/add?cancel=1", headers=HTMX)).get_data(as_text=True)
     assert cancel.strip().endswith('<div id="feedback-new" hidden></div>')
 
@@ -168,6 +169,7 @@ async def test_editing_in_place_swaps_the_item(sign_in, note):
     html = await response.get_data(as_text=True)
     assert response.status_code == 200 and "<article" in html and "Dark mode!" in html and "<textarea" not in html
     assert (await Feedback.get(id=note.id)).content == "Really."
+    assert toast(response) == "Feedback updated."
     cancel = await (await client.get(f"/feedback/{note.id}/update?cancel=1", headers=HTMX)).get_data(as_text=True)
     assert "<article" in cancel and "Dark mode!" in cancel
 
@@ -177,6 +179,7 @@ async def test_deleting_in_place_returns_nothing(sign_in, note):
     response = await client.post(f"/feedback/{note.id}/delete", htmx=True)
     assert response.status_code == 200 and await response.get_data(as_text=True) == ""
     assert not await Feedback.exists(id=note.id)
+    assert toast(response) == "Feedback deleted."
 
 
 @pytest.mark.parametrize(

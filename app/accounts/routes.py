@@ -11,7 +11,7 @@ from app.web.errors import safe_next
 from app.web.forms import Form, account_values, domain_error_page
 from app.models.paging import page
 from app.web.urls import id_param
-from app.web.htmx import is_htmx, redirect_to, render
+from app.web.htmx import is_htmx, redirect_to, render, toast
 from app.live import events
 from app.live.events import LOGOUT_REASONS
 from app.models import Feedback, User, UserSession
@@ -171,9 +171,10 @@ async def revoke(session_id: int) -> Response:
         await flash("You have logged out.")
         return redirect_to("/login")
     await service.revoke_session(auth.current(), row)
-    if is_htmx():
-        return Response("", status=200)  # htmx swaps the row away
-    await flash("That session has been logged out.")
+    message = "That API token has been revoked." if row.kind == "api" else "That session has been logged out."
+    if is_htmx():  # the whole list again: its count and "Log out everywhere else" stay true
+        return toast(await render("accounts/_sessions.html", **await _sessions_context()), message)
+    await flash(message)
     return redirect("/account/sessions", code=303)
 
 
@@ -184,6 +185,6 @@ async def revoke_others() -> Response:
     ended = await service.revoke_other_sessions(auth.current(), auth.current_session())
     message = f"Logged out of {ended} other session{'' if ended == 1 else 's'}."
     if is_htmx():
-        return await render("accounts/_sessions.html", notice=message, **await _sessions_context())
+        return toast(await render("accounts/_sessions.html", **await _sessions_context()), message)
     await flash(message)
     return redirect("/account/sessions", code=303)

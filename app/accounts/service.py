@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 from app.chat import service as chat
 from app.accounts import hashing
 from app.domain import Invalid, NotAllowed, NotFound
-from app.live.events import force_logout
+from app.live.events import force_logout, people_changed
 from app import clock
 from app.models import AuditEvent, Feedback, Invitation, InvitationUse, PasswordResetToken, User, UserSession
 from app.web.forms import Form, check_new_account, check_new_password
@@ -79,6 +79,7 @@ async def register(username: str, email: str, password: str, confirm: str, *,
                 f"invited by {invitation.created_by_name}" if invitation is not None else "")
             await AuditEvent.record(user, "user.registered", user, detail)
     await chat.welcome(user)
+    await people_changed()
     return user
 
 
@@ -240,3 +241,4 @@ async def delete_account(actor: User, target: User) -> None:
         await AuditEvent.record(actor, "user.deleted", target, detail)
         await target.delete()
     await force_logout(f"user:{target.id}", "deleted")
+    await people_changed()

@@ -9,7 +9,7 @@ from app.admin import invitations, service
 from app.domain import DomainError, Invalid
 from app.web.forms import Form, account_values, domain_error_page
 from app.web.urls import id_param
-from app.web.htmx import is_htmx, render
+from app.web.htmx import is_htmx, render, toast
 from app.live import events
 from app.models import AuditEvent, Feedback, Invitation, User
 from app.models.paging import page, page_by_name
@@ -94,7 +94,7 @@ async def create() -> Response:
         await flash(f"Added {person.username}.")
         return redirect("/admin/users", code=303)
     # The form row becomes the empty slot again, with the new user's row below it.
-    return await render("admin/_created.html", person=person, me=auth.current())
+    return toast(await render("admin/_created.html", person=person, me=auth.current()), f"Added {person.username}.")
 
 
 def _values(data) -> dict:
@@ -132,9 +132,10 @@ async def update(user_id: int) -> Response:
     if not is_htmx():
         await flash(f"Saved {person.username}.")
         return redirect("/admin/users", code=303)
-    return await render(
+    row = await render(
         "admin/_user_row.html", person=person, me=actor, online_ids=await events.online_ids([person.id])
     )
+    return toast(row, f"Saved {person.username}.")
 
 
 @bp.get("/users/<int:user_id>/delete")
@@ -150,10 +151,10 @@ async def delete(user_id: int) -> Response:
     """Delete a user: their sessions end and every page of theirs goes to the login page."""
     person = await _target(user_id)
     await service.delete_user(auth.current(), person)
+    message = f"Deleted {person.username}. Their open pages have been logged out."
     if is_htmx():
-        notice = await render("admin/_deleted.html", person=person)
-        return notice  # the row swaps out; a notice swaps into #flash out of band
-    await flash(f"Deleted {person.username}.")
+        return toast(Response("", status=200), message)  # the row swaps out
+    await flash(message)
     return redirect("/admin/users", code=303)
 
 

@@ -16,7 +16,7 @@ from app.chat import service as chat
 from app.accounts import hashing, usernames
 from app.accounts.service import log_out_sessions, delete_account, unique_names, write_password
 from app.domain import Invalid, NotAllowed, NotFound
-from app.live.events import reload_scope
+from app.live.events import people_changed, reload_scope
 from app.models import AuditEvent, User, UserSession
 from app.web.forms import check_new_account
 
@@ -52,6 +52,7 @@ async def create_user(actor: User | None, values: Mapping[str, Any]) -> User:
                 if make_admin:
                     await AuditEvent.record(actor, "admin.granted", person)
     await chat.welcome(person)
+    await people_changed()
     return person
 
 
@@ -99,6 +100,8 @@ async def update_user(
         raise
     target.is_admin = make_admin
     await _after_admin_change(target, was_admin, make_admin)
+    if before["username"] != target.username:
+        await people_changed()  # (a change of admin flag says so in _after_admin_change)
     await log_out_sessions(ended, "password")
     return target
 
@@ -131,6 +134,8 @@ async def _set_admin(conn: BaseDBAsyncClient, target: User, admin: bool) -> bool
 async def _after_admin_change(target: User, was_admin: bool, admin: bool) -> None:
     if was_admin and not admin:
         await reload_scope(f"user:{target.id}", "admin")  # their open admin pages lose access now
+    if was_admin != admin:
+        await people_changed()  # lists of people show who is an administrator
 
 
 def check_delete(actor: User | None, target: User) -> None:

@@ -9,7 +9,7 @@ from app.accounts import auth, service
 from app.domain import DomainError, Invalid
 from app.feedback import service as feedback
 from app.web.forms import Form, domain_error_page
-from app.web.htmx import is_htmx, redirect_to, render
+from app.web.htmx import is_htmx, redirect_to, render, toast
 from app.models import Feedback
 
 bp = Blueprint("feedback", __name__)
@@ -28,6 +28,9 @@ async def get_feedback(feedback_id: int) -> Feedback:
 
 def values(data) -> dict[str, str]:
     return {"title": data.get("title", "").strip(), "content": data.get("content", "").strip()}
+
+
+ADDED, UPDATED, DELETED = "Thank you: your feedback was added.", "Feedback updated.", "Feedback deleted."
 
 
 @bp.route("/users/<username>/feedback/add", methods=["GET", "POST"])
@@ -49,8 +52,8 @@ async def add(username: str) -> Response:
             form, status = Form(values=values(data), errors=refused.errors), 422
         else:
             if is_htmx():
-                return await render("feedback/_created.html", item=item)
-            await flash("Thank you: your feedback was added.")
+                return toast(await render("feedback/_created.html", item=item), ADDED)
+            await flash(ADDED)
             return redirect_to(f"/users/{person.username}")
     return await render("feedback/form.html", "feedback/_form.html", status=status, form=form, person=person, item=None)
 
@@ -71,8 +74,8 @@ async def update(feedback_id: int) -> Response:
             form, status = Form(values=values(data), errors=refused.errors), 422
         else:
             if is_htmx():
-                return await render("feedback/_item.html", item=item)
-            await flash("Feedback updated.")
+                return toast(await render("feedback/_item.html", item=item), UPDATED)
+            await flash(UPDATED)
             return redirect_to(f"/users/{item.author.username}")
     return await render(
         "feedback/form.html", "feedback/_form.html", status=status, form=form, person=item.author, item=item
@@ -86,8 +89,8 @@ async def delete(feedback_id: int) -> Response:
     item = await get_feedback(feedback_id)
     await feedback.delete(auth.current(), item)
     if is_htmx():
-        return Response("", status=200)
-    await flash("Feedback deleted.")
+        return toast(Response("", status=200), DELETED)  # the item swaps out
+    await flash(DELETED)
     return redirect_to(f"/users/{item.author.username}")
 
 

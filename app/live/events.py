@@ -57,6 +57,13 @@ async def presence_changed(user_id: int, online: bool) -> None:
     await publish(await presence([user_id] if online else [], [] if online else [user_id]))
 
 
+async def people_changed() -> None:
+    """Someone joined, left, was renamed or became (or stopped being) an administrator: every
+    open page that lists people (the team page, the chat sidebar) fetches its list again."""
+    html = await render_template("live/_people.html")
+    await publish(Event("people", "presence", html=html))
+
+
 async def online_ids(user_ids: Iterable[int]) -> set[int]:
     """For a page about to render badges: which of these people are online now."""
     return await current_app.extensions["presence"].online(user_ids)

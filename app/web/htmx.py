@@ -1,6 +1,7 @@
 """Fragment or full page: the one place that reads htmx's request headers."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from quart import Response, redirect, render_template, request
@@ -26,6 +27,13 @@ def redirect_to(location: str) -> Response:
         response.headers["HX-Redirect"] = location
         return response
     return redirect(location, code=303)
+
+
+def toast(response: Response, message: str) -> Response:
+    """Say a change worked, for htmx: one polite toast (static/js/huddle.js shows it), in the words
+    a plain browser gets as a flashed notice. Form errors are never toasts: they stay by the field."""
+    response.headers["HX-Trigger"] = json.dumps({"huddle:toast": {"message": message}})  # ASCII-safe
+    return response
 
 
 def dom_id(obj: Any, suffix: str | None = None) -> str:

@@ -25,6 +25,87 @@
   document.addEventListener("htmx:sendError", function () {
     say("Huddle could not be reached. Check your connection and try again.");
   });
+  // Once a request works again, the error banner it left has said its piece.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!event.detail.successful) return;
+    document.querySelectorAll("#flash .notice.error").forEach(function (p) { p.remove(); });
+  });
+
+  // Confirmations ("Saved maya."): one polite region, each toast gone after a few seconds.
+  // The server asks for one with HX-Trigger (app/web/htmx.toast); form errors stay by their field.
+  document.addEventListener("huddle:toast", function (event) {
+    var region = document.getElementById("toasts");
+    if (!region || !event.detail || !event.detail.message) return;
+    var p = document.createElement("p");
+    p.className = "toast";
+    p.textContent = event.detail.message;
+    region.append(p);
+    while (region.children.length > 3) region.firstElementChild.remove();
+    setTimeout(function () { p.remove(); }, 6000);
+  });
+
+  // --- focus after in-place swaps -------------------------------------------------------------
+  // A form swapped in takes the focus (its first field in error, else its first field) and
+  // remembers the control that opened it; swapped away (saved, cancelled), the focus goes back
+  // to that control. A redrawn list keeps the focus on the same link. Whatever else would leave
+  // the focus nowhere (a row deleted) puts it on the main region, never on <body>.
+  var FIELDS = "input:not([type=hidden]):not([disabled]), textarea:not([disabled]), select:not([disabled])";
+  var trigger = null;
+  var pending = null;  // what the swap about to happen replaces: its opener, and the focused control
+  document.addEventListener("htmx:beforeRequest", function (event) { trigger = event.detail.elt; });
+  function keyOf(el) {
+    if (!el || !el.getAttribute) return null;
+    if (el.id) return "#" + CSS.escape(el.id);
+    var attr = ["hx-get", "hx-post", "href", "name"].find(function (a) { return el.hasAttribute(a); });
+    return attr ? "[" + attr + '="' + CSS.escape(el.getAttribute(attr)) + '"]' : null;
+  }
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var old = event.detail.target;
+    var active = document.activeElement;
+    pending = {
+      opener: old && old.dataset ? old.dataset.returnFocus || null : null,
+      focused: old && active && old !== active && old.contains(active) ? keyOf(active) : null,
+    };
+  });
+  function lost() {
+    var active = document.activeElement;
+    return !active || active === document.body || !document.body.contains(active);
+  }
+  function focusMain() {
+    var main = document.getElementById("main");
+    if (main) main.focus({ preventScroll: true });
+  }
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var root = event.target;
+    var was = pending || {};
+    pending = null;
+    if (!(root instanceof Element) || root.closest("#live, #conversation")) return;  // chat.js: the composer
+    // (Not by class: while htmx settles, a new element wears the classes of the one it replaced.)
+    var form = root.matches("form") || root.querySelector("form");
+    var field = root.querySelector('[aria-invalid="true"]') || (form && root.querySelector(FIELDS));
+    if (field) {
+      var opened = trigger && !root.contains(trigger) ? keyOf(trigger) : null;
+      var from = was.opener || opened;
+      if (from) root.dataset.returnFocus = from;
+      field.focus();
+      return;
+    }
+    if (!lost()) return;
+    var back = (was.focused && root.querySelector(was.focused)) || (was.opener && document.querySelector(was.opener));
+    if (back) back.focus();
+    if (lost()) focusMain();
+  });
+  document.addEventListener("htmx:afterRequest", function () { if (lost()) focusMain(); });
+
+  // Escape cancels an in-place edit or add form, as its Cancel does.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || event.defaultPrevented || !event.target.closest) return;
+    var form = event.target.closest("tr.editing") || event.target.closest("form");
+    var cancel = form && form.querySelector("a.cancel[hx-get]");
+    if (!cancel) return;
+    event.preventDefault();
+    cancel.click();
+  });
 
   // Once this page is being left (a link, a form post), its socket closing means nothing.
   var leaving = false;
@@ -142,9 +223,13 @@
     var membership = document.getElementById("live-membership");
     if (membership && !membership.dataset.applied && membership.dataset.conversation) {
       membership.dataset.applied = "1";
-      if (document.getElementById("sidebar")) {
-        htmx.ajax("GET", "/chat/sidebar", { target: "#sidebar", swap: "outerHTML" });
-      }
+      refreshLists(0);
+    }
+    var people = document.getElementById("live-people");
+    if (people && !people.dataset.applied && people.dataset.changed) {
+      people.dataset.applied = "1";
+      // Every open page hears this at once: spread their fetches over a second and a half.
+      refreshLists(Math.random() * 1500);
     }
     var typing = document.getElementById("live-typing");
     if (typing && !typing.dataset.applied && typing.dataset.conversation) {
@@ -156,6 +241,23 @@
     }
   }
   document.addEventListener("htmx:wsAfterMessage", applyLive);
+
+  // Lists of people and conversations out of date: fetch them again, once however many
+  // changes arrive together. Focus inside the list stays where it was.
+  var refreshTimer = null;
+  function refreshLists(delay) {
+    if (refreshTimer) return;
+    refreshTimer = setTimeout(function () {
+      refreshTimer = null;
+      if (document.getElementById("sidebar")) {
+        htmx.ajax("GET", "/chat/sidebar", { target: "#sidebar", swap: "outerHTML" });
+      }
+      if (document.getElementById("team")) {
+        htmx.ajax("GET", window.location.pathname + window.location.search,
+                  { target: "#team", select: "#team", swap: "outerHTML" });
+      }
+    }, delay);
+  }
 
   // A message that is already on the page (the sender's own answer, a replay) is replaced,
   // never appended a second time.

@@ -91,6 +91,9 @@ def test_register_log_out_log_in_profile_and_revoke_another_session(empty_server
     screenshot(laptop, "08-sessions")
     laptop.get_by_role("button", name=re.compile(r"Log out Safari on iPhone")).click()
     expect(rows).to_have_count(1)  # removed in place, no reload
+    expect(laptop.locator("#sessions caption")).to_have_text("1 active session")  # counted again
+    expect(laptop.get_by_role("button", name="Log out everywhere else")).to_have_count(0)
+    expect(laptop.locator("#toasts")).to_contain_text("That session has been logged out.")
     expect(laptop).to_have_url(server.url + "/account/sessions")
 
     # The phone's open page goes to the login page by itself, saying why.

@@ -35,9 +35,16 @@ def test_admin_edits_adds_and_deletes_users_and_the_deleted_users_page_logs_out(
     gwen_row.get_by_role("link", name="Edit gwen").click()
     form_row = admin.locator("tr.editing")
     expect(form_row.get_by_label("Username")).to_have_value("gwen")
+    expect(form_row.get_by_label("Username")).to_be_focused()  # the first field of what opened
+    # Escape cancels, and the focus goes back to the Edit that opened the form.
+    admin.keyboard.press("Escape")
+    expect(admin.locator("tr.editing")).to_have_count(0)
+    expect(gwen_row.get_by_role("link", name="Edit gwen")).to_be_focused()
+    gwen_row.get_by_role("link", name="Edit gwen").click()
     form_row.get_by_label("Email").fill("not an email")
     form_row.get_by_role("button", name="Save").click()
     expect(form_row.locator(".field-error")).to_contain_text("valid email")
+    expect(form_row.get_by_label("Email")).to_be_focused()  # the field in error
     check_accessibility(admin)
     screenshot(admin, "12-admin-edit-error")
     form_row.get_by_label("Username").fill("gwendolyn")
@@ -45,14 +52,18 @@ def test_admin_edits_adds_and_deletes_users_and_the_deleted_users_page_logs_out(
     form_row.get_by_role("button", name="Save").click()
     expect(admin.locator("tr", has_text="gwendolyn@example.com")).to_contain_text("gwendolyn")
     expect(admin.locator("tr.editing")).to_have_count(0)
+    expect(admin.locator("#toasts")).to_contain_text("Saved gwendolyn.")  # said once, politely
+    expect(admin.get_by_role("link", name="Edit gwendolyn")).to_be_focused()
 
     # Add a user: the form opens as a new row at the top (twice is still one form), Cancel
     # takes it away, and opening it again works.
     admin.get_by_role("link", name="Add user").click()
     admin.get_by_role("link", name="Add user").click()
     expect(admin.locator("tr.editing")).to_have_count(1)
+    expect(admin.locator("#user-new-row").get_by_label("Username")).to_be_focused()
     admin.locator("#user-new-row").get_by_role("link", name="Cancel").click()
     expect(admin.locator("tr.editing")).to_have_count(0)
+    expect(admin.get_by_role("link", name="Add user")).to_be_focused()
     admin.get_by_role("link", name="Add user").click()
     new_row = admin.locator("#user-new-row")
     new_row.get_by_label("Username").fill("ivy")
@@ -67,7 +78,8 @@ def test_admin_edits_adds_and_deletes_users_and_the_deleted_users_page_logs_out(
     # Delete hal, whose profile page is open in another browser.
     admin.locator("tr", has_text="hal@example.com").get_by_role("link", name="Delete hal").click()
     expect(admin.locator("tr", has_text="hal@example.com")).to_have_count(0)
-    expect(admin.locator("#flash")).to_contain_text("Deleted hal.")
+    expect(admin.locator("#toasts")).to_contain_text("Deleted hal.")
+    assert admin.evaluate("document.activeElement !== document.body"), "the focus fell to <body>"
     expect(hal).to_have_url(server.url + "/login?reason=deleted", timeout=2000)
     expect(hal.locator("main .notice")).to_contain_text("Your account was deleted.")
     check_accessibility(hal)

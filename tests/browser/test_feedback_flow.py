@@ -39,11 +39,17 @@ def test_a_user_adds_edits_and_deletes_feedback_in_place(server, new_context):
 
     page.get_by_role("link", name="Add feedback").click()
     form = page.locator("form#feedback-new")
+    expect(form.get_by_label("Title")).to_be_focused()  # not left on the opener
+    page.keyboard.press("Escape")  # cancels, and the focus goes back to "Add feedback"
+    expect(form).to_have_count(0)
+    expect(page.get_by_role("link", name="Add feedback")).to_be_focused()
+    page.get_by_role("link", name="Add feedback").click()
     form.get_by_label("Title").fill("x" * 101)
     form.get_by_label("Content").fill("Search would help.")
     form.get_by_role("button", name="Add feedback").click()
     expect(form.locator("#feedback-new-title-error")).to_contain_text("100 characters")
     expect(form.get_by_label("Content")).to_have_value("Search would help.")
+    expect(form.get_by_label("Title")).to_be_focused()  # the field in error
     check_accessibility(page)
     screenshot(page, "17-feedback-error")
     form.get_by_label("Title").fill("Message search")
@@ -51,19 +57,26 @@ def test_a_user_adds_edits_and_deletes_feedback_in_place(server, new_context):
     item = page.locator("article.feedback-item", has_text="Message search")
     expect(item).to_be_visible()
     expect(page.locator(".feedback-list .empty")).to_be_hidden()
+    expect(page.locator("#toasts")).to_contain_text("your feedback was added")
+    expect(page.get_by_role("link", name="Add feedback")).to_be_focused()
 
     item.get_by_role("link", name="Edit “Message search”").click()
     edit = page.locator("form.feedback-form", has_text="Edit feedback")
+    expect(edit.get_by_label("Title")).to_be_focused()
     edit.get_by_label("Title").fill("Message search, please")
     edit.get_by_role("button", name="Save").click()
     item = page.locator("article.feedback-item", has_text="Message search, please")
     expect(item).to_be_visible()
+    expect(page.locator("#toasts")).to_contain_text("Feedback updated.")
+    expect(item.get_by_role("link", name="Edit “Message search, please”")).to_be_focused()
     check_accessibility(page)
     screenshot(page, "18-feedback")
 
     item.get_by_role("button", name="Delete “Message search, please”").click()
     expect(page.locator("article.feedback-item")).to_have_count(0)
     expect(page.locator(".feedback-list .empty")).to_be_visible()
+    expect(page.locator("#toasts")).to_contain_text("Feedback deleted.")
+    assert page.evaluate("document.activeElement !== document.body"), "the focus fell to <body>"
     assert page.evaluate("window.__noReload") is True, "everything happened in place"
 
 

@@ -75,3 +75,40 @@ def test_a_tab_closed_for_being_one_too_many_says_why(tight_server, new_context)
     screenshot(first, "21-too-many-tabs")
     first.get_by_role("link", name="Reload").click()  # it comes back (and another tab closes)
     expect(first.locator("body")).to_have_attribute("data-live", "open")
+
+
+def test_the_team_page_and_the_sidebar_follow_who_joins_and_who_is_removed(tight_server, new_context):
+    server = tight_server
+    server.create_user("wren", PASSWORD, admin=True)
+    server.create_user("xena", PASSWORD)
+    errors = []
+    team = new_context().new_page()
+    team.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    log_in(team, server, "wren")
+    team.goto(server.url + "/")
+    expect(team.locator("body")).to_have_attribute("data-live", "open")
+    chat = new_context().new_page()
+    chat.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    log_in(chat, server, "xena")  # lands in a conversation, with the sidebar
+    expect(chat.locator("body")).to_have_attribute("data-live", "open")
+    members = team.locator("#team li.person")
+    before = members.count()
+
+    # Somebody joins (here through the API): both open pages list them, no reload.
+    server.api("POST", "/api/v1/users", body={"username": "yuri", "email": "yuri@example.com", "password": PASSWORD})
+    expect(team.locator("#team li.person", has_text="yuri")).to_be_visible()
+    expect(members).to_have_count(before + 1)
+    expect(team.locator("#team .lead")).to_contain_text(f"{before + 1} members")
+    expect(chat.locator("#sidebar .people").get_by_role("link", name="yuri")).to_be_visible()
+    screenshot(team, "21-team-live-join")
+
+    # An admin removes them from another page: gone from both lists.
+    admin = team.context.new_page()
+    admin.goto(server.url + "/users/yuri")
+    admin.get_by_text("Delete yuri…").click()
+    admin.get_by_role("button", name="Delete yuri").click()
+    expect(team.locator("#team li.person", has_text="yuri")).to_have_count(0)
+    expect(chat.locator("#sidebar .people").get_by_role("link", name="yuri")).to_have_count(0)
+    expect(members).to_have_count(before)
+    # Presence for people a page does not show, and the list events, find their targets.
+    assert [e for e in errors if "oob" in e.lower() or "htmx" in e.lower()] == []

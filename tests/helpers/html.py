@@ -14,3 +14,11 @@ def fact(html: str, label: str) -> str:
     match = re.search(rf"<dt>{re.escape(label)}</dt>\s*<dd>(.*?)</dd>", html, re.S)
     assert match, f"no {label!r} on the page"
     return text_of(match.group(1))
+
+
+def toast(response) -> str | None:
+    """The confirmation an htmx answer asks the page to show (HX-Trigger huddle:toast), if any."""
+    import json
+
+    header = response.headers.get("HX-Trigger")
+    return json.loads(header)["huddle:toast"]["message"] if header else None
