@@ -315,14 +315,15 @@ async def test_deleting_the_user_ends_their_sessions(client, alice):
 async def test_profile_shows_presence_and_join_date_and_email_only_to_the_owner(client, sign_in, alice, bob):
     await client.login("alice")
     own = await (await client.get("/users/alice")).get_data(as_text=True)
-    # Logged in, but with no page's socket open: not online. ("No" today; "Offline" is the same
-    # answer in the presence badge's words.)
-    assert fact(own, "Online now") in {"No", "Offline"}
+    # Looking at your own profile is being online, even before this page's socket connects.
+    assert fact(own, "Presence").startswith("Online")
+    assert own.count("data-presence-user=") == 1 and "Online now" not in own  # shown once
     assert fact(own, "Joined") == alice.created_at.strftime("%-d %b %Y")
     assert fact(own, "Email").startswith("alice@example.com")
     seen = await (await (await sign_in("bob")).get("/users/alice")).get_data(as_text=True)
-    assert fact(seen, "Online now") in {"No", "Offline"}
-    assert fact(seen, "Joined") == fact(own, "Joined") and fact(seen, "Last online")
+    # alice has no page open: bob sees her offline, and when she was last about.
+    assert fact(seen, "Presence").startswith("Offline · last online ")
+    assert fact(seen, "Joined") == fact(own, "Joined")
     assert "alice@example.com" not in seen and "Email" not in text_of(seen)
 
 

@@ -129,7 +129,7 @@ async def profile(username: str) -> Response:
     can_delete = service.may_delete_account(me, person)
     return await render(
         "accounts/profile.html", person=person, is_owner=is_owner, feedback=feedback, can_delete=can_delete,
-        online_ids=await events.online_ids([person.id]),
+        online_ids={me.id} if is_owner else await events.online_ids([person.id]),
     )
 
 

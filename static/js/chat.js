@@ -111,26 +111,8 @@
     });
   }
 
-  // Times: relative ("5 min ago") in the viewer's time zone, the exact time on hover.
-  var format = window.Intl ? new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" }) : null;
-  function relative(date) {
-    var seconds = (Date.now() - date.getTime()) / 1000;
-    if (seconds < 45) return "just now";
-    if (seconds < 3600) return Math.round(seconds / 60) + " min ago";
-    if (seconds < 86400 && new Date().getDate() === date.getDate()) {
-      return date.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
-    }
-    return format ? format.format(date) : date.toLocaleString();
-  }
-  function relativeTimes(root) {
-    root.querySelectorAll(".message time[datetime]").forEach(function (time) {
-      var date = new Date(time.getAttribute("datetime"));
-      if (isNaN(date)) return;
-      time.textContent = relative(date);
-      time.title = format ? format.format(date) : date.toLocaleString();
-    });
-  }
-  setInterval(function () { relativeTimes(document); }, 30000);
+  // Times: static/js/huddle.js formats every <time> (messages say data-time="clock").
+  function relativeTimes(root) { if (window.huddleTimes) window.huddleTimes(root); }
 
   // Open: the bottom of the conversation, or the message a permalink names.
   document.addEventListener("DOMContentLoaded", function () {
