@@ -3,6 +3,8 @@ phone they become stacked rows, and on a desktop a 30-character name or an open 
 pushes Cancel or Delete out of sight behind a sideways scroll."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -45,6 +47,10 @@ def test_row_actions_stay_in_view_on_phones_and_with_long_names(server, new_cont
         box = link.bounding_box()
         assert box["x"] + box["width"] <= menu["x"], f"{link.inner_text()} runs under the account menu"
     in_view(page, page.locator("#sessions").get_by_role("button", name="Log out"))
+    # Times read relative, in this browser's zone, the exact time on hover (never "UTC" text).
+    last_seen = page.locator("#sessions td[data-label='Last seen'] time").first
+    expect(last_seen).to_have_text(re.compile(r"^(just now|\d+ min ago)$"))
+    expect(last_seen).to_have_attribute("title", re.compile(r"\d{1,2}:\d{2}"))
     check_accessibility(page)
     screenshot(page, f"30-sessions-{width}")
 
