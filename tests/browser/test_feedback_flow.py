@@ -80,6 +80,38 @@ def test_a_user_adds_edits_and_deletes_feedback_in_place(server, new_context):
     assert page.evaluate("window.__noReload") is True, "everything happened in place"
 
 
+def test_an_error_banner_stays_until_the_next_request_works(server, new_context):
+    server.create_user("olga", PASSWORD)
+    page = new_context().new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    log_in(page, server, "olga")
+    page.goto(server.url + "/users/olga")
+    page.get_by_role("link", name="Add feedback").click()
+    page.locator("form#feedback-new").get_by_label("Title").fill("Stale")
+    page.locator("form#feedback-new").get_by_label("Content").fill("Soon gone elsewhere.")
+    page.get_by_role("button", name="Add feedback").last.click()
+    item = page.locator("article.feedback-item", has_text="Stale")
+    expect(item).to_be_visible()
+
+    # Another tab deletes it; this page still offers Edit: a clear error where the user looks.
+    other = page.context.new_page()
+    other.on("dialog", lambda dialog: dialog.accept())
+    other.goto(server.url + "/users/olga")
+    other.get_by_role("button", name="Delete “Stale”").click()
+    expect(other.locator("article.feedback-item")).to_have_count(0)
+    other.close()
+    item.get_by_role("link", name="Edit “Stale”").click()
+    banner = page.locator("#flash .notice.error")
+    expect(banner).to_contain_text("That no longer exists")
+    expect(banner).to_have_attribute("role", "alert")
+    check_accessibility(page)
+
+    # The next request that works clears it.
+    page.get_by_role("link", name="Add feedback").click()
+    expect(page.locator("form#feedback-new")).to_be_visible()
+    expect(banner).to_have_count(0)
+
+
 def test_a_forgotten_password_is_reset_through_the_emailed_link(server, inbox, new_context):
     server.create_user("omar", PASSWORD)
     # An older session of omar's, open in another browser.
