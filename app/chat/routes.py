@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from quart import Blueprint, Response, flash, redirect, request
 
+from app import clock
 from app.accounts import auth
 from app.chat import events as chat_events
 from app.chat import service
@@ -30,12 +31,13 @@ async def sidebar_context(me: User, current: Conversation | None = None) -> dict
     rooms = sorted((c for c, _ in mine if c.is_room), key=lambda c: c.name_key or "")
     directs = [c for c, _ in mine if not c.is_room]
     people_of = await service.members_of([c.id for c in directs], without=me.id)  # one query for all
-    people = await User.all().order_by("username_key").limit(100)
+    people = await service.people_list(100)
     return {
         "rooms": rooms, "directs": directs, "people_of": people_of, "current": current,
         "unread": await service.unread_counts(me), "people": people,
         "online_ids": await live_events.online_ids(p.id for p in people),
         "other_rooms": await service.open_rooms_not_joined(me),
+        "last_visit": max((m.last_visited_at for _, m in mine if m.last_visited_at), default=None),
     }
 
 
@@ -65,21 +67,28 @@ async def _conversation_page(conversation_id: int, *, around: int | None = None,
     me = auth.current()
     conversation, member = await service.visible(me, conversation_id)
     seq = conversation.last_seq  # read before the messages: replays start from here
-    people = await service.members(conversation)
+    sidebar = await sidebar_context(me, conversation)
+    if conversation.is_room:
+        others, member_count = [], await service.member_count(conversation)
+    else:  # only its members see a direct conversation, so the sidebar has its people already
+        others = sidebar["people_of"].get(conversation.id, [])
+        member_count = len(others) + 1
     messages, more = [], False
     if member is not None:
         if around is not None:
             messages, more = await service.around(conversation, around)
         else:
             messages, more = await service.history_rows(conversation, before=before)
-        await service.mark_read(me, conversation, seq, member=member)
-    others = [p for p in people if p.id != me.id]
+        # "Where I was last" needs a write only when it changes, or once a minute.
+        last = member.last_visited_at
+        touch = last is None or last != sidebar["last_visit"] or (clock.now() - last).total_seconds() > 60
+        await service.mark_read(me, conversation, seq, member=member, touch=touch)
     return await render(
         "chat/conversation.html", status=status, conversation=conversation, member=member, seq=seq,
         messages=messages, fragments=await chat_events.message_fragments(messages), more=more,
-        title=title_of(conversation, others), members=people,
+        title=title_of(conversation, others), member_count=member_count,
         highlight=around, draft=draft, errors=errors or {}, may_manage=service.may_manage(me, conversation),
-        **await sidebar_context(me, conversation),
+        **sidebar,
     )
 
 

@@ -3,8 +3,8 @@ edits and deletes what; numbering every change; unread counts. Services never to
 request or render: they publish through app/chat/events.py after their transaction commits."""
 from __future__ import annotations
 
+from typing import NamedTuple
 
-from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -16,8 +16,7 @@ from app.chat.conversations import (  # noqa: F401 - one service for callers: ro
     welcome,
 )
 from app.domain import Invalid, NotAllowed, NotFound
-from app.models.user import _sql
-from app.models import ROOM, AuditEvent, Conversation, Membership, Message, User
+from app.models import ROOM, AuditEvent, Conversation, Membership, Message, User, reads
 
 UNREAD_CAP = 100  # counted up to here, shown as "99+"
 # Posts per user are limited (HUDDLE_POSTS_PER_10_SECONDS) at every door: pages, API, websockets.
@@ -31,7 +30,9 @@ async def membership(user: User, conversation_id: int) -> Membership | None:
 
 
 async def membership_by_id(user_id: int, conversation_id: int) -> Membership | None:
-    return await Membership.get_or_none(user_id=user_id, conversation_id=conversation_id)
+    found = await reads.rows(f"SELECT {reads.columns(Membership, 'm')} FROM memberships m "
+                             "WHERE m.user_id = ? AND m.conversation_id = ?", [user_id, conversation_id])
+    return reads.instance(Membership, found[0]) if found else None
 
 
 async def conversation_ids(user_id: int) -> list[int]:
@@ -41,8 +42,13 @@ async def conversation_ids(user_id: int) -> list[int]:
 async def visible(user: User, conversation_id: int) -> tuple[Conversation, Membership | None]:
     """The conversation and the user's membership, if the user may see it: members see theirs,
     everyone sees open rooms. Anything else does not exist, as far as they can tell (404)."""
-    conversation = await Conversation.get_or_none(id=conversation_id)
-    member = await membership(user, conversation_id) if conversation else None
+    # One query for both (hot: every conversation page and action).
+    found = await reads.rows(
+        f"SELECT {reads.columns(Conversation, 'c')}, {reads.columns(Membership, 'm', 'm_')} FROM conversations c "
+        "LEFT JOIN memberships m ON m.conversation_id = c.id AND m.user_id = ? WHERE c.id = ?",
+        [user.id, conversation_id])
+    conversation = reads.instance(Conversation, found[0]) if found else None
+    member = reads.instance(Membership, found[0], "m_") if found and found[0]["m_id"] is not None else None
     if conversation is None or (member is None and not (conversation.is_room and conversation.is_open)):
         raise NotFound("There is no such conversation, or you are not in it.")
     return conversation, member
@@ -57,8 +63,10 @@ async def member_of(user: User, conversation_id: int) -> tuple[Conversation, Mem
 
 
 async def my_conversations(user: User) -> list[tuple[Conversation, Membership]]:
-    rows = await Membership.filter(user_id=user.id).select_related("conversation")
-    return [(row.conversation, row) for row in rows]
+    found = await reads.rows(
+        f"SELECT {reads.columns(Membership, 'm')}, {reads.columns(Conversation, 'c', 'c_')} FROM memberships m "
+        "JOIN conversations c ON c.id = m.conversation_id WHERE m.user_id = ? ORDER BY m.id", [user.id])
+    return [(reads.instance(Conversation, row, "c_"), reads.instance(Membership, row)) for row in found]
 
 
 async def members(conversation: Conversation) -> list[User]:
@@ -77,8 +85,29 @@ async def members_of(conversation_ids: list[int], *, without: int | None = None)
 
 
 async def open_rooms_not_joined(user: User) -> list[Conversation]:
-    mine = Membership.filter(user_id=user.id).values_list("conversation_id", flat=True)
-    return await Conversation.filter(kind=ROOM, is_open=True).exclude(id__in=await mine).order_by("name_key")
+    """Open rooms the user is not in."""
+    found = await reads.rows(
+        f"SELECT {reads.columns(Conversation, 'c')} FROM conversations c WHERE c.kind = ? AND c.is_open = ? "
+        "AND c.id NOT IN (SELECT conversation_id FROM memberships WHERE user_id = ?) ORDER BY c.name_key",
+        [ROOM, True, user.id])
+    return [reads.instance(Conversation, row) for row in found]
+
+
+class Person(NamedTuple):
+    """What a list of people shows: a name and a presence badge."""
+    id: int
+    username: str
+
+
+async def people_list(limit: int = 100) -> list[Person]:
+    """The first `limit` people by name: no password hash or dates read for a sidebar."""
+    found = await reads.rows("SELECT id, username FROM users ORDER BY username_key LIMIT ?", [limit])
+    return [Person(row["id"], row["username"]) for row in found]
+
+
+async def member_count(conversation: Conversation) -> int:
+    found = await reads.rows("SELECT COUNT(*) AS n FROM memberships WHERE conversation_id = ?", [conversation.id])
+    return int(found[0]["n"])
 
 
 async def unread_counts(user: User) -> dict[int, int]:
@@ -89,14 +118,13 @@ async def unread_counts_by_id(user_id: int) -> dict[int, int]:
     """Per conversation: messages after what the user has read, not deleted, not their own
     (counted from last_read_seq, never a counter that can drift), capped at UNREAD_CAP."""
     # One query for the whole sidebar, each count a range scan of the (conversation, seq) index.
-    conn = Tortoise.get_connection("default")
-    rows = await conn.execute_query_dict(_sql(conn, """
+    rows = await reads.rows("""
         SELECT m.conversation_id AS conversation_id, COUNT(msg.id) AS unread
         FROM memberships m
         LEFT JOIN messages msg ON msg.conversation_id = m.conversation_id AND msg.seq > m.last_read_seq
              AND msg.deleted_at IS NULL AND (msg.author_id IS NULL OR msg.author_id <> m.user_id)
         WHERE m.user_id = ?
-        GROUP BY m.conversation_id"""), [user_id])
+        GROUP BY m.conversation_id""", [user_id])
     return {row["conversation_id"]: min(int(row["unread"]), UNREAD_CAP) for row in rows}
 
 
@@ -194,7 +222,7 @@ async def delete(actor: User, message: Message) -> Message:
 
 
 async def mark_read(actor: User, conversation: Conversation, seq: int | None = None, *,
-                    member: Membership | None = None) -> int:
+                    member: Membership | None = None, touch: bool = True) -> int:
     """Read up to seq (default: everything); never moves backwards. All the user's tabs hear it.
     A caller that has just loaded the conversation and the actor's membership passes the latter,
     and the conversation's number as loaded bounds seq (a page shows what it loaded)."""
@@ -206,7 +234,8 @@ async def mark_read(actor: User, conversation: Conversation, seq: int | None = N
     else:
         latest = conversation.last_seq
     seq = latest if seq is None else max(0, min(seq, latest))
-    await Membership.filter(id=member.id).update(last_visited_at=clock.now())
+    if touch:  # the page view: where /chat takes them next time
+        await Membership.filter(id=member.id).update(last_visited_at=clock.now())
     if seq <= member.last_read_seq:
         return member.last_read_seq  # nothing new read: no write, no event (a page reload)
     await Membership.filter(id=member.id, last_read_seq__lt=seq).update(last_read_seq=seq)
@@ -238,10 +267,11 @@ async def history_rows(
 ) -> tuple[list[dict], bool]:
     """history() for a page that shows cached fragments: light rows (id, seq, version_seq,
     author_id), oldest first, and whether there are older ones."""
-    query = Message.filter(conversation_id=conversation.id, deleted_at__isnull=True)
-    if before is not None:
-        query = query.filter(seq__lt=before)
-    rows = await query.order_by("-seq").limit(size + 1).values("id", "seq", "version_seq", "author_id")
+    # Plain SQL: the hottest read of a conversation page (the fragments come from a cache).
+    rows = await reads.rows(
+        "SELECT id, seq, version_seq, author_id FROM messages WHERE conversation_id = ? AND deleted_at IS NULL"
+        + (" AND seq < ?" if before is not None else "") + " ORDER BY seq DESC LIMIT ?",
+        [conversation.id, *([before] if before is not None else []), size + 1])
     return list(reversed(rows[:size])), len(rows) > size
 
 

@@ -9,6 +9,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from app import clock
+from app.models import reads
 from app.models.user import User
 
 
@@ -58,9 +59,13 @@ class UserSession(Model):
     @classmethod
     async def from_token(cls, token: str, *, idle: int, max_age: int) -> UserSession | None:
         """The live session this token names, with its user; expired ones are deleted."""
-        session = await cls.get_or_none(token_hash=hash_token(token)).select_related("user")
-        if session is None:
+        found = await reads.rows(
+            f"SELECT {reads.columns(cls, 's')}, {reads.columns(User, 'u', 'u_')} FROM user_sessions s "
+            "JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?", [hash_token(token)])
+        if not found:
             return None
+        session = reads.instance(cls, found[0])
+        session.user = reads.instance(User, found[0], "u_")
         now = clock.now()
         if now - session.last_seen_at > timedelta(seconds=idle) or now - session.created_at > timedelta(
             seconds=max_age
