@@ -32,6 +32,24 @@ async def test_chat_opens_general_for_a_new_account_and_then_the_last_visited(cl
     assert ">Message</label>" in page and f'id="conversation-{general.id}-messages"' in page
 
 
+async def test_chat_returns_to_the_last_conversation_however_quickly_one_switches(client, general, alice, secret):
+    await client.login("alice")
+    for conversation in (general, secret, general, secret, general):  # all within a second
+        assert (await client.get(f"/chat/{conversation.id}")).status_code == 200
+        assert (await client.get("/chat")).headers["Location"] == f"/chat/{conversation.id}"
+
+
+async def test_reloading_a_conversation_writes_nothing_within_a_minute(client, general, alice, secret):
+    await client.login("alice")
+    await client.get(f"/chat/{secret.id}")
+    await client.get(f"/chat/{general.id}")
+    member = await Membership.get(user_id=alice.id, conversation_id=general.id)
+    for _ in range(3):
+        await client.get(f"/chat/{general.id}")
+    # The same visit stamp: a reload of where one already is costs no write.
+    assert (await Membership.get(id=member.id)).last_visited_at == member.last_visited_at
+
+
 async def test_accounts_made_before_chat_join_general_on_their_first_visit(client, app, alice):
     assert not await Membership.filter(user_id=alice.id).exists()
     await client.login("alice")
