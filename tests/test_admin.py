@@ -1,10 +1,14 @@
 """Admin area: inline user management, its rules, forced logout and the audit log."""
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 
 from app.accounts import hashing
 from app.models import AuditEvent, Feedback, User, UserSession
+from app.web.htmx import dom_id
 from tests.helpers import PASSWORD
 from tests.helpers.accounts import make_user
 from tests.helpers.html import text_of, toast
@@ -257,10 +261,10 @@ async def test_the_audit_log_is_newest_first_and_paginated(as_admin, admin, alic
         await AuditEvent.record(admin, "user.edited", alice, f"change {n}")
     first = await (await as_admin.get("/admin/audit")).get_data(as_text=True)
     assert first.index("change 59") < first.index("change 58")
-    assert "change 9<" not in first and "Older entries" in first
+    assert "alice: change 9." not in first and "Older entries" in first
     before = first.split("/admin/audit?before=")[1].split('"')[0]
     second = await (await as_admin.get(f"/admin/audit?before={before}")).get_data(as_text=True)
-    assert "change 9<" in second and "change 59" not in second
+    assert "alice: change 9." in second and "change 59" not in second
 
 
 # --- paging cursors --------------------------------------------------------------------------------
@@ -290,3 +294,93 @@ async def test_registration_and_session_revocation_are_audited(client, sign_in, 
     await client.post("/account/sessions/others/delete")
     actions = await AuditEvent.filter(target_name="gina").values_list("action", flat=True)
     assert {"user.registered", "sessions.revoked"} <= set(actions)
+
+
+# --- the audit log reads as sentences ----------------------------------------------------------------
+
+def audit_text(page: str) -> str:
+    """The audit table's text as read on screen (entities such as &#39; decoded)."""
+    return html.unescape(text_of(page.split("<table", 1)[1].split("</table>", 1)[0]))
+
+
+async def test_each_audit_entry_reads_as_one_sentence(as_admin, sign_in, admin, alice, bob):
+    bobs = await sign_in("bob")
+    new = "a brand new password"
+    change = {"current_password": PASSWORD, "password": new, "confirm_password": new}
+    assert (await bobs.post("/account/password", change)).status_code == 303
+    for title in ("One", "Two"):
+        assert (await bobs.post("/users/bob/feedback/add", {"title": title, "content": "x"})).status_code == 303
+    edit = {"username": "alice", "email": "alice2@example.com", "is_admin": ""}
+    assert (await as_admin.post(f"/admin/users/{alice.id}", edit, htmx=True)).status_code == 200
+    assert (await as_admin.post(f"/admin/users/{bob.id}/delete")).status_code == 303
+    await AuditEvent.record(None, "admin.granted", await User.get(id=alice.id), "from the command line")
+    await as_admin.post("/admin/invitations", {"kind": "multi", "days": "1"})
+    page = await (await as_admin.get("/admin/audit")).get_data(as_text=True)
+    assert '<th scope="col">When</th><th scope="col">Entry</th></tr>' in page
+    text = audit_text(page)
+    for sentence in (
+        "bob changed their own password.",
+        "admin edited alice: email: alice@example.com → alice2@example.com.",
+        "admin deleted bob's account: 1 session ended, 2 feedback items deleted.",
+        "The command line made alice an administrator.",
+        "admin created an invitation link for several people, valid 1 day.",
+    ):
+        assert sentence in text
+    assert "(s)" not in text and "command line made alice an administrator: from" not in text
+    for key in AuditEvent.LABELS:  # "password.changed", "user.deleted", ...
+        assert key not in text
+    event = await AuditEvent.filter(action="user.edited").first()
+    assert f'<tr id="{dom_id(event)}">' in page
+    assert f'<time datetime="{event.created_at.isoformat()}">' in page
+
+
+UNKNOWN = ["room.archived", "widget_frobbed"]
+
+
+def test_every_labelled_action_has_its_own_sentence():
+    from app.models.audit import _Entry
+
+    assert set(_Entry.PHRASES) == set(AuditEvent.LABELS)
+
+
+@pytest.mark.parametrize("actor", ["", "maya"])
+@pytest.mark.parametrize("target", ["theo", "maya", ""])
+@pytest.mark.parametrize("action", [*AuditEvent.LABELS, *UNKNOWN])
+async def test_every_action_reads_as_a_sentence_without_its_key(app, action, actor, target):
+    sentence = AuditEvent(action=action, actor_name=actor, target_name=target, detail="").sentence
+    assert action not in sentence and not re.search(r"\w[._]\w", sentence), sentence
+    assert sentence.startswith("The command line " if not actor else "maya "), sentence
+    assert sentence[0].isupper() or actor, sentence
+    assert sentence.endswith(".") and not sentence.endswith(".."), sentence
+    assert "(s)" not in sentence and "  " not in sentence, sentence
+
+
+@pytest.mark.parametrize("detail, sentence", [
+    ("2 session(s) ended, 1 feedback item(s) deleted", "maya deleted theo's account: 2 sessions ended, "
+                                                       "1 feedback item deleted."),
+    ("ends with a period.", "maya deleted theo's account: ends with a period."),
+])
+async def test_details_written_before_plurals_agreed_read_properly(app, detail, sentence):
+    event = AuditEvent(action="user.deleted", actor_name="maya", target_name="theo", detail=detail)
+    assert event.sentence == sentence
+
+
+async def test_audit_sentences_survive_the_deletion_of_the_accounts_they_name(as_admin, sign_in, alice):
+    root = await make_user("root", admin=True)
+    roots = await sign_in("root")
+    edit = {"username": "alice", "email": "a@example.com", "is_admin": ""}
+    assert (await roots.post(f"/admin/users/{alice.id}", edit, htmx=True)).status_code == 200
+    assert (await roots.post(f"/admin/users/{alice.id}/delete")).status_code == 303
+    assert (await as_admin.post(f"/admin/users/{root.id}/delete")).status_code == 303
+    assert not await User.filter(id__in=[alice.id, root.id]).exists()
+    edited = await AuditEvent.get(action="user.edited")
+    assert (edited.actor_id, edited.target_id) == (None, None)
+    expected = [
+        "root edited alice: email: alice@example.com → a@example.com.",
+        "root deleted alice's account: 0 sessions ended, 0 feedback items deleted.",
+        "admin deleted root's account: 1 session ended, 0 feedback items deleted.",
+    ]
+    assert edited.sentence == expected[0]
+    text = audit_text(await (await as_admin.get("/admin/audit")).get_data(as_text=True))
+    for sentence in expected:
+        assert sentence in text

@@ -233,7 +233,7 @@ async def test_deleting_my_account_takes_my_feedback_and_sessions_and_logs_me_ou
     front = await (await client.get("/")).get_data(as_text=True)
     assert "Create an account" in front and "Your account and your feedback have been deleted." in front
     event = await AuditEvent.get(action="user.deleted", target_name="alice")
-    assert "1 feedback item(s) deleted" in event.detail
+    assert "1 feedback item deleted" in event.detail
 
 
 async def test_an_admin_deletes_any_user_but_not_themselves(sign_in, admin, alice, bob):

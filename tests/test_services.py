@@ -154,7 +154,7 @@ async def test_deleting_an_account_takes_everything_and_logs_its_pages_out_after
     await Feedback.create(title="Hi", content="Hello", author=alice)
     await accounts.delete_account(alice, alice)
     assert not await User.exists(id=alice.id) and not await Feedback.exists()
-    assert await actions(alice) == [("alice", "user.deleted", "2 session(s) ended, 1 feedback item(s) deleted")]
+    assert await actions(alice) == [("alice", "user.deleted", "2 sessions ended, 1 feedback item deleted")]
     assert published == [("logout", f"user:{alice.id}", "deleted")]
     with pytest.raises(NotFound):
         await admin_service.delete_user(admin, alice)

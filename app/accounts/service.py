@@ -17,6 +17,7 @@ from app.domain import Invalid, NotAllowed, NotFound
 from app.live.events import force_logout, people_changed
 from app import clock
 from app.models import AuditEvent, Feedback, Invitation, InvitationUse, PasswordResetToken, User, UserSession
+from app.models.audit import plural
 from app.web.forms import Form, check_new_account, check_new_password
 
 TAKEN = "That username or email address is taken."
@@ -128,7 +129,7 @@ async def revoke_other_sessions(user: User, keep: UserSession | None) -> int:
     async with in_transaction():
         ended = await _delete_sessions(user, keep=keep, kind="web")
         if ended:
-            await AuditEvent.record(user, "sessions.revoked", user, f"{len(ended)} other session(s)")
+            await AuditEvent.record(user, "sessions.revoked", user, plural(len(ended), "other session"))
     await log_out_sessions(ended, "revoked")
     return len(ended)
 
@@ -237,7 +238,7 @@ async def delete_account(actor: User, target: User) -> None:
         sessions = await UserSession.filter(user_id=target.id).delete()
         feedback = await Feedback.filter(author_id=target.id).delete()
         await PasswordResetToken.filter(user_id=target.id).delete()
-        detail = f"{sessions} session(s) ended, {feedback} feedback item(s) deleted"
+        detail = f"{plural(sessions, 'session')} ended, {plural(feedback, 'feedback item')} deleted"
         await AuditEvent.record(actor, "user.deleted", target, detail)
         await target.delete()
     await force_logout(f"user:{target.id}", "deleted")

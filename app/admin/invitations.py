@@ -4,6 +4,7 @@ from __future__ import annotations
 from app import clock
 from app.domain import Invalid, NotAllowed
 from app.models import AuditEvent, Invitation, User
+from app.models.audit import plural
 from app.web.forms import clean_email, valid_email
 
 MAX_DAYS = 30
@@ -36,7 +37,7 @@ async def create(actor: User, kind: str, days: str, email: str = "") -> tuple[In
     max_uses, number, email = check(kind, days, email)
     invitation, token = await Invitation.issue(actor, days=number, max_uses=max_uses, note=email)
     await AuditEvent.record(actor, "invitation.created", None,
-                            f"{'for one person' if max_uses == 1 else 'for several people'}, {number} day(s)"
+                            f"{'for one person' if max_uses == 1 else 'for several people'}, {plural(number, 'day')}"
                             + (f", mailed to {email}" if email else ""))
     return invitation, token
 

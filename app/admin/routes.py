@@ -12,6 +12,7 @@ from app.web.urls import id_param
 from app.web.htmx import is_htmx, render, toast
 from app.live import events
 from app.models import AuditEvent, Feedback, Invitation, User
+from app.models.audit import plural
 from app.models.paging import page, page_by_name
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -219,8 +220,9 @@ async def invitation_create() -> Response:
         inviter = auth.current().username
         mailer.run_later(mailer.deliver(invitation.note, f"{inviter} invites you to Huddle", (
             f"Hello,\n\n{inviter} invites you to join their team on Huddle.\n"
-            f"To create your account, open this link within {(invitation.expires_at - invitation.created_at).days} "
-            f"day(s):\n\n{link}\n\nThe link works once. If you were not expecting this, ignore this message.\n")))
+            f"To create your account, open this link within "
+            f"{plural((invitation.expires_at - invitation.created_at).days, 'day')}:\n\n{link}\n\n"
+            "The link works once. If you were not expecting this, ignore this message.\n")))
         await flash(f"Invitation mailed to {invitation.note}.")
     return redirect("/admin/invitations", code=303)
 

@@ -37,7 +37,8 @@ def close_sockets_on_shutdown(app: Quart) -> None:
         await original(shutdown_event, sleep)
         for each in list(_apps):
             closed = each.extensions["broker"].close_local_sockets(RESTART)
-            log.info("shutting down: closed %d live socket(s) with %d", closed, RESTART)
+            sockets = "socket" if closed == 1 else "sockets"
+            log.info("shutting down: closed %d live %s with %d", closed, sockets, RESTART)
 
     trigger.closes_huddle_sockets = True
     run.check_multiprocess_shutdown_event = trigger
