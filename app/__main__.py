@@ -55,8 +55,9 @@ async def migrate(settings: Settings) -> list[str]:
 
 @asynccontextmanager
 async def site(settings: Settings) -> AsyncIterator[None]:
-    """The database and the app's context: the services run as they do in a request (their live
-    events go to this process's broker, which no page listens to yet; a shared broker will carry them)."""
+    """The database and the app's context: the services run as they do in a request. Their live
+    events go to this process's broker: in memory nobody hears them; with Redis they reach every
+    worker's pages (an account added here appears in open lists of people)."""
     from app import create_app
 
     app = create_app(settings)
@@ -65,6 +66,7 @@ async def site(settings: Settings) -> AsyncIterator[None]:
         async with app.app_context():
             yield
     finally:
+        await app.extensions["broker"].stop()
         await Tortoise.close_connections()
 
 
@@ -116,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "migrate":
         applied = asyncio.run(migrate(settings))
-        print(f"Applied {len(applied)} migration(s)." if applied else "Database is up to date.")
+        count = f"{len(applied)} migration{'' if len(applied) == 1 else 's'}"
+        print(f"Applied {count}." if applied else "Database is up to date.")
         return 0
     if args.command == "create-user":
         if args.password_stdin:

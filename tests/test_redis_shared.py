@@ -186,3 +186,35 @@ async def test_coming_back_before_the_sweep_noticed_the_old_claim_expire_is_anno
     await b.sweep()
     await a.sweep()
     assert announcer.offline == [] and await a.online([7]) == {7}
+
+
+async def test_an_account_added_from_the_command_line_reaches_every_worker_s_pages(client, prefix, tmp_path):
+    """The command line has no reader of its own, but with Redis configured its events (here:
+    the team changed) reach the workers, whose pages fetch their lists of people again."""
+    import json
+    import subprocess
+    import sys
+
+    from app.config import ROOT
+    from tests.helpers import ARGON2_MEMORY_KIB
+
+    env = dict(os.environ, HUDDLE_DATA_DIR=str(tmp_path), HUDDLE_DATABASE_URL="", HUDDLE_BROKER_URL=URL,
+               HUDDLE_REDIS_PREFIX=prefix, HUDDLE_ARGON2_MEMORY_KIB=str(ARGON2_MEMORY_KIB))
+    run = lambda *args, stdin="": subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "app", *args], cwd=ROOT, env=env, input=stdin, capture_output=True, text=True)
+    assert run("migrate").returncode == 0
+    pubsub = client.pubsub(ignore_subscribe_messages=True)
+    await pubsub.subscribe(prefix + "presence")
+    try:
+        made = await asyncio.to_thread(run, "create-user", "cleo", "cleo@example.com", "--password-stdin",
+                                       stdin="long enough pw\n")
+        assert made.returncode == 0, made.stderr
+        message = None
+        for _ in range(10):  # at most ~5 s: get_message returns None each half second without one
+            message = await pubsub.get_message(timeout=0.5)
+            if message is not None:
+                break
+        assert message is not None, "the command line published nothing"
+        assert json.loads(message["data"])["kind"] == "people"
+    finally:
+        await pubsub.aclose()

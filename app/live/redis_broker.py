@@ -53,6 +53,8 @@ class RedisBroker(MemoryBroker):
         """Never fails the write that caused it: the change is committed and numbered in the
         database, and every page catches up from there when the broker is back (its reader
         reconnects and closes the local sockets with 1012; other workers' readers do the same)."""
+        if self._redis is None:  # not serving (the command line): a connection to publish with, no reader
+            self._redis = redis.Redis.from_url(self.url)
         try:
             await self._redis.publish(self.prefix + event.topic, event.to_json())
         except (RedisError, OSError) as error:
