@@ -193,3 +193,38 @@ def test_a_mistyped_registration_setting_stops_the_start_instead_of_guessing(mon
     monkeypatch.setenv("HUDDLE_REGISTRATION", value)
     with pytest.raises(ValueError, match="HUDDLE_REGISTRATION.*invite, open or closed"):
         Settings.from_env()
+
+
+async def test_an_invitation_mailed_through_a_real_smtp_server_lets_its_reader_join(settings):
+    """The mailer that sends reset links sends invitations too: through a real SMTP server here,
+    and the link in the message is the one that works."""
+    from tests.helpers.accounts import make_user
+    from tests.helpers.smtp import smtp_server
+
+    with smtp_server() as inbox:
+        app = create_app(replace(settings, registration="invite", smtp_url=f"smtp://127.0.0.1:{inbox.port}"))
+        async with app.test_app():
+            await make_user("admin", admin=True)
+            admin_client = Client(app)
+            await admin_client.login("admin")
+            response = await admin_client.post("/admin/invitations",
+                                               {"kind": "single", "days": "1", "email": "uma@example.com"})
+            assert response.status_code == 303
+            await app.extensions["mailer"].drain()
+            assert len(inbox.messages) == 1
+            message = inbox.messages[0]
+            assert message["To"] == "uma@example.com" and "admin invites you" in message["Subject"]
+            body = message.get_payload(decode=True).decode() if not message.is_multipart() else \
+                message.get_payload(0).get_payload(decode=True).decode()
+            assert "within 1 day:" in body  # one day, not "1 day(s)"
+            link = re.search(r"http://localhost(/join/\S+)", body).group(1)
+            assert not (app.config["HUDDLE"].data_dir / "outbox").exists() or not list(
+                (app.config["HUDDLE"].data_dir / "outbox").glob("*.eml"))
+            uma = Client(app)
+            landing = await uma.get(link)
+            assert landing.status_code == 303
+            page = await (await uma.get(landing.headers["Location"])).get_data(as_text=True)
+            token = re.search(r'name="invitation" value="([^"]+)"', page).group(1)  # the form carries it
+            joined = await uma.post("/register", form("uma", invitation=token))
+            assert joined.status_code == 303 and await User.exists(username="uma")
+            assert await InvitationUse.filter(username="uma").exists()
