@@ -143,7 +143,9 @@
     var cancel = form && form.querySelector("a.cancel[hx-get]");
     if (!cancel) return;
     event.preventDefault();
-    cancel.click();
+    // Straight to htmx, not cancel.click(): a form swapped in a moment ago may not be wired up
+    // yet, and an unwired link would navigate away. Its hx-target is the form (or row) itself.
+    htmx.ajax("GET", cancel.getAttribute("hx-get"), { source: cancel, target: form, swap: "outerHTML" });
   });
 
   // Once this page is being left (a link, a form post), its socket closing means nothing.
