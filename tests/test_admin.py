@@ -91,7 +91,7 @@ async def test_saving_a_row_updates_the_user_and_returns_the_row(as_admin, alice
         ({"email": "bob@example.com"}, "email", "already registered"),
         ({"email": "nope"}, "email", "valid email"),
         ({"password": "short", "confirm_password": "short"}, "password", "at least 8"),
-        ({"password": PASSWORD, "confirm_password": "different"}, "confirm_password", "do not match"),
+        ({"password": PASSWORD, "confirm_password": "different"}, "password", "did not match, so both were cleared"),
     ],
 )
 async def test_edit_errors_show_inside_the_row_and_nothing_is_saved(as_admin, alice, bob, change, field, message):
@@ -384,3 +384,15 @@ async def test_audit_sentences_survive_the_deletion_of_the_accounts_they_name(as
     text = audit_text(await (await as_admin.get("/admin/audit")).get_data(as_text=True))
     for sentence in expected:
         assert sentence in text
+
+
+async def test_a_password_mismatch_in_a_row_is_said_once_on_the_first_password_field(as_admin, alice):
+    from app.web.forms import PASSWORDS_CLEARED
+
+    for url in ("/admin/users", f"/admin/users/{alice.id}"):
+        values = {"username": "frank" if url == "/admin/users" else "alice", "email": "f@example.com",
+                  "password": PASSWORD, "confirm_password": PASSWORD + "x"}
+        html = await (await as_admin.post(url, values, htmx=True)).get_data(as_text=True)
+        assert html.count('class="field-error"') == 1 and PASSWORDS_CLEARED in html
+        assert '-password-error"' in html and "-confirm_password-error" not in html
+        assert PASSWORD not in html  # never sent back

@@ -11,7 +11,9 @@ import pytest
 from app import clock
 from app.accounts import hashing
 from app.models import AuditEvent, PasswordResetToken, UserSession, hash_token
+from app.web.forms import CURRENT_PASSWORD_CLEARED, CURRENT_PASSWORD_MISSING, PASSWORDS_CLEARED
 from tests.helpers import PASSWORD
+from tests.helpers.html import text_of
 from tests.helpers.live import live, receive_until
 from tests.helpers.smtp import free_port, smtp_server
 
@@ -119,7 +121,7 @@ async def test_reset_form_errors_keep_the_password_unchanged(app, client, alice,
     await request_reset(app, client, "alice@example.com")
     token = link_in(mailbox[0])
     for data, field in (({"password": "short", "confirm_password": "short"}, "password"),
-                        ({"password": NEW, "confirm_password": "other"}, "confirm_password")):
+                        ({"password": NEW, "confirm_password": "other"}, "password")):
         response = await client.post(f"/password/reset/{token}", data, htmx=True)
         assert response.status_code == 422 and f'id="{field}-error"' in await response.get_data(as_text=True)
     assert await hashing.verify_password(PASSWORD, (await alice.__class__.get(id=alice.id)).password_hash)
@@ -192,7 +194,7 @@ async def test_changing_my_password_keeps_this_session_and_ends_the_others(clien
     [
         ({"current_password": "wrong", "password": NEW, "confirm_password": NEW}, "current_password"),
         ({"current_password": PASSWORD, "password": "short", "confirm_password": "short"}, "password"),
-        ({"current_password": PASSWORD, "password": NEW, "confirm_password": "other"}, "confirm_password"),
+        ({"current_password": PASSWORD, "password": NEW, "confirm_password": "other"}, "password"),
     ],
 )
 async def test_password_change_errors_change_nothing(client, alice, data, field):
@@ -201,3 +203,83 @@ async def test_password_change_errors_change_nothing(client, alice, data, field)
     html = await response.get_data(as_text=True)
     assert response.status_code == 422 and f'id="{field}-error"' in html and NEW not in html
     assert await hashing.verify_password(PASSWORD, (await alice.__class__.get(id=alice.id)).password_hash)
+
+
+# --- one message per field, on all three forms with a new password ------------------------------------
+
+def field_html(html: str, name: str) -> str:
+    """The markup of one field of a form: its label, input and the message under it."""
+    match = re.search(rf'<div class="field">\s*<label for="{name}">.*?</div>', html, re.S)
+    assert match, f"no field {name!r} on the page"
+    return match.group(0)
+
+
+@pytest.fixture(params=["register", "change", "reset"])
+async def new_password_form(request, app, client, alice, mailbox):
+    """Where each form posts, and what it needs besides the new password and its confirmation."""
+    if request.param == "register":
+        return "/register", {"username": "carol", "email": "carol@example.com"}
+    if request.param == "change":
+        await client.login("alice")
+        return "/account/password", {"current_password": PASSWORD}
+    await request_reset(app, client, "alice@example.com")
+    return f"/password/reset/{link_in(mailbox[0])}", {}
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+async def test_a_too_short_password_shows_one_message_not_the_hint_beside_the_error(client, new_password_form, htmx):
+    path, others = new_password_form
+    response = await client.post(path, {**others, "password": "short", "confirm_password": "short"}, htmx=htmx)
+    html = await response.get_data(as_text=True)
+    assert response.status_code == 422
+    password = field_html(html, "password")
+    assert 'id="password-error"' in password and 'id="password-hint"' not in password
+    assert re.fullmatch(r"(New p|P)assword Use at least 8 characters\.", text_of(password))  # label, one message
+    assert html.lower().count("at least 8 characters") == 1  # the hint "At least 8 characters." is gone
+    assert 'aria-invalid="true" aria-describedby="password-error"' in password  # the error alone describes it
+
+
+async def test_the_hint_shows_while_there_is_no_error(client, new_password_form):
+    path, _ = new_password_form
+    html = await (await client.get(path)).get_data(as_text=True)
+    password = field_html(html, "password")
+    assert 'aria-describedby="password-hint"' in password and ">At least 8 characters.</p>" in password
+    assert "aria-invalid" not in password and "field-error" not in password
+
+
+async def test_a_mismatch_is_said_once_on_the_first_password_field(client, new_password_form):
+    path, others = new_password_form
+    response = await client.post(path, {**others, "password": NEW, "confirm_password": "another password"})
+    html = await response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert html.count(PASSWORDS_CLEARED) == 1 and "do not match" not in html
+    password, confirm = field_html(html, "password"), field_html(html, "confirm_password")
+    assert f'<p class="field-error" id="password-error">{PASSWORDS_CLEARED}</p>' in password
+    assert 'aria-invalid="true" aria-describedby="password-error"' in password
+    assert "field-error" not in confirm and "aria-invalid" not in confirm
+    assert NEW not in html and 'value="' not in password + confirm  # passwords never come back
+    if path == "/register":
+        assert 'value="carol"' in html and 'value="carol@example.com"' in html  # the rest is kept
+
+
+async def test_a_short_password_that_also_differs_is_told_only_as_too_short(client, new_password_form):
+    path, others = new_password_form
+    response = await client.post(path, {**others, "password": "short", "confirm_password": "shirt"})
+    html = await response.get_data(as_text=True)
+    assert 'id="password-error"' in html and "Use at least 8 characters." in html
+    assert "match" not in text_of(html) and 'id="confirm_password-error"' not in html
+
+
+@pytest.mark.parametrize(
+    "current, message", [("wrong password", CURRENT_PASSWORD_CLEARED), ("", CURRENT_PASSWORD_MISSING)]
+)
+async def test_a_wrong_current_password_says_the_form_was_cleared(client, alice, current, message):
+    await client.login("alice")
+    data = {"current_password": current, "password": NEW, "confirm_password": NEW}
+    response = await client.post("/account/password", data, htmx=True)
+    html = await response.get_data(as_text=True)
+    assert response.status_code == 422
+    current_field = field_html(html, "current_password")
+    assert f'<p class="field-error" id="current_password-error">{message}</p>' in current_field
+    assert html.count(message) == 1 and "That is not your current password." not in html
+    assert 'id="password-error"' not in html and 'id="confirm_password-error"' not in html

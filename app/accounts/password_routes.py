@@ -5,7 +5,9 @@ from quart import Blueprint, Response, current_app, flash, request
 
 from app.accounts import auth, service
 from app.domain import DomainError, Invalid
-from app.web.forms import Form, clean_email, domain_error_page, valid_email
+from app.web.forms import (
+    CURRENT_PASSWORD_CLEARED, CURRENT_PASSWORD_MISSING, Form, clean_email, domain_error_page, valid_email,
+)
 from app.web.htmx import redirect_to, render
 from app.models import PasswordResetToken, User
 
@@ -123,9 +125,14 @@ async def change() -> Response:
                 keep_session=auth.current_session(),
             )
         except Invalid as refused:
-            if "current_password" in refused.errors:
+            errors = dict(refused.errors)
+            if "current_password" in errors:
                 await limiter.fail(str(user.id))
-            form, status = Form(errors=refused.errors), status if status == 429 else 422
+                # Every password field comes back empty: the message says so, and what to do.
+                errors["current_password"] = (
+                    CURRENT_PASSWORD_CLEARED if data.get("current_password") else CURRENT_PASSWORD_MISSING
+                )
+            form, status = Form(errors=errors), status if status == 429 else 422
         else:
             await flash(
                 "Your password has been changed."

@@ -27,6 +27,17 @@ class Form:
     def error(self, name: str, message: str) -> None:
         self.errors.setdefault(name, message)
 
+    def passwords_cleared(self) -> Form:
+        """This form as a page shows it again, its new-password fields empty (a password is never
+        sent back): a mismatch is told on the first of the two, as what happened and what to do,
+        and not also under the emptied confirmation; beside another error about the new password
+        it is left out (both are typed again anyway). The API keeps the plain errors."""
+        errors = dict(self.errors)
+        if errors.get("confirm_password") == PASSWORDS_DIFFER:
+            del errors["confirm_password"]
+            errors.setdefault("password", PASSWORDS_CLEARED)
+        return Form(values=self.values, errors=errors)
+
 
 def clean_email(raw: str) -> str:
     return raw.strip().lower()
@@ -42,6 +53,16 @@ def account_values(data) -> dict[str, str]:
     return {"username": usernames.normalize(data.get("username", "")), "email": clean_email(data.get("email", ""))}
 
 
+PASSWORDS_DIFFER = "The passwords do not match."
+# The page comes back with both password fields empty, so the mismatch is said in the past.
+PASSWORDS_CLEARED = "The passwords did not match, so both were cleared: type the new password twice."
+CURRENT_PASSWORD_CLEARED = (
+    "That was not your current password, so the form was cleared: "
+    "type your current password, then the new one twice."
+)
+CURRENT_PASSWORD_MISSING = "Enter your current password."
+
+
 def check_new_password(data, form: Form, name: str = "password", *, missing: str = "Enter a new password.") -> None:
     """The new-password policy plus its confirmation, errors into form."""
     password, confirm = data.get(name, ""), data.get("confirm_password", "")
@@ -50,7 +71,7 @@ def check_new_password(data, form: Form, name: str = "password", *, missing: str
     elif problem := hashing.password_problem(password):
         form.error(name, problem)
     if password != confirm:
-        form.error("confirm_password", "The passwords do not match.")
+        form.error("confirm_password", PASSWORDS_DIFFER)
 
 
 async def check_new_account(data, *, exclude: User | None = None, password_required: bool = True) -> Form:

@@ -6,6 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from app.web.forms import PASSWORDS_CLEARED
 from tests.helpers import PASSWORD
 from tests.helpers.browser import account_menu, check_accessibility, log_in, screenshot
 
@@ -36,7 +37,9 @@ def test_register_log_out_log_in_profile_and_revoke_another_session(empty_server
     laptop.get_by_label("Password", exact=True).fill(PASSWORD)
     laptop.get_by_label("Confirm password").fill("something else")
     laptop.get_by_role("button", name="Register").click()
-    expect(laptop.locator("#confirm_password-error")).to_have_text("The passwords do not match.")
+    expect(laptop.locator("#password-error")).to_have_text(PASSWORDS_CLEARED)  # said once, where to retype
+    expect(laptop.locator("#confirm_password-error")).to_have_count(0)
+    expect(laptop.get_by_label("Password", exact=True)).to_be_focused()
     expect(laptop.get_by_label("Email")).to_have_value("dana@example.com")
     check_accessibility(laptop)
     screenshot(laptop, "03-register-error")
