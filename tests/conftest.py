@@ -100,6 +100,16 @@ async def bob(app, admin) -> User:
 
 
 @pytest.fixture
+async def redis_client():
+    """A connection to the real Redis (tests/helpers/redis.py), closed afterwards."""
+    from tests.helpers.redis import connect
+
+    client = await connect()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
 def pg_database():
     """A fresh PostgreSQL database's URL (tests/helpers/postgres.py), dropped afterwards."""
     yield from scratch_database()

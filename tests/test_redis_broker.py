@@ -3,30 +3,20 @@ for two workers. Skipped where Redis is missing, except in CI (fails)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 
 import pytest
-import redis.asyncio as redis
 
 from app.live.broker import Event, from_url
 from app.live.redis_broker import RESTART, RedisBroker
 
-URL = os.environ.get("HUDDLE_TEST_REDIS", "redis://127.0.0.1:6379/0")
+from tests.helpers.redis import URL
 
 
 @pytest.fixture
-async def admin():
-    client = redis.Redis.from_url(URL)
-    try:
-        await client.ping()
-    except (OSError, redis.RedisError) as error:
-        await client.aclose()
-        if os.environ.get("CI") or os.environ.get("HUDDLE_REQUIRE_SERVICES"):
-            raise
-        pytest.skip(f"Redis is not reachable at {URL}: {error}")
-    yield client
-    await client.aclose()
+def admin(redis_client):
+    """A plain connection of the test's own, to see what the brokers do in Redis."""
+    return redis_client
 
 
 @pytest.fixture

@@ -12,21 +12,12 @@ import redis.asyncio as redis
 from app.live.redis_presence import RedisPresence
 from app.web.throttle import RedisLimiter
 
-URL = os.environ.get("HUDDLE_TEST_REDIS", "redis://127.0.0.1:6379/0")
+from tests.helpers.redis import URL
 
 
 @pytest.fixture
-async def client():
-    client = redis.Redis.from_url(URL)
-    try:
-        await client.ping()
-    except (OSError, redis.RedisError) as error:
-        await client.aclose()
-        if os.environ.get("CI") or os.environ.get("HUDDLE_REQUIRE_SERVICES"):
-            raise
-        pytest.skip(f"Redis is not reachable at {URL}: {error}")
-    yield client
-    await client.aclose()
+def client(redis_client):
+    return redis_client
 
 
 @pytest.fixture
