@@ -53,6 +53,7 @@ async def test_the_first_account_registers_freely_is_told_it_will_be_the_adminis
     assert response.status_code == 303 and response.headers["Location"] == "/admin/invitations?welcome=1"
     landing = text_of(await (await client.get("/admin/invitations?welcome=1")).get_data(as_text=True))
     assert "You are this Huddle's administrator" in landing and "invite your team" in landing
+    assert "you are its administrator" not in landing  # said once, by the page, not again by a flash
 
 
 @pytest.mark.parametrize("path", ["/register", "/register?invitation=not-a-real-token"])

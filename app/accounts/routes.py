@@ -52,8 +52,7 @@ async def register() -> Response:
         else:
             await auth.start_session(user)
             if user.is_admin:
-                # The first account: what to do next is invite the team.
-                await flash(f"Welcome to Huddle, {user.username}: you are its administrator.")
+                # The first account: what to do next is invite the team (the page says so, once).
                 return redirect_to("/admin/invitations?welcome=1")
             await flash(f"Welcome to Huddle, {user.username}!")
             return redirect_to("/")
