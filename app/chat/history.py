@@ -1,0 +1,68 @@
+"""Reading a conversation's messages: pages of history (keyset by number, newest first or oldest
+first), the stretch around one message, and every change after an event number (catch-up).
+Membership is checked by the callers (app/chat/service.py re-exports these for them)."""
+from __future__ import annotations
+
+from app.domain import NotFound
+from app.models import Conversation, Message, reads
+
+PAGE = 50
+
+
+async def history(
+    conversation: Conversation, *, before: int | None = None, size: int = PAGE
+) -> tuple[list[Message], bool]:
+    """The newest `size` messages before message id `before` (keyset), oldest first, and whether
+    there are older ones."""
+    query = Message.filter(conversation_id=conversation.id, deleted_at__isnull=True)
+    if before is not None:
+        query = query.filter(seq__lt=before)
+    rows = await query.order_by("-seq").limit(size + 1)
+    return list(reversed(rows[:size])), len(rows) > size
+
+
+async def history_rows(
+    conversation: Conversation, *, before: int | None = None, size: int = PAGE
+) -> tuple[list[dict], bool]:
+    """history() for a page that shows cached fragments: light rows (id, seq, version_seq,
+    author_id), oldest first, and whether there are older ones."""
+    # Plain SQL: the hottest read of a conversation page (the fragments come from a cache).
+    rows = await reads.rows(
+        "SELECT id, seq, version_seq, author_id FROM messages WHERE conversation_id = ? AND deleted_at IS NULL"
+        + (" AND seq < ?" if before is not None else "") + " ORDER BY seq DESC LIMIT ?",
+        [conversation.id, *([before] if before is not None else []), size + 1])
+    return list(reversed(rows[:size])), len(rows) > size
+
+
+async def newest_first(
+    conversation: Conversation, *, before: int | None = None, after: int | None = None, size: int = PAGE
+) -> tuple[list[Message], int | None]:
+    """For programs: up to `size` messages, newest first, numbered below `before` and above
+    `after` (with `after`, the first `size` after it: reading forward). Also the number to page
+    back from (`before=`) if older messages remain, else None."""
+    query = Message.filter(conversation_id=conversation.id, deleted_at__isnull=True)
+    if before is not None:
+        query = query.filter(seq__lt=before)
+    if after is not None:
+        rows = list(reversed(await query.filter(seq__gt=after).order_by("seq").limit(size)))
+        more = bool(rows) and await query.filter(seq__lt=rows[-1].seq).exists()
+    else:
+        rows = list(await query.order_by("-seq").limit(size + 1))
+        more, rows = len(rows) > size, rows[:size]
+    return rows, rows[-1].seq if more else None
+
+
+async def around(conversation: Conversation, message_id: int, size: int = PAGE) -> tuple[list[Message], bool]:
+    target = await Message.get_or_none(id=message_id, conversation_id=conversation.id, deleted_at__isnull=True)
+    if target is None:
+        raise NotFound("That message does not exist, or was deleted.")
+    older, more = await history(conversation, before=target.seq + 1, size=size // 2)
+    newer = await Message.filter(conversation_id=conversation.id, deleted_at__isnull=True,
+                                 seq__gt=target.seq).order_by("seq").limit(size // 2)
+    return older + list(newer), more
+
+
+async def changes_since(conversation_id: int, after: int, limit: int = 500) -> list[Message]:
+    """Every message changed (posted, edited, deleted) after event number `after`, in order."""
+    return await Message.filter(conversation_id=conversation_id, version_seq__gt=after).order_by(
+        "version_seq").limit(limit)
