@@ -176,22 +176,14 @@ def history_paging(folder: Path, progress: Progress, messages: int) -> dict:
 
     import asyncpg
 
-    from tests.helpers.postgres import PG_ADMIN
+    from tests.helpers.postgres import admin_sql, database_url
 
     name = f"huddle_bench_{uuid.uuid4().hex[:8]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(PG_ADMIN)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
     try:
-        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+        admin_sql(f'CREATE DATABASE "{name}"')
     except (OSError, asyncpg.PostgresError) as error:
         return {"error": f"PostgreSQL unavailable: {error}"}
-    url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
+    url = database_url(name)
     folder.mkdir(parents=True, exist_ok=True)
     try:
         server = Huddle(folder, HUDDLE_DATABASE_URL=url)
@@ -223,7 +215,7 @@ def history_paging(folder: Path, progress: Progress, messages: int) -> dict:
         finally:
             server.stop()
     finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run(quick: bool, only: set[str], servers: list[str]) -> dict:

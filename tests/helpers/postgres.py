@@ -12,22 +12,30 @@ import pytest
 PG_ADMIN = os.environ.get("HUDDLE_TEST_PG", "postgres://postgres@127.0.0.1:5432/postgres")
 
 
-def scratch_database() -> Iterator[str]:
-    """Made fresh, dropped after; skipped where PostgreSQL is missing, except in CI (fails)."""
-    name = f"huddle_race_{uuid.uuid4().hex[:10]}"
-
-    async def run(sql: str) -> None:
+def admin_sql(sql: str) -> None:
+    """One statement as the PostgreSQL administrator (CREATE/DROP DATABASE), on its own connection."""
+    async def run() -> None:
         conn = await asyncpg.connect(PG_ADMIN)
         try:
             await conn.execute(sql)
         finally:
             await conn.close()
 
+    asyncio.run(run())
+
+
+def database_url(name: str) -> str:
+    return f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
+
+
+def scratch_database() -> Iterator[str]:
+    """Made fresh, dropped after; skipped where PostgreSQL is missing, except in CI (fails)."""
+    name = f"huddle_race_{uuid.uuid4().hex[:10]}"
     try:
-        asyncio.run(run(f'CREATE DATABASE "{name}"'))
+        admin_sql(f'CREATE DATABASE "{name}"')
     except (OSError, asyncpg.PostgresError) as error:
         if os.environ.get("CI") or os.environ.get("HUDDLE_REQUIRE_SERVICES"):
             raise
         pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN}: {error}")
-    yield f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
-    asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    yield database_url(name)
+    admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
