@@ -17,6 +17,7 @@ import logging
 from quart import Blueprint, websocket
 
 from app.api import operations, tokens
+from app.api.frames import answer, cursor_of, id_of, refusal, text_of
 from app.api.program_socket import Connection, resolve_token, serve
 from app.chat import events as chat_events
 from app.chat import service as chat
@@ -32,46 +33,6 @@ PUSHED = {"message.created", "message.edited", "message.deleted", "typing", "pre
           "logout"}
 REPLAY_LIMIT = 500  # further behind than this in one conversation: fetch history over REST instead
 SUBSCRIBE_LIMIT = 200  # conversations in one subscribe
-
-
-def answer(action, data) -> str:
-    return json.dumps({"action": action, "data": data}, ensure_ascii=False, separators=(",", ":"))
-
-
-def refusal(action, error: str, fields: dict | None = None, retry_after: int | None = None) -> str:
-    body = {"action": action, "error": error}
-    if fields:
-        body["fields"] = fields
-    if retry_after:
-        body["retry_after"] = retry_after
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-
-
-def _id(data: dict, name: str) -> int:
-    value = data.get(name)
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ID:
-        raise Invalid({name: f"Give {name} as a positive integer."})
-    return value
-
-
-def _cursor(data: dict, name: str) -> int | None:
-    value = data.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_ID:
-        raise Invalid({name: f"Give {name} as a number of 0 or more."})
-    return value
-
-
-def _text(data: dict, name: str, *, required: bool = True, limit: int = 8192) -> str | None:
-    value = data.get(name)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str):
-        raise Invalid({name: f"Give {name} as a string."})
-    if len(value) > limit:
-        raise Invalid({name: f"{name} is too long."})
-    return value
 
 
 class JsonProtocol:
@@ -120,15 +81,16 @@ class JsonProtocol:
         return await operations.me(session.user)
 
     async def do_new(self, conn: Connection, data: dict) -> dict:
-        user, token = await operations.register(_text(data, "username", limit=200), _text(data, "email", limit=320),
-                                                _text(data, "password", limit=2048),
-                                                invitation=_text(data, "invitation", required=False, limit=200),
+        user, token = await operations.register(text_of(data, "username", limit=200),
+                                                text_of(data, "email", limit=320),
+                                                text_of(data, "password", limit=2048),
+                                                invitation=text_of(data, "invitation", required=False, limit=200),
                                                 user_agent=_agent())
         session = await tokens.resolve(token["token"])
         return {**token, "user": await self._signed_in(conn, session, token["token"])}
 
     async def do_login(self, conn: Connection, data: dict) -> dict:
-        _, token = await operations.login(_text(data, "username", limit=200), _text(data, "password", limit=2048),
+        _, token = await operations.login(text_of(data, "username", limit=200), text_of(data, "password", limit=2048),
                                           user_agent=_agent())
         session = await tokens.resolve(token["token"])
         return {**token, "user": await self._signed_in(conn, session, token["token"])}
@@ -141,7 +103,7 @@ class JsonProtocol:
         return {"user": await self._signed_in(conn, session, token)}
 
     async def do_logout(self, conn: Connection, data: dict) -> None:
-        token = _text(data, "token", required=False, limit=4096) or conn.token
+        token = text_of(data, "token", required=False, limit=4096) or conn.token
         mine = await tokens.resolve(token)
         if mine is None or mine.user_id != conn.user.id:
             raise Invalid({"token": "That is not one of your tokens (or it has already ended)."})
@@ -157,18 +119,18 @@ class JsonProtocol:
 
     async def do_details(self, conn: Connection, data: dict) -> dict:
         if data.get("id") is not None:
-            return await operations.details(user_id=_id(data, "id"))
-        return await operations.details(username=_text(data, "username", limit=200))
+            return await operations.details(user_id=id_of(data, "id"))
+        return await operations.details(username=text_of(data, "username", limit=200))
 
     async def do_send(self, conn: Connection, data: dict) -> dict:
-        return await operations.send(conn.user, _id(data, "conversation_id"), _text(data, "text"),
-                                     _text(data, "client_id", required=False, limit=64))
+        return await operations.send(conn.user, id_of(data, "conversation_id"), text_of(data, "text"),
+                                     text_of(data, "client_id", required=False, limit=64))
 
     async def do_edit(self, conn: Connection, data: dict) -> dict:
-        return await operations.edit(conn.user, _id(data, "message_id"), _text(data, "text"))
+        return await operations.edit(conn.user, id_of(data, "message_id"), text_of(data, "text"))
 
     async def do_delete(self, conn: Connection, data: dict) -> dict:
-        return await operations.delete(conn.user, _id(data, "message_id"))
+        return await operations.delete(conn.user, id_of(data, "message_id"))
 
     async def do_typing(self, conn: Connection, data: dict) -> dict:
         state = data.get("state", "start")
@@ -177,14 +139,14 @@ class JsonProtocol:
         return {"conversation_id": data["conversation_id"], "state": state}
 
     async def do_read(self, conn: Connection, data: dict) -> dict:
-        return await operations.read(conn.user, _id(data, "conversation_id"), _cursor(data, "seq"))
+        return await operations.read(conn.user, id_of(data, "conversation_id"), cursor_of(data, "seq"))
 
     async def do_history(self, conn: Connection, data: dict) -> dict:
         limit = data.get("limit", 50)
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100:
             raise Invalid({"limit": "Give limit from 1 to 100."})
-        return await operations.messages(conn.user, _id(data, "conversation_id"), before=_cursor(data, "before"),
-                                         after=_cursor(data, "after"), limit=limit)
+        return await operations.messages(conn.user, id_of(data, "conversation_id"), before=cursor_of(data, "before"),
+                                         after=cursor_of(data, "after"), limit=limit)
 
     async def do_subscribe(self, conn: Connection, data: dict) -> None:
         """`{"conversations": {"<id>": <last seq seen>, ...}}`: replayed by the sender, in order."""
