@@ -56,42 +56,22 @@ def create_app(settings: Settings | None = None) -> Quart:
     # The key is read (or made) before serving: importing and building stay free of I/O.
     app.secret_key = None
 
+    from app import runtime as runtime_module
     from app.accounts import auth
-    from app.live import broker
     from app.web import errors, security
     from app.web.htmx import dom_id
-    from app.mail import Mailer
-    from app.live.limits import SocketLimits
-    from app.live.presence import MemoryPresence
+    from app.web.shutdown import close_sockets_on_shutdown
+    from app.web.urls import IdConverter
     from app.web.websockets import decline_compression
 
     decline_compression()
-    from app.web.shutdown import close_sockets_on_shutdown
-
     close_sockets_on_shutdown(app)
-
-    from app.web.urls import IdConverter
-
     app.url_map.converters["int"] = IdConverter  # before any route is added
-    if settings.broker_url.startswith(("redis://", "rediss://", "unix://")):
-        # Several workers: one Redis for live events, presence and rate limits (connects lazily).
-        import redis.asyncio as redis
-
-        app.extensions["redis"] = redis.Redis.from_url(settings.broker_url)
+    # Every part this app holds, typed (app/runtime.py): one worker in-process, several through Redis.
+    parts = app.extensions[runtime_module.KEY] = runtime_module.build(settings)
     security.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
-    app.extensions["broker"] = broker.from_url(settings.broker_url, settings.redis_prefix)
-    if "redis" in app.extensions:
-        from app.live.redis_presence import RedisPresence
-
-        presence = RedisPresence(app.extensions["redis"], settings.presence_grace_seconds,
-                                 prefix=settings.redis_prefix + "presence:", ttl=settings.presence_ttl_seconds)
-    else:
-        presence = MemoryPresence(settings.presence_grace_seconds)
-    app.extensions["presence"] = presence
-    app.extensions["live_limits"] = SocketLimits(settings.live_sockets_per_session, settings.live_sockets_per_user)
-    app.extensions["mailer"] = Mailer(settings.smtp_url, settings.data_dir / "outbox", settings.mail_from)
     app.jinja_env.globals.update(dom_id=dom_id)
     from app.chat.events import message_html
     from app.chat.text import linkify
@@ -101,22 +81,22 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     async def went_offline(user_id: int) -> None:
         # Runs from presence's timer, outside any request: give it the app's context.
-        from app.live import events
+        from app.realtime import events
 
         async with app.app_context():
             await events.went_offline(user_id)
 
-    presence.on_offline = went_offline
+    parts.presence.on_offline = went_offline
 
+    from app.accounts.password_routes import bp as password_bp
     from app.accounts.routes import bp as accounts_bp
     from app.admin.routes import bp as admin_bp
     from app.chat.rooms import bp as rooms_bp
     from app.chat.routes import bp as chat_bp
+    from app.feedback.routes import bp as feedback_bp
     from app.health import bp as health_bp
     from app.home import bp as home_bp
-    from app.feedback.routes import bp as feedback_bp
     from app.live.socket import bp as live_bp
-    from app.accounts.password_routes import bp as password_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(health_bp)
@@ -139,7 +119,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         await Tortoise.init(
             config=tortoise_config(settings.resolved_database_url()), _enable_global_fallback=True
         )
-        await app.extensions["broker"].start()
+        await parts.broker.start()
         # Everything made so far (modules, templates, the ORM's metadata) lives as long as the
         # process: move it out of the cyclic collector's sight, so collections triggered by the
         # fan-out's short-lived objects do not walk it again and again.
@@ -149,13 +129,13 @@ def create_app(settings: Settings | None = None) -> Quart:
     @app.after_serving
     async def stop() -> None:
         try:
-            await asyncio.wait_for(app.extensions["mailer"].drain(), timeout=5)
+            await asyncio.wait_for(parts.mailer.drain(), timeout=5)
         except TimeoutError:
             log.warning("shutting down with mail still queued")
-        await presence.close()
-        await app.extensions["broker"].stop()
-        if "redis" in app.extensions:
-            await app.extensions["redis"].aclose()
+        await parts.presence.close()
+        await parts.broker.stop()
+        if parts.redis is not None:
+            await parts.redis.aclose()
         await Tortoise.close_connections()
 
     return app

@@ -12,6 +12,7 @@ from tortoise import Tortoise
 
 from app.config import ROOT, Settings, tortoise_config
 from app.domain import DomainError, Invalid
+from app.runtime import Runtime
 
 
 async def ensure_database(url: str) -> bool:
@@ -66,7 +67,7 @@ async def site(settings: Settings) -> AsyncIterator[None]:
         async with app.app_context():
             yield
     finally:
-        await app.extensions["broker"].stop()
+        await Runtime.of(app).broker.stop()
         await Tortoise.close_connections()
 
 

@@ -1,5 +1,5 @@
 """The one place that asks the time, so tests can move the clock."""
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 
 def now() -> datetime:

@@ -2,8 +2,10 @@
 its broker). Neither needs a login, and neither says more than ok or what is down."""
 from __future__ import annotations
 
-from quart import Blueprint, Response, current_app
+from quart import Blueprint, Response
 from tortoise import Tortoise
+
+from app.runtime import runtime
 
 bp = Blueprint("health", __name__)
 
@@ -22,7 +24,7 @@ async def readyz() -> Response:
         await Tortoise.get_connection("default").execute_query("SELECT 1")
     except Exception:  # noqa: BLE001 - any failure means "not ready", which is the answer
         down.append("database")
-    ping = getattr(current_app.extensions["broker"], "ping", None)
+    ping = getattr(runtime().broker, "ping", None)
     if ping is not None and not await ping():
         down.append("broker")
     if down:

@@ -4,9 +4,9 @@ from __future__ import annotations
 from quart import Blueprint, Response, request
 
 from app.accounts import auth
-from app.live import events
 from app.models import User
 from app.models.paging import page_by_name
+from app.realtime import events
 from app.web.htmx import render
 
 bp = Blueprint("home", __name__)

@@ -13,8 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.postgres import scratch_database
-
 from app import create_app
 from app.accounts import hashing
 from app.config import ROOT, Settings
@@ -23,6 +21,7 @@ from tests.helpers import ARGON2_MEMORY_KIB, PASSWORD
 from tests.helpers.accounts import make_user
 from tests.helpers.client import Client
 from tests.helpers.html import text_of
+from tests.helpers.postgres import scratch_database
 
 __all__ = ["PASSWORD", "Client", "make_user", "text_of"]
 

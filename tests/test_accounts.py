@@ -7,6 +7,7 @@ import pytest
 
 from app import clock
 from app.models import User, UserSession
+from app.runtime import Runtime
 from tests.helpers import PASSWORD
 from tests.helpers.accounts import make_user
 from tests.helpers.html import fact, text_of, toast
@@ -152,7 +153,7 @@ async def test_login_error_is_shown_in_the_form(client, alice):
 async def test_repeated_failures_are_throttled_then_lift_and_spare_others(
     app, client, make_client, alice, bob, monkeypatch
 ):
-    limiter = app.extensions["login_limiter_user"]
+    limiter = Runtime.of(app).limiters.login_user
     now = [1000.0]
     monkeypatch.setattr(limiter, "clock", lambda: now[0])
     for _ in range(app.config["HUDDLE"].login_failures_per_user):

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from app.accounts import hashing
-from app.models.audit import ACTIONS
 from app.models import AuditEvent, Feedback, User, UserSession
+from app.models.audit import ACTIONS
 from app.web.htmx import dom_id
 from tests.helpers import PASSWORD
 from tests.helpers.accounts import make_user

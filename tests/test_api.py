@@ -10,6 +10,7 @@ import pytest
 from app.api import operations
 from app.chat import service as chat
 from app.models import Conversation, Message, User, UserSession
+from app.runtime import Runtime
 from tests.helpers import PASSWORD
 from tests.helpers.api import Api, api_login
 from tests.helpers.live import live, receive_until
@@ -66,7 +67,7 @@ async def test_registrations_from_one_network_are_limited_with_retry_after(app, 
     app.config["HUDDLE"].registrations_per_address_per_hour = 2
     from app.web.throttle import FailureLimiter
 
-    app.extensions["register_limiter_ip"] = FailureLimiter(2, 3600)
+    Runtime.of(app).limiters.register_ip = FailureLimiter(2, 3600)
     for n in range(2):
         status, _, _ = await nobody.post("/api/v1/users", {"username": f"user{n}", "email": f"u{n}@example.com",
                                                            "password": PASSWORD})
@@ -351,7 +352,7 @@ async def test_only_members_read_and_post(app, apis, alice, general):
 async def test_posting_fast_is_limited_with_retry_after(app, apis, general):
     from app.web.throttle import FailureLimiter
 
-    app.extensions["post_limiter_user"] = FailureLimiter(3, 10)
+    Runtime.of(app).limiters.post_user = FailureLimiter(3, 10)
     url = f"/api/v1/conversations/{general.id}/messages"
     for n in range(3):
         assert (await apis["alice"].post(url, {"text": f"n{n}"}))[0] == 201

@@ -12,6 +12,7 @@ from quart.testing.connections import WebsocketDisconnectError
 from app.api import program_socket
 from app.chat import service as chat
 from app.models import Message, UserSession
+from app.runtime import Runtime
 from tests.helpers import PASSWORD
 from tests.helpers.api import act, api_login, frame_where, json_socket, pushed
 from tests.helpers.live import live, receive_until
@@ -207,7 +208,7 @@ async def test_a_message_sent_is_answered_and_pushed_once_to_each_member(app, ge
 
 async def test_each_event_is_serialized_once_whoever_receives_it(app, general, monkeypatch):
     """Per-recipient work on the fan-out path is nil: the frame is made with the event."""
-    import app.live.broker as broker_module
+    import app.realtime.broker as broker_module
 
     calls = []
     real = broker_module.json.dumps
@@ -258,7 +259,7 @@ async def test_only_the_author_edits_and_the_author_or_an_admin_deletes(app, gen
 async def test_posting_fast_is_limited(app, general):
     from app.web.throttle import FailureLimiter
 
-    app.extensions["post_limiter_user"] = FailureLimiter(2, 10)
+    Runtime.of(app).limiters.post_user = FailureLimiter(2, 10)
     async with json_socket(app) as socket:
         await signed_in(app, socket, "alice")
         for n in range(2):
@@ -404,7 +405,7 @@ async def test_a_gap_in_live_events_is_filled_from_the_database(app, general, bo
     async with json_socket(app) as socket:
         await signed_in(app, socket, "alice")
         await act(socket, "subscribe", {"conversations": {str(general.id): 0}})
-        broker = app.extensions["broker"]
+        broker = Runtime.of(app).broker
         real_publish = broker.publish
         dropped = []
 

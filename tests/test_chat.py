@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import pytest
+from werkzeug.datastructures import MultiDict
 
 from app.chat import service
 from app.models import AuditEvent, Conversation, Membership, Message, User
-from werkzeug.datastructures import MultiDict
-
+from app.runtime import Runtime
 from tests.helpers import PASSWORD
 from tests.helpers.accounts import make_user
 from tests.helpers.html import text_of
@@ -113,7 +113,7 @@ async def test_a_forged_author_is_ignored(client, general, bob):
 
 
 async def test_a_flooding_sender_gets_429_and_others_can_still_post(app, client, sign_in, general):
-    app.extensions["post_limiter_user"].limit = 3
+    Runtime.of(app).limiters.post_user.limit = 3
     await client.login("alice")
     for n in range(3):
         assert (await post(client, general.id, f"spam {n}")).status_code == 200

@@ -9,8 +9,9 @@ import re
 import pytest
 
 from app.chat import service
-from app.live.broker import MemoryBroker
 from app.models import Conversation, Message
+from app.realtime.broker import MemoryBroker
+from app.runtime import Runtime
 from tests.helpers.live import ORIGIN, receive, receive_until
 
 
@@ -114,7 +115,7 @@ async def test_a_deletion_seen_while_away_removes_the_message(app, client, alice
 async def test_an_event_lost_by_the_broker_is_filled_from_the_database(app, client, alice, bob, room, monkeypatch):
     await client.login("bob")
     async with page(client, room) as bobs:
-        broker: MemoryBroker = app.extensions["broker"]
+        broker: MemoryBroker = Runtime.of(app).broker
         real_publish = broker.publish
 
         async def lossy(event):  # the broker drops one message event (Redis restarting, say)

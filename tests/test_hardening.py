@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 
 from app import create_app
-from app.web.urls import safe_next, id_param
+from app.web.urls import id_param, safe_next
 from tests.helpers import PASSWORD
 from tests.helpers.live import websocket_status
 

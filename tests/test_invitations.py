@@ -10,6 +10,7 @@ import pytest
 
 from app import clock, create_app
 from app.models import AuditEvent, Invitation, InvitationUse, User
+from app.runtime import Runtime
 from tests.helpers import PASSWORD
 from tests.helpers.api import Api
 from tests.helpers.client import Client
@@ -123,7 +124,7 @@ async def test_an_emailed_invitation_goes_through_the_mailer(app, admin, sign_in
     response = await admin_client.post("/admin/invitations",
                                        {"kind": "single", "days": "3", "email": "Theo@Example.com"})
     assert response.status_code == 303
-    await app.extensions["mailer"].drain()
+    await Runtime.of(app).mailer.drain()
     sent = sorted((app.config["HUDDLE"].data_dir / "outbox").glob("*.eml"))
     assert sent, "the invitation was written to the outbox (no SMTP server configured here)"
     mail = sent[-1].read_text()
@@ -211,7 +212,7 @@ async def test_an_invitation_mailed_through_a_real_smtp_server_lets_its_reader_j
             response = await admin_client.post("/admin/invitations",
                                                {"kind": "single", "days": "1", "email": "uma@example.com"})
             assert response.status_code == 303
-            await app.extensions["mailer"].drain()
+            await Runtime.of(app).mailer.drain()
             assert len(inbox.messages) == 1
             message = inbox.messages[0]
             assert message["To"] == "uma@example.com" and "admin invites you" in message["Subject"]

@@ -7,6 +7,7 @@ from urllib.parse import quote
 import pytest
 
 from app.models import User, UserSession
+from app.runtime import Runtime
 from app.web.throttle import address_block
 from tests.helpers import PASSWORD
 
@@ -63,7 +64,7 @@ async def test_odd_usernames_in_urls_are_not_found(client, admin, name, route):
 # --- registration -------------------------------------------------------------------------------
 
 async def test_registration_is_limited_per_address_and_says_when_to_retry(app, client, make_client):
-    app.extensions["register_limiter_ip"].limit = 3
+    Runtime.of(app).limiters.register_ip.limit = 3
     for n in range(3):
         browser = make_client()
         response = await browser.post("/register", {

@@ -8,8 +8,9 @@ import pytest
 from quart.testing.connections import WebsocketDisconnectError
 
 from app.live import socket as live_socket
-from app.live.broker import Event, MemoryBroker, Overflow
 from app.models import User, UserSession
+from app.realtime.broker import Event, MemoryBroker, Overflow
+from app.runtime import Runtime
 from tests.helpers.live import ORIGIN, closed, hello, live, receive, receive_until, websocket_status
 
 
@@ -58,7 +59,7 @@ async def test_a_dead_cookie_cannot_open_a_socket(client, make_client, alice):
 # --- presence -----------------------------------------------------------------------------------
 
 async def test_opening_a_page_puts_the_user_online_and_leaving_records_last_seen(app, client, make_client, alice, bob):
-    app.extensions["presence"].grace_seconds = 0.05
+    Runtime.of(app).presence.grace_seconds = 0.05
     await client.login("alice")
     watcher = make_client()
     await watcher.login("bob")
@@ -86,7 +87,7 @@ async def test_navigating_between_pages_does_not_flap_presence_for_others(client
 
 
 async def test_a_second_tab_does_not_flap_presence(app, client, alice, bob, make_client):
-    app.extensions["presence"].grace_seconds = 0
+    Runtime.of(app).presence.grace_seconds = 0
     await client.login("alice")
     watcher = make_client()
     await watcher.login("bob")
@@ -100,7 +101,7 @@ async def test_a_second_tab_does_not_flap_presence(app, client, alice, bob, make
 
 async def test_after_many_pages_open_and_close_everyone_is_offline_again(app, client, make_client, alice, bob):
     """The final state, not the first Offline seen: a leak of one page in two would fail here."""
-    presence = app.extensions["presence"]
+    presence = Runtime.of(app).presence
     presence.grace_seconds = 0
     await client.login("alice")
     for _ in range(10):
@@ -181,7 +182,7 @@ async def test_a_session_deleted_without_notice_is_caught_by_the_periodic_check(
 async def test_a_page_that_falls_behind_is_closed_with_1013_so_it_reconnects(app, client, alice):
     """The README's promise: a page that stops reading is dropped at 256 queued events."""
     await client.login("alice")
-    broker = app.extensions["broker"]
+    broker = Runtime.of(app).broker
     async with live(client) as page:
         for n in range(300):  # faster than any socket drains: no await between deliveries
             broker.deliver(Event("presence", f"user:{alice.id}", html=f"<p>{n}</p>"))
@@ -261,7 +262,7 @@ def test_no_fragment_reads_the_request_or_calls_a_per_viewer_global():
 # --- how many sockets one browser and one person may hold -----------------------------------------
 
 async def test_past_the_per_session_limit_the_oldest_tab_is_closed_with_4008(app, client, alice):
-    app.extensions["live_limits"].per_session = 2
+    Runtime.of(app).socket_limits.per_session = 2
     await client.login("alice")
     async with live(client) as oldest, live(client) as middle:
         async with live(client) as newest:
@@ -271,11 +272,11 @@ async def test_past_the_per_session_limit_the_oldest_tab_is_closed_with_4008(app
             assert closed_oldest.value.args[0] == 4008
             await nothing_pending(middle)
             await nothing_pending(newest)
-            assert app.extensions["live_limits"].count(session_id=(await UserSession.get(user=alice)).id) == 2
+            assert Runtime.of(app).socket_limits.count(session_id=(await UserSession.get(user=alice)).id) == 2
 
 
 async def test_past_the_per_user_limit_the_oldest_socket_of_any_device_is_closed(app, make_client, sign_in, alice, bob):
-    app.extensions["live_limits"].per_user = 2
+    Runtime.of(app).socket_limits.per_user = 2
     laptop, phone, tablet = await sign_in("alice"), await sign_in("alice"), await sign_in("alice")
     bobs = await sign_in("bob")
     async with live(laptop) as first, live(phone) as second, live(bobs) as bobs_page:
@@ -287,7 +288,7 @@ async def test_past_the_per_user_limit_the_oldest_socket_of_any_device_is_closed
             assert await next_presence(second) == ({bob.id}, set())  # bob came online after it
             for page in (second, third, bobs_page):  # bob is someone else: untouched
                 await nothing_pending(page)
-    assert app.extensions["live_limits"].count(user_id=alice.id) == 0
+    assert Runtime.of(app).socket_limits.count(user_id=alice.id) == 0
 
 
 async def test_live_sockets_send_without_quarts_per_frame_round_trip(settings):

@@ -11,6 +11,7 @@ import pytest
 from app import clock
 from app.accounts import hashing
 from app.models import AuditEvent, PasswordResetToken, UserSession, hash_token
+from app.runtime import Runtime
 from app.web.forms import CURRENT_PASSWORD_CLEARED, CURRENT_PASSWORD_MISSING, PASSWORDS_CLEARED
 from tests.helpers import PASSWORD
 from tests.helpers.html import text_of
@@ -40,7 +41,7 @@ def mailbox(inbox):
 
 async def request_reset(app, client, address: str):
     response = await client.post("/password/forgot", {"email": address})
-    await app.extensions["mailer"].drain()
+    await Runtime.of(app).mailer.drain()
     return response
 
 
@@ -155,8 +156,8 @@ async def test_a_password_change_voids_an_outstanding_link(app, client, sign_in,
 
 
 async def test_a_down_mail_server_changes_nothing_the_user_sees_and_is_logged(app, client, alice, caplog, mailbox):
-    app.extensions["mailer"].smtp_url = f"smtp://127.0.0.1:{free_port()}"  # nobody listens there
-    app.extensions["mailer"].retry_delays = (0, 0)
+    Runtime.of(app).mailer.smtp_url = f"smtp://127.0.0.1:{free_port()}"  # nobody listens there
+    Runtime.of(app).mailer.retry_delays = (0, 0)
     with caplog.at_level(logging.WARNING, logger="huddle.mail"):
         down = await request_reset(app, client, "alice@example.com")
     up = await client.post("/password/forgot", {"email": "nobody@example.com"})
@@ -167,7 +168,7 @@ async def test_a_down_mail_server_changes_nothing_the_user_sees_and_is_logged(ap
 
 
 async def test_without_smtp_mail_goes_to_the_outbox(app, client, alice, settings):
-    app.extensions["mailer"].smtp_url = ""
+    Runtime.of(app).mailer.smtp_url = ""
     await request_reset(app, client, "alice@example.com")
     files = list((settings.data_dir / "outbox").glob("*.eml"))
     assert len(files) == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 
 from app.models import User
+from app.runtime import Runtime
 from tests.helpers import PASSWORD
 from tests.helpers.client import Client
 from tests.helpers.live import live, receive_until
@@ -14,7 +15,7 @@ from tests.helpers.live import live, receive_until
 @contextlib.asynccontextmanager
 async def listening(app):
     """What every page hears: the topic each page's socket subscribes to for presence."""
-    async with app.extensions["broker"].subscribe(["presence"]) as subscription:
+    async with Runtime.of(app).broker.subscribe(["presence"]) as subscription:
         yield subscription
 
 

@@ -13,7 +13,6 @@ import os
 import subprocess
 import sys
 
-
 from app.accounts import service as accounts
 from app.admin import service as admin
 from app.config import ROOT

@@ -7,9 +7,10 @@ import uuid
 
 import pytest
 
-from app.live.broker import Event, from_url
-from app.live.redis_broker import RESTART, RedisBroker
-
+from app.config import Settings
+from app.realtime.broker import Event
+from app.realtime.redis_broker import RESTART, RedisBroker
+from app.runtime import build
 from tests.helpers.redis import URL
 
 
@@ -84,8 +85,8 @@ async def test_after_losing_redis_the_broker_reconnects_and_its_pages_reconnect_
         await until(delivered, timeout=10)
 
 
-def test_the_url_chooses_the_broker():
-    assert type(from_url("memory://")).__name__ == "MemoryBroker"
-    assert isinstance(from_url("redis://127.0.0.1:6379/0"), RedisBroker)
+def test_the_url_chooses_the_broker(tmp_path):
+    assert type(build(Settings(data_dir=tmp_path)).broker).__name__ == "MemoryBroker"
+    assert isinstance(build(Settings(data_dir=tmp_path, broker_url="redis://127.0.0.1:6379/0")).broker, RedisBroker)
     with pytest.raises(ValueError):
-        from_url("kafka://nope")
+        build(Settings(data_dir=tmp_path, broker_url="kafka://nope"))

@@ -9,9 +9,9 @@ import uuid
 import pytest
 import redis.asyncio as redis
 
-from app.live.redis_presence import RedisPresence
+from app.realtime.redis_presence import RedisPresence
+from app.runtime import Runtime
 from app.web.throttle import RedisLimiter
-
 from tests.helpers.redis import URL
 
 
@@ -159,9 +159,9 @@ async def test_an_app_with_a_redis_broker_shares_its_limits_and_presence(setting
     from app import create_app
 
     app = create_app(replace(settings, broker_url=URL, redis_prefix=prefix))
-    assert isinstance(app.extensions["login_limiter_user"], RedisLimiter)
-    assert app.extensions["login_limiter_user"].prefix == prefix + "limit:login_limiter_user:"
-    assert isinstance(app.extensions["presence"], RedisPresence)
+    assert isinstance(Runtime.of(app).limiters.login_user, RedisLimiter)
+    assert Runtime.of(app).limiters.login_user.prefix == prefix + "limit:login_limiter_user:"
+    assert isinstance(Runtime.of(app).presence, RedisPresence)
 
 
 async def test_coming_back_before_the_sweep_noticed_the_old_claim_expire_is_announced_and_sticks(workers):

@@ -6,6 +6,7 @@ import subprocess
 
 from app import create_app
 from app.config import ROOT
+from app.runtime import Runtime
 
 
 def test_huddle_logs_at_info_by_default_so_the_outbox_line_shows(settings):
@@ -33,7 +34,7 @@ async def test_health_and_readiness_for_load_balancers(app, client, monkeypatch)
     async def broker_down() -> bool:
         return False
 
-    monkeypatch.setattr(app.extensions["broker"], "ping", broker_down, raising=False)
+    monkeypatch.setattr(Runtime.of(app).broker, "ping", broker_down, raising=False)
     response = await client.get("/readyz")
     assert response.status_code == 503 and "broker" in await response.get_data(as_text=True)
     assert response.headers["Retry-After"] == "5"

@@ -2,9 +2,9 @@
 UserSession row, re-checked on every request and websocket; deleting the row ends access."""
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any
-from collections.abc import Awaitable, Callable
 
 from quart import current_app, has_request_context, has_websocket_context, request, websocket
 from quart_auth import Action, AuthUser, QuartAuth, Unauthorized, current_user, login_user, logout_user
@@ -13,10 +13,11 @@ from werkzeug.exceptions import Forbidden
 from app.accounts import hashing, usernames
 from app.accounts import service as users
 from app.domain import Invalid, NotAllowed, RateLimited
+from app.models import User, UserSession
+from app.runtime import runtime
+from app.web.security import rotate_csrf_token
 from app.web.throttle import address_block
 from app.web.urls import is_api_path
-from app.models import User, UserSession
-from app.web.security import rotate_csrf_token
 
 
 class HuddleUser(AuthUser):
@@ -63,8 +64,8 @@ async def check_login(username: str, password: str) -> User:
         errors["password"] = f"Passwords are at most {hashing.MAX_LENGTH:,} characters."
     if errors:
         raise Invalid(errors)
-    by_user = current_app.extensions["login_limiter_user"]
-    by_ip = current_app.extensions["login_limiter_ip"]
+    by_user = runtime().limiters.login_user
+    by_ip = runtime().limiters.login_ip
     ip_key = client_block()
     user_key = f"{usernames.key(name)}|{ip_key}"
     if wait := await by_user.retry_after(user_key) or await by_ip.retry_after(ip_key):
@@ -109,17 +110,17 @@ async def register_account(username: str, email: str, password: str, confirm: st
     mistakes), then the registration rules."""
     invitation = await invitation_for(invitation_token)
     block = client_block()
-    if wait := await current_app.extensions["register_limiter_ip"].retry_after(block):
+    if wait := await runtime().limiters.register_ip.retry_after(block):
         raise RateLimited(REGISTER_LIMITED.format(minutes=wait // 60 + 1), wait)
     user = await users.register(username, email, password, confirm, invitation=invitation)
-    await current_app.extensions["register_limiter_ip"].fail(block)
+    await runtime().limiters.register_ip.fail(block)
     return user
 
 
 async def spend(limiter: str, key: str, message: str) -> None:
     """Count one costly act (a post, an account) against a limit, or raise RateLimited if it is
     used up. `message` may name the wait as {wait}."""
-    counter = current_app.extensions[limiter]
+    counter = getattr(runtime().limiters, limiter)
     if wait := await counter.retry_after(key):
         raise RateLimited(message.format(wait=wait, minutes=wait // 60 + 1), wait)
     await counter.fail(key)

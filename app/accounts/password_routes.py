@@ -5,11 +5,17 @@ from quart import Blueprint, Response, current_app, flash, request
 
 from app.accounts import auth, service
 from app.domain import DomainError, Invalid
+from app.models import PasswordResetToken, User
+from app.runtime import runtime
 from app.web.forms import (
-    CURRENT_PASSWORD_CLEARED, CURRENT_PASSWORD_MISSING, Form, clean_email, domain_error_page, valid_email,
+    CURRENT_PASSWORD_CLEARED,
+    CURRENT_PASSWORD_MISSING,
+    Form,
+    clean_email,
+    domain_error_page,
+    valid_email,
 )
 from app.web.htmx import redirect_to, render
-from app.models import PasswordResetToken, User
 
 bp = Blueprint("password", __name__)
 bp.register_error_handler(DomainError, domain_error_page)
@@ -40,7 +46,7 @@ async def forgot() -> Response:
             else:
                 # Looked up and mailed in the background: the answer, and how long it takes,
                 # are the same whether or not the address has an account.
-                mailer = current_app.extensions["mailer"]
+                mailer = runtime().mailer
                 mailer.run_later(_send_link(email, settings, mailer))
                 sent = SENT.format(minutes=settings.reset_token_seconds // 60)
     response = await render(
@@ -51,8 +57,8 @@ async def forgot() -> Response:
 
 
 async def _throttled(email: str) -> int | None:
-    by_email = current_app.extensions["reset_limiter_email"]
-    by_ip = current_app.extensions["reset_limiter_ip"]
+    by_email = runtime().limiters.reset_email
+    by_ip = runtime().limiters.reset_ip
     # Per address and client: a stranger's requests cannot stop the owner asking for a link.
     ip = auth.client_block()
     email = f"{email}|{ip}"
@@ -114,7 +120,7 @@ async def change() -> Response:
         data = await request.form
         user = auth.current()
         # Guessing the current password from a stolen session is throttled like a login.
-        limiter = current_app.extensions["password_limiter_user"]
+        limiter = runtime().limiters.password_user
         try:
             if wait := await limiter.retry_after(str(user.id)):
                 form.error("form", f"Too many wrong passwords. Try again in {wait} seconds.")

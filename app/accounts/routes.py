@@ -1,20 +1,20 @@
 """Accounts: register, log in and out, profiles, and the sessions a user can end."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from quart import Blueprint, Response, abort, current_app, flash, redirect, request
 
 from app.accounts import auth, service, usernames
-from urllib.parse import quote
-
 from app.domain import DomainError, Invalid, NotAllowed, RateLimited
+from app.models import Feedback, User, UserSession
+from app.models.paging import page
+from app.realtime import events
+from app.realtime.events import LOGOUT_REASONS
 from app.web.errors import safe_next
 from app.web.forms import Form, account_values, domain_error_page
-from app.models.paging import page
-from app.web.urls import id_param
 from app.web.htmx import is_htmx, redirect_to, render, toast
-from app.live import events
-from app.live.events import LOGOUT_REASONS
-from app.models import Feedback, User, UserSession
+from app.web.urls import id_param
 
 bp = Blueprint("accounts", __name__)
 bp.register_error_handler(DomainError, domain_error_page)

@@ -11,13 +11,13 @@ from contextlib import contextmanager
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from app.chat import service as chat
-from app.accounts import hashing
-from app.domain import Invalid, NotAllowed, NotFound
-from app.live.events import force_logout, people_changed
 from app import clock
+from app.accounts import hashing
+from app.chat import service as chat
+from app.domain import Invalid, NotAllowed, NotFound
 from app.models import AuditEvent, Feedback, Invitation, InvitationUse, PasswordResetToken, User, UserSession
 from app.models.audit import plural
+from app.realtime.events import force_logout, people_changed
 from app.web.forms import Form, check_new_account, check_new_password
 
 TAKEN = "That username or email address is taken."

@@ -7,13 +7,14 @@ from app.accounts import auth
 from app.accounts.service import get_user
 from app.admin import invitations, service
 from app.domain import DomainError, Invalid
-from app.web.forms import Form, account_values, domain_error_page
-from app.web.urls import id_param
-from app.web.htmx import is_htmx, render, toast
-from app.live import events
 from app.models import AuditEvent, Feedback, Invitation, User
 from app.models.audit import plural
 from app.models.paging import page, page_by_name
+from app.realtime import events
+from app.runtime import runtime
+from app.web.forms import Form, account_values, domain_error_page
+from app.web.htmx import is_htmx, render, toast
+from app.web.urls import id_param
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.register_error_handler(DomainError, domain_error_page)
@@ -216,7 +217,7 @@ async def invitation_create() -> Response:
     link = f"{settings.base_url}/join/{token}"
     session["new_invitation"] = link  # shown once, on the page this redirects to
     if invitation.note:
-        mailer = current_app.extensions["mailer"]
+        mailer = runtime().mailer
         inviter = auth.current().username
         mailer.run_later(mailer.deliver(invitation.note, f"{inviter} invites you to Huddle", (
             f"Hello,\n\n{inviter} invites you to join their team on Huddle.\n"

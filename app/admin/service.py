@@ -12,12 +12,12 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from app.chat import service as chat
 from app.accounts import hashing, usernames
-from app.accounts.service import log_out_sessions, delete_account, unique_names, write_password
+from app.accounts.service import delete_account, log_out_sessions, unique_names, write_password
+from app.chat import service as chat
 from app.domain import Invalid, NotAllowed, NotFound
-from app.live.events import people_changed, reload_scope
 from app.models import AuditEvent, User, UserSession
+from app.realtime.events import people_changed, reload_scope
 from app.web.forms import check_new_account
 
 CLI = "from the command line"

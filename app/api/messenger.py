@@ -12,13 +12,13 @@ import secrets
 
 from quart import Blueprint, Response, abort, request
 
+from app.accounts import service as accounts
 from app.api import auth, errors, operations, tokens
 from app.api.program_socket import Connection, resolve_token, serve
-from app.accounts import service as accounts
 from app.chat import service as chat
 from app.domain import Invalid, NotFound
-from app.live.broker import Event
 from app.models import Message
+from app.realtime.broker import Event
 from app.web.urls import MAX_ID
 
 bp = Blueprint("messenger", __name__, url_prefix="/api/messenger")

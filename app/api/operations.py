@@ -16,8 +16,8 @@ from app.api import tokens
 from app.chat import service as chat
 from app.chat.events import message_data
 from app.domain import Invalid, NotFound
-from app.live import events as live_events
 from app.models import Conversation, Membership, User, UserSession
+from app.realtime import events as live_events
 
 
 def _iso(moment) -> str | None:
@@ -139,7 +139,7 @@ async def messages(user: User, conversation_id: int, *, before: int | None = Non
 
 async def send(user: User, conversation_id: int, text: str, client_id: str | None = None) -> dict:
     found, _ = await chat.member_of(user, conversation_id)
-    await auth.spend("post_limiter_user", str(user.id), chat.POSTING_TOO_FAST)
+    await auth.spend("post_user", str(user.id), chat.POSTING_TOO_FAST)
     return message_data(await chat.post(user, found, text, client_id))
 
 

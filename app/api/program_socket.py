@@ -11,16 +11,17 @@ import asyncio
 import logging
 from typing import Protocol
 
-from quart import abort, current_app, websocket
+from quart import abort, websocket
 
 from app.accounts.auth import client_block
 from app.api import tokens
 from app.chat import events as chat_events
 from app.chat import service as chat
-from app.live import events
-from app.live.broker import Event, Overflow, Subscription
-from app.live.limits import REPLACED
 from app.models import UserSession
+from app.realtime import events
+from app.realtime.broker import Event, Overflow, Subscription
+from app.realtime.limits import REPLACED
+from app.runtime import runtime
 from app.web.security import same_origin
 from app.web.websockets import direct_sender
 
@@ -79,11 +80,11 @@ class Connection:
         topics = [f"session:{session.id}", f"user:{user_id}", "presence"]
         topics += [chat_events.topic(cid) for cid in await chat.conversation_ids(user_id)]
         await self.subscription.add(*topics)
-        for old in current_app.extensions["live_limits"].admit(session.id, user_id, self.subscription):
+        for old in runtime().socket_limits.admit(session.id, user_id, self.subscription):
             old.deliver(events.closing(REPLACED))
         self.on_authenticated()
         self.online = True
-        if await current_app.extensions["presence"].connect(user_id):
+        if await runtime().presence.connect(user_id):
             await events.presence_changed(user_id, True)
         self.authenticated.set()
 
@@ -135,7 +136,7 @@ async def serve(protocol: Protocol_) -> None:
                 _pending[block] = left
 
     try:
-        async with current_app.extensions["broker"].subscribe([]) as subscription:
+        async with runtime().broker.subscribe([]) as subscription:
             await websocket.accept()
             conn = Connection(subscription, on_authenticated=authenticated)
             receiver = asyncio.create_task(_receive(protocol, conn))
@@ -144,7 +145,7 @@ async def serve(protocol: Protocol_) -> None:
                 await _stream(protocol, conn)
                 await asyncio.wait({receiver}, timeout=CLOSE_ANSWER_SECONDS)
             finally:
-                current_app.extensions["live_limits"].release(subscription)
+                runtime().socket_limits.release(subscription)
                 receiver.cancel()
                 await asyncio.shield(_goodbye(conn))
     finally:
@@ -156,7 +157,7 @@ async def _goodbye(conn: Connection) -> None:
         user = conn.user
         for conversation_id in conn.typing:
             await chat_events.publish(await chat_events.typing(conversation_id, user.id, user.username, "stop"))
-        await current_app.extensions["presence"].disconnect(user.id)
+        await runtime().presence.disconnect(user.id)
 
 
 async def _stream(protocol: Protocol_, conn: Connection) -> None:

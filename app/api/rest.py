@@ -6,13 +6,20 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 from quart import Blueprint, abort, request
-from quart_schema import RequestSchemaValidationError, document_request, document_response
-from quart_schema import security_scheme_blueprint, tag_blueprint, validate_querystring, validate_request
-from quart_schema import validate_response
+from quart_schema import (
+    RequestSchemaValidationError,
+    document_request,
+    document_response,
+    security_scheme_blueprint,
+    tag_blueprint,
+    validate_querystring,
+    validate_request,
+    validate_response,
+)
 
+from app.accounts import service as accounts
 from app.api import auth, errors, operations, schemas, tokens
 from app.api.schemas import Envelope, ErrorBody
-from app.accounts import service as accounts
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 bp.before_request(auth.load_token)

@@ -22,7 +22,7 @@ from app.api.program_socket import Connection, resolve_token, serve
 from app.chat import events as chat_events
 from app.chat import service as chat
 from app.domain import DomainError, Invalid, RateLimited
-from app.live.broker import Event
+from app.realtime.broker import Event
 from app.web.urls import MAX_ID
 
 log = logging.getLogger("huddle.api")

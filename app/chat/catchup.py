@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from app.chat import events, service
-from app.live.broker import Event
 from app.models import Message
+from app.realtime.broker import Event
 
 HELD_LIMIT = 256   # message events held before the hello; past it the page reloads its state
 REPLAY_LIMIT = 500  # a page further behind than this reloads instead of replaying

@@ -3,11 +3,12 @@ the conversation's topic, or to the user's topic for what concerns only them."""
 from __future__ import annotations
 
 from markupsafe import Markup
-from quart import current_app, render_template
+from quart import render_template
 
-from app.live.broker import Event
-from app.live.events import publish
 from app.models import Conversation, Message
+from app.realtime.broker import Event
+from app.realtime.events import publish
+from app.runtime import runtime
 
 
 def topic(conversation_id: int) -> str:
@@ -38,7 +39,7 @@ async def message_html(message: Message) -> Markup:
     as Campfire caches its message partials. Keyed by what the fragment shows that can change:
     the version (edits, deletion) and the author's account (a removed account shows as such)."""
     key = (message.id, message.version_seq, message.author_id)
-    cache = current_app.extensions.setdefault("message_html", {})
+    cache = runtime().message_html
     if (html := cache.get(key)) is None:
         html = Markup(await render_template("chat/_message.html", message=message))
         if len(cache) >= FRAGMENT_LIMIT:
@@ -55,7 +56,7 @@ async def message_fragments(rows) -> list[Markup]:
     """The fragments of these messages, in order. Rows may be light (dicts of id, version_seq and
     author_id, as a page's query returns them): only the ones not rendered yet are loaded, in one
     query, and rendered. A warm page builds no Message objects at all."""
-    cache = current_app.extensions.setdefault("message_html", {})
+    cache = runtime().message_html
     keys = [(_field(r, "id"), _field(r, "version_seq"), _field(r, "author_id")) for r in rows]
     missing = {key[0] for key in keys if key not in cache}
     if missing:
@@ -71,7 +72,7 @@ async def message_event(message: Message, kind: str, *, cursor_only: bool = Fals
     """The event for a message's latest change: the same rendering whether it goes out live or
     is replayed from the database for a page catching up."""
     key = (message.id, message.version_seq, message.author_id, kind, cursor_only)
-    _rendered = current_app.extensions.setdefault("rendered_messages", {})
+    _rendered = runtime().rendered_events
     if (event := _rendered.get(key)) is None:
         html = await render_template("chat/_message_event.html", message=message, kind=kind, cursor_only=cursor_only)
         event = Event(kind, topic(message.conversation_id), html=html, data=message_data(message),

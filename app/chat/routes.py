@@ -10,8 +10,8 @@ from app.accounts import auth
 from app.chat import events as chat_events
 from app.chat import service
 from app.domain import DomainError, Invalid, RateLimited
-from app.live import events as live_events
 from app.models import Conversation, Membership, Message, User
+from app.realtime import events as live_events
 from app.web.forms import domain_error_page
 from app.web.htmx import is_htmx, redirect_to, render
 from app.web.urls import id_param
@@ -124,7 +124,7 @@ async def post(conversation_id: int) -> Response:
     data = await request.form
     body, client_id = data.get("body", ""), data.get("client_id") or None
     try:
-        await auth.spend("post_limiter_user", str(me.id), service.POSTING_TOO_FAST)  # counts posts, not failures
+        await auth.spend("post_user", str(me.id), service.POSTING_TOO_FAST)  # counts posts, not failures
     except RateLimited as refused:
         response = await render("chat/_composer.html", status=429, conversation=conversation, draft=body,
                                 errors={"body": refused.message})

@@ -11,12 +11,33 @@ from tortoise.transactions import in_transaction
 from app import clock
 from app.chat import events
 from app.chat.conversations import (  # noqa: F401 - one service for callers: rooms and directs too
-    DIRECT_MAX_PEOPLE, GENERAL, ROOM_NAME_MAX, TOPIC_MAX, add_member, check_room, create_room, direct_key,
-    direct_people, find_direct, general, join, leave, may_manage, open_direct, open_room, remove_member, room_key,
+    DIRECT_MAX_PEOPLE,
+    GENERAL,
+    ROOM_NAME_MAX,
+    TOPIC_MAX,
+    add_member,
+    check_room,
+    create_room,
+    direct_key,
+    direct_people,
+    find_direct,
+    general,
+    join,
+    leave,
+    may_manage,
+    open_direct,
+    open_room,
+    remove_member,
+    room_key,
     welcome,
 )
 from app.chat.history import (  # noqa: F401 - one service for callers: reading history too
-    PAGE, around, changes_since, history, history_rows, newest_first,
+    PAGE,
+    around,
+    changes_since,
+    history,
+    history_rows,
+    newest_first,
 )
 from app.domain import Invalid, NotAllowed, NotFound
 from app.models import ROOM, AuditEvent, Conversation, Membership, Message, User, reads

@@ -8,9 +8,9 @@ from werkzeug.exceptions import Forbidden
 from app.accounts import auth, service
 from app.domain import DomainError, Invalid
 from app.feedback import service as feedback
+from app.models import Feedback
 from app.web.forms import Form, domain_error_page
 from app.web.htmx import is_htmx, redirect_to, render, toast
-from app.models import Feedback
 
 bp = Blueprint("feedback", __name__)
 bp.register_error_handler(DomainError, domain_error_page)

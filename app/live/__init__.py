@@ -1,1 +1,1 @@
-"""The live channel: broker, presence, events and the page socket."""
+"""The page websocket route (/live): a door, like the routes of the features."""

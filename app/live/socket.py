@@ -15,10 +15,11 @@ from quart_auth import current_user
 from app.chat import events as chat_events
 from app.chat import service as chat
 from app.chat.catchup import Cursor, TooFarBehind
-from app.live import events
-from app.live.broker import Event, Overflow, Subscription
-from app.live.limits import REPLACED, SocketLimits
 from app.models import UserSession
+from app.realtime import events
+from app.realtime.broker import Event, Overflow, Subscription
+from app.realtime.limits import REPLACED, SocketLimits
+from app.runtime import runtime
 from app.web.security import same_origin
 from app.web.websockets import direct_sender
 
@@ -41,15 +42,15 @@ PRESENCE_ASK_LIMIT = 500
 
 
 def broker():
-    return current_app.extensions["broker"]
+    return runtime().broker
 
 
 def presence():
-    return current_app.extensions["presence"]
+    return runtime().presence
 
 
 def limits() -> SocketLimits:
-    return current_app.extensions["live_limits"]
+    return runtime().socket_limits
 
 
 @bp.get("/session")

@@ -6,7 +6,6 @@ import secrets
 
 from quart import Quart, Response, abort, current_app, has_request_context, request, session, websocket
 
-from app.web.throttle import FailureLimiter, RedisLimiter
 from app.web.urls import is_api_path
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
@@ -103,26 +102,6 @@ async def add_security_headers(response: Response) -> Response:
 
 
 def init_app(app: Quart) -> None:
-    settings = app.config["HUDDLE"]
-    redis = app.extensions.get("redis")  # several workers share their limits through it
-
-    def limiter(name: str, limit: int, window: float):
-        if redis is None:
-            return FailureLimiter(limit, window)
-        return RedisLimiter(redis, f"{settings.redis_prefix}limit:{name}:", limit, window)
-
-    limits = {
-        "login_limiter_user": (settings.login_failures_per_user, settings.login_window_seconds),
-        "login_limiter_ip": (settings.login_failures_per_ip, settings.login_window_seconds),
-        "reset_limiter_email": (settings.reset_requests_per_email, 3600),
-        "reset_limiter_ip": (settings.reset_requests_per_ip, 3600),
-        "register_limiter_ip": (settings.registrations_per_address_per_hour, 3600),
-        # Posts per user: a burst of 20 in 10 s is more than anyone types; a script gets 429.
-        "post_limiter_user": (settings.posts_per_10_seconds, 10),
-        "password_limiter_user": (settings.login_failures_per_user, settings.login_window_seconds),
-    }
-    for name, (limit, window) in limits.items():
-        app.extensions[name] = limiter(name, limit, window)
     app.before_request(check_host)
     app.before_websocket(check_host)
     app.before_request(check_csrf)

@@ -17,6 +17,8 @@ import weakref
 
 from quart import Quart
 
+from app.runtime import Runtime
+
 log = logging.getLogger("huddle")
 RESTART = 1012
 
@@ -36,7 +38,7 @@ def close_sockets_on_shutdown(app: Quart) -> None:
     async def trigger(shutdown_event, sleep) -> None:
         await original(shutdown_event, sleep)
         for each in list(_apps):
-            closed = each.extensions["broker"].close_local_sockets(RESTART)
+            closed = Runtime.of(each).broker.close_local_sockets(RESTART)
             sockets = "socket" if closed == 1 else "sockets"
             log.info("shutting down: closed %d live %s with %d", closed, sockets, RESTART)
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 
 from redis.exceptions import RedisError
 
-from app.live.presence import MemoryPresence
+from app.realtime.presence import MemoryPresence
 
 log = logging.getLogger("huddle.presence")
 

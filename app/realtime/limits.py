@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from app.live.broker import Subscription
+from app.realtime.broker import Subscription
 
 REPLACED = 4008
 

@@ -156,12 +156,3 @@ class MemoryBroker:
             if not subscribers:
                 del self._subscribers[topic]
 
-
-def from_url(url: str, prefix: str = "huddle:") -> Broker:
-    if url.startswith("memory:"):
-        return MemoryBroker()
-    if url.startswith(("redis://", "rediss://", "unix://")):
-        from app.live.redis_broker import RedisBroker
-
-        return RedisBroker(url, prefix=prefix)
-    raise ValueError(f"Unsupported HUDDLE_BROKER_URL {url!r}: use memory:// or redis://host:6379/0")

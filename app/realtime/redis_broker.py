@@ -15,7 +15,7 @@ import logging
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
-from app.live.broker import Event, MemoryBroker, Subscription
+from app.realtime.broker import Event, MemoryBroker, Subscription
 
 log = logging.getLogger("huddle.broker")
 RESTART = 1012  # "service restart": htmx reconnects, the page catches up

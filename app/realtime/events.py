@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from quart import current_app, render_template
+from quart import render_template
 
 from app import clock
-from app.live.broker import Event
 from app.models import User
+from app.realtime.broker import Event
+from app.runtime import runtime
 
 LOGOUT_REASONS = {
     "deleted": "Your account was deleted.",
@@ -20,7 +21,7 @@ LOGOUT_REASONS = {
 
 
 async def publish(event: Event) -> None:
-    await current_app.extensions["broker"].publish(event)
+    await runtime().broker.publish(event)
 
 
 async def logout(topic: str, reason: str) -> Event:
@@ -66,7 +67,7 @@ async def people_changed() -> None:
 
 async def online_ids(user_ids: Iterable[int]) -> set[int]:
     """For a page about to render badges: which of these people are online now."""
-    return await current_app.extensions["presence"].online(user_ids)
+    return await runtime().presence.online(user_ids)
 
 
 async def went_offline(user_id: int) -> None:
