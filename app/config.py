@@ -1,36 +1,32 @@
-"""Settings from the environment, with defaults that run on a fresh machine."""
+"""Settings from the environment (HUDDLE_*): each declared once below, with its type and its
+default, and the defaults run on a fresh machine. Importing this module reads no environment:
+`Settings.from_env()` does, when the app or the command line starts."""
 from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = ROOT / "data"
 
 MODEL_MODULES = ["app.models", "aerich.models"]
+ENV_PREFIX = "HUDDLE_"
+REGISTRATION_MODES = ("invite", "open", "closed")
+
+# Set only while Settings.from_env() builds its settings: `Settings(...)` alone is exactly what
+# it is given plus the defaults (tests), whatever the environment holds.
+_reading_environment: ContextVar[bool] = ContextVar("reading_environment", default=False)
 
 
-def _env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value else default
-
-
-def _registration(value: str | None) -> str:
-    mode = (value or "invite").strip().lower()
-    if mode not in ("invite", "open", "closed"):
-        # A typo must not quietly open (or close) the site: refuse to start, saying what is allowed.
-        raise ValueError(f"HUDDLE_REGISTRATION is {value!r}: use invite, open or closed.")
-    return mode
+class SettingsError(ValueError):
+    """A setting in the environment the site must not start with; says which, and what is allowed."""
 
 
 def tortoise_config(database_url: str) -> dict:
@@ -43,18 +39,25 @@ def tortoise_config(database_url: str) -> dict:
     }
 
 
-@dataclass
-class Settings:
+class Settings(BaseSettings):
+    """Field `name` is read from HUDDLE_NAME (empty counts as unset); README.md's Configuration
+    table documents each one (tests/test_config.py keeps the two in step)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_ignore_empty=True, validate_by_name=True, extra="forbid",
+    )
+
     data_dir: Path = DEFAULT_DATA_DIR
     database_url: str = ""
-    secret_key: str | None = None
+    secret_key: str | None = Field(None, repr=False)  # never in a log or a traceback
     broker_url: str = "memory://"
     # Who may register once the first account exists: "invite" (by invitation link; the default),
     # "open" (anyone who reaches the site) or "closed" (administrators add people).
-    registration: str = "invite"
+    registration: Literal["invite", "open", "closed"] = "invite"
     # Keys and channels in Redis start with this (several sites may share one Redis).
     redis_prefix: str = "huddle:"
     base_url: str = "http://127.0.0.1:8000"
+    # None (unset): Secure cookies exactly when base_url is https.
     cookie_secure: bool | None = None
     # Sessions end after this much idleness, and in any case after max_age.
     session_idle_seconds: int = 14 * 24 * 3600
@@ -65,17 +68,14 @@ class Settings:
     login_window_seconds: int = 300
     # argon2id memory cost of new password hashes (with 2 iterations, 1 lane): OWASP's baseline.
     argon2_memory_kib: int = 19456
-    max_body_bytes: int = 1024 * 1024
     smtp_url: str = ""
     mail_from: str = "Huddle <huddle@localhost>"
     reset_token_seconds: int = 3600
-    # Password-reset requests allowed per address and per IP in an hour.
-    reset_requests_per_email: int = 3
-    reset_requests_per_ip: int = 20
     # Accounts that may be registered from one address (IPv6: one /64) in an hour: a team of
     # 30 in one office fits; a script making thousands does not.
     registrations_per_address_per_hour: int = 40
-    templates_auto_reload: bool = False
+    # Quart's own variable (`make dev` sets it), not a HUDDLE_ one.
+    templates_auto_reload: bool = Field(False, validation_alias="QUART_TEMPLATES_AUTO_RELOAD")
     # Chat messages one user may post in 10 seconds (then 429 with Retry-After).
     posts_per_10_seconds: int = 20
     # Browser sessions kept per user: logging in on one more device logs out the oldest.
@@ -83,49 +83,68 @@ class Settings:
     # Live sockets one browser session / one user may hold per worker; past it the oldest closes.
     live_sockets_per_session: int = 12
     live_sockets_per_user: int = 30
-    # Other names this site answers to (host or host:port), e.g. behind a proxy.
-    trusted_hosts: tuple[str, ...] = ()
+    # Other names this site answers to (host or host:port), e.g. behind a proxy; comma-separated.
+    trusted_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     # A user whose last page closed stays "online" this long: navigating is not leaving.
     presence_grace_seconds: float = 10.0
     # Several workers: a worker that dies without a word has its users go offline after this.
     presence_ttl_seconds: float = 60.0
-    extra: dict = field(default_factory=dict)
+
+    # Fixed limits, not read from the environment (make one a field, and a README row, to change that).
+    max_body_bytes: ClassVar[int] = 1024 * 1024
+    # Password-reset requests allowed per address and per IP in an hour.
+    reset_requests_per_email: ClassVar[int] = 3
+    reset_requests_per_ip: ClassVar[int] = 20
+
+    @field_validator("registration", mode="before")
+    @classmethod
+    def _registration(cls, value: Any) -> Any:
+        mode = value.strip().lower() if isinstance(value, str) else value
+        if mode not in REGISTRATION_MODES:
+            # A typo must not quietly open (or close) the site: refuse to start, saying what is allowed.
+            raise ValueError(f"HUDDLE_REGISTRATION is {value!r}: use invite, open or closed.")
+        return mode
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("trusted_hosts", mode="before")
+    @classmethod
+    def _trusted_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(host.strip() for host in value.split(",") if host.strip())
+        return value
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings):
+        if _reading_environment.get():
+            return init_settings, env_settings
+        return (init_settings,)
 
     @classmethod
     def from_env(cls) -> Settings:
-        data_dir = Path(os.environ.get("HUDDLE_DATA_DIR") or DEFAULT_DATA_DIR)
-        return cls(
-            data_dir=data_dir,
-            database_url=os.environ.get("HUDDLE_DATABASE_URL") or "",
-            secret_key=os.environ.get("HUDDLE_SECRET_KEY") or None,
-            broker_url=os.environ.get("HUDDLE_BROKER_URL") or "memory://",
-            redis_prefix=os.environ.get("HUDDLE_REDIS_PREFIX") or "huddle:",
-            registration=_registration(os.environ.get("HUDDLE_REGISTRATION")),
-            base_url=(os.environ.get("HUDDLE_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
-            cookie_secure=(
-                _env_bool("HUDDLE_COOKIE_SECURE", False)
-                if os.environ.get("HUDDLE_COOKIE_SECURE")
-                else None
-            ),
-            session_idle_seconds=_env_int("HUDDLE_SESSION_IDLE_SECONDS", 14 * 24 * 3600),
-            session_max_age_seconds=_env_int("HUDDLE_SESSION_MAX_AGE_SECONDS", 30 * 24 * 3600),
-            login_failures_per_user=_env_int("HUDDLE_LOGIN_FAILURES_PER_USER", 5),
-            login_failures_per_ip=_env_int("HUDDLE_LOGIN_FAILURES_PER_IP", 30),
-            login_window_seconds=_env_int("HUDDLE_LOGIN_WINDOW_SECONDS", 300),
-            argon2_memory_kib=_env_int("HUDDLE_ARGON2_MEMORY_KIB", 19456),
-            templates_auto_reload=_env_bool("QUART_TEMPLATES_AUTO_RELOAD", False),
-            smtp_url=os.environ.get("HUDDLE_SMTP_URL") or "",
-            mail_from=os.environ.get("HUDDLE_MAIL_FROM") or "Huddle <huddle@localhost>",
-            reset_token_seconds=_env_int("HUDDLE_RESET_TOKEN_SECONDS", 3600),
-            registrations_per_address_per_hour=_env_int("HUDDLE_REGISTRATIONS_PER_ADDRESS_PER_HOUR", 40),
-            posts_per_10_seconds=_env_int("HUDDLE_POSTS_PER_10_SECONDS", 20),
-            sessions_per_user=_env_int("HUDDLE_SESSIONS_PER_USER", 50),
-            live_sockets_per_session=_env_int("HUDDLE_LIVE_SOCKETS_PER_SESSION", 12),
-            live_sockets_per_user=_env_int("HUDDLE_LIVE_SOCKETS_PER_USER", 30),
-            trusted_hosts=tuple(h.strip() for h in os.environ.get("HUDDLE_TRUSTED_HOSTS", "").split(",") if h.strip()),
-            presence_grace_seconds=float(os.environ.get("HUDDLE_PRESENCE_GRACE_SECONDS") or 10),
-            presence_ttl_seconds=float(os.environ.get("HUDDLE_PRESENCE_TTL_SECONDS") or 60),
-        )
+        """The settings of this process: HUDDLE_* (and QUART_TEMPLATES_AUTO_RELOAD) over the defaults.
+        A value that does not fit raises SettingsError naming the variable."""
+        token = _reading_environment.set(True)
+        try:
+            return cls()
+        except ValidationError as error:
+            raise SettingsError("\n".join(_explain(each) for each in error.errors())) from None
+        finally:
+            _reading_environment.reset(token)
+
+    @classmethod
+    def env_name(cls, field: str) -> str:
+        """The environment variable a field is read from."""
+        alias = cls.model_fields[field].validation_alias
+        return alias if isinstance(alias, str) else ENV_PREFIX + field.upper()
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some settings changed (and checked), like dataclasses.replace."""
+        return type(self)(**{**self.model_dump(), **changes})
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite://{self.data_dir / 'huddle.db'}"
@@ -173,9 +192,17 @@ class Settings:
         return key
 
 
-def _aerich_config() -> dict:
-    # Read by the aerich CLI through [tool.tortoise] in pyproject.toml.
-    return tortoise_config(Settings.from_env().resolved_database_url())
+def _explain(error: Any) -> str:
+    key = str(error["loc"][0]) if error["loc"] else ""
+    variable = Settings.env_name(key) if key in Settings.model_fields else key
+    if error["type"] == "value_error":  # our own validators' messages name the variable already
+        return str(error["ctx"]["error"])
+    return f"{variable} is {error['input']!r}: {error['msg']}."
 
 
-TORTOISE_ORM = _aerich_config()
+def __getattr__(name: str) -> Any:
+    # aerich (and Tortoise's CLI) read `app.config.TORTOISE_ORM`, named by [tool.tortoise] in
+    # pyproject.toml, with getattr: worked out only then, so importing this module reads nothing.
+    if name == "TORTOISE_ORM":
+        return tortoise_config(Settings.from_env().resolved_database_url())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

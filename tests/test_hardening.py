@@ -1,8 +1,6 @@
 """Attacks on a running site that once got through, each tried as a family, not one example."""
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from app import create_app
@@ -94,7 +92,7 @@ async def test_an_origin_that_is_not_exactly_ours_is_refused(client, alice, orig
 
 
 async def test_an_http_origin_is_refused_on_an_https_site(settings):
-    app = create_app(replace(settings, base_url="https://chat.example.com"))
+    app = create_app(settings.replace(base_url="https://chat.example.com"))
     async with app.test_app():
         client = app.test_client()
         headers = {"Host": "chat.example.com", "Origin": "http://chat.example.com"}
@@ -105,7 +103,7 @@ async def test_an_http_origin_is_refused_on_an_https_site(settings):
 
 
 async def test_trusted_aliases_are_served_with_their_own_origin(settings):
-    app = create_app(replace(settings, trusted_hosts=("chat.internal:8443",)))
+    app = create_app(settings.replace(trusted_hosts=("chat.internal:8443",)))
     async with app.test_app():
         client = app.test_client()
         assert (await client.get("/login", headers={"Host": "chat.internal:8443"})).status_code == 200

@@ -3,7 +3,6 @@ revoked by administrators, the first account, and every door (the page and the J
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -20,7 +19,7 @@ from tests.helpers.html import text_of
 @pytest.fixture
 async def app(settings):
     """The default: joining by invitation."""
-    app = create_app(replace(settings, registration="invite"))
+    app = create_app(settings.replace(registration="invite"))
     async with app.test_app():
         yield app
 
@@ -148,7 +147,7 @@ async def test_bad_invitation_values_say_which_and_make_nothing(app, admin, sign
 async def test_open_registration_needs_no_link_and_closed_takes_none(settings, mode, status):
     from tests.helpers.accounts import make_user
 
-    app = create_app(replace(settings, registration=mode))
+    app = create_app(settings.replace(registration=mode))
     async with app.test_app():
         await make_user("first", admin=True)
         response = await Client(app).post("/register", form(f"new{mode}"))
@@ -204,7 +203,7 @@ async def test_an_invitation_mailed_through_a_real_smtp_server_lets_its_reader_j
     from tests.helpers.smtp import smtp_server
 
     with smtp_server() as inbox:
-        app = create_app(replace(settings, registration="invite", smtp_url=f"smtp://127.0.0.1:{inbox.port}"))
+        app = create_app(settings.replace(registration="invite", smtp_url=f"smtp://127.0.0.1:{inbox.port}"))
         async with app.test_app():
             await make_user("admin", admin=True)
             admin_client = Client(app)

@@ -154,11 +154,9 @@ async def test_without_redis_the_limit_is_not_applied_rather_than_locking_everyo
 
 
 async def test_an_app_with_a_redis_broker_shares_its_limits_and_presence(settings, client, prefix):
-    from dataclasses import replace
-
     from app import create_app
 
-    app = create_app(replace(settings, broker_url=URL, redis_prefix=prefix))
+    app = create_app(settings.replace(broker_url=URL, redis_prefix=prefix))
     assert isinstance(Runtime.of(app).limiters.login_user, RedisLimiter)
     assert Runtime.of(app).limiters.login_user.prefix == prefix + "limit:login_limiter_user:"
     assert isinstance(Runtime.of(app).presence, RedisPresence)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import replace
 
 import pytest
 
@@ -259,7 +258,7 @@ async def test_auth_cookie_is_httponly_lax_without_domain_and_not_secure_on_plai
 
 
 async def test_cookies_are_secure_when_served_over_https(settings):
-    app = create_app(replace(settings, base_url="https://chat.example.com"))
+    app = create_app(settings.replace(base_url="https://chat.example.com"))
     async with app.test_app():
         await User.create(username="alice", username_key="alice", email="a@example.com",
                           password_hash=await hashing.hash_password(PASSWORD))
@@ -299,7 +298,7 @@ def test_the_argon2_cost_is_read_from_the_environment(monkeypatch):
 
 @pytest.mark.parametrize("memory_kib", [ARGON2_MEMORY_KIB, 2 * ARGON2_MEMORY_KIB])
 async def test_the_app_hashes_at_its_configured_cost_and_unknown_users_cost_the_same(settings, memory_kib):
-    create_app(replace(settings, argon2_memory_kib=memory_kib))
+    create_app(settings.replace(argon2_memory_kib=memory_kib))
     real = await hashing.hash_password(PASSWORD)
     assert argon2_parameters(real) == {"m": memory_kib, "t": 2, "p": 1}
     # The verify done for an unknown username runs against a hash of the same cost.
