@@ -4,37 +4,9 @@ services, rules and broker as the pages (app/api/operations.py)."""
 from __future__ import annotations
 
 from quart import Quart
-from quart_schema import OpenAPIProvider, QuartSchema
-from werkzeug.routing import Rule
+from quart_schema import QuartSchema
 
-from app.web.urls import MAX_ID, IdConverter
-
-OPENAPI_PATH = "/api/v1/openapi.json"
-
-
-class HuddleOpenAPI(OpenAPIProvider):
-    """The document describes /api/v1's REST endpoints only (not the pages, not the adapter)."""
-
-    def generate_rules(self):
-        for rule in super().generate_rules():
-            if rule.rule.startswith("/api/v1/") and rule.endpoint.startswith("api."):
-                yield rule
-
-    def build_paths(self, rule: Rule):
-        paths, components = super().build_paths(rule)
-        if getattr(self._app.view_functions[rule.endpoint], "public", False):
-            for operation in next(iter(paths.values())).values():
-                operation["security"] = []  # no token needed (registering, logging in)
-        return paths, components
-
-    def build_path_parameter(self, name, converter):
-        if isinstance(converter, IdConverter):
-            return {"name": name, "in": "path", "required": True,
-                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
-        return super().build_path_parameter(name, converter)
-
-    def generate_methods(self, rule: Rule):
-        return [method for method in super().generate_methods(rule) if method not in {"HEAD", "OPTIONS"}]
+from app.api.openapi import OPENAPI_PATH, HuddleOpenAPI
 
 
 def init_app(app: Quart) -> None:

@@ -10,6 +10,7 @@ from quart_schema import (
     RequestSchemaValidationError,
     document_request,
     document_response,
+    operation_id,
     security_scheme_blueprint,
     tag_blueprint,
     validate_querystring,
@@ -67,6 +68,7 @@ def user_agent() -> str:
 # --- accounts -----------------------------------------------------------------------------------
 
 @bp.post("/users")
+@operation_id("register")
 @validate_request(schemas.NewUser)
 @validate_response(Envelope[schemas.NewAccount], 201)
 @documented(400, 403, 413, 415, 422, 429)
@@ -83,6 +85,7 @@ async def create_user(data: schemas.NewUser):
 
 
 @bp.post("/login")
+@operation_id("login")
 @validate_request(schemas.Credentials)
 @validate_response(Envelope[schemas.Token])
 @documented(400, 413, 415, 422, 429)
@@ -96,6 +99,7 @@ async def login(data: schemas.Credentials):
 
 
 @bp.post("/logout")
+@operation_id("logout")
 @signed_in
 @validate_response(Envelope[schemas.Done])
 @documented()
@@ -106,6 +110,7 @@ async def logout():
 
 
 @bp.get("/me")
+@operation_id("getMe")
 @signed_in
 @validate_response(Envelope[schemas.Me])
 @documented()
@@ -115,6 +120,7 @@ async def me():
 
 
 @bp.get("/users/<username>")
+@operation_id("getUser")
 @signed_in
 @validate_response(Envelope[schemas.PublicUser])
 @documented(404)
@@ -126,6 +132,7 @@ async def user(username: str):
 # --- conversations ------------------------------------------------------------------------------
 
 @bp.get("/conversations")
+@operation_id("listConversations")
 @signed_in
 @validate_response(Envelope[list[schemas.Conversation]])
 @documented()
@@ -135,6 +142,7 @@ async def conversations():
 
 
 @bp.post("/conversations")
+@operation_id("createConversation")
 @signed_in
 @validate_request(schemas.NewConversation)
 @validate_response(Envelope[schemas.Conversation], 201)
@@ -150,6 +158,7 @@ async def start_conversation(data: schemas.NewConversation):
 
 
 @bp.get("/conversations/<int:conversation_id>")
+@operation_id("getConversation")
 @signed_in
 @validate_response(Envelope[schemas.Conversation])
 @documented(404)
@@ -159,6 +168,7 @@ async def conversation(conversation_id: int):
 
 
 @bp.get("/conversations/<int:conversation_id>/messages")
+@operation_id("listMessages")
 @signed_in
 @validate_querystring(schemas.MessagesQuery)
 @validate_response(Envelope[schemas.MessagePage])
@@ -174,6 +184,7 @@ async def messages(conversation_id: int, query_args: schemas.MessagesQuery):
 
 
 @bp.post("/conversations/<int:conversation_id>/messages")
+@operation_id("sendMessage")
 @signed_in
 @validate_request(schemas.NewMessage)
 @validate_response(Envelope[schemas.Message], 201)
@@ -184,6 +195,7 @@ async def send(conversation_id: int, data: schemas.NewMessage):
 
 
 @bp.post("/conversations/<int:conversation_id>/read")
+@operation_id("markConversationRead")
 @auth.body_optional
 @signed_in
 @document_request(schemas.ReadUpTo)
@@ -200,6 +212,7 @@ async def read(conversation_id: int):
 # --- messages -----------------------------------------------------------------------------------
 
 @bp.patch("/messages/<int:message_id>")
+@operation_id("editMessage")
 @signed_in
 @validate_request(schemas.MessageText)
 @validate_response(Envelope[schemas.Message])
@@ -210,6 +223,7 @@ async def edit(message_id: int, data: schemas.MessageText):
 
 
 @bp.delete("/messages/<int:message_id>")
+@operation_id("deleteMessage")
 @signed_in
 @validate_response(Envelope[schemas.Message])
 @documented(403, 404)

@@ -7,10 +7,11 @@ in the services, whose refusals come back as 422 with a message per field."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Generic, Literal, TypeVar
+from typing import Generic, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.api.errors import CODES
 from app.web.urls import MAX_ID
 
 T = TypeVar("T")
@@ -70,14 +71,25 @@ class MessagesQuery(BaseModel):
 class Envelope(BaseModel, Generic[T]):
     data: T
 
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[type, ...]) -> str:
+        """`MessageEnvelope`, `ConversationListEnvelope`: one shared name per payload in the document."""
+        (payload,) = params
+        if get_origin(payload) is list:
+            return f"{get_args(payload)[0].__name__}ListEnvelope"
+        return f"{payload.__name__}Envelope"
+
 
 class ErrorDetail(BaseModel):
-    code: str
-    message: str
-    fields: dict[str, str] | None = None
+    code: str = Field(description="What went wrong, for programs: " + ", ".join(sorted(set(CODES.values()))) + ".")
+    message: str = Field(description="What went wrong, for people.")
+    fields: dict[str, str] | None = Field(default=None, description="Per field, what is wrong with it (422).")
 
 
 class ErrorBody(BaseModel):
+    """Every error of the API (components/schemas/Error)."""
+    model_config = ConfigDict(title="Error")
+
     error: ErrorDetail
 
 
