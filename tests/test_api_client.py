@@ -1,0 +1,389 @@
+"""A client generated from the API's own OpenAPI document (openapi-python-client, as a program's
+author would make one) drives every operation against the real server (Hypercorn), good calls
+and refusals alike: every answer, a 201 or a 404, comes back as its typed model, never as None or
+an "unexpected status". Generating it prints no warning (no endpoint or response left out)."""
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+import urllib.request
+from datetime import datetime
+from http import HTTPStatus
+
+import httpx
+import pytest
+
+from tests.helpers import PASSWORD
+from tests.helpers.server import Server
+
+PACKAGE = "huddle_client"
+POSTS_PER_10_SECONDS = 6
+LOGIN_FAILURES = 3
+MEMBERS = ("ben", "cat", "dan", "eve")  # registered by the server fixture
+REGISTRATIONS = len(MEMBERS) + 2  # per network: the fixture's, then two in the test of the limit
+
+# What a program's author calls: operationId -> (method, path). The names are the client's API.
+OPERATIONS = {
+    "register": ("post", "/api/v1/users"),
+    "login": ("post", "/api/v1/login"),
+    "logout": ("post", "/api/v1/logout"),
+    "getMe": ("get", "/api/v1/me"),
+    "getUser": ("get", "/api/v1/users/{username}"),
+    "listConversations": ("get", "/api/v1/conversations"),
+    "createConversation": ("post", "/api/v1/conversations"),
+    "getConversation": ("get", "/api/v1/conversations/{conversation_id}"),
+    "listMessages": ("get", "/api/v1/conversations/{conversation_id}/messages"),
+    "sendMessage": ("post", "/api/v1/conversations/{conversation_id}/messages"),
+    "markConversationRead": ("post", "/api/v1/conversations/{conversation_id}/read"),
+    "editMessage": ("patch", "/api/v1/messages/{message_id}"),
+    "deleteMessage": ("delete", "/api/v1/messages/{message_id}"),
+}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    server = Server(tmp_path_factory.mktemp("client"), HUDDLE_POSTS_PER_10_SECONDS=str(POSTS_PER_10_SECONDS),
+                    HUDDLE_LOGIN_FAILURES_PER_USER=str(LOGIN_FAILURES),
+                    HUDDLE_REGISTRATIONS_PER_ADDRESS_PER_HOUR=str(REGISTRATIONS))
+    # ann administers; ben and cat are members; dan posts until he is limited; eve is locked out.
+    server.create_user("ann", PASSWORD, admin=True)
+    for name in MEMBERS:  # through the API: one process for the administrator is enough
+        server.api("POST", "/api/v1/users", body={"username": name, "email": f"{name}@example.com",
+                                                  "password": PASSWORD})
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def document(server) -> dict:
+    return json.load(urllib.request.urlopen(f"{server.url}/api/v1/openapi.json", timeout=10))
+
+
+@pytest.fixture(scope="module")
+def generated(server, document, tmp_path_factory):
+    """(the generator's output, the imported package) from the document the server serves.
+
+    Offline and without post hooks (no ruff run on the generated code)."""
+    folder = tmp_path_factory.mktemp("generated")
+    (folder / "openapi.json").write_text(json.dumps(document))
+    (folder / "config.yaml").write_text("post_hooks: []\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "openapi_python_client", "generate", "--path", str(folder / "openapi.json"),
+         "--output-path", str(folder / PACKAGE), "--meta", "none", "--config", str(folder / "config.yaml"),
+         "--fail-on-warning"],
+        capture_output=True, text=True, timeout=120, cwd=folder,
+    )
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output
+    sys.path.insert(0, str(folder))
+    try:
+        yield output, importlib.import_module(PACKAGE)
+    finally:
+        sys.path.remove(str(folder))
+        for name in [name for name in sys.modules if name == PACKAGE or name.startswith(PACKAGE + ".")]:
+            del sys.modules[name]
+
+
+@pytest.fixture(scope="module")
+def api(generated):
+    """The generated operations by operationId: api["sendMessage"].sync_detailed(...)."""
+    _, package = generated
+    return {operation_id: importlib.import_module(f"{PACKAGE}.api.api.{snake(operation_id)}")
+            for operation_id in OPERATIONS}
+
+
+@pytest.fixture(scope="module")
+def models(generated):
+    return importlib.import_module(f"{PACKAGE}.models")
+
+
+@pytest.fixture(scope="module")
+def connect(server, generated, api, models):
+    """connect("ann") -> an AuthenticatedClient for her (a token from the generated login)."""
+    _, package = generated
+
+    def connect(username: str | None = None, token: str | None = None, **httpx_args):
+        if username is not None:
+            answer = api["login"].sync_detailed(client=anonymous(),
+                                                body=models.Credentials(username=username, password=PASSWORD))
+            assert answer.status_code == HTTPStatus.OK, answer.content
+            token = answer.parsed.data.token
+        return package.AuthenticatedClient(base_url=server.url, token=token, raise_on_unexpected_status=True,
+                                           httpx_args=httpx_args)
+
+    def anonymous(**httpx_args):
+        return package.Client(base_url=server.url, raise_on_unexpected_status=True, httpx_args=httpx_args)
+
+    connect.anonymous = anonymous
+    return connect
+
+
+def snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def refused(answer, models, status: HTTPStatus, code: str):
+    """The answer is this error, parsed into the one Error model; its detail."""
+    assert answer.status_code == status, (answer.status_code, answer.content)
+    assert isinstance(answer.parsed, models.Error), answer.parsed
+    assert answer.parsed.error.code == code
+    assert answer.parsed.error.message
+    return answer.parsed.error
+
+
+def fields(detail) -> dict:
+    return detail.fields.additional_properties
+
+
+def with_body(content_type: str | None = None, body: bytes | None = None) -> dict:
+    """httpx hooks that change what the generated client sends (for the 400 and 415 answers)."""
+    def change(request: httpx.Request) -> None:
+        if content_type is not None:
+            request.headers["Content-Type"] = content_type
+        if body is not None:
+            request.stream = httpx.ByteStream(body)
+            request.headers["Content-Length"] = str(len(body))
+    return {"event_hooks": {"request": [change]}}
+
+
+# --- the document and the generated client ----------------------------------------------------------
+
+def test_the_client_is_generated_without_a_warning(generated):
+    output, package = generated
+    assert "warning" not in output.lower(), output
+    assert "skipping" not in output.lower(), output
+    assert package.AuthenticatedClient and package.Client
+
+
+def test_every_operation_has_its_action_name(document, api):
+    found = {op["operationId"]: (method, path) for path, methods in document["paths"].items()
+             for method, op in methods.items()}
+    assert found == OPERATIONS
+    assert all(hasattr(module, "sync_detailed") and hasattr(module, "asyncio") for module in api.values())
+
+
+def test_errors_and_envelopes_are_shared_components(document):
+    responses = document["components"]["responses"]
+    schemas = document["components"]["schemas"]
+    for path, methods in document["paths"].items():
+        for method, op in methods.items():
+            for status, response in op["responses"].items():
+                if int(status) >= 400:
+                    name = response["$ref"].removeprefix("#/components/responses/")
+                    assert responses[name]["content"]["application/json"]["schema"] == {
+                        "$ref": "#/components/schemas/Error"}, (method, path, status)
+                else:
+                    ref = response["content"]["application/json"]["schema"]["$ref"]
+                    assert ref.removeprefix("#/components/schemas/").endswith("Envelope"), (method, path, status)
+            if "requestBody" in op:
+                assert set(op["requestBody"]["content"]["application/json"]["schema"]) == {"$ref"}
+    assert "ErrorBody" not in schemas and "Error" in schemas and "ErrorDetail" in schemas
+    assert not [name for name in schemas if "[" in name or "Error" in name and name not in {"Error", "ErrorDetail"}]
+    assert responses["RateLimited"]["headers"]["Retry-After"]["schema"] == {"type": "integer"}
+
+
+# --- accounts ------------------------------------------------------------------------------------------
+
+def test_registering_then_the_limit(server, api, models, connect):
+    """The only test that registers: the per-network limit counts every account made here."""
+    nobody = connect.anonymous()
+
+    def new_user(name: str, password: str = PASSWORD):
+        return models.NewUser(username=name, email=f"{name}@example.com", password=password)
+
+    made = api["register"].sync_detailed(client=nobody, body=new_user("fay"))
+    assert made.status_code == HTTPStatus.CREATED
+    assert isinstance(made.parsed, models.NewAccountEnvelope)
+    account = made.parsed.data
+    assert account.user.username == "fay" and account.user.email == "fay@example.com"
+    assert account.user.is_admin is False and isinstance(account.expires, datetime)
+    me = api["getMe"].sync_detailed(client=connect(token=account.token))
+    assert me.parsed.data.username == "fay"
+
+    taken = api["register"].sync_detailed(client=nobody, body=new_user("ann"))
+    assert "username" in fields(refused(taken, models, HTTPStatus.UNPROCESSABLE_ENTITY, "invalid"))
+    weak = api["register"].sync_detailed(client=nobody, body=new_user("gus", "short"))
+    assert "password" in fields(refused(weak, models, HTTPStatus.UNPROCESSABLE_ENTITY, "invalid"))
+
+    for n in range(REGISTRATIONS - len(MEMBERS) - 1):
+        assert api["register"].sync_detailed(client=nobody, body=new_user(f"hal{n}")).status_code == HTTPStatus.CREATED
+    limited = api["register"].sync_detailed(client=nobody, body=new_user("ida"))
+    refused(limited, models, HTTPStatus.TOO_MANY_REQUESTS, "rate_limited")
+    assert int(limited.headers["Retry-After"]) > 0
+
+
+def test_registering_with_a_body_that_is_not_json_or_not_readable(api, models, connect):
+    body = models.NewUser(username="jo", email="jo@example.com", password=PASSWORD)
+    as_text = api["register"].sync_detailed(client=connect.anonymous(**with_body("text/plain")), body=body)
+    refused(as_text, models, HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+    unreadable = connect.anonymous(**with_body(body=b'{"username": "jo\xff"}'))
+    refused(api["register"].sync_detailed(client=unreadable, body=body), models, HTTPStatus.BAD_REQUEST,
+            "bad_request")
+
+
+def test_logging_in_and_out(api, models, connect):
+    nobody = connect.anonymous()
+    answer = api["login"].sync_detailed(client=nobody, body=models.Credentials(username="ben", password=PASSWORD))
+    assert answer.status_code == HTTPStatus.OK and isinstance(answer.parsed, models.TokenEnvelope)
+    assert answer.parsed.data.token.count(".") == 2 and answer.parsed.data.expires > datetime.now().astimezone()
+    ben = connect(token=answer.parsed.data.token)
+
+    out = api["logout"].sync_detailed(client=ben)
+    assert out.status_code == HTTPStatus.OK and isinstance(out.parsed, models.DoneEnvelope)
+    assert out.parsed.data.success is True
+    gone = api["getMe"].sync_detailed(client=ben)
+    refused(gone, models, HTTPStatus.UNAUTHORIZED, "unauthorized")
+    assert gone.headers["WWW-Authenticate"].startswith("Bearer")
+    refused(api["logout"].sync_detailed(client=ben), models, HTTPStatus.UNAUTHORIZED, "unauthorized")
+
+    empty = api["login"].sync_detailed(client=nobody, body=models.Credentials(username="", password=""))
+    assert {"username", "password"} <= set(fields(refused(empty, models, HTTPStatus.UNPROCESSABLE_ENTITY,
+                                                                 "invalid")))
+    huge = models.Credentials(username="ben", password="x" * (1024 * 1024 + 1))
+    too_big = api["login"].sync_detailed(client=nobody, body=huge)
+    refused(too_big, models, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "too_large")
+
+
+def test_failed_logins_are_limited(api, models, connect):
+    nobody = connect.anonymous()
+    for _ in range(LOGIN_FAILURES):
+        guess = models.Credentials(username="eve", password="not her password")
+        wrong = api["login"].sync_detailed(client=nobody, body=guess)
+        assert "form" in fields(refused(wrong, models, HTTPStatus.UNPROCESSABLE_ENTITY, "invalid"))
+    limited = api["login"].sync_detailed(client=nobody, body=models.Credentials(username="eve", password=PASSWORD))
+    detail = refused(limited, models, HTTPStatus.TOO_MANY_REQUESTS, "rate_limited")
+    assert "Too many" in detail.message and int(limited.headers["Retry-After"]) > 0
+
+
+def test_me_and_other_people(api, models, connect):
+    cat = connect("cat")
+    me = api["getMe"].sync_detailed(client=cat)
+    assert isinstance(me.parsed, models.MeEnvelope)
+    assert (me.parsed.data.username, me.parsed.data.email, me.parsed.data.is_admin) == ("cat", "cat@example.com",
+                                                                                       False)
+    ann = api["getUser"].sync_detailed("ann", client=cat)
+    assert isinstance(ann.parsed, models.PublicUserEnvelope)
+    assert ann.parsed.data.username == "ann" and isinstance(ann.parsed.data.created, datetime)
+    assert "email" not in ann.parsed.data.to_dict()
+    missing = api["getUser"].sync_detailed("nobody-here", client=cat)
+    assert "nobody-here" in refused(missing, models, HTTPStatus.NOT_FOUND, "not_found").message
+    refused(api["getMe"].sync_detailed(client=connect(token="not.a.token")), models, HTTPStatus.UNAUTHORIZED,
+            "unauthorized")
+
+
+# --- conversations ---------------------------------------------------------------------------------------
+
+def test_conversations(api, models, connect):
+    ann, cat = connect("ann"), connect("cat")
+    made = api["createConversation"].sync_detailed(client=ann, body=models.NewConversation(usernames=["cat"]))
+    assert made.status_code == HTTPStatus.CREATED and isinstance(made.parsed, models.ConversationEnvelope)
+    direct = made.parsed.data
+    assert direct.kind == models.ConversationKind.DIRECT and direct.members == ["ann", "cat"]
+    again = api["createConversation"].sync_detailed(client=cat, body=models.NewConversation(usernames=["ann"]))
+    assert again.status_code == HTTPStatus.OK and again.parsed.data.id == direct.id
+
+    room = api["createConversation"].sync_detailed(client=cat, body=models.NewConversation(room="planning",
+                                                                                           topic="Q3"))
+    assert room.status_code == HTTPStatus.CREATED
+    assert (room.parsed.data.kind, room.parsed.data.name, room.parsed.data.topic) == (models.ConversationKind.ROOM,
+                                                                                      "planning", "Q3")
+    nobody = api["createConversation"].sync_detailed(client=ann, body=models.NewConversation(usernames=["zed"]))
+    assert "usernames" in fields(refused(nobody, models, HTTPStatus.UNPROCESSABLE_ENTITY, "invalid"))
+    both = api["createConversation"].sync_detailed(client=ann, body=models.NewConversation())
+    refused(both, models, HTTPStatus.UNPROCESSABLE_ENTITY, "invalid")
+    as_text = api["createConversation"].sync_detailed(client=connect(token=ann.token, **with_body("text/plain")),
+                                                      body=models.NewConversation(room="elsewhere"))
+    refused(as_text, models, HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+
+    mine = api["listConversations"].sync_detailed(client=cat)
+    assert isinstance(mine.parsed, models.ConversationListEnvelope)
+    assert {(c.kind, c.name) for c in mine.parsed.data} >= {(models.ConversationKind.ROOM, "planning"),
+                                                            (models.ConversationKind.DIRECT, "ann, cat")}
+    refused(api["listConversations"].sync_detailed(client=connect(token="x")), models, HTTPStatus.UNAUTHORIZED,
+            "unauthorized")
+
+    one = api["getConversation"].sync_detailed(direct.id, client=ann)
+    assert isinstance(one.parsed, models.ConversationEnvelope) and one.parsed.data.members == ["ann", "cat"]
+    ben = connect("ben")
+    refused(api["getConversation"].sync_detailed(direct.id, client=ben), models, HTTPStatus.NOT_FOUND, "not_found")
+
+
+# --- messages ------------------------------------------------------------------------------------------------
+
+def test_messages_sent_read_edited_and_deleted(api, models, connect):
+    ann, ben, cat = connect("ann"), connect("ben"), connect("cat")
+    room = api["createConversation"].sync_detailed(client=ben, body=models.NewConversation(room="lunch")).parsed.data
+    api["createConversation"].sync_detailed(client=cat, body=models.NewConversation(room="lunch"))
+
+    sent = api["sendMessage"].sync_detailed(room.id, client=ben, body=models.NewMessage(text="pizza?", client_id="b1"))
+    assert sent.status_code == HTTPStatus.CREATED and isinstance(sent.parsed, models.MessageEnvelope)
+    message = sent.parsed.data
+    assert (message.text, message.author, message.conversation_id, message.deleted) == ("pizza?", "ben", room.id,
+                                                                                        False)
+    retry = api["sendMessage"].sync_detailed(room.id, client=ben, body=models.NewMessage(text="pizza?", client_id="b1"))
+    assert retry.parsed.data.id == message.id
+    second = api["sendMessage"].sync_detailed(room.id, client=ben, body=models.NewMessage(text="or sushi")).parsed.data
+
+    page = api["listMessages"].sync_detailed(room.id, client=cat, limit=1)
+    assert isinstance(page.parsed, models.MessagePageEnvelope)
+    assert [m.text for m in page.parsed.data.messages] == ["or sushi"] and page.parsed.data.older == second.seq
+    older = api["listMessages"].sync_detailed(room.id, client=cat, before=page.parsed.data.older)
+    assert [m.id for m in older.parsed.data.messages] == [message.id]
+    bad_limit = api["listMessages"].sync_detailed(room.id, client=cat, limit=0)
+    assert "limit" in fields(refused(bad_limit, models, HTTPStatus.UNPROCESSABLE_ENTITY, "invalid"))
+    refused(api["listMessages"].sync_detailed(room.id, client=ann), models, HTTPStatus.NOT_FOUND, "not_found")
+
+    read = api["markConversationRead"].sync_detailed(room.id, client=cat, body=models.ReadUpTo(seq=message.seq))
+    assert isinstance(read.parsed, models.ReadStateEnvelope)
+    assert (read.parsed.data.read_seq, read.parsed.data.unread) == (message.seq, 1)
+    everything = api["markConversationRead"].sync_detailed(room.id, client=cat)
+    assert (everything.parsed.data.read_seq, everything.parsed.data.unread) == (second.seq, 0)
+    refused(api["markConversationRead"].sync_detailed(room.id, client=ann), models, HTTPStatus.NOT_FOUND,
+            "not_found")
+
+    edited = api["editMessage"].sync_detailed(message.id, client=ben, body=models.MessageText(text="pizza!"))
+    assert isinstance(edited.parsed, models.MessageEnvelope)
+    assert edited.parsed.data.text == "pizza!" and isinstance(edited.parsed.data.edited_at, datetime)
+    not_hers = api["editMessage"].sync_detailed(message.id, client=cat, body=models.MessageText(text="mine now"))
+    assert "author" in refused(not_hers, models, HTTPStatus.FORBIDDEN, "forbidden").message
+    blank = api["editMessage"].sync_detailed(message.id, client=ben, body=models.MessageText(text="   "))
+    refused(blank, models, HTTPStatus.UNPROCESSABLE_ENTITY, "invalid")
+
+    refused(api["deleteMessage"].sync_detailed(message.id, client=cat), models, HTTPStatus.FORBIDDEN, "forbidden")
+    deleted = api["deleteMessage"].sync_detailed(message.id, client=ben)
+    assert isinstance(deleted.parsed, models.MessageEnvelope) and deleted.parsed.data.deleted is True
+    assert deleted.parsed.data.text is None
+    refused(api["deleteMessage"].sync_detailed(message.id, client=ben), models, HTTPStatus.NOT_FOUND, "not_found")
+    edit_gone = api["editMessage"].sync_detailed(message.id, client=ben, body=models.MessageText(text="back"))
+    refused(edit_gone, models, HTTPStatus.NOT_FOUND, "not_found")
+    by_admin = api["sendMessage"].sync_detailed(room.id, client=cat, body=models.NewMessage(text="rude")).parsed.data
+    api["createConversation"].sync_detailed(client=ann, body=models.NewConversation(room="lunch"))
+    assert api["deleteMessage"].sync_detailed(by_admin.id, client=ann).parsed.data.deleted is True
+
+
+def test_sending_refusals(api, models, connect):
+    ben, dan = connect("ben"), connect("dan")
+    room = api["createConversation"].sync_detailed(client=dan, body=models.NewConversation(room="busy")).parsed.data
+    refused(api["sendMessage"].sync_detailed(room.id, client=ben, body=models.NewMessage(text="hi")), models,
+            HTTPStatus.NOT_FOUND, "not_found")
+    blank = api["sendMessage"].sync_detailed(room.id, client=dan, body=models.NewMessage(text=""))
+    refused(blank, models, HTTPStatus.UNPROCESSABLE_ENTITY, "invalid")
+    huge = api["sendMessage"].sync_detailed(room.id, client=dan, body=models.NewMessage(text="x" * (1024 * 1024 + 1)))
+    refused(huge, models, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "too_large")
+    unreadable = connect(token=dan.token, **with_body(body=b'{"text": "\xff"}'))
+    refused(api["sendMessage"].sync_detailed(room.id, client=unreadable, body=models.NewMessage(text="?")), models,
+            HTTPStatus.BAD_REQUEST, "bad_request")
+    as_text = connect(token=dan.token, **with_body("text/plain"))
+    refused(api["sendMessage"].sync_detailed(room.id, client=as_text, body=models.NewMessage(text="?")), models,
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+    refused(api["sendMessage"].sync_detailed(room.id, client=connect(token="x"), body=models.NewMessage(text="?")),
+            models, HTTPStatus.UNAUTHORIZED, "unauthorized")
+
+    for n in range(POSTS_PER_10_SECONDS):
+        sent = api["sendMessage"].sync_detailed(room.id, client=dan, body=models.NewMessage(text=f"{n}"))
+        assert sent.status_code == HTTPStatus.CREATED, sent.content
+    limited = api["sendMessage"].sync_detailed(room.id, client=dan, body=models.NewMessage(text="one more"))
+    refused(limited, models, HTTPStatus.TOO_MANY_REQUESTS, "rate_limited")
+    assert int(limited.headers["Retry-After"]) > 0
