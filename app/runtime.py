@@ -16,7 +16,7 @@ from app.mail import Mailer
 from app.realtime.broker import Broker, MemoryBroker
 from app.realtime.limits import SocketLimits
 from app.realtime.presence import MemoryPresence
-from app.web.throttle import FailureLimiter, RedisLimiter
+from app.web.throttle import MemoryLimiter, RedisLimiter
 
 KEY = "huddle"
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
@@ -24,7 +24,7 @@ REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 @dataclass(slots=True)
 class Limiters:
-    """Every counted limit: failures (or other costly acts) per key in a window."""
+    """Every counted limit: acts per key in a window (failed logins, reset requests, accounts, posts)."""
 
     login_user: Any
     login_ip: Any
@@ -81,7 +81,7 @@ def build(settings: Settings) -> Runtime:
 
     def limiter(name: str, limit: int, window: float):
         if redis is None:
-            return FailureLimiter(limit, window)
+            return MemoryLimiter(limit, window)
         return RedisLimiter(redis, f"{settings.redis_prefix}limit:{name}:", limit, window)
 
     limiters = Limiters(

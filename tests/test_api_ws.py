@@ -12,6 +12,7 @@ from quart.testing.connections import WebsocketDisconnectError
 from app.api import program_socket
 from app.chat import service as chat
 from app.models import Message, UserSession
+from app.realtime import connection
 from app.runtime import Runtime
 from tests.helpers import PASSWORD
 from tests.helpers.api import act, api_login, frame_where, json_socket, pushed
@@ -257,9 +258,9 @@ async def test_only_the_author_edits_and_the_author_or_an_admin_deletes(app, gen
 
 
 async def test_posting_fast_is_limited(app, general):
-    from app.web.throttle import FailureLimiter
+    from app.web.throttle import MemoryLimiter
 
-    Runtime.of(app).limiters.post_user = FailureLimiter(2, 10)
+    Runtime.of(app).limiters.post_user = MemoryLimiter(2, 10)
     async with json_socket(app) as socket:
         await signed_in(app, socket, "alice")
         for n in range(2):
@@ -474,7 +475,7 @@ async def test_a_password_change_logs_the_socket_out(app, sign_in, alice):
 
 
 async def test_one_address_may_hold_only_so_many_unauthenticated_sockets(app, alice, monkeypatch):
-    monkeypatch.setattr(program_socket, "PENDING_PER_ADDRESS", 3)
+    monkeypatch.setattr(connection, "PENDING_PER_ADDRESS", 3)
     sockets = [json_socket(app) for _ in range(3)]
     opened = [await s.__aenter__() for s in sockets]
     try:
@@ -490,4 +491,4 @@ async def test_one_address_may_hold_only_so_many_unauthenticated_sockets(app, al
     finally:
         for socket in sockets:
             await socket.__aexit__(None, None, None)
-    assert program_socket._pending == {}
+    assert connection._pending == {}

@@ -7,8 +7,8 @@ import re
 import pytest
 from quart.testing.connections import WebsocketDisconnectError
 
-from app.live import socket as live_socket
 from app.models import User, UserSession
+from app.realtime import connection
 from app.realtime.broker import Event, MemoryBroker, Overflow
 from app.runtime import Runtime
 from tests.helpers.live import ORIGIN, closed, hello, live, receive, receive_until, websocket_status
@@ -171,7 +171,7 @@ async def test_logging_out_closes_every_tab_of_that_browser(client, alice):
 
 
 async def test_a_session_deleted_without_notice_is_caught_by_the_periodic_check(client, alice, monkeypatch):
-    monkeypatch.setattr(live_socket, "RECHECK_SECONDS", 0.05)
+    monkeypatch.setattr(connection, "RECHECK_SECONDS", 0.05)
     await client.login("alice")
     async with live(client) as page:
         await UserSession.filter(user=alice).delete()  # e.g. by another worker, event lost
@@ -298,7 +298,7 @@ async def test_live_sockets_send_without_quarts_per_frame_round_trip(settings):
     from quart import websocket
 
     from app import create_app
-    from app.web.websockets import direct_sender
+    from app.compat import direct_sender
 
     app = create_app(settings)
     seen = {}

@@ -14,11 +14,12 @@ from quart import Blueprint, Response, abort, request
 
 from app.accounts import service as accounts
 from app.api import auth, errors, operations, tokens
-from app.api.program_socket import Connection, resolve_token, serve
+from app.api.program_socket import ProgramDialect, resolve_token, serve
 from app.chat import service as chat
 from app.domain import Invalid, NotFound
 from app.models import Message
 from app.realtime.broker import Event
+from app.realtime.connection import Connection
 from app.web.urls import MAX_ID
 
 bp = Blueprint("messenger", __name__, url_prefix="/api/messenger")
@@ -183,10 +184,13 @@ def typing_frame(username: str, conversation_id: int) -> str:
 OPEN = json.dumps({"Message": "Websocket Open"})
 AUTHENTICATED = json.dumps({"Message": "Websocket Authenticated"})
 FAILED = json.dumps({"Message": "Websocket Authentication Failed"})
+LOGGED_OUT = json.dumps({"Message": "Logged Out"})
 
 
-class MessengerProtocol:
-    """Opens with "Websocket Open"; the first frame is the JWT; then typing objects both ways."""
+class MessengerDialect(ProgramDialect):
+    """Opens with "Websocket Open"; the first frame is the JWT; then typing objects both ways.
+    Beyond that messenger's own objects (typing, logout), every change to a conversation the
+    client is in reaches it as `{"Message": kind, "Data": ...}` (the JSON websocket's data)."""
 
     async def opened(self, conn: Connection) -> None:
         await conn.send(OPEN)
@@ -212,22 +216,37 @@ class MessengerProtocol:
         if isinstance(message, dict) and message.get("Message") == "Typing":
             await conn.typing_hint(message.get("ConvId"), "start")
 
-    def push(self, conn: Connection, event: Event) -> str | None:
-        if event.kind == "typing" and event.data.get("state") == "start" and conn.session is not None:
-            if event.data["user_id"] != conn.session.user_id:  # to the other members
-                return typing_frame(event.data["user"], event.data["conversation_id"])
+    def render(self, conn: Connection, event: Event) -> str | None:
+        if conn.session is None:
             return None
         if event.kind == "logout":
-            return json.dumps({"Message": "Logged Out"})
+            return LOGGED_OUT
+        if event.kind == "typing":
+            if event.data["state"] == "start" and event.data["user_id"] != conn.session.user_id:
+                return typing_frame(event.data["user"], event.data["conversation_id"])  # to the other members
+            return None
+        if event.frame and event.topic.startswith("conversation:"):
+            return generic_frame(event)
         return None
 
-    async def replay(self, conn: Connection, event: Event) -> None:
-        pass
+
+_generic: dict[int, tuple[Event, str]] = {}
+
+
+def generic_frame(event: Event) -> str:
+    """`{"Message": kind, "Data": data}`, serialized once per event whoever receives it."""
+    found = _generic.get(id(event))
+    if found is None or found[0] is not event:
+        if len(_generic) >= 256:
+            _generic.clear()
+        found = _generic[id(event)] = (event, json.dumps({"Message": event.kind, "Data": event.data},
+                                                         ensure_ascii=False, separators=(",", ":")))
+    return found[1]
 
 
 @bp.websocket("/websocket")
 async def websocket_route() -> None:
-    await serve(MessengerProtocol())
+    await serve(MessengerDialect())
 
 
 __all__ = ["bp", "Message", "NotFound", "chat"]

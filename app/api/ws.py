@@ -18,31 +18,23 @@ from quart import Blueprint, websocket
 
 from app.api import operations, tokens
 from app.api.frames import answer, cursor_of, id_of, refusal, text_of
-from app.api.program_socket import Connection, resolve_token, serve
-from app.chat import events as chat_events
-from app.chat import service as chat
+from app.api.program_socket import ProgramDialect, resolve_token, serve
 from app.domain import DomainError, Invalid, RateLimited
 from app.realtime.broker import Event
+from app.realtime.connection import Connection
+from app.realtime.cursor import TooFarBehind
 from app.web.urls import MAX_ID
 
 log = logging.getLogger("huddle.api")
 bp = Blueprint("api_ws", __name__)
 
 OPEN_ACTIONS = {"new", "login", "auth"}
-PUSHED = {"message.created", "message.edited", "message.deleted", "typing", "presence", "unread", "membership",
-          "logout"}
-REPLAY_LIMIT = 500  # further behind than this in one conversation: fetch history over REST instead
+PAGE_ONLY = {"reload", "people"}  # events that only tell pages to fetch again
 SUBSCRIBE_LIMIT = 200  # conversations in one subscribe
 
 
-class JsonProtocol:
-    """The JSON websocket's frames; the cursors of the conversations the program subscribed to."""
-
-    def __init__(self) -> None:
-        self.sent: dict[int, int] = {}  # conversation → highest event number sent to the program
-
-    async def opened(self, conn: Connection) -> None:
-        pass
+class JsonDialect(ProgramDialect):
+    """The JSON websocket's frames: `{"action", "data"}` both ways."""
 
     # --- frames from the program --------------------------------------------------------------
 
@@ -76,31 +68,40 @@ class JsonProtocol:
         if result is not None:
             await conn.send(answer(action, result))
 
-    async def _signed_in(self, conn: Connection, session, token: str) -> dict:
+    async def _signed_in(self, conn: Connection, session, token: str, wanted: dict[int, int]) -> dict:
+        """Authenticated: it hears the user's events from now on. With `conversations` (as in
+        subscribe), it follows those from the numbers given in the same step, so nothing arrives
+        between signing in and catching up (the way to reconnect)."""
         await conn.authenticate(session, token)
-        return await operations.me(session.user)
+        me = await operations.me(session.user)
+        if wanted:
+            return {"user": me, "conversations": await _follow(conn, wanted)}
+        return {"user": me}
 
     async def do_new(self, conn: Connection, data: dict) -> dict:
+        wanted = _cursors(data) if data.get("conversations") is not None else {}
         user, token = await operations.register(text_of(data, "username", limit=200),
                                                 text_of(data, "email", limit=320),
                                                 text_of(data, "password", limit=2048),
                                                 invitation=text_of(data, "invitation", required=False, limit=200),
                                                 user_agent=_agent())
         session = await tokens.resolve(token["token"])
-        return {**token, "user": await self._signed_in(conn, session, token["token"])}
+        return {**token, **await self._signed_in(conn, session, token["token"], wanted)}
 
     async def do_login(self, conn: Connection, data: dict) -> dict:
+        wanted = _cursors(data) if data.get("conversations") is not None else {}
         _, token = await operations.login(text_of(data, "username", limit=200), text_of(data, "password", limit=2048),
                                           user_agent=_agent())
         session = await tokens.resolve(token["token"])
-        return {**token, "user": await self._signed_in(conn, session, token["token"])}
+        return {**token, **await self._signed_in(conn, session, token["token"], wanted)}
 
     async def do_auth(self, conn: Connection, data: dict) -> dict:
+        wanted = _cursors(data) if data.get("conversations") is not None else {}
         token = data.get("token")
         session = await resolve_token(token)
         if session is None:
             raise Invalid({"token": "That token is not valid (revoked, expired or not an API token)."})
-        return {"user": await self._signed_in(conn, session, token)}
+        return await self._signed_in(conn, session, token, wanted)
 
     async def do_logout(self, conn: Connection, data: dict) -> None:
         token = text_of(data, "token", required=False, limit=4096) or conn.token
@@ -148,72 +149,59 @@ class JsonProtocol:
         return await operations.messages(conn.user, id_of(data, "conversation_id"), before=cursor_of(data, "before"),
                                          after=cursor_of(data, "after"), limit=limit)
 
-    async def do_subscribe(self, conn: Connection, data: dict) -> None:
-        """`{"conversations": {"<id>": <last seq seen>, ...}}`: replayed by the sender, in order."""
-        wanted = data.get("conversations")
-        if not isinstance(wanted, dict) or len(wanted) > SUBSCRIBE_LIMIT:
-            raise Invalid({"conversations": f"Give an object of up to {SUBSCRIBE_LIMIT} conversation ids and "
-                                            "the last event number seen in each."})
-        cursors = {}
-        for key, seq in wanted.items():
-            if not str(key).isdigit() or not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_ID:
-                raise Invalid({"conversations": "Each entry is \"<conversation id>\": <event number, 0 or more>."})
-            cursors[int(key)] = seq
-        conn.subscription.deliver(Event("replay", "", data={"cursors": cursors}))
+    async def do_subscribe(self, conn: Connection, data: dict) -> dict:
+        """`{"conversations": {"<id>": <last seq seen>, ...}}`: what changed since in each, in
+        order, then the answer; from then on live, without duplicates or gaps."""
+        return {"conversations": await _follow(conn, _cursors(data))}
 
     # --- what the broker delivers -----------------------------------------------------------
 
-    def push(self, conn: Connection, event: Event) -> str | None:
-        if event.kind not in PUSHED or conn.session is None:
+    def render(self, conn: Connection, event: Event) -> str | None:
+        if conn.session is None or not event.frame or event.kind in PAGE_ONLY:
             return None
         if event.kind == "typing" and event.data.get("user_id") == conn.session.user_id:
             return None  # the typist knows
-        if event.kind.startswith("message.") and event.seq is not None:
-            conversation_id = event.data.get("conversation_id")
-            sent = self.sent.get(conversation_id)
-            if sent is not None:
-                if event.seq <= sent:
-                    return None  # replayed already
-                if event.seq > sent + 1:
-                    # A gap: the database has what is missing. The sender fills it, then this.
-                    conn.subscription.deliver(Event("replay", "", data={"cursors": {conversation_id: sent},
-                                                                         "then": event}))
-                    return None
-                self.sent[conversation_id] = event.seq
         return event.frame
 
-    async def replay(self, conn: Connection, event: Event) -> None:
-        """Catch up: for each conversation, what changed after the given number, then go live."""
-        done = {}
-        for conversation_id, after in event.data["cursors"].items():
-            if await chat.membership_by_id(conn.user.id, conversation_id) is None:
-                done[str(conversation_id)] = {"error": "There is no such conversation, or you are not in it."}
-                continue
-            changed = await chat.changes_since(conversation_id, after, limit=REPLAY_LIMIT + 1)
-            if len(changed) > REPLAY_LIMIT:
-                last = changed[-1].version_seq
-                done[str(conversation_id)] = {"resync": True, "last_seq": last}
-                self.sent[conversation_id] = max(self.sent.get(conversation_id, 0), last)
-                continue
-            sent = self.sent.get(conversation_id, after) if "then" in event.data else after
-            for message in changed:
-                if message.version_seq <= sent:
-                    continue
-                if message.deleted_at is not None and message.seq > after:
-                    sent = message.version_seq  # posted and deleted while away: nothing to show
-                    continue
-                kind = ("message.deleted" if message.deleted_at is not None
-                        else "message.created" if message.seq > after else "message.edited")
-                await websocket.send((await chat_events.message_event(message, kind)).frame)
-                sent = message.version_seq
-            self.sent[conversation_id] = sent
-            done[str(conversation_id)] = {"last_seq": sent}
-        if (then := event.data.get("then")) is not None:
-            frame = self.push(conn, then)
-            if frame:
-                await websocket.send(frame)
-            return
-        await websocket.send(answer("subscribe", {"conversations": done}))
+    async def too_far_behind(self, conn: Connection, behind: TooFarBehind) -> bool:
+        """A gap too long to replay live: the program fetches history over REST, from last_seq."""
+        await conn.send(answer("resync", {"conversation_id": _conversation(behind.topic), "last_seq": behind.last}))
+        return False
+
+
+def _cursors(data: dict) -> dict[int, int]:
+    wanted = data.get("conversations")
+    if not isinstance(wanted, dict) or len(wanted) > SUBSCRIBE_LIMIT:
+        raise Invalid({"conversations": f"Give an object of up to {SUBSCRIBE_LIMIT} conversation ids and "
+                                        "the last event number seen in each."})
+    cursors = {}
+    for key, seq in wanted.items():
+        if (not (isinstance(key, str) and key.isascii() and key.isdigit() and 0 < int(key) <= MAX_ID)
+                or not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_ID):
+            raise Invalid({"conversations": "Each entry is \"<conversation id>\": <event number, 0 or more>."})
+        cursors[int(key)] = seq
+    return cursors
+
+
+async def _follow(conn: Connection, cursors: dict[int, int]) -> dict:
+    done = {}
+    for conversation_id, after in cursors.items():
+        try:
+            last = await conn.follow(conn.dialect.rooms.topic(conversation_id), after)
+        except TooFarBehind as behind:
+            done[str(conversation_id)] = {"resync": True, "last_seq": behind.last}
+            continue
+        if last is None:
+            done[str(conversation_id)] = {"error": "There is no such conversation, or you are not in it."}
+        else:
+            done[str(conversation_id)] = {"last_seq": last}
+    return done
+
+
+def _conversation(topic: str) -> int | None:
+    from app.chat.live import conversation_of
+
+    return conversation_of(topic)
 
 
 def _agent() -> str:
@@ -222,4 +210,4 @@ def _agent() -> str:
 
 @bp.websocket("/api/v1/ws")
 async def ws() -> None:
-    await serve(JsonProtocol())
+    await serve(JsonDialect())

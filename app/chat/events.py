@@ -75,8 +75,10 @@ async def message_event(message: Message, kind: str, *, cursor_only: bool = Fals
     _rendered = runtime().rendered_events
     if (event := _rendered.get(key)) is None:
         html = await render_template("chat/_message_event.html", message=message, kind=kind, cursor_only=cursor_only)
-        event = Event(kind, topic(message.conversation_id), html=html, data=message_data(message),
-                      seq=message.version_seq)
+        # A cursor-only event (posted and deleted while the reader was away) moves a page's
+        # cursor and has nothing for programs: no data, so no JSON frame.
+        event = Event(kind, topic(message.conversation_id), html=html,
+                      data={} if cursor_only else message_data(message), seq=message.version_seq)
         if len(_rendered) >= RENDERED_LIMIT:
             _rendered.clear()
         _rendered[key] = event

@@ -8,7 +8,7 @@ from quart import Blueprint, Response, redirect, request
 
 from app.accounts import auth
 from app.chat import service
-from app.domain import DomainError, Invalid, NotFound
+from app.domain import DomainError, Invalid, NotFound, RateLimited
 from app.models import User
 from app.web.forms import Form, domain_error_page
 from app.web.htmx import redirect_to, render
@@ -79,7 +79,7 @@ async def remove_member(conversation_id: int, user_id: int) -> Response:
 @bp.route("/new", methods=["GET", "POST"])
 async def new_message() -> Response:
     """Write to one or several people: the conversation is made by the first message."""
-    form, status = Form(values={"usernames": request.args.get("to", "")[:400]}), 200
+    form, status, headers = Form(values={"usernames": request.args.get("to", "")[:400]}), 200, {}
     if request.method == "POST":
         data = await request.form
         chosen = data.getlist("people")
@@ -89,12 +89,17 @@ async def new_message() -> Response:
             message = await service.send_direct(auth.current(), names, data.get("body", ""),
                                                 data.get("client_id") or None)
         except Invalid as refused:
+        except RateLimited as refused:  # the posting limit: the text stays, as in the composer
+            form.error("body", refused.message)
+            status, headers = 429, {"Retry-After": str(refused.retry_after)}
             form.errors.update(refused.errors)
             status = 422
         else:
             return redirect_to(f"/chat/{message.conversation_id}")
     people = await User.exclude(id=auth.current().id).order_by("username_key").limit(200)
-    return await render("chat/new_message.html", status=status, form=form, people=people)
+    response = await render("chat/new_message.html", status=status, form=form, people=people)
+    response.headers.update(headers)
+    return response
 
 
 @bp.get("/with/<username>")

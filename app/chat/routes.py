@@ -124,14 +124,12 @@ async def post(conversation_id: int) -> Response:
     data = await request.form
     body, client_id = data.get("body", ""), data.get("client_id") or None
     try:
-        await auth.spend("post_user", str(me.id), service.POSTING_TOO_FAST)  # counts posts, not failures
-    except RateLimited as refused:
+        message = await service.post(me, conversation, body, client_id)
+    except RateLimited as refused:  # the text stays in the composer
         response = await render("chat/_composer.html", status=429, conversation=conversation, draft=body,
                                 errors={"body": refused.message})
         response.headers["Retry-After"] = str(refused.retry_after)
         return response
-    try:
-        message = await service.post(me, conversation, body, client_id)
     except Invalid as refused:
         if not is_htmx():
             return await _conversation_page(conversation_id, status=422, draft=body, errors=refused.errors)

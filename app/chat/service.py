@@ -39,11 +39,13 @@ from app.chat.history import (  # noqa: F401 - one service for callers: reading 
     history_rows,
     newest_first,
 )
-from app.domain import Invalid, NotAllowed, NotFound
+from app.domain import Invalid, NotAllowed, NotFound, RateLimited
 from app.models import ROOM, AuditEvent, Conversation, Membership, Message, User, reads
 
 UNREAD_CAP = 100  # counted up to here, shown as "99+"
-# Posts per user are limited (HUDDLE_POSTS_PER_10_SECONDS) at every door: pages, API, websockets.
+# Posts per user are limited (HUDDLE_POSTS_PER_10_SECONDS): every door's post comes through post()
+# below, so the composer, a first direct message, the REST API and both websockets alike.
+from app.runtime import runtime
 POSTING_TOO_FAST = "You are sending very fast: wait {wait} s, then send again."
 
 
@@ -153,11 +155,14 @@ async def unread_counts_by_id(user_id: int) -> dict[int, int]:
 
 
 async def send_direct(actor: User, usernames: list[str], text: str, client_id: str | None = None) -> Message:
-    """Start (or continue) a direct conversation with its first message: nothing is made before."""
+    """Start (or continue) a direct conversation with its first message: nothing is made before
+    (nor when the sender is over the posting limit; post() then counts the message)."""
     body = check_body(text)
     conversation = await open_direct(actor, usernames)
     return await post(actor, conversation, body, client_id)
 
+    if wait := await runtime().limiters.post_user.retry_after(str(actor.id)):
+        raise RateLimited(POSTING_TOO_FAST.format(wait=wait), wait)
 
 # --- messages -----------------------------------------------------------------------------------
 
@@ -179,7 +184,8 @@ def check_client_id(client_id: str | None) -> str | None:
 
 
 async def post(actor: User, conversation: Conversation, text: str, client_id: str | None = None) -> Message:
-    """A new message from a member; the same client_id again returns the first one (a retry)."""
+    """A new message from a member, counted against their posting limit (RateLimited past it);
+    the same client_id again returns the first one (a retry, not counted)."""
     body = check_body(text)
     client_id = check_client_id(client_id)
     if await membership(actor, conversation.id) is None:
@@ -189,6 +195,7 @@ async def post(actor: User, conversation: Conversation, text: str, client_id: st
     try:
         async with in_transaction() as conn:
             seq = await Conversation.next_seq(conn, conversation.id)
+    await runtime().limiters.post_user.spend(str(actor.id), POSTING_TOO_FAST)
             message = await Message.create(
                 conversation_id=conversation.id, author=actor, author_name=actor.username, body=body,
                 seq=seq, version_seq=seq, client_id=client_id,

@@ -1,0 +1,51 @@
+"""Chat as the live connection sees it (app/realtime/connection.py's Rooms): which topics a user
+hears, who may follow a conversation, how its numbered history is replayed, typing signals.
+
+Replayed events are the very events the live push sends (app/chat/events.message_event), so a
+page or program that catches up sees exactly what it would have seen live."""
+from __future__ import annotations
+
+from app.chat import events, service
+from app.models import Message
+from app.realtime.broker import Event
+
+PREFIX = "conversation:"
+
+
+class ConversationRooms:
+    def topic(self, conversation_id: int) -> str:
+        return events.topic(conversation_id)
+
+    async def topics(self, user_id: int) -> list[str]:
+        return [events.topic(cid) for cid in await service.conversation_ids(user_id)]
+
+    async def may_follow(self, user_id: int, topic: str) -> bool:
+        conversation_id = conversation_of(topic)
+        return conversation_id is not None and await service.membership_by_id(user_id, conversation_id) is not None
+
+    async def changes(self, topic: str, after: int, limit: int) -> list[Event]:
+        conversation_id = conversation_of(topic)
+        return [await replay_event(message, after)
+                for message in await service.changes_since(conversation_id, after, limit=limit)]
+
+    async def typing(self, topic: str, user, state: str) -> Event:
+        return await events.typing(conversation_of(topic), user.id, user.username, state)
+
+
+def conversation_of(topic: str) -> int | None:
+    if not topic.startswith(PREFIX) or not topic[len(PREFIX):].isdigit():
+        return None
+    return int(topic[len(PREFIX):])
+
+
+async def replay_event(message: Message, after: int) -> Event:
+    """What a reader that had everything up to `after` needs for this message's latest version."""
+    new_to_reader = message.seq > after
+    if message.deleted_at is not None:
+        # Posted and deleted while away: the reader never had it; a page only moves its cursor,
+        # a program hears nothing.
+        return await events.message_event(message, "message.deleted", cursor_only=new_to_reader)
+    return await events.message_event(message, "message.created" if new_to_reader else "message.edited")
+
+
+rooms = ConversationRooms()

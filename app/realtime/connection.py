@@ -1,0 +1,330 @@
+"""One live connection, whatever speaks on it: a page (/live), a program (/api/v1/ws) or a
+messenger client (/api/messenger/websocket). What differs is a small Dialect: how the socket
+authenticates, what a frame from the client means, and how an event is written out (its HTML
+fragment, its JSON frame, the messenger's objects). Everything else is here, once:
+
+- one reader task (bounded frames, a flood bucket, a deadline to authenticate, the session's
+  expiry checked on every action and re-checked from the database every so often) and one
+  sender loop (what the broker delivers, in order, through the catch-up cursor);
+- an action and the events it causes never cross: the reader handles a frame while holding the
+  connection's lock, the sender takes the same lock per event, so the answer to a request is
+  written before any event that request caused (a `login` answer before its `presence`);
+- numbered events wait until the client has said where it is (a page's hello), then go through
+  one Cursor (app/realtime/cursor.py): no gap, no duplicate, in the topic's order;
+- the typing throttle and its goodbye "stop", joining and leaving topics as memberships change,
+  presence in and out, how many sockets one session and one user may hold.
+
+The features say which topics a user hears and how their numbered history is read (a Rooms
+object, chat's is app/chat/live.py); this module imports no feature.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from quart import abort, websocket
+
+from app import clock
+from app.compat import direct_sender
+from app.realtime import events
+from app.realtime.broker import Event, Overflow, Subscription
+from app.realtime.cursor import Cursor, Source, TooFarBehind
+from app.realtime.limits import REPLACED
+from app.runtime import runtime
+from app.web.throttle import address_block
+
+log = logging.getLogger("huddle.live")
+
+RECHECK_SECONDS = 60       # a session is re-read from the database this often (revocations whose event was lost)
+CLOSE_ANSWER_SECONDS = 5   # after closing, how long to wait for the client's answer before letting go
+TYPING_EVERY = 1.0         # "typing" at most once a second per person and conversation
+HELD_LIMIT = 256           # numbered events held until the client says where it is; past it, too far behind
+PENDING_PER_ADDRESS = 20   # unauthenticated sockets one address (an IPv6 /64) may hold open, per worker
+POLICY, TOO_BIG, TRY_LATER = 1008, 1009, 1013
+
+_pending: dict[str, int] = {}
+
+
+class Rooms(Source, Protocol):
+    """What a feature with numbered topics gives the connection (chat: app/chat/live.py)."""
+
+    async def topics(self, user_id: int) -> list[str]: ...
+    async def typing(self, topic: str, user, state: str) -> Event: ...
+    def topic(self, conversation_id: int) -> str: ...
+
+
+class Dialect(Protocol):
+    rooms: Rooms
+    auth_seconds: float | None  # None: authenticated before the socket was accepted (a cookie)
+    frame_burst: int            # frames in a burst, refilled at frames_per_second; past it: 1008
+    frames_per_second: float
+    max_frame: int | None       # larger frames close the socket with 1009
+
+    async def opened(self, conn: Connection) -> None: ...
+    async def frame(self, conn: Connection, raw: str | bytes) -> None: ...
+    def render(self, conn: Connection, event: Event) -> str | None: ...
+    async def too_far_behind(self, conn: Connection, behind: TooFarBehind) -> bool: ...  # True: stop
+    async def resolve(self, token: str): ...  # the live session a token names, or None
+
+
+class Connection:
+    def __init__(self, dialect: Dialect, subscription: Subscription) -> None:
+        self.dialect, self.subscription = dialect, subscription
+        self.session = None
+        self.token: str | None = None
+        self.expires_at: datetime | None = None
+        self.cursor: Cursor | None = None
+        self.ready = False  # numbered events flow once the client said where it is
+        self.held: list[Event] = []
+        self.lock = asyncio.Lock()
+        self.typing: set[str] = set()  # topics where this socket announced typing, not yet stopped
+        self.online = False
+        self.pending_block: str | None = None  # counted among its address's unauthenticated sockets
+        self._send = direct_sender(websocket)
+
+    @property
+    def user(self):
+        return self.session.user if self.session else None
+
+    async def send(self, text: str) -> None:
+        await self._send(text)
+
+    def close(self, code: int) -> None:
+        """Close after what is already queued (never published: for this socket only)."""
+        self.subscription.deliver(events.closing(code))
+
+    async def authenticate(self, session, token: str, *, ready: bool = True) -> None:
+        """From now on this socket is session's: it hears the user's topics and counts as online."""
+        self.session, self.token = session, token
+        self._set_expiry(session)
+        self._no_longer_pending()
+        user_id = session.user_id
+        rooms = self.dialect.rooms
+        await self.subscription.add(f"session:{session.id}", f"user:{user_id}", "presence",
+                                    *await rooms.topics(user_id))
+        for old in runtime().socket_limits.admit(session.id, user_id, self.subscription):
+            old.deliver(events.closing(REPLACED))
+        self.cursor = Cursor(rooms, user_id, lambda event: self.dialect.render(self, event), self.send)
+        self.online = True
+        if await runtime().presence.connect(user_id):
+            await events.presence_changed(user_id, True)
+        if ready:
+            await self.start()
+
+    def _no_longer_pending(self) -> None:
+        if self.pending_block is not None:
+            block, self.pending_block = self.pending_block, None
+            if (left := _pending.pop(block, 1) - 1) > 0:
+                _pending[block] = left
+
+    async def start(self) -> None:
+        """The client said where it is: what was held goes out through the cursor."""
+        self.ready = True
+        held, self.held = self.held, []
+        for event in held:
+            await self.cursor.live(event)
+
+    async def follow(self, topic: str, after: int) -> int | None:
+        return await self.cursor.follow(topic, after)
+
+    async def typing_hint(self, conversation_id, state: str) -> bool:
+        """Announce typing in a conversation of mine; False if that is not one. At most one
+        "start" a second per person and conversation, whatever the order of the signals, and a
+        "stop" only after a "start" this socket announced."""
+        if not isinstance(conversation_id, int) or isinstance(conversation_id, bool) or state not in {"start", "stop"}:
+            return False
+        topic = self.dialect.rooms.topic(conversation_id)
+        if topic not in self.subscription.topics:
+            return False  # not a member: nobody hears of it
+        key, started = (self.session.user_id, topic), runtime().typing_started
+        now = clock.monotonic()
+        if state == "start":
+            if now - started.get(key, -TYPING_EVERY) < TYPING_EVERY:
+                return True
+            if len(started) > 10_000:
+                started.clear()
+            started[key] = now
+            self.typing.add(topic)
+        elif topic in self.typing:
+            self.typing.discard(topic)
+        else:
+            return True
+        await events.publish(await self.dialect.rooms.typing(topic, self.user, state))
+        return True
+
+    async def recheck(self) -> bool:
+        """Is the session still alive? Re-read it (and note the user was here); False if it ended."""
+        alive = await self.dialect.resolve(self.token)
+        if alive is None:
+            return False
+        await alive.touch()
+        self.session.last_seen_at = alive.last_seen_at
+        self._set_expiry(alive)
+        return True
+
+    def expired(self) -> bool:
+        return self.expires_at is not None and clock.now() >= self.expires_at
+
+    def _set_expiry(self, session) -> None:
+        """When the session ends unless used: known at authentication, compared on every action
+        without a query (an expired token must not act on an open socket)."""
+        settings = runtime().settings
+        idle = session.last_seen_at + timedelta(seconds=settings.session_idle_seconds)
+        hard = session.created_at + timedelta(seconds=settings.session_max_age_seconds)
+        self.expires_at = min(idle, hard)
+
+    # --- what the broker delivers, in order -----------------------------------------------------
+
+    async def deliver(self, event: Event) -> bool:
+        """One event from the queue; True when the socket is done."""
+        if event.kind == "membership" and self.session is not None:
+            await self._membership_changed(event.data["conversation_id"])
+        if event.seq is not None and self.cursor is not None:
+            if not self.ready:
+                if len(self.held) >= HELD_LIMIT:
+                    raise TooFarBehind(event.topic, event.seq)
+                self.held.append(event)
+            else:
+                await self.cursor.live(event)
+        elif event.seq is None and (text := self.dialect.render(self, event)):
+            await self.send(text)
+        if event.close is not None:
+            await websocket.close(event.close)
+            return True
+        return False
+
+    async def _membership_changed(self, conversation_id: int) -> None:
+        """Joined or left (or added or removed): listen to the conversation, or stop at once."""
+        topic = self.dialect.rooms.topic(conversation_id)
+        if await self.dialect.rooms.may_follow(self.session.user_id, topic):
+            await self.subscription.add(topic)
+        else:
+            await self.subscription.remove(topic)
+            self.cursor.unfollow(topic)
+
+    async def goodbye(self) -> None:
+        if not self.online:
+            return
+        user = self.user
+        for topic in self.typing:  # gone while typing: stops typing, for everyone, at once
+            await events.publish(await self.dialect.rooms.typing(topic, user, "stop"))
+        await runtime().presence.disconnect(user.id)
+
+
+async def serve(dialect: Dialect, *, session=None, token: str | None = None) -> None:
+    """Run one socket until it ends. With a session (a page's cookie), its topics are subscribed
+    before accepting, so nothing published from then on is missed; a program authenticates after
+    opening, within dialect.auth_seconds."""
+    block = None
+    if session is None:
+        block = address_block(websocket.remote_addr or "")
+        if _pending.get(block, 0) >= PENDING_PER_ADDRESS:
+            abort(429)  # refused before the handshake: too many unauthenticated sockets from here
+        _pending[block] = _pending.get(block, 0) + 1
+    topics = []
+    if session is not None:
+        topics = [f"session:{session.id}", f"user:{session.user_id}", "presence",
+                  *await dialect.rooms.topics(session.user_id)]
+    conn = None
+    try:
+        async with runtime().broker.subscribe(topics) as subscription:
+            await websocket.accept()
+            conn = Connection(dialect, subscription)
+            conn.pending_block = block
+            receiver = None
+            try:
+                if session is not None:
+                    await conn.authenticate(session, token, ready=False)
+                await dialect.opened(conn)
+                receiver = asyncio.create_task(_receive(conn))
+                await _stream(conn)
+                # We closed it. Keep reading until the client answers the close: Hypercorn stops
+                # reading a connection whose app is gone while frames are queued, and would then
+                # hold it (and its memory) until a timeout. The answer ends this handler at once.
+                await asyncio.wait({receiver}, timeout=CLOSE_ANSWER_SECONDS)
+            finally:
+                runtime().socket_limits.release(subscription)
+                if receiver is not None:
+                    receiver.cancel()
+                # The server cancels this handler when the client goes away, at any await:
+                # shielded so that presence always goes down.
+                await asyncio.shield(conn.goodbye())
+    finally:
+        if conn is not None:
+            conn._no_longer_pending()
+        elif block is not None and (left := _pending.pop(block, 1) - 1) > 0:
+            _pending[block] = left
+
+
+async def _stream(conn: Connection) -> None:
+    """The only sender of pushed events: in the order the broker gave them."""
+    while True:
+        try:
+            event = await conn.subscription.get()
+        except Overflow:
+            log.warning("dropping a live socket that fell behind")
+            await websocket.close(TRY_LATER)  # the client reconnects and catches up
+            return
+        async with conn.lock:
+            try:
+                if await conn.deliver(event):
+                    return
+            except TooFarBehind as behind:
+                if await conn.dialect.too_far_behind(conn, behind):
+                    return
+
+
+async def _receive(conn: Connection) -> None:
+    """Read frames: bounded, rate limited; an unauthenticated socket has auth_seconds to say who
+    it is; an authenticated one acts only while its session lives."""
+    dialect = conn.dialect
+    loop = asyncio.get_running_loop()
+    allowance, last = float(dialect.frame_burst), loop.time()
+    opened = checked = loop.time()
+    while True:
+        if conn.session is None:
+            timeout = max(0.0, opened + (dialect.auth_seconds or 0) - loop.time())
+        else:
+            timeout = max(0.0, checked + RECHECK_SECONDS - loop.time())
+        try:
+            raw = await asyncio.wait_for(websocket.receive(), timeout=timeout)
+        except TimeoutError:
+            raw = None
+        now = loop.time()
+        if conn.session is None and now - opened >= (dialect.auth_seconds or 0):
+            log.info("closing a socket that did not authenticate in %s s", dialect.auth_seconds)
+            conn.close(POLICY)
+            return await _drain()
+        if raw is not None:
+            allowance = min(dialect.frame_burst, allowance + (now - last) * dialect.frames_per_second) - 1
+            last = now
+            if allowance < 0:
+                log.warning("closing a socket that floods (user %s)", conn.session and conn.session.user_id)
+                conn.close(POLICY)
+                return await _drain()
+            if dialect.max_frame is not None and len(raw) > dialect.max_frame:
+                conn.close(TOO_BIG)
+                return await _drain()
+            if conn.session is not None and conn.expired():
+                checked = -RECHECK_SECONDS  # about to act past its session's end: ask the database first
+            else:
+                async with conn.lock:
+                    await dialect.frame(conn, raw)
+                raw = None
+        if conn.session is not None and now - checked >= RECHECK_SECONDS:
+            checked = now
+            if not await conn.recheck():
+                conn.subscription.deliver(await events.logout(f"session:{conn.session.id}", "expired"))
+                return await _drain()
+            if raw is not None:  # the action that waited for the check: its session lives on
+                async with conn.lock:
+                    await dialect.frame(conn, raw)
+
+
+async def _drain() -> None:
+    """Until the sender closes the socket (and this is cancelled), read and drop what still
+    comes: a socket nobody reads makes the server stop reading its connection, close included."""
+    while True:
+        await websocket.receive()
