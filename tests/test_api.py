@@ -65,9 +65,9 @@ async def test_registering_with_bad_values_says_which_and_makes_nothing(nobody, 
 
 async def test_registrations_from_one_network_are_limited_with_retry_after(app, nobody):
     app.config["HUDDLE"].registrations_per_address_per_hour = 2
-    from app.web.throttle import FailureLimiter
+    from app.web.throttle import MemoryLimiter
 
-    Runtime.of(app).limiters.register_ip = FailureLimiter(2, 3600)
+    Runtime.of(app).limiters.register_ip = MemoryLimiter(2, 3600)
     for n in range(2):
         status, _, _ = await nobody.post("/api/v1/users", {"username": f"user{n}", "email": f"u{n}@example.com",
                                                            "password": PASSWORD})
@@ -350,9 +350,9 @@ async def test_only_members_read_and_post(app, apis, alice, general):
 
 
 async def test_posting_fast_is_limited_with_retry_after(app, apis, general):
-    from app.web.throttle import FailureLimiter
+    from app.web.throttle import MemoryLimiter
 
-    Runtime.of(app).limiters.post_user = FailureLimiter(3, 10)
+    Runtime.of(app).limiters.post_user = MemoryLimiter(3, 10)
     url = f"/api/v1/conversations/{general.id}/messages"
     for n in range(3):
         assert (await apis["alice"].post(url, {"text": f"n{n}"}))[0] == 201

@@ -9,6 +9,7 @@ from app.models import AuditEvent, Conversation, Membership, Message, User
 from app.runtime import Runtime
 from tests.helpers import PASSWORD
 from tests.helpers.accounts import make_user
+from tests.helpers.chat import lift_posting_limit
 from tests.helpers.html import text_of
 
 
@@ -242,6 +243,7 @@ async def test_each_message_is_rendered_once_per_version_however_often_pages_sho
 @pytest.mark.parametrize("count,more", [(50, False), (51, True), (100, True)])
 async def test_history_shows_the_newest_50_and_pages_back_by_number(client, app, general, alice, count, more):
     async with app.app_context():
+        lift_posting_limit(app)
         for n in range(count):
             await service.post(alice, general, f"message number {n:03}")
     await client.login("bob")
@@ -259,6 +261,7 @@ async def test_history_shows_the_newest_50_and_pages_back_by_number(client, app,
 
 async def test_a_permalink_opens_the_conversation_around_the_message_and_marks_it(client, app, general, alice):
     async with app.app_context():
+        lift_posting_limit(app)
         ids = [(await service.post(alice, general, f"m{n}")).id for n in range(120)]
     await client.login("bob")
     page = await (await client.get(f"/chat/{general.id}/messages/{ids[10]}")).get_data(as_text=True)
@@ -341,6 +344,7 @@ def assert_inert(html: str) -> None:
 
 async def test_hostile_markup_is_inert_in_history_pages_permalinks_and_single_messages(client, app, general, alice):
     async with app.app_context():
+        lift_posting_limit(app)
         bad = await service.post(alice, general, HOSTILE)
         for n in range(60):
             await service.post(alice, general, f"filler {n}")
@@ -359,6 +363,7 @@ async def test_hostile_markup_is_inert_in_history_pages_permalinks_and_single_me
 async def test_the_sidebar_lists_rooms_then_directs_with_unread_counts_and_people(client, sign_in, app, general,
                                                                                   alice, bob):
     async with app.app_context():
+        lift_posting_limit(app)
         lounge = await service.create_room(alice, "lounge")
         direct = (await service.send_direct(bob, ["alice"], "psst")).conversation_id
         await service.post(alice, general, "my own does not count")
@@ -480,6 +485,7 @@ async def test_general_and_direct_conversations_cannot_be_left(client, general, 
 
 async def test_a_plain_browser_following_older_messages_gets_a_whole_page(client, app, general, alice):
     async with app.app_context():
+        lift_posting_limit(app)
         for n in range(60):
             await service.post(alice, general, f"plain {n:02}")
     await client.login("bob")

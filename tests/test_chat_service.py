@@ -10,6 +10,7 @@ from app.chat import service
 from app.domain import Invalid, NotAllowed, NotFound
 from app.models import Conversation, Membership, Message
 from tests.helpers.accounts import make_user
+from tests.helpers.chat import lift_posting_limit
 
 
 @pytest.fixture
@@ -72,6 +73,7 @@ async def test_unread_counts_exclude_own_and_deleted_messages(app, room, alice, 
 
 async def test_unread_counts_stop_at_the_cap(app, room, alice, bob):
     async with app.app_context():
+        lift_posting_limit(app)
         for n in range(service.UNREAD_CAP + 5):
             await service.post(bob, room, f"{n}")
         assert (await service.unread_counts(alice))[room.id] == service.UNREAD_CAP
@@ -125,6 +127,7 @@ async def test_only_the_author_edits_and_the_author_or_an_admin_deletes(app, roo
 
 async def test_history_pages_back_by_number(app, room, alice):
     async with app.app_context():
+        lift_posting_limit(app)
         for n in range(1, 121):
             await service.post(alice, room, f"m{n}")
         newest, more = await service.history(room)

@@ -357,16 +357,16 @@ async def test_passwords_never_reach_the_log(client, alice, caplog):
 
 
 async def test_the_login_throttle_forgets_stale_names_instead_of_growing_forever():
-    from app.web.throttle import FailureLimiter
+    from app.web.throttle import MemoryLimiter
 
     now = [0.0]
-    limiter = FailureLimiter(limit=3, window=10, clock=lambda: now[0])
+    limiter = MemoryLimiter(limit=3, window=10, clock=lambda: now[0])
     limiter.MAX_KEYS = 100
     for n in range(100):
         await limiter.fail(f"user{n}")
     now[0] = 11  # all of those failures are now outside the window
     await limiter.fail("fresh")
-    assert len(limiter._failures) == 1
+    assert len(limiter._hits) == 1
     for _ in range(2):
         await limiter.fail("fresh")
     assert await limiter.retry_after("fresh") == 10

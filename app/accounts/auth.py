@@ -113,17 +113,8 @@ async def register_account(username: str, email: str, password: str, confirm: st
     if wait := await runtime().limiters.register_ip.retry_after(block):
         raise RateLimited(REGISTER_LIMITED.format(minutes=wait // 60 + 1), wait)
     user = await users.register(username, email, password, confirm, invitation=invitation)
-    await runtime().limiters.register_ip.fail(block)
+    await runtime().limiters.register_ip.hit(block)
     return user
-
-
-async def spend(limiter: str, key: str, message: str) -> None:
-    """Count one costly act (a post, an account) against a limit, or raise RateLimited if it is
-    used up. `message` may name the wait as {wait}."""
-    counter = getattr(runtime().limiters, limiter)
-    if wait := await counter.retry_after(key):
-        raise RateLimited(message.format(wait=wait, minutes=wait // 60 + 1), wait)
-    await counter.fail(key)
 
 
 async def load_session() -> None:

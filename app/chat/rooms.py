@@ -89,11 +89,11 @@ async def new_message() -> Response:
             message = await service.send_direct(auth.current(), names, data.get("body", ""),
                                                 data.get("client_id") or None)
         except Invalid as refused:
+            form.errors.update(refused.errors)
+            status = 422
         except RateLimited as refused:  # the posting limit: the text stays, as in the composer
             form.error("body", refused.message)
             status, headers = 429, {"Retry-After": str(refused.retry_after)}
-            form.errors.update(refused.errors)
-            status = 422
         else:
             return redirect_to(f"/chat/{message.conversation_id}")
     people = await User.exclude(id=auth.current().id).order_by("username_key").limit(200)

@@ -41,11 +41,11 @@ from app.chat.history import (  # noqa: F401 - one service for callers: reading 
 )
 from app.domain import Invalid, NotAllowed, NotFound, RateLimited
 from app.models import ROOM, AuditEvent, Conversation, Membership, Message, User, reads
+from app.runtime import runtime
 
 UNREAD_CAP = 100  # counted up to here, shown as "99+"
 # Posts per user are limited (HUDDLE_POSTS_PER_10_SECONDS): every door's post comes through post()
 # below, so the composer, a first direct message, the REST API and both websockets alike.
-from app.runtime import runtime
 POSTING_TOO_FAST = "You are sending very fast: wait {wait} s, then send again."
 
 
@@ -158,11 +158,11 @@ async def send_direct(actor: User, usernames: list[str], text: str, client_id: s
     """Start (or continue) a direct conversation with its first message: nothing is made before
     (nor when the sender is over the posting limit; post() then counts the message)."""
     body = check_body(text)
+    if wait := await runtime().limiters.post_user.retry_after(str(actor.id)):
+        raise RateLimited(POSTING_TOO_FAST.format(wait=wait), wait)
     conversation = await open_direct(actor, usernames)
     return await post(actor, conversation, body, client_id)
 
-    if wait := await runtime().limiters.post_user.retry_after(str(actor.id)):
-        raise RateLimited(POSTING_TOO_FAST.format(wait=wait), wait)
 
 # --- messages -----------------------------------------------------------------------------------
 
@@ -192,10 +192,10 @@ async def post(actor: User, conversation: Conversation, text: str, client_id: st
         raise NotFound("Join this room to read and post in it.")
     if client_id and (earlier := await Message.get_or_none(conversation_id=conversation.id, client_id=client_id)):
         return earlier
+    await runtime().limiters.post_user.spend(str(actor.id), POSTING_TOO_FAST)
     try:
         async with in_transaction() as conn:
             seq = await Conversation.next_seq(conn, conversation.id)
-    await runtime().limiters.post_user.spend(str(actor.id), POSTING_TOO_FAST)
             message = await Message.create(
                 conversation_id=conversation.id, author=actor, author_name=actor.username, body=body,
                 seq=seq, version_seq=seq, client_id=client_id,

@@ -1,8 +1,11 @@
-"""Counting failures (and other costly acts) per key in a sliding window, and the keys used.
+"""Counting acts per key in a sliding window (failed logins, reset requests, accounts made, posts),
+and the keys used.
 
-In process (FailureLimiter) for one worker; in Redis (RedisLimiter) when the site runs several
+In process (MemoryLimiter) for one worker; in Redis (RedisLimiter) when the site runs several
 workers or hosts with HUDDLE_BROKER_URL=redis://…, so a limit is the same whichever worker answers.
-Both have one async interface: `retry_after(key)`, `fail(key)`, `reset(key)`.
+Both have one async interface: `retry_after(key)`, `hit(key)` (count one act), `reset(key)`, and
+`spend(key, message)`: count one act, or raise RateLimited if the limit is used up. `fail(key)` is
+`hit` under the name the login throttles read best with (a failed attempt is what they count).
 """
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ import time
 from collections import defaultdict, deque
 
 from redis.exceptions import RedisError
+
+from app.domain import RateLimited
 
 log = logging.getLogger("huddle.limits")
 
@@ -32,10 +37,10 @@ def address_block(ip: str) -> str:
     return str(address)
 
 
-class FailureLimiter:
-    """Counts failures per key in a sliding window; past the limit, says how long to wait.
+class MemoryLimiter:
+    """Counts acts per key in a sliding window; past the limit, says how long to wait.
 
-    In-process: each worker counts its own failures (one worker, or tests).
+    In-process: each worker counts its own (one worker, or tests).
     """
 
     MAX_KEYS = 10_000
@@ -44,39 +49,44 @@ class FailureLimiter:
         self.limit = limit
         self.window = window
         self.clock = clock
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._hits: dict[str, deque[float]] = defaultdict(deque)
 
     def _recent(self, key: str) -> deque[float]:
-        failures = self._failures[key]
+        hits = self._hits[key]
         cutoff = self.clock() - self.window
-        while failures and failures[0] <= cutoff:
-            failures.popleft()
-        if not failures:
-            del self._failures[key]
+        while hits and hits[0] <= cutoff:
+            hits.popleft()
+        if not hits:
+            del self._hits[key]
             return deque()
-        return failures
+        return hits
 
     async def retry_after(self, key: str) -> int | None:
         return self.wait(key)
 
-    async def fail(self, key: str) -> None:
+    async def hit(self, key: str) -> None:
         self.count(key)
 
+    fail = hit  # a failed attempt (login, current password) is one hit
+
+    async def spend(self, key: str, message: str) -> None:
+        await spend(self, key, message)
+
     async def reset(self, key: str) -> None:
-        self._failures.pop(key, None)
+        self._hits.pop(key, None)
 
     def wait(self, key: str) -> int | None:
-        failures = self._recent(key)
-        if len(failures) < self.limit:
+        hits = self._recent(key)
+        if len(hits) < self.limit:
             return None
-        return max(1, math.ceil(failures[0] + self.window - self.clock()))
+        return max(1, math.ceil(hits[0] + self.window - self.clock()))
 
     def count(self, key: str) -> None:
         self._recent(key)
-        self._failures[key].append(self.clock())
-        if len(self._failures) > self.MAX_KEYS:
+        self._hits[key].append(self.clock())
+        if len(self._hits) > self.MAX_KEYS:
             # Guessing across many names must not grow memory without end: forget stale keys.
-            for stale in list(self._failures):
+            for stale in list(self._hits):
                 self._recent(stale)
 
 
@@ -106,7 +116,7 @@ class RedisLimiter:
             return None
         return max(1, math.ceil(oldest[0][1] + self.window - now))
 
-    async def fail(self, key: str) -> None:
+    async def hit(self, key: str) -> None:
         try:
             async with self.redis.pipeline(transaction=True) as pipe:
                 pipe.zadd(self.prefix + key, {secrets.token_hex(8): self.clock()})
@@ -115,6 +125,11 @@ class RedisLimiter:
         except (RedisError, OSError) as error:
             log.warning("rate limit %s not counted (Redis: %s)", self.prefix, error)
 
+    fail = hit  # a failed attempt (login, current password) is one hit
+
+    async def spend(self, key: str, message: str) -> None:
+        await spend(self, key, message)
+
     async def reset(self, key: str) -> None:
         try:
             await self.redis.delete(self.prefix + key)
@@ -122,3 +137,9 @@ class RedisLimiter:
             log.warning("rate limit %s not reset (Redis: %s)", self.prefix, error)
 
 
+async def spend(limiter, key: str, message: str) -> None:
+    """Count one costly act (a post, an account, a reset request) against `limiter`, or raise
+    RateLimited if it is used up. `message` may name the wait as {wait} (seconds) or {minutes}."""
+    if wait := await limiter.retry_after(key):
+        raise RateLimited(message.format(wait=wait, minutes=wait // 60 + 1), wait)
+    await limiter.hit(key)
