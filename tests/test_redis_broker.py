@@ -90,3 +90,48 @@ def test_the_url_chooses_the_broker(tmp_path):
     assert isinstance(build(Settings(data_dir=tmp_path, broker_url="redis://127.0.0.1:6379/0")).broker, RedisBroker)
     with pytest.raises(ValueError):
         build(Settings(data_dir=tmp_path, broker_url="kafka://nope"))
+
+
+@pytest.mark.parametrize("failed_tries", [0, 3, 1, 5], ids=["short", "long", "short-again", "longer"])
+async def test_live_delivery_survives_redis_outages_short_and_long(tmp_path, failed_tries):
+    """Redis killed and started again while sockets listen and events are published: while it is
+    away the broker reports not ready and keeps trying (for as long as it takes); once it is
+    back, every local socket is told to reconnect (1012, then it catches up from the database)
+    and new subscriptions hear events again. The attack run's reader died on the second try."""
+    from tests.test_faults import PrivateRedis
+
+    private = PrivateRedis(tmp_path)
+    private.start()
+    broker = RedisBroker(f"redis://127.0.0.1:{private.port}/0", prefix="outage:")
+    await broker.start()
+    try:
+        for round_ in range(2):  # the same broker through two outages in a row
+            async with broker.subscribe(["room"]) as page:
+                await broker.publish(Event("message.created", "room", data={"round": round_}))
+                assert (await asyncio.wait_for(page.get(), 5)).data == {"round": round_}
+                tries = broker.failed_tries
+                private.stop()
+                await broker.publish(Event("message.created", "room", data={"lost": True}))  # never raises
+                await until(lambda: _not(broker.ping()), timeout=10)
+                wanted = tries + failed_tries
+                await until(lambda wanted=wanted: _at_least(broker, wanted), timeout=60)
+                assert not await broker.ping()
+                private.start()
+                told = await asyncio.wait_for(page.get(), 30)
+                assert told.close == RESTART
+            await until(broker.ping, timeout=10)
+            async with broker.subscribe(["room"]) as again:
+                await broker.publish(Event("message.created", "room", data={"after": round_}))
+                assert (await asyncio.wait_for(again.get(), 5)).data == {"after": round_}
+        assert broker.reconnects == 2
+    finally:
+        await broker.stop()
+        private.stop()
+
+
+async def _not(awaitable) -> bool:
+    return not await awaitable
+
+
+async def _at_least(broker, tries: int) -> bool:
+    return broker.failed_tries >= tries

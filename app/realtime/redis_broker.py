@@ -3,9 +3,11 @@
 ONE pub/sub connection per process, never one per socket: a topic is SUBSCRIBEd upstream when
 its first local socket wants it and UNSUBSCRIBEd when its last one leaves; every event read
 from Redis is fanned out locally exactly as the in-process broker does. Redis pub/sub keeps
-nothing for a subscriber that is away, so when the connection drops, the broker reconnects by
-itself and then closes its local sockets with 1012: the pages reconnect and catch up from the
-database (events are numbered there), so nothing posted meanwhile is lost.
+nothing for a subscriber that is away, so when the connection drops, the broker keeps trying to
+reconnect (backing off up to BACKOFF_MAX seconds, for as long as Redis is away, reporting "not
+ready" meanwhile), then closes its local sockets with 1012: pages and programs reconnect and
+catch up from the database (events are numbered there), so nothing posted meanwhile is lost,
+and a logout published while Redis was away is made good by the socket's fresh authentication.
 """
 from __future__ import annotations
 
@@ -19,6 +21,10 @@ from app.realtime.broker import Event, MemoryBroker, Subscription
 
 log = logging.getLogger("huddle.broker")
 RESTART = 1012  # "service restart": htmx reconnects, the page catches up
+BACKOFF_MAX = 5.0
+# Anything the client raises while Redis is away: its own errors, the socket's, and the
+# RuntimeError("pubsub connection not set") of a pub/sub whose reconnection failed half-way.
+LOST = (RedisError, OSError, RuntimeError, asyncio.TimeoutError)
 
 
 class RedisBroker(MemoryBroker):
@@ -29,11 +35,18 @@ class RedisBroker(MemoryBroker):
         self._pubsub = None
         self._reader: asyncio.Task | None = None
         self._lock = asyncio.Lock()  # subscribe/unsubscribe and reconnects take turns
+        self.connected = False  # the pub/sub connection is up and listening (readiness)
+        self.reconnects = 0     # times it came back after a loss (tests and logs)
+        self.failed_tries = 0   # reconnection attempts that found Redis still away
 
     async def start(self) -> None:
         self._redis = redis.Redis.from_url(self.url)
-        await self._connect()
-        self._reader = asyncio.create_task(self._read())
+        try:
+            await self._connect()
+            first = None
+        except LOST as error:  # Redis away at start: serve anyway, not ready until it is back
+            first = error
+        self._reader = asyncio.create_task(self._run(first))
 
     async def stop(self) -> None:
         if self._reader is not None:
@@ -44,9 +57,12 @@ class RedisBroker(MemoryBroker):
             await self._redis.aclose()
 
     async def ping(self) -> bool:
+        """Ready: listening to Redis (not in the middle of reconnecting) and Redis answers."""
+        if not self.connected:
+            return False
         try:
             return bool(await self._redis.ping())
-        except (RedisError, OSError):
+        except LOST:
             return False
 
     async def publish(self, event: Event) -> None:
@@ -57,7 +73,7 @@ class RedisBroker(MemoryBroker):
             self._redis = redis.Redis.from_url(self.url)
         try:
             await self._redis.publish(self.prefix + event.topic, event.to_json())
-        except (RedisError, OSError) as error:
+        except LOST as error:
             log.warning("event %s on %s not published (Redis: %s); pages catch up on reconnect",
                         event.kind, event.topic, error)
 
@@ -65,45 +81,57 @@ class RedisBroker(MemoryBroker):
         """A fresh pub/sub connection, listening to every topic local sockets want."""
         async with self._lock:
             if self._pubsub is not None:
-                await self._pubsub.aclose()
-            self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-            await self._pubsub.subscribe(self.prefix + "_", *(self.prefix + t for t in self._subscribers))
+                try:
+                    await self._pubsub.aclose()
+                except LOST:
+                    pass
+            self._pubsub = None
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self.prefix + "_", *(self.prefix + t for t in self._subscribers))
+            except BaseException:
+                await pubsub.aclose()
+                raise
+            self._pubsub = pubsub
+            self.connected = True
 
     async def _attach(self, topic: str, subscription: Subscription) -> None:
         first = topic not in self._subscribers
         await super()._attach(topic, subscription)
         if first:
             async with self._lock:
+                if self._pubsub is None:
+                    return  # reconnecting: every local topic is subscribed again then
                 try:
                     await self._pubsub.subscribe(self.prefix + topic)
-                except (RedisError, OSError):
+                except LOST:
                     pass  # the reader reconnects and subscribes every local topic again
 
     async def _detach(self, topic: str, subscription: Subscription) -> None:
         await super()._detach(topic, subscription)
         if topic not in self._subscribers:
             async with self._lock:
+                if self._pubsub is None:
+                    return
                 try:
                     await self._pubsub.unsubscribe(self.prefix + topic)
-                except (RedisError, OSError):
+                except LOST:
                     pass
 
+    async def _run(self, lost: BaseException | None) -> None:
+        if lost is not None:
+            await self._reconnect(lost)
+        await self._read()
+
     async def _read(self) -> None:
-        delay = 0.1
+        """Read for as long as the app runs: a loss of Redis, however long, only pauses it."""
         while True:
             try:
                 message = await self._pubsub.get_message(timeout=1.0)
-                delay = 0.1
-            except (RedisError, OSError) as error:
-                log.warning("lost Redis (%s); reconnecting in %.1f s", error, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-                try:
-                    await self._connect()
-                except (RedisError, OSError):
-                    continue
-                log.warning("Redis is back: local pages reconnect and catch up from the database")
-                self.close_local_sockets(RESTART)
+            except asyncio.CancelledError:
+                raise
+            except LOST as error:
+                await self._reconnect(error)
                 continue
             if message is None or message.get("type") != "message":
                 continue
@@ -113,3 +141,22 @@ class RedisBroker(MemoryBroker):
                 log.warning("ignoring a malformed event on %r", message.get("channel"))
                 continue
             self.deliver(event)
+
+    async def _reconnect(self, error: BaseException) -> None:
+        """Not ready until Redis is back; then every local socket reconnects and catches up."""
+        self.connected = False
+        delay = 0.1
+        log.warning("lost Redis (%s); reconnecting", error or type(error).__name__)
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                await self._connect()
+            except LOST as again:
+                self.failed_tries += 1
+                delay = min(delay * 2, BACKOFF_MAX)
+                log.debug("Redis still away (%s); next try in %.1f s", again, delay)
+                continue
+            break
+        self.reconnects += 1
+        log.warning("Redis is back: local pages and programs reconnect and catch up from the database")
+        self.close_local_sockets(RESTART)
