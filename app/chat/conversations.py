@@ -13,6 +13,7 @@ from app.domain import Invalid, NotAllowed, NotFound
 from app.models import DIRECT, ROOM, AuditEvent, Conversation, Membership, User
 
 GENERAL = "general"
+EVERYONE_IN_GENERAL = "Everyone is in #general: nobody leaves it or is removed from it."
 ROOM_NAME_MAX = 40
 TOPIC_MAX = 200
 DIRECT_MAX_PEOPLE = 10
@@ -39,6 +40,18 @@ def check_room(name: str, topic: str) -> tuple[str, str]:
     if errors:
         raise Invalid(errors)
     return name, topic
+
+
+def is_everyones(conversation: Conversation) -> bool:
+    """#general: every account is in it from the day it is made (welcome) to its last; nobody
+    leaves it and nobody is removed from it. The one rule, asked by leave, remove_member and
+    the page (may_leave)."""
+    return conversation.is_room and conversation.name_key == GENERAL
+
+
+def may_leave(conversation: Conversation) -> bool:
+    """Whether a member may leave: rooms only, never #general."""
+    return conversation.is_room and not is_everyones(conversation)
 
 
 async def general() -> Conversation:
@@ -103,8 +116,8 @@ async def open_room(actor: User, name: str, topic: str = "") -> tuple[Conversati
 async def leave(actor: User, conversation: Conversation) -> None:
     if not conversation.is_room:
         raise NotAllowed("You cannot leave a direct conversation.")
-    if conversation.name_key == GENERAL:
-        raise NotAllowed("Everyone is in #general: it cannot be left.")
+    if is_everyones(conversation):
+        raise NotAllowed(EVERYONE_IN_GENERAL)
     await Membership.filter(user_id=actor.id, conversation_id=conversation.id).delete()
     await events.membership_changed(conversation, [actor.id])
 
@@ -126,6 +139,8 @@ async def add_member(actor: User, conversation: Conversation, username: str) -> 
 async def remove_member(actor: User, conversation: Conversation, person: User) -> None:
     if not may_manage(actor, conversation):
         raise NotAllowed("Only the room's creator and administrators can remove people.")
+    if is_everyones(conversation):
+        raise NotAllowed(EVERYONE_IN_GENERAL)
     removed = await Membership.filter(user_id=person.id, conversation_id=conversation.id).delete()
     if not removed:
         raise NotFound(f"{person.username} is not in this room.")

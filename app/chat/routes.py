@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from quart import Blueprint, Response, flash, redirect, request
 
-from app import clock
 from app.accounts import auth
 from app.chat import events as chat_events
-from app.chat import service
+from app.chat import service, visits
 from app.domain import DomainError, Invalid, RateLimited
-from app.models import Conversation, Membership, Message, User
+from app.models import Conversation, Message, User
 from app.realtime import events as live_events
 from app.web.forms import domain_error_page
 from app.web.htmx import is_htmx, redirect_to, render
@@ -37,7 +36,7 @@ async def sidebar_context(me: User, current: Conversation | None = None) -> dict
         "unread": await service.unread_counts(me), "people": people,
         "online_ids": await live_events.online_ids(p.id for p in people),
         "other_rooms": await service.open_rooms_not_joined(me),
-        "last_visit": max((m.last_visited_at for _, m in mine if m.last_visited_at), default=None),
+        "last_visit": visits.latest([m for _, m in mine]),
     }
 
 
@@ -50,10 +49,7 @@ def title_of(conversation: Conversation, people: list[User]) -> str:
 @bp.get("")
 async def index() -> Response:
     """The last conversation visited, else #general."""
-    me = auth.current()
-    await service.welcome(me)
-    last = await Membership.filter(user_id=me.id, last_visited_at__isnull=False).order_by("-last_visited_at").first()
-    target = last.conversation_id if last else (await service.general()).id
+    target = await visits.landing(auth.current())
     return redirect(f"/chat/{target}", code=303)
 
 
@@ -79,15 +75,13 @@ async def _conversation_page(conversation_id: int, *, around: int | None = None,
             messages, more = await service.around(conversation, around)
         else:
             messages, more = await service.history_rows(conversation, before=before)
-        # "Where I was last" needs a write only when it changes, or once a minute.
-        last = member.last_visited_at
-        touch = last is None or last != sidebar["last_visit"] or (clock.now() - last).total_seconds() > 60
-        await service.mark_read(me, conversation, seq, member=member, touch=touch)
+        await visits.viewed(me, conversation, member, seq, latest_visit=sidebar["last_visit"])
     return await render(
         "chat/conversation.html", status=status, conversation=conversation, member=member, seq=seq,
         messages=messages, fragments=await chat_events.message_fragments(messages), more=more,
         title=title_of(conversation, others), member_count=member_count,
         highlight=around, draft=draft, errors=errors or {}, may_manage=service.may_manage(me, conversation),
+        may_leave=service.may_leave(conversation),
         **sidebar,
     )
 

@@ -12,6 +12,7 @@ from app import clock
 from app.chat import events
 from app.chat.conversations import (  # noqa: F401 - one service for callers: rooms and directs too
     DIRECT_MAX_PEOPLE,
+    EVERYONE_IN_GENERAL,
     GENERAL,
     ROOM_NAME_MAX,
     TOPIC_MAX,
@@ -22,8 +23,10 @@ from app.chat.conversations import (  # noqa: F401 - one service for callers: ro
     direct_people,
     find_direct,
     general,
+    is_everyones,
     join,
     leave,
+    may_leave,
     may_manage,
     open_direct,
     open_room,
