@@ -42,10 +42,12 @@ dev: migrate  ## reload code and templates on change
 CLUSTER_DB     ?= postgres://postgres@127.0.0.1:5432/huddle
 CLUSTER_REDIS  ?= redis://127.0.0.1:6379/0
 CLUSTER_WORKERS ?= 2
+# Independent workers on one listening socket (app/supervisor.py): one that dies is replaced and
+# the others keep serving (Hypercorn's own --workers would stop them all).
 cluster: $(VENV)/.base  ## serve with $(CLUSTER_WORKERS) workers on PostgreSQL + Redis
 	HUDDLE_DATABASE_URL=$(CLUSTER_DB) $(PY) -m app migrate
-	HUDDLE_DATABASE_URL=$(CLUSTER_DB) HUDDLE_BROKER_URL=$(CLUSTER_REDIS) $(VENV)/bin/hypercorn \
-		--config hypercorn.toml $(LOG_ARGS) --workers $(CLUSTER_WORKERS) --bind $(HOST):$(PORT) "app:create_app()"
+	HUDDLE_DATABASE_URL=$(CLUSTER_DB) HUDDLE_BROKER_URL=$(CLUSTER_REDIS) $(PY) -m app.supervisor \
+		--workers $(CLUSTER_WORKERS) --bind $(HOST):$(PORT) --config hypercorn.toml $(LOG_ARGS) "app:create_app()"
 
 bench: $(VENV)/.dev  ## fan-out and pages against the bare baselines (minutes; writes README's table and docs/bench.png)
 	$(PY) bench/run.py $(BENCH_ARGS)
