@@ -9,6 +9,7 @@ import os
 from quart import Quart
 from tortoise import Tortoise
 
+from app import compat
 from app.accounts import hashing
 from app.config import ROOT, Settings, tortoise_config
 
@@ -62,9 +63,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     from app.web.htmx import dom_id
     from app.web.shutdown import close_sockets_on_shutdown
     from app.web.urls import IdConverter
-    from app.web.websockets import decline_compression
 
-    decline_compression()
+    compat.decline_websocket_compression()  # see app/compat.py: less memory per socket
     close_sockets_on_shutdown(app)
     app.url_map.converters["int"] = IdConverter  # before any route is added
     # Every part this app holds, typed (app/runtime.py): one worker in-process, several through Redis.
@@ -114,11 +114,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     @app.before_serving
     async def start() -> None:
         app.secret_key = settings.load_secret_key()
-        # Tortoise's global fallback context: requests and websockets run in other tasks
-        # than before_serving (register_tortoise failed with "No TortoiseContext").
-        await Tortoise.init(
-            config=tortoise_config(settings.resolved_database_url()), _enable_global_fallback=True
-        )
+        # Connections every task reaches: requests and websockets run in other tasks than this.
+        await compat.init_tortoise(tortoise_config(settings.resolved_database_url()))
         await parts.broker.start()
         # Everything made so far (modules, templates, the ORM's metadata) lives as long as the
         # process: move it out of the cyclic collector's sight, so collections triggered by the

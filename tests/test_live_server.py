@@ -114,7 +114,7 @@ async def test_pages_closed_at_once_leave_nobody_online(server):
 
 
 async def test_the_live_socket_declines_permessage_deflate(server):
-    """Every browser offers it; per socket it tripled the server's memory (see app/web/websockets.py)."""
+    """Every browser offers it; per socket it tripled the server's memory (see app/compat.py)."""
     async with open_page(server, server.login_cookie("kim", PASSWORD)) as page:
         assert page.request.headers.get("Sec-WebSocket-Extensions")  # offered
         assert page.response.headers.get("Sec-WebSocket-Extensions") is None  # declined

@@ -2,7 +2,7 @@
 
 Tortoise builds every queryset through pypika on every call: on the room page that was about
 0.4 ms of CPU a query, more than SQLite spent answering it. These strings are written once; rows
-become model instances through Tortoise's own `_init_from_db` (the path its executor takes), so
+become model instances the way Tortoise's executor makes them (app/compat.py model_from_row), so
 callers and templates get the same objects as before. Only reads live here; writes and anything
 with rules stay in the models and services.
 """
@@ -13,6 +13,8 @@ from typing import Any
 
 from tortoise import Tortoise
 from tortoise.models import Model
+
+from app.compat import model_columns, model_from_row
 
 
 def _connection():
@@ -36,11 +38,11 @@ async def rows(query: str, params: list[Any]) -> list[dict]:
 @lru_cache(maxsize=64)
 def columns(model: type[Model], alias: str, prefix: str = "") -> str:
     """`alias.col AS prefix_col, ...` for every column of model."""
-    return ", ".join(f'{alias}."{column}" AS "{prefix}{column}"' for column in sorted(model._meta.db_fields))
+    return ", ".join(f'{alias}."{column}" AS "{prefix}{column}"' for column in sorted(model_columns(model)))
 
 
 def instance(model: type[Model], row: dict, prefix: str = "") -> Model:
     """A model instance from a row's prefixed columns, as Tortoise itself makes one."""
     if not prefix:
-        return model._init_from_db(**{column: row[column] for column in model._meta.db_fields})
-    return model._init_from_db(**{column: row[prefix + column] for column in model._meta.db_fields})
+        return model_from_row(model, {column: row[column] for column in model_columns(model)})
+    return model_from_row(model, {column: row[prefix + column] for column in model_columns(model)})
