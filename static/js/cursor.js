@@ -1,0 +1,85 @@
+// Where this page is in its conversation, and what is unread elsewhere. #conversation says which
+// conversation the page shows (data-conversation) and the highest event number it was rendered
+// with (data-seq); every `live:seq` event for it moves that cursor on, and the hello tells the
+// server the cursor, so a page that reconnects gets what it missed, nothing twice. While the page
+// is visible it marks the conversation read up to the cursor (POST to data-read-url). Unread
+// badges in the sidebar (dom_id: conversation-<id>-unread) count others' new messages, clear when
+// read in any tab (`live:read`), and are reset from the snapshot after a hello (`live:unread`).
+// A message already on the page (the sender's own answer, a replay) is replaced when it arrives
+// again, never appended a second time.
+(function () {
+  "use strict";
+
+  var pane = document.getElementById("conversation");
+  var current = pane ? Number(pane.dataset.conversation) : null;
+  var cursor = pane ? Number(pane.dataset.seq || 0) : 0;
+  var me = document.body.dataset.me || "";
+
+  function csrfHeaders() {
+    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}"); } catch (e) { return {}; }
+  }
+
+  function setUnread(conversation, count) {
+    var badge = document.getElementById("conversation-" + conversation + "-unread");
+    if (!badge) return;
+    badge.dataset.count = String(count);
+    badge.textContent = count >= 100 ? "99+" : (count ? String(count) : "");
+    badge.hidden = !count;
+  }
+
+  var readTimer = null;
+  function markRead() {
+    if (!current || document.hidden || !pane.dataset.readUrl) return;
+    clearTimeout(readTimer);
+    readTimer = setTimeout(function () {
+      fetch(pane.dataset.readUrl, {
+        method: "POST", credentials: "same-origin", headers: csrfHeaders(),
+        body: new URLSearchParams({ seq: String(cursor) }),
+      });
+    }, 300);
+  }
+  document.addEventListener("visibilitychange", markRead);
+
+  document.addEventListener("huddle:hello", function (event) {
+    if (current) { event.detail.conversation = current; event.detail.after = cursor; }
+  });
+
+  document.addEventListener("live:seq", function (event) {
+    var seq = event.detail;
+    if (!seq.conversation) return;
+    var conversation = Number(seq.conversation);
+    var fromOthers = seq.kind === "message.created" && seq.author !== me;
+    if (conversation === current) {
+      cursor = Math.max(cursor, Number(seq.seq));
+      if (fromOthers) markRead();
+    } else if (fromOthers) {
+      var badge = document.getElementById("conversation-" + conversation + "-unread");
+      if (badge) setUnread(conversation, Number(badge.dataset.count || 0) + 1);
+    }
+  });
+
+  document.addEventListener("live:read", function (event) {
+    if (event.detail.conversation) setUnread(Number(event.detail.conversation), 0);
+  });
+
+  document.addEventListener("live:unread", function (event) {
+    if (!event.detail.counts) return;
+    var counts = JSON.parse(event.detail.counts);
+    Object.keys(counts).forEach(function (id) {
+      setUnread(Number(id), Number(id) === current ? 0 : counts[id]);
+    });
+  });
+
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var incoming = event.detail.fragment && event.detail.fragment.firstElementChild;
+    if (!incoming || !incoming.id || incoming.id.indexOf("message-") !== 0) return;
+    var existing = document.getElementById(incoming.id);
+    if (existing && existing !== event.detail.target) {
+      event.detail.shouldSwap = false;
+      existing.replaceWith(incoming);
+      htmx.process(incoming);  // mine.js, grouping.js and times.js see it after the frame
+    }
+  });
+
+  if (current) markRead();
+})();

@@ -1,0 +1,40 @@
+// The conversation's scrolling ([data-scroller]): it opens at the bottom, or centred on the
+// message a permalink names ([data-highlight], which is also highlighted). New messages arriving
+// live, and my own after a send, are followed if the reader was at the bottom; older messages
+// loading above (a [data-older] sentinel swapped) leave what the reader sees where it was.
+(function () {
+  "use strict";
+
+  function scroller() { return document.querySelector("[data-scroller]"); }
+  function nearBottom(el) { return el.scrollHeight - el.scrollTop - el.clientHeight < 80; }
+  function toBottom() { var el = scroller(); if (el) el.scrollTop = el.scrollHeight; }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var marker = document.querySelector("[data-highlight]");
+    var target = marker && document.getElementById(marker.dataset.highlight);
+    if (target) { target.classList.add("highlight"); target.scrollIntoView({ block: "center" }); }
+    else toBottom();
+  });
+
+  // Older messages load above: keep the distance from the bottom.
+  var fromBottom = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var el = scroller();
+    var target = event.detail.target;
+    if (el && target && target.closest && target.closest("[data-older]")) {
+      fromBottom = el.scrollHeight - el.scrollTop;
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var el = scroller();
+    if (el && fromBottom !== null) { el.scrollTop = el.scrollHeight - fromBottom; fromBottom = null; }
+  });
+
+  var wasAtBottom = true;
+  document.addEventListener("htmx:wsBeforeMessage", function () { var el = scroller(); wasAtBottom = !el || nearBottom(el); });
+  document.addEventListener("htmx:wsAfterMessage", function () { if (wasAtBottom) toBottom(); });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.target.matches && event.target.matches("[data-composer]")) toBottom();
+  });
+})();
