@@ -30,7 +30,7 @@ def redirect_to(location: str) -> Response:
 
 
 def toast(response: Response, message: str) -> Response:
-    """Say a change worked, for htmx: one polite toast (static/js/huddle.js shows it), in the words
+    """Say a change worked, for htmx: one polite toast (static/js/toasts.js shows it), in the words
     a plain browser gets as a flashed notice. Form errors are never toasts: they stay by the field."""
     response.headers["HX-Trigger"] = json.dumps({"huddle:toast": {"message": message}})  # ASCII-safe
     return response
