@@ -1,0 +1,89 @@
+"""The page's own scripts (static/js) as a person meets them: one key press does one thing, and
+nothing they do breaks the Content Security Policy (no inline style, no inline script)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.helpers import PASSWORD
+from tests.helpers.browser import log_in
+
+pytestmark = pytest.mark.browser
+
+# Chromium reports a violation in the console ("Refused to apply inline style because it violates
+# the following Content Security Policy directive…"); the event makes sure of it either way.
+REPORT_VIOLATIONS = """document.addEventListener("securitypolicyviolation", (e) =>
+    console.error(`CSP violation: ${e.violatedDirective} by ${e.sourceFile || e.blockedURI}:${e.lineNumber}`));"""
+
+
+def composer(page):
+    return page.get_by_role("textbox", name="Message", exact=True)
+
+
+def test_one_escape_in_an_inline_edit_sends_one_request_and_returns_to_its_edit_link(server, new_context):
+    server.create_user("pia", PASSWORD)
+    page = new_context().new_page()
+    log_in(page, server, "pia")
+    composer(page).fill("to be edited, or not")
+    composer(page).press("Enter")
+    message = page.locator("#conversation article.message", has_text="to be edited, or not")
+    message.get_by_role("link", name="Edit").click()
+    box = page.get_by_label("Edit message")
+    expect(box).to_be_focused()
+    cancel_url = server.url + page.locator("form.edit-message [data-cancel]").get_attribute("hx-get")
+
+    requests = []
+    page.on("request", lambda request: requests.append(f"{request.method} {request.url}"))
+    box.press("Escape")
+    edit = message.get_by_role("link", name="Edit")
+    expect(edit).to_be_focused()  # back where the edit began
+    expect(page.locator("form.edit-message")).to_have_count(0)
+    page.wait_for_timeout(500)  # a second request would be on its way by now
+    assert requests == [f"GET {cancel_url}"]
+    expect(page).to_have_url(re.compile(r".*/chat/\d+$"))  # cancelled in place, not a navigation
+
+
+def test_form_errors_and_sends_cause_no_content_security_policy_violation(server, browser):
+    server.create_user("quin", PASSWORD)
+    context = browser.new_context()  # the CSP enforced: the other tests bypass it for axe
+    context.set_default_timeout(5000)
+    try:
+        context.add_init_script(REPORT_VIOLATIONS)
+        page = context.new_page()
+        console = []
+        page.on("console", lambda message: console.append(message.text))
+        csp = lambda: [text for text in console if "Content Security Policy" in text or "CSP violation" in text]  # noqa: E731
+
+        # A form error: the login form comes back with its message.
+        page.goto(server.url + "/login")
+        page.get_by_label("Username").fill("quin")
+        page.get_by_label("Password").fill("not the password")
+        page.get_by_role("button", name="Log in").click()
+        expect(page.locator("#form-error")).to_be_visible()
+        log_in(page, server, "quin")
+        expect(page.locator("body")).to_have_attribute("data-live", "open")
+
+        # Composer sends: a message, then one too long (the composer comes back with its error).
+        composer(page).press_sequentially("quin says hello")  # typing signals on the socket too
+        composer(page).press("Enter")
+        expect(composer(page)).to_have_value("")
+        mine = page.locator("article.message", has_text="quin says hello")
+        expect(mine).to_be_visible()
+        composer(page).fill("x" * 4001)
+        composer(page).press("Enter")
+        expect(page.locator(".composer .field-error").first).to_contain_text("4,000")
+        # An inline edit and its Escape.
+        mine.get_by_role("link", name="Edit").click()
+        page.get_by_label("Edit message").press("Escape")
+        expect(page.locator("form.edit-message")).to_have_count(0)
+        page.wait_for_timeout(300)
+        assert csp() == []
+
+        # And the check hears a violation when there is one.
+        page.evaluate("""document.body.insertAdjacentHTML("beforeend", '<p style="color: red">inline</p>')""")
+        page.wait_for_timeout(200)
+        assert csp() != []
+    finally:
+        context.close()
