@@ -78,6 +78,9 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     app.jinja_env.filters["linkify"] = linkify
     app.jinja_env.globals["message_html"] = message_html  # async: Jinja awaits it (async templates)
+    from app.chat import conversations
+
+    conversations.subscribe()  # chat acts on what accounts announce (a new account joins #general)
 
     async def went_offline(user_id: int) -> None:
         # Runs from presence's timer, outside any request: give it the app's context.

@@ -11,9 +11,8 @@ from contextlib import contextmanager
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from app import clock
+from app import clock, signals
 from app.accounts import hashing
-from app.chat import service as chat
 from app.domain import Invalid, NotAllowed, NotFound
 from app.models import AuditEvent, Feedback, Invitation, InvitationUse, PasswordResetToken, User, UserSession
 from app.models.audit import plural
@@ -79,7 +78,7 @@ async def register(username: str, email: str, password: str, confirm: str, *,
             detail = "admin (first account)" if user.is_admin else (
                 f"invited by {invitation.created_by_name}" if invitation is not None else "")
             await AuditEvent.record(user, "user.registered", user, detail)
-    await chat.welcome(user)
+    await signals.user_created.send(user)
     await people_changed()
     return user
 

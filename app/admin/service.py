@@ -12,9 +12,9 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from app import signals
 from app.accounts import hashing, usernames
 from app.accounts.service import delete_account, log_out_sessions, unique_names, write_password
-from app.chat import service as chat
 from app.domain import Invalid, NotAllowed, NotFound
 from app.models import AuditEvent, User, UserSession
 from app.realtime.events import people_changed, reload_scope
@@ -51,7 +51,7 @@ async def create_user(actor: User | None, values: Mapping[str, Any]) -> User:
                 await AuditEvent.record(actor, "user.created", person)
                 if make_admin:
                     await AuditEvent.record(actor, "admin.granted", person)
-    await chat.welcome(person)
+    await signals.user_created.send(person)
     await people_changed()
     return person
 

@@ -8,6 +8,7 @@ import unicodedata
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from app import signals
 from app.chat import events
 from app.domain import Invalid, NotAllowed, NotFound
 from app.models import DIRECT, ROOM, AuditEvent, Conversation, Membership, User
@@ -71,6 +72,11 @@ async def welcome(user: User) -> None:
     room = await general()
     await Membership.get_or_create(user_id=user.id, conversation_id=room.id,
                                    defaults={"last_read_seq": room.last_seq})
+
+
+def subscribe() -> None:
+    """At start-up: what chat does when accounts announce something (app/signals.py)."""
+    signals.user_created.connect(welcome)
 
 
 async def create_room(actor: User, name: str, topic: str = "", *, is_open: bool = True,

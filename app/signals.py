@@ -1,0 +1,31 @@
+"""Announcements one feature makes and another acts on, so neither imports the other: accounts
+says "a user was created"; chat, subscribed at start-up (create_app), puts them in #general.
+
+A receiver is an async function; send() awaits each in the order they subscribed, after the
+sender's transaction has committed. Subscribing the same receiver twice (a second app in one
+process, as the tests make) keeps one."""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+Receiver = Callable[..., Awaitable[Any]]
+
+
+class Signal:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.receivers: list[Receiver] = []
+
+    def connect(self, receiver: Receiver) -> Receiver:
+        if receiver not in self.receivers:
+            self.receivers.append(receiver)
+        return receiver
+
+    async def send(self, *args: Any) -> None:
+        for receiver in self.receivers:
+            await receiver(*args)
+
+
+# send(user): a new account exists (registered, added by an administrator or on the command line).
+user_created = Signal("user_created")
