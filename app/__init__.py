@@ -57,7 +57,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     # The key is read (or made) before serving: importing and building stay free of I/O.
     app.secret_key = None
 
-    from app import runtime as runtime_module
+    from app import startup
+    from app.runtime import KEY
     from app.accounts import auth
     from app.web import errors, security
     from app.web.htmx import dom_id
@@ -68,7 +69,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     close_sockets_on_shutdown(app)
     app.url_map.converters["int"] = IdConverter  # before any route is added
     # Every part this app holds, typed (app/runtime.py): one worker in-process, several through Redis.
-    parts = app.extensions[runtime_module.KEY] = runtime_module.build(settings)
+    parts = app.extensions[KEY] = startup.build(settings)
     security.init_app(app)
     auth.init_app(app)
     errors.init_app(app)

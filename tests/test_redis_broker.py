@@ -10,7 +10,7 @@ import pytest
 from app.config import Settings
 from app.realtime.broker import Event
 from app.realtime.redis_broker import RESTART, RedisBroker
-from app.runtime import build
+from app.startup import build
 from tests.helpers.redis import URL
 
 
