@@ -5,17 +5,13 @@ an "unexpected status". Generating it prints no warning (no endpoint or response
 from __future__ import annotations
 
 import importlib
-import json
-import subprocess
-import sys
-import urllib.request
 from datetime import datetime
 from http import HTTPStatus
 
-import httpx
 import pytest
 
 from tests.helpers import PASSWORD
+from tests.helpers.generated import fetch_document, generated_client, operations, warnings_in, with_body
 from tests.helpers.server import Server
 
 PACKAGE = "huddle_client"
@@ -58,40 +54,20 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def document(server) -> dict:
-    return json.load(urllib.request.urlopen(f"{server.url}/api/v1/openapi.json", timeout=10))
+    return fetch_document(f"{server.url}/api/v1/openapi.json")
 
 
 @pytest.fixture(scope="module")
-def generated(server, document, tmp_path_factory):
-    """(the generator's output, the imported package) from the document the server serves.
-
-    Offline and without post hooks (no ruff run on the generated code)."""
-    folder = tmp_path_factory.mktemp("generated")
-    (folder / "openapi.json").write_text(json.dumps(document))
-    (folder / "config.yaml").write_text("post_hooks: []\n")
-    run = subprocess.run(
-        [sys.executable, "-m", "openapi_python_client", "generate", "--path", str(folder / "openapi.json"),
-         "--output-path", str(folder / PACKAGE), "--meta", "none", "--config", str(folder / "config.yaml"),
-         "--fail-on-warning"],
-        capture_output=True, text=True, timeout=120, cwd=folder,
-    )
-    output = run.stdout + run.stderr
-    assert run.returncode == 0, output
-    sys.path.insert(0, str(folder))
-    try:
-        yield output, importlib.import_module(PACKAGE)
-    finally:
-        sys.path.remove(str(folder))
-        for name in [name for name in sys.modules if name == PACKAGE or name.startswith(PACKAGE + ".")]:
-            del sys.modules[name]
+def generated(document, tmp_path_factory):
+    """(what the generator printed, the imported package), from the document the server serves."""
+    with generated_client(document, tmp_path_factory.mktemp("generated"), PACKAGE) as found:
+        yield found
 
 
 @pytest.fixture(scope="module")
 def api(generated):
     """The generated operations by operationId: api["sendMessage"].sync_detailed(...)."""
-    _, package = generated
-    return {operation_id: importlib.import_module(f"{PACKAGE}.api.api.{snake(operation_id)}")
-            for operation_id in OPERATIONS}
+    return operations(generated[1], OPERATIONS, tag="api")
 
 
 @pytest.fixture(scope="module")
@@ -120,10 +96,6 @@ def connect(server, generated, api, models):
     return connect
 
 
-def snake(name: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
-
-
 def refused(answer, models, status: HTTPStatus, code: str):
     """The answer is this error, parsed into the one Error model; its detail."""
     assert answer.status_code == status, (answer.status_code, answer.content)
@@ -137,23 +109,11 @@ def fields(detail) -> dict:
     return detail.fields.additional_properties
 
 
-def with_body(content_type: str | None = None, body: bytes | None = None) -> dict:
-    """httpx hooks that change what the generated client sends (for the 400 and 415 answers)."""
-    def change(request: httpx.Request) -> None:
-        if content_type is not None:
-            request.headers["Content-Type"] = content_type
-        if body is not None:
-            request.stream = httpx.ByteStream(body)
-            request.headers["Content-Length"] = str(len(body))
-    return {"event_hooks": {"request": [change]}}
-
-
 # --- the document and the generated client ----------------------------------------------------------
 
 def test_the_client_is_generated_without_a_warning(generated):
     output, package = generated
-    assert "warning" not in output.lower(), output
-    assert "skipping" not in output.lower(), output
+    assert not warnings_in(output), output
     assert package.AuthenticatedClient and package.Client
 
 
