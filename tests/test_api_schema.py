@@ -1,6 +1,7 @@
-"""Schemathesis against the API's own OpenAPI document, on the real server (Hypercorn): for every
-operation, generated requests (valid and not) never get a 5xx, and every answer matches what the
-document says of it (its schema, its content type). Bounded: a fixed number of examples each."""
+"""Schemathesis against the API's own OpenAPI document (and the messenger adapter's), on the real
+server (Hypercorn): for every operation, generated requests (valid and not) never get a 5xx, and
+every answer matches what the document says of it (its schema, its content type). Bounded: a
+fixed number of examples each."""
 from __future__ import annotations
 
 import json
@@ -38,6 +39,23 @@ def token(server) -> str:
     return json.load(urllib.request.urlopen(request))["data"]["token"]
 
 
+def fuzz(server, operation, mode, logout: bool) -> None:
+    bearer = token(server)
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
+              database=None)
+    def check(case):
+        # Logging out ends the token it is sent with: that operation gets a fresh one each time.
+        sent = token(server) if logout else bearer
+        case.call_and_validate(
+            base_url=server.url, headers={"Authorization": f"Bearer {sent}"},
+            checks=[not_a_server_error, response_schema_conformance, content_type_conformance],
+        )
+
+    check()
+
+
 @pytest.fixture(scope="module")
 def api_schema(server):
     return schemathesis.openapi.from_url(f"{server.url}/api/v1/openapi.json")
@@ -59,21 +77,7 @@ OPERATIONS = [
 def test_the_api_keeps_to_its_document(server, api_schema, method, path, mode):
     """Requests that follow the document, and requests that break it (wrong types, missing
     fields, values out of range): never a 5xx, and every answer as documented."""
-    operation = api_schema[path][method]
-    bearer = token(server)
-
-    @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
-              database=None)
-    def check(case):
-        # Logging out ends the token it is sent with: that operation gets a fresh one each time.
-        sent = token(server) if path == "/api/v1/logout" else bearer
-        case.call_and_validate(
-            base_url=server.url, headers={"Authorization": f"Bearer {sent}"},
-            checks=[not_a_server_error, response_schema_conformance, content_type_conformance],
-        )
-
-    check()
+    fuzz(server, api_schema[path][method], mode, logout=path == "/api/v1/logout")
 
 
 def test_every_api_operation_is_in_the_document(server):
@@ -81,3 +85,29 @@ def test_every_api_operation_is_in_the_document(server):
     operations = {(method.upper(), path) for path, methods in document["paths"].items() for method in methods}
     assert operations == set(OPERATIONS)
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+MESSENGER_OPERATIONS = [
+    ("POST", "/api/messenger/user"), ("POST", "/api/messenger/user/login"), ("POST", "/api/messenger/user/logout"),
+    ("GET", "/api/messenger/user/{username}"), ("POST", "/api/messenger/conversation"),
+    ("GET", "/api/messenger/conversation"), ("POST", "/api/messenger/message"), ("PUT", "/api/messenger/message"),
+    ("DELETE", "/api/messenger/message/{message_id}"), ("GET", "/api/messenger/message/{conversation_id}"),
+]
+
+
+@pytest.fixture(scope="module")
+def messenger_schema(server):
+    return schemathesis.openapi.from_url(f"{server.url}/api/messenger/openapi.json")
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "invalid"])
+@pytest.mark.parametrize("method, path", MESSENGER_OPERATIONS, ids=[f"{m} {p}" for m, p in MESSENGER_OPERATIONS])
+def test_the_messenger_api_keeps_to_its_own_document(server, messenger_schema, method, path, mode):
+    """The adapter has a document of its own (/api/messenger/openapi.json), kept the same way."""
+    fuzz(server, messenger_schema[path][method], mode, logout=path == "/api/messenger/user/logout")
+
+
+def test_every_messenger_operation_is_in_its_document(server):
+    document = json.load(urllib.request.urlopen(f"{server.url}/api/messenger/openapi.json"))
+    operations = {(method.upper(), path) for path, methods in document["paths"].items() for method in methods}
+    assert operations == set(MESSENGER_OPERATIONS)

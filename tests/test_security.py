@@ -111,6 +111,7 @@ ROUTES = {
     ("PUT", "/api/messenger/message"): (401, 401, 401),
     ("DELETE", "/api/messenger/message/<int:message_id>"): (401, 401, 401),
     ("GET", "/api/messenger/message/<int:conversation_id>"): (401, 401, 401),
+    ("GET", "/api/messenger/openapi.json"): (200, 200, 200),
     ("WS", "/api/messenger/websocket"): (101, 101, 101),
 }
 API = {route for route in ROUTES if route[1].startswith("/api/")}

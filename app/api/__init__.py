@@ -6,10 +6,17 @@ from __future__ import annotations
 from quart import Quart
 from quart_schema import QuartSchema
 
+from app.api import messenger_schemas
+from app.api.errors import messenger_error, v1_error
 from app.api.openapi import OPENAPI_PATH, HuddleOpenAPI
+from app.api.openapi import bp as openapi_bp
+from app.web.errors import ErrorPages
 
 
-def init_app(app: Quart) -> None:
+def init_app(app: Quart, error_pages: ErrorPages) -> None:
+    # Errors anywhere under /api are JSON (never the site's HTML page), in each dialect's shape.
+    error_pages.answer_under("/api", v1_error)
+    error_pages.answer_under("/api/messenger", messenger_error)
     test_client_class = app.test_client_class
     QuartSchema(
         app,
@@ -32,3 +39,5 @@ def init_app(app: Quart) -> None:
     app.register_blueprint(ws_bp)
     app.register_blueprint(docs_bp)
     app.register_blueprint(messenger_bp)
+    app.register_blueprint(openapi_bp)  # the messenger adapter's own document
+    messenger_schemas.document(app.view_functions)

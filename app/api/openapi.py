@@ -1,4 +1,5 @@
-"""The OpenAPI document of /api/v1 (/api/v1/openapi.json), shaped for client generators.
+"""The OpenAPI documents of /api/v1 (/api/v1/openapi.json) and of the messenger adapter
+(/api/messenger/openapi.json), shaped for client generators.
 
 quart-schema inlines each operation's request and answer schemas; here every one of them becomes a
 shared component instead, referenced by `$ref`: one `Error` schema behind one response per error
@@ -10,22 +11,25 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from quart_schema import OpenAPIProvider
+from quart import Blueprint, current_app
+from quart_schema import OpenAPIProvider, hide
 from quart_schema.openapi import QUART_SCHEMA_OPERATION_ID_ATTRIBUTE
 from quart_schema.validation import QUART_SCHEMA_RESPONSE_ATTRIBUTE
 from werkzeug.routing import Rule
 
+from app.api import messenger_schemas
 from app.api.schemas import ErrorBody
 from app.web.urls import MAX_ID, IdConverter
 
 OPENAPI_PATH = "/api/v1/openapi.json"
+MESSENGER_OPENAPI_PATH = "/api/messenger/openapi.json"
 SCHEMAS = "#/components/schemas/"
 RESPONSES = "#/components/responses/"
 
 # One shared response per error status: its name in components/responses, and what it means.
 ERROR_RESPONSES: dict[int, tuple[str, str]] = {
     400: ("BadRequest", "The body could not be read (not JSON, not UTF-8, nested too deep)."),
-    401: ("Unauthorized", "No valid token: send `Authorization: Bearer <token>` (POST /api/v1/login gives one)."),
+    401: ("Unauthorized", "No valid token: send `Authorization: Bearer <token>` (logging in gives one)."),
     403: ("Forbidden", "Not allowed: not yours to change, or registration closed to you."),
     404: ("NotFound", "No such thing, or not one you can see."),
     409: ("Conflict", "It cannot be done in the state things are in now."),
@@ -115,6 +119,8 @@ class HuddleOpenAPI(OpenAPIProvider):
                 operation["requestBody"]["required"] = True
             if getattr(func, "public", False):
                 operation["security"] = []  # no token needed (registering, logging in)
+            else:
+                operation.setdefault("security", [{"bearer": []}])
         return paths, {}
 
     def build_request_body(self, model, source):
@@ -148,4 +154,32 @@ class HuddleOpenAPI(OpenAPIProvider):
         return name
 
 
-__all__ = ["OPENAPI_PATH", "HuddleOpenAPI"]
+class MessengerOpenAPI(HuddleOpenAPI):
+    """The messenger adapter's REST endpoints (app/api/messenger_schemas.py describes them), with
+    its own error shape: the same way, a document of its own."""
+
+    path_prefix = "/api/messenger/"
+    endpoint_prefix = "messenger."
+    error_model = messenger_schemas.Error
+
+    def schema(self) -> dict[str, Any]:
+        document = super().schema()
+        document["info"] = {
+            "title": "Huddle messenger API", "version": "1",
+            "description": "The messenger API as that Go messenger's clients call it: every answer is "
+                           "`{\"Message\", \"Data\"}`. Huddle's own API is /api/v1 (see /docs/api).",
+        }
+        return document
+
+
+bp = Blueprint("openapi", __name__)
+
+
+@bp.get(MESSENGER_OPENAPI_PATH)
+@hide
+async def messenger_document() -> dict:
+    app = current_app._get_current_object()
+    return MessengerOpenAPI(app, app.extensions["QUART_SCHEMA"]).schema()
+
+
+__all__ = ["MESSENGER_OPENAPI_PATH", "OPENAPI_PATH", "HuddleOpenAPI", "MessengerOpenAPI", "bp"]
