@@ -74,13 +74,14 @@ async def site(settings: Settings) -> AsyncIterator[None]:
 async def create_user(settings: Settings, username: str, email: str, password: str, admin: bool) -> str | None:
     """The same rules as the registration form; returns what is wrong, or None."""
     from app.admin import service
+    from app.models.actor import SYSTEM
 
     values = {
         "username": username, "email": email, "password": password, "confirm_password": password, "is_admin": admin
     }
     async with site(settings):
         try:
-            await service.create_user(None, values)
+            await service.create_user(SYSTEM, values)
         except Invalid as refused:
             return "; ".join(f"{name}: {message}" for name, message in refused.errors.items())
     return None
@@ -91,10 +92,11 @@ async def grant_admin(settings: Settings, username: str, admin: bool) -> str | N
     administrator keeps them."""
     from app.accounts.service import get_user
     from app.admin import service
+    from app.models.actor import SYSTEM
 
     async with site(settings):
         try:
-            await service.set_admin(None, await get_user(username), admin)
+            await service.set_admin(SYSTEM, await get_user(username), admin)
         except Invalid as refused:
             return "; ".join(refused.errors.values())
         except DomainError as refused:

@@ -84,7 +84,7 @@ async def test_an_invitation_link_lets_people_join_and_says_who_joined(app, admi
     listing = await (await admin_client.get("/admin/invitations")).get_data(as_text=True)
     assert '<a href="/users/theo">theo</a>, <a href="/users/zoe">zoe</a>' in listing
     entry = await AuditEvent.get(action="user.registered", target_name="theo")
-    assert entry.detail == "invited by admin"
+    assert entry.params == {"invited_by": "admin"}
 
 
 async def test_a_single_use_link_works_once(app, admin, sign_in):

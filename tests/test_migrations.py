@@ -128,3 +128,138 @@ def test_migrations_build_the_model_schema_on_postgresql(pg_databases):
     migrated, generated = asyncio.run(pg_schema(migrated_url)), asyncio.run(pg_schema(generated_url))
     assert {"users", "user_sessions", "aerich"} <= set(migrated)
     assert migrated == generated
+
+
+# --- migration 6: audit entries written as English become parameters ---------------------------
+
+AERICH = """
+import asyncio, shutil, sys, tempfile
+from pathlib import Path
+from aerich import Command
+from app.config import ROOT, tortoise_config
+async def main(url, step):
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "models").mkdir()
+        for path in (ROOT / "migrations" / "models").glob("*.py"):
+            if step == "down" or int(path.name.split("_", 1)[0]) <= int(step):
+                shutil.copy(path, Path(tmp) / "models" / path.name)
+        command = Command(tortoise_config(url), app="models", location=tmp)
+        async with command:
+            await command.init()
+            if step == "down":
+                await command.downgrade(-1, delete=False)
+            else:
+                await command.upgrade(run_in_transaction=True)
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"""
+
+# (actor, action, target, detail as the app once wrote it, its sentence after the migration,
+#  its detail after migrating down again when that is not the same).
+OLD_ENTRIES = [
+    ("", "user.created", "hal", "from the command line as administrator",
+     "The command line created an administrator account for hal.", None),
+    ("", "user.created", "ivy", "from the command line", "The command line created an account for ivy.", None),
+    ("", "admin.granted", "alice", "from the command line", "The command line made alice an administrator.", None),
+    ("erin", "user.registered", "erin", "admin (first account)",
+     "erin created their account and, as the first one, became an administrator.", None),
+    ("theo", "user.registered", "theo", "invited by maya", "theo created their account, invited by maya.", None),
+    ("admin", "user.edited", "alice", "username: alice → Alicia; email: a@example.com → b@example.com",
+     "admin edited alice: username: alice → Alicia; email: a@example.com → b@example.com.", None),
+    ("maya", "user.deleted", "theo", "2 session(s) ended, 1 feedback item(s) deleted",
+     "maya deleted theo's account: 2 sessions ended, 1 feedback item deleted.",
+     "2 sessions ended, 1 feedback item deleted"),
+    ("maya", "user.deleted", "tom", "1 session(s) ended", "maya deleted tom's account: 1 session ended.",
+     "1 session ended"),
+    ("gina", "sessions.revoked", "gina", "one session (Firefox on Linux)",
+     "gina ended one of their sessions (Firefox on Linux).", None),
+    ("gina", "sessions.revoked", "gina", "3 other session(s)", "gina ended 3 other sessions.", "3 other sessions"),
+    ("maya", "room.created", "", "#leads (closed)", "maya created the closed room #leads.", None),
+    ("maya", "room.member_added", "theo", "#leads", "maya added theo to #leads.", None),
+    ("maya", "room.member_removed", "theo", "#leads", "maya removed theo from #leads.", None),
+    ("maya", "message.deleted", "", "a message by theo", "maya deleted a message by theo.", None),
+    ("theo", "password.reset", "theo", "with an emailed link", "theo reset their password through an emailed link.",
+     None),
+    ("theo", "password.changed", "theo", "", "theo changed their own password.", None),
+    ("maya", "feedback.edited", "theo", "“Hello; there”", "maya edited feedback by theo: “Hello; there”.", None),
+    ("maya", "invitation.created", "", "for one person, 3 days, mailed to x@example.com",
+     "maya created an invitation link for one person, valid 3 days, mailed to x@example.com.", None),
+    ("maya", "invitation.created", "", "for several people, 1 day",
+     "maya created an invitation link for several people, valid 1 day.", None),
+    ("maya", "invitation.revoked", "", "made by maya", "maya revoked an invitation link they had made.", None),
+    # Text nobody can read as parameters stays, shown as it was written.
+    ("maya", "user.edited", "theo", "change 7", "maya edited theo: change 7.", None),
+    ("maya", "widget.frobbed", "theo", "with care", "maya frobbed a widget, concerning theo: with care.", None),
+]
+
+
+def aerich(url: str, step: str) -> None:
+    run("-c", AERICH, url, step, url=url)
+
+
+def sentences(rows: list[tuple[str, str, str, dict, str]]) -> list[str]:
+    from types import SimpleNamespace
+
+    from app.admin.audit_log import sentence
+
+    return [sentence(SimpleNamespace(actor_name=actor, action=action, target_name=target, params=params, detail=detail))
+            for actor, action, target, params, detail in rows]
+
+
+def check_old_entries_migrate(url: str, insert, select) -> None:
+    """Migrate to 5, write entries as the app once did, migrate to 6: they read as the same
+    sentences, from parameters; migrate down: the old text is back."""
+    aerich(url, "5")
+    insert([(actor, action, target, detail) for actor, action, target, detail, _, _ in OLD_ENTRIES])
+    migrate(url)
+    rows = select(with_params=True)
+    assert sentences(rows) == [entry[4] for entry in OLD_ENTRIES]
+    unread = {entry[3] for entry in OLD_ENTRIES[-2:]}
+    assert [detail for *_, detail in rows] == [detail if detail in unread else "" for *_, detail, _, _ in OLD_ENTRIES]
+    assert rows[5][3] == {"changes": [["username", "alice", "Alicia"], ["email", "a@example.com", "b@example.com"]]}
+    aerich(url, "down")
+    restored = [detail for *_, detail in select(with_params=False)]
+    assert restored == [after or detail for *_, detail, _, after in OLD_ENTRIES]
+
+
+def test_old_audit_entries_become_parameters_and_back_on_sqlite(tmp_path):
+    path = tmp_path / "old.db"
+
+    def insert(rows):
+        db = sqlite3.connect(path)
+        db.executemany("INSERT INTO audit_events (created_at, actor_name, action, target_name, detail) "
+                       "VALUES ('2026-11-30 12:00:00', ?, ?, ?, ?)", rows)
+        db.commit()
+        db.close()
+
+    def select(with_params: bool):
+        import json
+
+        db = sqlite3.connect(path)
+        columns = "actor_name, action, target_name, " + ("params, " if with_params else "'{}', ") + "detail"
+        rows = db.execute(f"SELECT {columns} FROM audit_events ORDER BY id").fetchall()
+        db.close()
+        return [(a, b, c, json.loads(p), d) for a, b, c, p, d in rows]
+
+    check_old_entries_migrate(f"sqlite://{path}", insert, select)
+
+
+def test_old_audit_entries_become_parameters_and_back_on_postgresql(pg_databases):
+    import json
+
+    url = pg_databases[0]
+
+    async def insert_rows(rows):
+        conn = await asyncpg.connect(url)
+        await conn.executemany("INSERT INTO audit_events (created_at, actor_name, action, target_name, detail) "
+                               "VALUES (now(), $1, $2, $3, $4)", rows)
+        await conn.close()
+
+    async def select_rows(with_params: bool):
+        conn = await asyncpg.connect(url)
+        columns = "actor_name, action, target_name, " + ("params::text, " if with_params else "'{}', ") + "detail"
+        rows = await conn.fetch(f"SELECT {columns} FROM audit_events ORDER BY id")
+        await conn.close()
+        return [(a, b, c, json.loads(p), d) for a, b, c, p, d in rows]
+
+    check_old_entries_migrate(url, lambda rows: asyncio.run(insert_rows(rows)),
+                              lambda with_params: asyncio.run(select_rows(with_params)))

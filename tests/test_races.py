@@ -18,6 +18,7 @@ from app.admin import service as admin
 from app.config import ROOT
 from app.domain import DomainError
 from app.models import User
+from app.models.actor import SYSTEM
 from tests.helpers import ARGON2_MEMORY_KIB, PASSWORD
 
 PG_ADMIN = os.environ.get("HUDDLE_TEST_PG", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -34,7 +35,7 @@ SCENARIOS = {
     "delete each other": lambda a, b: (admin.delete_user(a, b), admin.delete_user(b, a)),
     "demote and delete": lambda a, b: (demote(a, b), admin.delete_user(b, a)),
     "delete accounts (profile)": lambda a, b: (accounts.delete_account(a, b), accounts.delete_account(b, a)),
-    "revoke on the command line": lambda a, b: (admin.set_admin(None, a, False), admin.set_admin(None, b, False)),
+    "revoke on the command line": lambda a, b: (admin.set_admin(SYSTEM, a, False), admin.set_admin(SYSTEM, b, False)),
 }
 
 

@@ -15,13 +15,12 @@ from app import clock, signals
 from app.accounts import hashing
 from app.domain import Invalid, NotAllowed, NotFound
 from app.models import AuditEvent, Feedback, Invitation, InvitationUse, PasswordResetToken, User, UserSession
-from app.models.audit import plural
+from app.models.actor import Actor, check_actor
 from app.realtime.events import force_logout, people_changed
 from app.web.forms import Form, check_new_account, check_new_password
 
 TAKEN = "That username or email address is taken."
 LAST_ADMIN_DELETE = "The last administrator cannot be deleted."
-PASSWORD_DETAILS = {"password.reset": "with an emailed link"}
 
 
 @contextmanager
@@ -75,9 +74,9 @@ async def register(username: str, email: str, password: str, confirm: str, *,
                     raise Invalid({"invitation": INVITATION_SPENT})
                 await InvitationUse.create(invitation_id=invitation.id, user=user, username=user.username,
                                            joined_at=clock.now())
-            detail = "admin (first account)" if user.is_admin else (
-                f"invited by {invitation.created_by_name}" if invitation is not None else "")
-            await AuditEvent.record(user, "user.registered", user, detail)
+            how = {"first_admin": True} if user.is_admin else (
+                {"invited_by": invitation.created_by_name} if invitation is not None else {})
+            await AuditEvent.record(user, "user.registered", user, **how)
     await signals.user_created.send(user)
     await people_changed()
     return user
@@ -119,7 +118,7 @@ async def revoke_session(user: User, session: UserSession) -> None:
     """The user logs out one of their sessions (on another device): audited."""
     async with in_transaction():
         await UserSession.filter(id=session.id, user_id=user.id).delete()
-        await AuditEvent.record(user, "sessions.revoked", user, f"one session ({session.device})")
+        await AuditEvent.record(user, "sessions.revoked", user, device=session.device)
     await force_logout(f"session:{session.id}", "revoked")
 
 
@@ -128,7 +127,7 @@ async def revoke_other_sessions(user: User, keep: UserSession | None) -> int:
     async with in_transaction():
         ended = await _delete_sessions(user, keep=keep, kind="web")
         if ended:
-            await AuditEvent.record(user, "sessions.revoked", user, plural(len(ended), "other session"))
+            await AuditEvent.record(user, "sessions.revoked", user, others=len(ended))
     await log_out_sessions(ended, "revoked")
     return len(ended)
 
@@ -163,13 +162,13 @@ async def log_out_sessions(session_ids: list[int], reason: str) -> None:
 
 
 async def set_password(
-    user: User, new_password: str, *, actor: User | None, reason: str,
+    user: User, new_password: str, *, actor: Actor, reason: str,
     keep_session: UserSession | None = None, confirm: str | None = None,
 ) -> int:
     """Give user a new password. `reason` is the audit action (password.reset, password.changed,
     password.set_by_admin). Outstanding reset links die and every session of the user ends but
     keep_session; returns how many ended. With confirm, it must match."""
-    if actor is not None and actor.id != user.id and not actor.is_admin:
+    if check_actor(actor).id != user.id and not actor.is_admin:
         raise NotAllowed("Only this user and administrators can set this password.")
     form = Form()
     confirm = new_password if confirm is None else confirm
@@ -184,14 +183,14 @@ async def set_password(
 
 
 async def write_password(
-    user: User, digest: str, *, actor: User | None, reason: str, keep_session: UserSession | None
+    user: User, digest: str, *, actor: Actor, reason: str, keep_session: UserSession | None
 ) -> list[int]:
     """Inside the caller's transaction: the new hash, no reset links, the audit entry, and the
     sessions deleted (their ids returned: the caller logs them out after commit)."""
     user.password_hash = digest
     await User.filter(id=user.id).update(password_hash=digest)
     await PasswordResetToken.filter(user_id=user.id).delete()
-    await AuditEvent.record(actor, reason, user, PASSWORD_DETAILS.get(reason, ""))
+    await AuditEvent.record(actor, reason, user)
     return await _delete_sessions(user, keep=keep_session)
 
 
@@ -208,21 +207,21 @@ async def change_password(
     return await set_password(user, new_password, actor=user, reason="password.changed", keep_session=keep_session)
 
 
-def deletion_refusal(actor: User, target: User) -> str | None:
+def deletion_refusal(actor: Actor, target: User) -> str | None:
     """Why actor may not delete target's account, or None: the owner may (unless an admin), and an
     admin may delete anyone else's. Whether the target is the last admin is checked on delete."""
-    if actor.id == target.id:
+    if check_actor(actor).id == target.id:
         return "Administrators cannot delete their own account; another administrator can." if actor.is_admin else None
     if not actor.is_admin:
         return "Only this user and administrators can do that."
     return None
 
 
-def may_delete_account(actor: User, target: User) -> bool:
+def may_delete_account(actor: Actor, target: User) -> bool:
     return deletion_refusal(actor, target) is None
 
 
-async def delete_account(actor: User, target: User) -> None:
+async def delete_account(actor: Actor, target: User) -> None:
     """Delete target's account with all that is theirs, if actor may; never the last administrator."""
     if why := deletion_refusal(actor, target):
         raise NotAllowed(why)
@@ -237,8 +236,7 @@ async def delete_account(actor: User, target: User) -> None:
         sessions = await UserSession.filter(user_id=target.id).delete()
         feedback = await Feedback.filter(author_id=target.id).delete()
         await PasswordResetToken.filter(user_id=target.id).delete()
-        detail = f"{plural(sessions, 'session')} ended, {plural(feedback, 'feedback item')} deleted"
-        await AuditEvent.record(actor, "user.deleted", target, detail)
+        await AuditEvent.record(actor, "user.deleted", target, sessions=sessions, feedback=feedback)
         await target.delete()
     await force_logout(f"user:{target.id}", "deleted")
     await people_changed()

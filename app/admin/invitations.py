@@ -4,7 +4,6 @@ from __future__ import annotations
 from app import clock
 from app.domain import Invalid, NotAllowed
 from app.models import AuditEvent, Invitation, User
-from app.models.audit import plural
 from app.web.forms import clean_email, valid_email
 
 MAX_DAYS = 30
@@ -36,9 +35,7 @@ async def create(actor: User, kind: str, days: str, email: str = "") -> tuple[In
         raise NotAllowed("Only administrators can invite people.")
     max_uses, number, email = check(kind, days, email)
     invitation, token = await Invitation.issue(actor, days=number, max_uses=max_uses, note=email)
-    await AuditEvent.record(actor, "invitation.created", None,
-                            f"{'for one person' if max_uses == 1 else 'for several people'}, {plural(number, 'day')}"
-                            + (f", mailed to {email}" if email else ""))
+    await AuditEvent.record(actor, "invitation.created", None, uses=max_uses, days=number, email=email)
     return invitation, token
 
 
@@ -48,4 +45,4 @@ async def revoke(actor: User, invitation: Invitation) -> None:
     if invitation.revoked_at is None:
         invitation.revoked_at = clock.now()
         await invitation.save(update_fields=["revoked_at"])
-        await AuditEvent.record(actor, "invitation.revoked", None, f"made by {invitation.created_by_name}")
+        await AuditEvent.record(actor, "invitation.revoked", None, made_by=invitation.created_by_name)

@@ -5,16 +5,16 @@ from quart import Blueprint, Response, abort, current_app, flash, redirect, requ
 
 from app.accounts import auth
 from app.accounts.service import get_user
-from app.admin import invitations, service
+from app.admin import audit_log, invitations, service
 from app.domain import DomainError, Invalid
 from app.models import AuditEvent, Feedback, Invitation, User
-from app.models.audit import plural
 from app.models.paging import page, page_by_name
 from app.realtime import events
 from app.runtime import runtime
 from app.web.forms import Form, account_values, domain_error_page
 from app.web.htmx import is_htmx, render, toast
 from app.web.urls import id_param
+from app.words import plural
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.register_error_handler(DomainError, domain_error_page)
@@ -164,7 +164,8 @@ async def delete(user_id: int) -> Response:
 async def audit() -> Response:
     """Who did what to whom, newest first, 50 to a page."""
     rows, next_before = await page(AuditEvent.all(), before=id_param(request.args.get("before")), size=50)
-    return await render("admin/audit.html", events=rows, next_before=next_before)
+    entries = [(event, audit_log.sentence(event)) for event in rows]
+    return await render("admin/audit.html", entries=entries, next_before=next_before)
 
 
 @bp.get("/feedback")

@@ -1,8 +1,9 @@
 """Admin use cases: add, edit and delete users, grant and take administrator rights.
 
-`actor` is the administrator doing it, or None for the operator on the command line (audited
-"from the command line"). `values` is a mapping of username, email, password, confirm_password
-and is_admin (a bool: parsing a checkbox is the HTML view's business). Like every service: no
+`actor` is the administrator doing it, or SYSTEM (app/models/actor.py) for the operator on the
+command line, passed explicitly: None is refused (TypeError), never taken for the command line.
+`values` is a mapping of username, email, password, confirm_password and is_admin (a bool:
+parsing a checkbox is the HTML view's business). Like every service: no
 request, domain errors, its own transaction, live events only after commit."""
 from __future__ import annotations
 
@@ -17,22 +18,21 @@ from app.accounts import hashing, usernames
 from app.accounts.service import delete_account, log_out_sessions, unique_names, write_password
 from app.domain import Invalid, NotAllowed, NotFound
 from app.models import AuditEvent, User, UserSession
+from app.models.actor import SYSTEM, Actor, check_actor
 from app.realtime.events import people_changed, reload_scope
 from app.web.forms import check_new_account
-
-CLI = "from the command line"
 
 
 def last_admin(user: User) -> str:
     return f"{user.username} is the last administrator and must stay one."
 
 
-def _require_admin(actor: User | None) -> None:
-    if actor is not None and not actor.is_admin:
+def _require_admin(actor: Actor) -> None:
+    if not check_actor(actor).is_admin:
         raise NotAllowed("Only administrators can do that.")
 
 
-async def create_user(actor: User | None, values: Mapping[str, Any]) -> User:
+async def create_user(actor: Actor, values: Mapping[str, Any]) -> User:
     """Add a user with the registration rules, an administrator if values["is_admin"]."""
     _require_admin(actor)
     form = await check_new_account(values)
@@ -45,8 +45,8 @@ async def create_user(actor: User | None, values: Mapping[str, Any]) -> User:
             person = await User.create_account(
                 form.values["username"], form.values["email"], password_hash=digest, is_admin=make_admin
             )
-            if actor is None:
-                await AuditEvent.record(None, "user.created", person, CLI + (" as administrator" if make_admin else ""))
+            if actor is SYSTEM:  # one entry: "The command line created an administrator account for …"
+                await AuditEvent.record(actor, "user.created", person, admin=make_admin)
             else:
                 await AuditEvent.record(actor, "user.created", person)
                 if make_admin:
@@ -57,7 +57,7 @@ async def create_user(actor: User | None, values: Mapping[str, Any]) -> User:
 
 
 async def update_user(
-    actor: User | None, target: User, values: Mapping[str, Any], *, keep_session: UserSession | None = None
+    actor: Actor, target: User, values: Mapping[str, Any], *, keep_session: UserSession | None = None
 ) -> User:
     """Save username, email, admin and (when one is given) a new password, audited as a diff. A new
     password ends target's sessions but keep_session (the one the change came from, if theirs);
@@ -71,9 +71,7 @@ async def update_user(
         raise Invalid(form.errors)
     new = form.values
     changes = [
-        f"{name}: {getattr(target, name)} → {new[name]}"
-        for name in ("username", "email")
-        if getattr(target, name) != new[name]
+        [name, getattr(target, name), new[name]] for name in ("username", "email") if getattr(target, name) != new[name]
     ]
     password = values.get("password") or ""
     digest = await hashing.hash_password(password) if password else None  # outside the transaction
@@ -87,7 +85,7 @@ async def update_user(
                 target.username_key = usernames.key(target.username)
                 await target.save(update_fields=["username", "username_key", "email"])
                 if changes:
-                    await AuditEvent.record(actor, "user.edited", target, "; ".join(changes))
+                    await AuditEvent.record(actor, "user.edited", target, changes=changes)
                 if was_admin != make_admin:
                     await AuditEvent.record(actor, "admin.granted" if make_admin else "admin.removed", target)
                 if digest:
@@ -106,13 +104,13 @@ async def update_user(
     return target
 
 
-async def set_admin(actor: User | None, target: User, admin: bool) -> None:
+async def set_admin(actor: Actor, target: User, admin: bool) -> None:
     """Grant or take away administrator rights (the command line's grant-admin)."""
     _require_admin(actor)
     async with in_transaction() as conn:
         was_admin = await _set_admin(conn, target, admin)
         action = "admin.granted" if admin else "admin.removed"
-        await AuditEvent.record(actor, action, target, CLI if actor is None else "")
+        await AuditEvent.record(actor, action, target)
     target.is_admin = admin
     await _after_admin_change(target, was_admin, admin)
 
@@ -138,14 +136,14 @@ async def _after_admin_change(target: User, was_admin: bool, admin: bool) -> Non
         await people_changed()  # lists of people show who is an administrator
 
 
-def check_delete(actor: User | None, target: User) -> None:
+def check_delete(actor: Actor, target: User) -> None:
     """Refuse, before asking for confirmation, what delete_user would refuse outright."""
     _require_admin(actor)
-    if actor is not None and actor.id == target.id:
+    if actor.id == target.id:
         raise NotAllowed("You cannot delete your own account from the admin area.")
 
 
-async def delete_user(actor: User, target: User) -> None:
+async def delete_user(actor: Actor, target: User) -> None:
     """Delete a user from the admin area: the account rule (app.accounts.service.delete_account),
     with this area's own word for deleting yourself; never the last administrator."""
     check_delete(actor, target)

@@ -89,7 +89,7 @@ async def create_room(actor: User, name: str, topic: str = "", *, is_open: bool 
                                              is_open=is_open, created_by=actor)
             for person in {actor.id: actor, **{p.id: p for p in people}}.values():
                 await Membership.create(conversation=room, user=person)
-            await AuditEvent.record(actor, "room.created", None, f"#{name} ({'open' if is_open else 'closed'})")
+            await AuditEvent.record(actor, "room.created", None, room=name, open=is_open)
     except IntegrityError:
         raise Invalid({"name": "There is already a room with that name."}) from None
     await events.membership_changed(room, [actor.id, *(p.id for p in people)])
@@ -137,7 +137,7 @@ async def add_member(actor: User, conversation: Conversation, username: str) -> 
         raise NotAllowed("Only the room's creator and administrators can add people.")
     person = (await _users_named([username]))[0]
     await Membership.get_or_create(user_id=person.id, conversation_id=conversation.id)
-    await AuditEvent.record(actor, "room.member_added", person, f"#{conversation.name}")
+    await AuditEvent.record(actor, "room.member_added", person, room=conversation.name)
     await events.membership_changed(conversation, [person.id])
     return person
 
@@ -151,7 +151,7 @@ async def remove_member(actor: User, conversation: Conversation, person: User) -
     if not removed:
         raise NotFound(f"{person.username} is not in this room.")
     if person.id != actor.id:
-        await AuditEvent.record(actor, "room.member_removed", person, f"#{conversation.name}")
+        await AuditEvent.record(actor, "room.member_removed", person, room=conversation.name)
     await events.membership_changed(conversation, [person.id])
 
 

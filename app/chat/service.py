@@ -250,7 +250,7 @@ async def delete(actor: User, message: Message) -> Message:
         message.version_seq, message.deleted_at = seq, clock.now()
         await message.save(update_fields=["version_seq", "deleted_at"])
         if message.author_id != actor.id:
-            await AuditEvent.record(actor, "message.deleted", None, f"a message by {message.author_name}")
+            await AuditEvent.record(actor, "message.deleted", None, author=message.author_name)
     await events.message_changed(message, "message.deleted")
     return message
 

@@ -58,7 +58,7 @@ async def update(actor: User, item: Feedback, title: str, content: str) -> Feedb
         item.title, item.content = title, content
         if actor.id != item.author_id:
             item.edited_by_name = actor.username
-            await AuditEvent.record(actor, "feedback.edited", item.author, f"“{title}”")
+            await AuditEvent.record(actor, "feedback.edited", item.author, title=title)
         await item.save()
     return item
 
@@ -69,4 +69,4 @@ async def delete(actor: User, item: Feedback) -> None:
     async with in_transaction():
         await item.delete()
         if actor.id != item.author_id:
-            await AuditEvent.record(actor, "feedback.deleted", item.author, f"“{item.title}”")
+            await AuditEvent.record(actor, "feedback.deleted", item.author, title=item.title)
