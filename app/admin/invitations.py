@@ -1,6 +1,8 @@
 """Invitation links, made and revoked by administrators (the rules; app/admin/routes.py shows them)."""
 from __future__ import annotations
 
+from tortoise.transactions import in_transaction
+
 from app import clock
 from app.domain import Invalid, NotAllowed
 from app.models import AuditEvent, Invitation, User
@@ -34,8 +36,9 @@ async def create(actor: User, kind: str, days: str, email: str = "") -> tuple[In
     if not actor.is_admin:
         raise NotAllowed("Only administrators can invite people.")
     max_uses, number, email = check(kind, days, email)
-    invitation, token = await Invitation.issue(actor, days=number, max_uses=max_uses, note=email)
-    await AuditEvent.record(actor, "invitation.created", None, uses=max_uses, days=number, email=email)
+    async with in_transaction():
+        invitation, token = await Invitation.issue(actor, days=number, max_uses=max_uses, note=email)
+        await AuditEvent.record(actor, "invitation.created", None, uses=max_uses, days=number, email=email)
     return invitation, token
 
 
@@ -43,6 +46,8 @@ async def revoke(actor: User, invitation: Invitation) -> None:
     if not actor.is_admin:
         raise NotAllowed("Only administrators can revoke invitations.")
     if invitation.revoked_at is None:
-        invitation.revoked_at = clock.now()
-        await invitation.save(update_fields=["revoked_at"])
-        await AuditEvent.record(actor, "invitation.revoked", None, made_by=invitation.created_by_name)
+        now = clock.now()
+        async with in_transaction():  # revoked and audited once, even by two admins at the same moment
+            if await Invitation.filter(id=invitation.id, revoked_at=None).update(revoked_at=now):
+                await AuditEvent.record(actor, "invitation.revoked", None, made_by=invitation.created_by_name)
+        invitation.revoked_at = now

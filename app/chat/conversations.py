@@ -136,8 +136,9 @@ async def add_member(actor: User, conversation: Conversation, username: str) -> 
     if not may_manage(actor, conversation):
         raise NotAllowed("Only the room's creator and administrators can add people.")
     person = (await _users_named([username]))[0]
-    await Membership.get_or_create(user_id=person.id, conversation_id=conversation.id)
-    await AuditEvent.record(actor, "room.member_added", person, room=conversation.name)
+    async with in_transaction():
+        await Membership.get_or_create(user_id=person.id, conversation_id=conversation.id)
+        await AuditEvent.record(actor, "room.member_added", person, room=conversation.name)
     await events.membership_changed(conversation, [person.id])
     return person
 
@@ -147,11 +148,12 @@ async def remove_member(actor: User, conversation: Conversation, person: User) -
         raise NotAllowed("Only the room's creator and administrators can remove people.")
     if is_everyones(conversation):
         raise NotAllowed(EVERYONE_IN_GENERAL)
-    removed = await Membership.filter(user_id=person.id, conversation_id=conversation.id).delete()
-    if not removed:
-        raise NotFound(f"{person.username} is not in this room.")
-    if person.id != actor.id:
-        await AuditEvent.record(actor, "room.member_removed", person, room=conversation.name)
+    async with in_transaction():
+        removed = await Membership.filter(user_id=person.id, conversation_id=conversation.id).delete()
+        if not removed:
+            raise NotFound(f"{person.username} is not in this room.")
+        if person.id != actor.id:
+            await AuditEvent.record(actor, "room.member_removed", person, room=conversation.name)
     await events.membership_changed(conversation, [person.id])
 
 
