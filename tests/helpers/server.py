@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -11,17 +10,12 @@ from pathlib import Path
 
 from app.config import ROOT
 from tests.helpers import ARGON2_MEMORY_KIB
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.helpers.ports import free_port
 
 
 class Server:
     def __init__(self, data_dir: Path, **extra_env: str) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ, "HUDDLE_DATA_DIR": str(data_dir), "HUDDLE_DATABASE_URL": "", "HUDDLE_BASE_URL": self.url,

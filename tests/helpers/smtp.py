@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import contextlib
 import email
-import socket
 
 from aiosmtpd.controller import Controller
+
+from tests.helpers.ports import free_port
 
 
 class Inbox:
@@ -16,12 +17,6 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd's handler hook
         self.messages.append(email.message_from_bytes(envelope.content))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextlib.contextmanager
