@@ -3,18 +3,17 @@ the schema the models describe (so a model change without a migration fails here
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
 import subprocess
 import sys
-import uuid
 
 import asyncpg
 import pytest
 
 from app.config import ROOT
-
-PG_ADMIN = os.environ.get("HUDDLE_TEST_PG", "postgres://postgres@127.0.0.1:5432/postgres")
+from tests.helpers.postgres import scratch_database
 
 GENERATE = """
 import asyncio, sys
@@ -102,23 +101,10 @@ def test_migrating_twice_changes_nothing(tmp_path):
 
 @pytest.fixture
 def pg_databases():
-    names = [f"huddle_test_{uuid.uuid4().hex[:10]}" for _ in range(2)]
-
-    async def admin(sql_template: str):
-        conn = await asyncpg.connect(PG_ADMIN)
-        for name in names:
-            await conn.execute(sql_template.format(name))
-        await conn.close()
-
-    try:
-        asyncio.run(admin('CREATE DATABASE "{}"'))
-    except (OSError, asyncpg.PostgresError) as error:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN}: {error}")
-    base = PG_ADMIN.rsplit("/", 1)[0]
-    yield [f"{base}/{name}" for name in names]
-    asyncio.run(admin('DROP DATABASE IF EXISTS "{}" WITH (FORCE)'))
+    """Two scratch databases (tests/helpers/postgres.py: skipped without PostgreSQL unless required)."""
+    database = contextlib.contextmanager(scratch_database)
+    with database() as migrated, database() as generated:
+        yield [migrated, generated]
 
 
 def test_migrations_build_the_model_schema_on_postgresql(pg_databases):

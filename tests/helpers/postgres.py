@@ -7,7 +7,8 @@ import uuid
 from collections.abc import Iterator
 
 import asyncpg
-import pytest
+
+from tests.helpers.services import missing
 
 PG_ADMIN = os.environ.get("HUDDLE_TEST_PG", "postgres://postgres@127.0.0.1:5432/postgres")
 
@@ -29,13 +30,15 @@ def database_url(name: str) -> str:
 
 
 def scratch_database() -> Iterator[str]:
-    """Made fresh, dropped after; skipped where PostgreSQL is missing, except in CI (fails)."""
-    name = f"huddle_race_{uuid.uuid4().hex[:10]}"
+    """Made fresh, dropped after; skipped where PostgreSQL is missing, unless it is required
+    (tests/helpers/services.py). The name is unique: xdist workers and other runs never share one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"huddle_test_{worker}_{uuid.uuid4().hex[:10]}"
     try:
         admin_sql(f'CREATE DATABASE "{name}"')
     except (OSError, asyncpg.PostgresError) as error:
-        if os.environ.get("CI") or os.environ.get("HUDDLE_REQUIRE_SERVICES"):
-            raise
-        pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN}: {error}")
-    yield database_url(name)
-    admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        missing(f"PostgreSQL is not reachable at {PG_ADMIN}: {error}")
+    try:
+        yield database_url(name)
+    finally:
+        admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
