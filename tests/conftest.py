@@ -1,8 +1,6 @@
 """Fixtures: a real SQLite database per test (migrated by the real migrations), named users,
-and clients that carry the CSRF token like a browser's page would.
-
-Helpers live in tests/helpers/; Client, make_user, text_of and PASSWORD are importable from here
-too, for tests written against the old layout."""
+and clients that carry the CSRF token like a browser's page would. Helpers live in tests/helpers/:
+test modules import them from there."""
 from __future__ import annotations
 
 import os
@@ -20,10 +18,7 @@ from app.models import User
 from tests.helpers import ARGON2_MEMORY_KIB, PASSWORD
 from tests.helpers.accounts import make_user
 from tests.helpers.client import Client
-from tests.helpers.html import text_of
 from tests.helpers.postgres import scratch_database
-
-__all__ = ["PASSWORD", "Client", "make_user", "text_of"]
 
 
 @pytest.fixture(scope="session")
