@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 
 import pytest
 from quart.testing.connections import WebsocketDisconnectError
@@ -63,13 +64,18 @@ async def test_opening_a_page_puts_the_user_online_and_leaving_records_last_seen
     await client.login("alice")
     watcher = make_client()
     await watcher.login("bob")
+    long_ago = datetime(2001, 2, 3, tzinfo=UTC)
     async with live(watcher) as bobs_page:
         async with live(client):
             assert await next_presence(bobs_page) == ({alice.id}, set())
             page = await (await watcher.get("/users/alice")).get_data(as_text=True)
             assert f'class="badge presence online" data-presence-user="{alice.id}">Online<' in page
+            # Logging in stamped "last online" already: move it back, so only leaving can set it again.
+            await User.filter(id=alice.id).update(last_seen_at=long_ago)
+            left_at = datetime.now(UTC)
         assert await next_presence(bobs_page) == (set(), {alice.id})
-    assert (await User.get(id=alice.id)).last_seen_at is not None
+        offline_at = datetime.now(UTC)
+    assert left_at <= (await User.get(id=alice.id)).last_seen_at <= offline_at  # when her last page left
     page = await (await watcher.get("/users/alice")).get_data(as_text=True)
     assert f'class="badge presence offline" data-presence-user="{alice.id}">Offline<' in page
 
