@@ -12,6 +12,7 @@ from tortoise import Tortoise
 from app import compat
 from app.accounts import hashing
 from app.config import ROOT, Settings, tortoise_config
+from app.logs import scrub_access_log
 
 log = logging.getLogger("huddle")
 
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     """Build the app; nothing touches the disk or the database until it starts serving."""
     settings = settings or Settings.from_env()
     _configure_logging()
+    scrub_access_log()  # app/logs.py: no secrets and no forged lines in the access log
     hashing.configure(settings.argon2_memory_kib)
     app = Quart(
         __name__,

@@ -49,3 +49,56 @@ def test_the_log_config_file_loads_and_the_app_logs_json_when_asked(tmp_path):
     lines = [json.loads(line) for line in done.stderr.splitlines()]
     assert {"logger": "huddle", "message": "hello there"}.items() <= lines[0].items()
     assert lines[1]["logger"] == "hypercorn.error"
+
+
+def test_the_access_log_hides_secrets_and_keeps_one_line_per_request(tmp_path):
+    """On the real server's plain access log: a %0A in a path forges no line; reset and
+    invitation tokens (in the path, the query and the referrer) are never written."""
+    import urllib.error
+    import urllib.request
+
+    from tests.helpers.server import Server
+
+    server = Server(tmp_path)
+    try:
+        requests = [
+            ("/%0A127.0.0.1%20-%20-%20forged-line", {}),
+            ("/password/reset/SECRET-RESET-TOKEN", {}),
+            ("/join/SECRET-INVITE-TOKEN", {}),
+            ("/register?invitation=SECRET-QUERY-TOKEN", {}),
+            ("/static/css/huddle.css", {"Referer": f"{server.url}/password/reset/SECRET-REFERER-TOKEN",
+                                        "User-Agent": 'quote " and \x7f'}),
+        ]
+        for path, headers in requests:
+            try:
+                urllib.request.urlopen(urllib.request.Request(server.url + path, headers=headers), timeout=5)
+            except urllib.error.HTTPError:
+                pass
+    finally:
+        server.stop()  # the log is complete once the server has exited
+    log = (tmp_path / "server.log").read_text()
+    lines = log.splitlines()
+    assert not any(line.startswith("127.0.0.1 - - forged-line") for line in lines)
+    assert any("\\x0a127.0.0.1 - - forged-line" in line for line in lines)
+    assert "SECRET" not in log
+    assert "GET /password/reset/[hidden] " in log and "GET /join/[hidden] " in log
+    assert f'"{server.url}/password/reset/[hidden]"' in log  # the referrer
+
+
+def test_scrub_escapes_control_characters_and_quotes():
+    from app.logs import scrub
+
+    assert scrub('GET /a\r\nb"c\\ HTTP/1.1') == 'GET /a\\x0d\\x0ab\\x22c\\x5c HTTP/1.1'
+    assert scrub("/join/abc?x=1") == "/join/[hidden]?x=1"
+    assert scrub("/register?next=/&invitation=abc&x=1") == "/register?next=/&invitation=[hidden]&x=1"
+
+
+def test_json_access_lines_get_the_same_scrubbed_atoms():
+    from app.logs import AccessFilter
+
+    atoms = {"h": "10.0.0.1:5000", "m": "GET", "U": "/join/SECRET", "q": "invitation=SECRET&a=1", "s": "303",
+             "b": "0", "a": "-", "H": "1.1", "D": 1000}
+    entry = record("hypercorn.access", "%(h)s %(r)s", atoms)
+    assert AccessFilter().filter(entry)
+    line = json.loads(JsonFormatter().format(entry))
+    assert line["path"] == "/join/[hidden]" and line["query"] == "invitation=[hidden]&a=1"
