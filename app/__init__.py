@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     parts = app.extensions[KEY] = startup.build(settings)
     security.init_app(app)
     auth.init_app(app)
-    errors.init_app(app)
+    error_pages = errors.init_app(app)
     app.jinja_env.globals.update(dom_id=dom_id)
     from app.chat.events import message_html
     from app.chat.text import linkify
@@ -115,7 +115,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(password_bp)
     from app import api
 
-    api.init_app(app)
+    api.init_app(app, error_pages)
 
     @app.before_serving
     async def start() -> None:

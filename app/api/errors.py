@@ -2,7 +2,8 @@
 malformed or oversized bodies, refusals of the rules, rate limits, crashes and a lost database.
 
 /api/v1 answers `{"error": {"code", "message", "fields"?}}`; the messenger adapter answers in its
-own `{"Message", "Data": null}` shape. app/web/errors.py asks `for_path` which one, if any."""
+own `{"Message", "Data": null}` shape. app/api/__init__.py registers them for their paths with the
+site's error pages (app/web/errors.py), which otherwise answer in HTML."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -50,22 +51,6 @@ def messenger_error(status: int, message: str | None = None, fields: dict | None
     if fields:
         text = "; ".join(fields.values())
     return Response(_dumps({"Message": text, "Data": None}), status=status, content_type="application/json")
-
-
-PREFIXES: tuple[tuple[str, Callable[..., Response]], ...] = (
-    ("/api/messenger/", messenger_error),
-    ("/api/", v1_error),
-)
-
-
-def for_path(path: str) -> Callable[..., Response] | None:
-    """The JSON error renderer for this path, or None for the site's HTML pages."""
-    if path == "/api":
-        return v1_error
-    for prefix, renderer in PREFIXES:
-        if path.startswith(prefix) or path == prefix.rstrip("/"):
-            return renderer
-    return None
 
 
 DOMAIN_STATUS: dict[type[DomainError], int] = {Invalid: 422, NotAllowed: 403, NotFound: 404, Conflict: 409,

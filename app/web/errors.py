@@ -1,7 +1,10 @@
-"""Error pages in the site layout; htmx requests that need a login are sent to it."""
+"""Error pages in the site layout; htmx requests that need a login are sent to it. A part of the
+site with its own kind of answer (the JSON API) registers a renderer for its path prefix
+(ErrorPages.answer_under), so this module imports no feature."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from urllib.parse import quote
 
 import asyncpg
@@ -14,6 +17,28 @@ from app.web.htmx import is_htmx
 from app.web.urls import safe_next  # noqa: F401 - re-exported for the login view
 
 log = logging.getLogger("huddle.errors")
+
+# (status, message or None) -> the answer, for paths that are not the site's HTML pages.
+Renderer = Callable[[int, str | None], Response]
+
+
+class ErrorPages:
+    """Who answers an error on a path: a renderer registered for its prefix (the longest that
+    matches), else the site's HTML error page."""
+
+    def __init__(self) -> None:
+        self._by_prefix: list[tuple[str, Renderer]] = []
+
+    def answer_under(self, prefix: str, renderer: Renderer) -> None:
+        """Errors at `prefix` and below it (`/api` covers `/api` and `/api/…`) go to renderer."""
+        self._by_prefix.append((prefix.rstrip("/"), renderer))
+        self._by_prefix.sort(key=lambda entry: len(entry[0]), reverse=True)
+
+    def renderer_for(self, path: str) -> Renderer | None:
+        for prefix, renderer in self._by_prefix:
+            if path == prefix or path.startswith(prefix + "/"):
+                return renderer
+        return None
 
 # Errors that mean "the database cannot be reached", as opposed to a bug: they get a 503.
 UNREACHABLE: tuple[type[BaseException], ...] = (
@@ -56,11 +81,9 @@ def here() -> str:
     return request.full_path.rstrip("?")
 
 
-async def render_error(code: int, description: str | None = None) -> Response:
-    from app.api.errors import for_path
-
-    if not has_websocket_context() and (json_error := for_path(request.path)):
-        return json_error(code, description if code != 500 else None)
+async def render_error(pages: ErrorPages, code: int, description: str | None = None) -> Response:
+    if not has_websocket_context() and (own := pages.renderer_for(request.path)):
+        return own(code, description if code != 500 else None)
     if has_websocket_context():
         # A refused websocket handshake: a plain HTTP answer, no page.
         return Response(TITLES.get(code, "Error"), status=code, content_type="text/plain")
@@ -81,10 +104,13 @@ async def render_error(code: int, description: str | None = None) -> Response:
     return Response(body, status=code)
 
 
-def init_app(app: Quart) -> None:
+def init_app(app: Quart) -> ErrorPages:
+    """The site's error handlers; returns the registry where other parts add their renderers."""
+    pages = ErrorPages()
+
     @app.errorhandler(HTTPException)
     async def http_error(error: HTTPException) -> Response:
-        response = await render_error(error.code or 500, _own_description(error))
+        response = await render_error(pages, error.code or 500, _own_description(error))
         for header in ("Retry-After", "Allow"):
             if error.get_response().headers.get(header):
                 response.headers[header] = error.get_response().headers[header]
@@ -93,7 +119,7 @@ def init_app(app: Quart) -> None:
     async def database_down(error: Exception) -> Response:
         # The database (or another service) cannot be reached: say so, and that it will pass.
         log.error("service unavailable: %s", error)
-        response = await render_error(503, "Huddle cannot reach its database right now. Try again in a moment.")
+        response = await render_error(pages, 503, "Huddle cannot reach its database right now. Try again in a moment.")
         response.headers["Retry-After"] = "5"
         return response
 
@@ -107,7 +133,9 @@ def init_app(app: Quart) -> None:
             log.exception("Unhandled error on a websocket")
         else:
             log.exception("Unhandled error on %s %r", request.method, request.path)
-        return await render_error(500)
+        return await render_error(pages, 500)
+
+    return pages
 
 
 def _own_description(error: HTTPException) -> str | None:
