@@ -241,12 +241,19 @@ def test_older_messages_load_above_without_moving_what_the_reader_sees(tmp_path_
         anchor = page.locator(".message-body", has_text=re.compile(r"^history 71$"))
         offset = "el => el.getBoundingClientRect().top - document.querySelector('.messages-scroll')" \
                  ".getBoundingClientRect().top"
-        shown_at = anchor.evaluate(  # scroll to the top and see where the first message is, at once
-            "el => { const box = document.querySelector('.messages-scroll'); box.scrollTop = 0;"
+        # Scroll to the top and see where the first message is, at once; note when the older page
+        # has settled (htmx:afterSettle, where huddle's scroll code keeps the reader's place: this
+        # listener comes after it).
+        shown_at = anchor.evaluate(
+            "el => { const box = document.querySelector('.messages-scroll');"
+            " window.olderSettled = false;"
+            " document.addEventListener('htmx:afterSettle', () => { window.olderSettled ="
+            "   document.querySelectorAll('#conversation .messages > article.message').length >= 100; });"
+            " box.scrollTop = 0;"
             " return el.getBoundingClientRect().top - box.getBoundingClientRect().top; }")
         assert 0 <= shown_at < 200
         expect(messages(page)).to_have_count(100)
-        page.wait_for_timeout(400)  # settled
+        page.wait_for_function("() => window.olderSettled")
         assert abs(anchor.evaluate(offset) - shown_at) < 60  # what the reader saw stays put: no jump
         scroll.evaluate("el => { el.scrollTop = 0; }")
         expect(messages(page)).to_have_count(120)
