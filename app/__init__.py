@@ -10,9 +10,9 @@ from quart import Quart
 from tortoise import Tortoise
 
 from app import compat
-from app.accounts import hashing
 from app.config import ROOT, Settings, tortoise_config
 from app.logs import scrub_access_log
+from app.models import hashing
 
 log = logging.getLogger("huddle")
 
@@ -84,6 +84,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     from app.chat import conversations
 
     conversations.subscribe()  # chat acts on what accounts announce (a new account joins #general)
+    from app.accounts.rules import passwords_cleared
+
+    app.jinja_env.globals["passwords_cleared"] = passwords_cleared  # account forms shown again
 
     async def went_offline(user_id: int) -> None:
         # Runs from presence's timer, outside any request: give it the app's context.

@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from app.accounts import hashing
 from app.config import ROOT, Settings
-from app.models import User
+from app.models import User, hashing
 from tests.helpers import ARGON2_MEMORY_KIB, PASSWORD
 from tests.helpers.accounts import make_user
 from tests.helpers.client import Client

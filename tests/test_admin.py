@@ -6,10 +6,9 @@ import re
 
 import pytest
 
-from app.accounts import hashing
 from app.admin import audit_log
 from app.admin.audit_log import ACTIONS
-from app.models import AuditEvent, Feedback, User, UserSession
+from app.models import AuditEvent, Feedback, User, UserSession, hashing
 from app.models.actor import SYSTEM
 from app.web.htmx import dom_id
 from tests.helpers import PASSWORD
@@ -395,7 +394,7 @@ async def test_audit_sentences_survive_the_deletion_of_the_accounts_they_name(as
 
 
 async def test_a_password_mismatch_in_a_row_is_said_once_on_the_first_password_field(as_admin, alice):
-    from app.web.forms import PASSWORDS_CLEARED
+    from app.accounts.rules import PASSWORDS_CLEARED
 
     for url in ("/admin/users", f"/admin/users/{alice.id}"):
         values = {"username": "frank" if url == "/admin/users" else "alice", "email": "f@example.com",

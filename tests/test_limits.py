@@ -142,7 +142,7 @@ async def test_guessing_the_current_password_from_a_session_is_throttled(app, cl
     assert response.status_code == 429 and int(response.headers.get("Retry-After", "1")) > 0
     assert "Too many wrong passwords" in await response.get_data(as_text=True)
     user = await User.get(id=alice.id)
-    from app.accounts import hashing
+    from app.models import hashing
     assert await hashing.verify_password(PASSWORD, user.password_hash)  # unchanged
 
 

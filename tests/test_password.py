@@ -9,10 +9,9 @@ from datetime import timedelta
 import pytest
 
 from app import clock
-from app.accounts import hashing
-from app.models import AuditEvent, PasswordResetToken, UserSession, hash_token
+from app.accounts.rules import CURRENT_PASSWORD_CLEARED, CURRENT_PASSWORD_MISSING, PASSWORDS_CLEARED
+from app.models import AuditEvent, PasswordResetToken, UserSession, hash_token, hashing
 from app.runtime import Runtime
-from app.web.forms import CURRENT_PASSWORD_CLEARED, CURRENT_PASSWORD_MISSING, PASSWORDS_CLEARED
 from tests.helpers import PASSWORD
 from tests.helpers.html import text_of
 from tests.helpers.live import live, receive_until

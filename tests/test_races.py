@@ -52,7 +52,7 @@ async def two_admins(digest: str, round_: int) -> tuple[User, User]:
 async def race_everything(rounds: int = ROUNDS) -> dict:
     """Every race, `rounds` times each: what went wrong (nothing, we hope), and how often the two
     operations truly overlapped (both got past their own checks before either committed)."""
-    from app.accounts import hashing
+    from app.models import hashing
 
     digest = await hashing.hash_password(PASSWORD)
     problems: list[str] = []

@@ -7,9 +7,8 @@ import re
 import pytest
 
 from app import create_app
-from app.accounts import hashing
 from app.config import Settings
-from app.models import User, UserSession
+from app.models import User, UserSession, hashing
 from tests.helpers import ARGON2_MEMORY_KIB, PASSWORD
 from tests.helpers.live import websocket_status
 

@@ -10,10 +10,9 @@ from quart import current_app, has_request_context, has_websocket_context, reque
 from quart_auth import Action, AuthUser, QuartAuth, Unauthorized, current_user, login_user, logout_user
 from werkzeug.exceptions import Forbidden
 
-from app.accounts import hashing, usernames
 from app.accounts import service as users
 from app.domain import Invalid, NotAllowed, RateLimited
-from app.models import User, UserSession
+from app.models import User, UserSession, hashing, usernames
 from app.runtime import runtime
 from app.web.security import rotate_csrf_token
 from app.web.throttle import address_block

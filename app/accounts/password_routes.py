@@ -4,17 +4,11 @@ from __future__ import annotations
 from quart import Blueprint, Response, current_app, flash, request
 
 from app.accounts import auth, service
+from app.accounts.rules import CURRENT_PASSWORD_CLEARED, CURRENT_PASSWORD_MISSING, clean_email, valid_email
 from app.domain import DomainError, Invalid
 from app.models import PasswordResetToken, User
 from app.runtime import runtime
-from app.web.forms import (
-    CURRENT_PASSWORD_CLEARED,
-    CURRENT_PASSWORD_MISSING,
-    Form,
-    clean_email,
-    domain_error_page,
-    valid_email,
-)
+from app.web.forms import Form, domain_error_page
 from app.web.htmx import redirect_to, render
 
 bp = Blueprint("password", __name__)

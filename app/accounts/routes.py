@@ -5,14 +5,15 @@ from urllib.parse import quote
 
 from quart import Blueprint, Response, abort, current_app, flash, redirect, request
 
-from app.accounts import auth, service, usernames
+from app.accounts import auth, service
+from app.accounts.rules import account_values
 from app.domain import DomainError, Invalid, NotAllowed, RateLimited
-from app.models import Feedback, User, UserSession
+from app.models import Feedback, User, UserSession, usernames
 from app.models.paging import page
 from app.realtime import events
 from app.realtime.events import LOGOUT_REASONS
 from app.web.errors import safe_next
-from app.web.forms import Form, account_values, domain_error_page
+from app.web.forms import Form, domain_error_page
 from app.web.htmx import is_htmx, redirect_to, render, toast
 from app.web.urls import id_param
 

@@ -12,12 +12,12 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app import clock, signals
-from app.accounts import hashing
+from app.accounts.rules import check_new_account, check_new_password
 from app.domain import Invalid, NotAllowed, NotFound
-from app.models import AuditEvent, Feedback, Invitation, InvitationUse, PasswordResetToken, User, UserSession
+from app.models import AuditEvent, Feedback, Invitation, InvitationUse, PasswordResetToken, User, UserSession, hashing
 from app.models.actor import Actor, check_actor
 from app.realtime.events import force_logout, people_changed
-from app.web.forms import Form, check_new_account, check_new_password
+from app.web.forms import Form
 
 TAKEN = "That username or email address is taken."
 LAST_ADMIN_DELETE = "The last administrator cannot be deleted."

@@ -4,9 +4,9 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from app import clock
+from app.accounts.rules import clean_email, valid_email
 from app.domain import Invalid, NotAllowed
 from app.models import AuditEvent, Invitation, User
-from app.web.forms import clean_email, valid_email
 
 MAX_DAYS = 30
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from quart import Blueprint, Response, abort, current_app, flash, redirect, request, session
 
 from app.accounts import auth
+from app.accounts.rules import account_values
 from app.accounts.service import get_user
 from app.admin import audit_log, invitations, service
 from app.domain import DomainError, Invalid
@@ -11,7 +12,7 @@ from app.models import AuditEvent, Feedback, Invitation, User
 from app.models.paging import page, page_by_name
 from app.realtime import events
 from app.runtime import runtime
-from app.web.forms import Form, account_values, domain_error_page
+from app.web.forms import Form, domain_error_page
 from app.web.htmx import is_htmx, render, toast
 from app.web.urls import id_param
 from app.words import plural

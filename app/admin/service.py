@@ -14,13 +14,12 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from app import signals
-from app.accounts import hashing, usernames
+from app.accounts.rules import check_new_account
 from app.accounts.service import delete_account, log_out_sessions, unique_names, write_password
 from app.domain import Invalid, NotAllowed, NotFound
-from app.models import AuditEvent, User, UserSession
+from app.models import AuditEvent, User, UserSession, hashing, usernames
 from app.models.actor import SYSTEM, Actor, check_actor
 from app.realtime.events import people_changed, reload_scope
-from app.web.forms import check_new_account
 
 
 def last_admin(user: User) -> str:

@@ -7,7 +7,7 @@ from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 
-from app.accounts import hashing, usernames
+from app.models import hashing, usernames
 
 if TYPE_CHECKING:
     from app.models.session import UserSession
@@ -56,7 +56,7 @@ class User(Model):
         cls, username: str, email: str, password: str | None = None, *, is_admin: bool = False,
         password_hash: str | None = None,
     ) -> User:
-        """A new user from already-checked values (app.web.forms.check_new_account). Inside a
+        """A new user from already-checked values (app.accounts.rules.check_new_account). Inside a
         transaction, pass password_hash (hashed before it) rather than password."""
         return await cls.create(
             username=username,

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app.web.forms import PASSWORDS_CLEARED
+from app.accounts.rules import PASSWORDS_CLEARED
 from tests.helpers import PASSWORD
 from tests.helpers.browser import account_menu, check_accessibility, log_in, screenshot
 

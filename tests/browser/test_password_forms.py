@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from app.web.forms import CURRENT_PASSWORD_CLEARED, PASSWORDS_CLEARED
+from app.accounts.rules import CURRENT_PASSWORD_CLEARED, PASSWORDS_CLEARED
 from tests.helpers import PASSWORD
 from tests.helpers.browser import account_menu, check_accessibility, log_in, screenshot
 

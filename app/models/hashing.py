@@ -1,4 +1,5 @@
 """Password hashing: argon2id through passlib (the maintained libpass fork), off the event loop.
+It lives with the models (User stores the hash it makes); the account rules use it from here.
 
 The memory cost is the setting argon2_memory_kib (HUDDLE_ARGON2_MEMORY_KIB; OWASP's 19 MiB by
 default). create_app passes it to configure(); a process that never builds the app (the command

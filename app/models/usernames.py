@@ -1,4 +1,5 @@
-"""Username rules: 3-30 letters, digits, '.', '_' or '-', and nothing that can impersonate."""
+"""Username rules: 3-30 letters, digits, '.', '_' or '-', and nothing that can impersonate. They
+live with the models: User's unique key is one of them (key())."""
 from __future__ import annotations
 
 import unicodedata
