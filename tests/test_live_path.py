@@ -208,3 +208,35 @@ async def test_alternating_typing_start_and_stop_is_still_once_a_second(app, gen
             if frame["action"] == "typing":
                 heard.append(frame["data"]["state"])
         assert heard == ["start", "stop", "start"]
+
+
+# --- numbers no socket may choke on ------------------------------------------------------------------
+
+@pytest.mark.parametrize("key", ["²", "٣", "１", str(2**31), "9" * 40, "-1", "0"])
+async def test_a_subscribe_key_that_is_not_a_conversation_id_is_a_clear_error(app, general, key):
+    async with json_socket(app) as socket:
+        await act(socket, "login", {"username": "alice", "password": PASSWORD})
+        answer = await act(socket, "subscribe", {"conversations": {key: 0}})
+        assert "conversations" in answer["fields"]
+        assert "data" in await act(socket, "me")  # and the socket carries on
+
+
+@pytest.mark.parametrize("after", [10**30, -1, 2**63, "1", 1.5, True])
+async def test_a_page_hello_with_numbers_out_of_range_is_ignored_and_the_socket_lives(app, general, sign_in, after):
+    alices = await sign_in("alice")
+    async with live(alices) as page:
+        await page.send(json.dumps({"type": "hello", "conversation": general.id, "after": after,
+                                    "presence": [10**30, -5, "x"]}))
+        assert 'data-snapshot' in await receive_until(page, 'id="live-presence" data-snapshot')
+        message_id = await _sent(app, general, "bob")
+        assert f"message-{message_id}" in await receive_until(page, f"message-{message_id}")
+
+
+@pytest.mark.parametrize("value", ["²", "٣", str(2**31), "9" * 30])
+async def test_messenger_ids_that_are_not_numbers_it_can_hold_are_422(app, general, value):
+    from tests.helpers.api import Api
+
+    api = await api_login(app, "alice")
+    messenger = Api(app, api.token)
+    status, body, _ = await messenger.post(f"{M}/message", {"ConversationId": value, "Message": "hi"})
+    assert status == 422 and body["Data"] is None and "ConversationId" in body["Message"]

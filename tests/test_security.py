@@ -161,7 +161,7 @@ INT_ROUTES = sorted(route for route in ROUTES if "<int:" in route[1] and route n
 
 
 @pytest.mark.parametrize("route", INT_ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
-@pytest.mark.parametrize("bad_id", ["99999999999999999999999", str(2**63), "0", "00", "-1", "1e3", "０１"])
+@pytest.mark.parametrize("bad_id", ["99999999999999999999999", str(2**31), "0", "00", "-1", "1e3", "０１"])
 async def test_an_id_outside_the_databases_range_is_not_found(client, admin, route, bad_id):
     await client.login("admin")
     path = re.sub(r"<int:\w+>", bad_id, route[1])

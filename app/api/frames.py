@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from app.domain import Invalid
-from app.web.urls import MAX_ID
+from app.web.urls import MAX_ID, MAX_SEQ
 
 
 def answer(action, data) -> str:
@@ -32,7 +32,7 @@ def cursor_of(data: dict, name: str) -> int | None:
     value = data.get(name)
     if value is None:
         return None
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_ID:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_SEQ:
         raise Invalid({name: f"Give {name} as a number of 0 or more."})
     return value
 

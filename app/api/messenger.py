@@ -68,7 +68,7 @@ def text(data: dict, name: str, limit: int = 8192) -> str:
 
 def number(data: dict, name: str) -> int:
     value = data.get(name)
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ID:
         raise Invalid({name: f"{name} must be a positive number."})

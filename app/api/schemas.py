@@ -12,11 +12,11 @@ from typing import Generic, Literal, TypeVar, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.errors import CODES
-from app.web.urls import MAX_ID
+from app.web.urls import MAX_ID, MAX_SEQ
 
 T = TypeVar("T")
 Id = Field(ge=1, le=MAX_ID)
-Cursor = Field(default=None, ge=0, le=MAX_ID)
+Cursor = Field(default=None, ge=0, le=MAX_SEQ)
 
 
 class Request(BaseModel):
@@ -57,12 +57,12 @@ class MessageText(Request):
 
 
 class ReadUpTo(Request):
-    seq: int | None = Field(default=None, ge=0, le=MAX_ID, description="Read up to this event number (default: all).")
+    seq: int | None = Field(default=None, ge=0, le=MAX_SEQ, description="Read up to this event number (default: all).")
 
 
 class MessagesQuery(BaseModel):
-    before: int | None = Field(default=None, ge=0, le=MAX_ID, description="Messages numbered below this seq.")
-    after: int | None = Field(default=None, ge=0, le=MAX_ID, description="Messages numbered above this seq.")
+    before: int | None = Field(default=None, ge=0, le=MAX_SEQ, description="Messages numbered below this seq.")
+    after: int | None = Field(default=None, ge=0, le=MAX_SEQ, description="Messages numbered above this seq.")
     limit: int = Field(default=50, ge=1, le=100)
 
 

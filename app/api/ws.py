@@ -23,7 +23,7 @@ from app.domain import DomainError, Invalid, RateLimited
 from app.realtime.broker import Event
 from app.realtime.connection import Connection
 from app.realtime.cursor import TooFarBehind
-from app.web.urls import MAX_ID
+from app.web.urls import MAX_ID, MAX_SEQ
 
 log = logging.getLogger("huddle.api")
 bp = Blueprint("api_ws", __name__)
@@ -176,8 +176,8 @@ def _cursors(data: dict) -> dict[int, int]:
                                         "the last event number seen in each."})
     cursors = {}
     for key, seq in wanted.items():
-        if (not (isinstance(key, str) and key.isascii() and key.isdigit() and 0 < int(key) <= MAX_ID)
-                or not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_ID):
+        if (not (isinstance(key, str) and key.isascii() and key.isdigit() and len(key) <= 10 and 0 < int(key) <= MAX_ID)
+                or not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_SEQ):
             raise Invalid({"conversations": "Each entry is \"<conversation id>\": <event number, 0 or more>."})
         cursors[int(key)] = seq
     return cursors

@@ -21,6 +21,7 @@ from app.realtime.connection import Connection, serve
 from app.realtime.cursor import TooFarBehind
 from app.runtime import runtime
 from app.web.security import same_origin
+from app.web.urls import MAX_SEQ
 
 bp = Blueprint("live", __name__)
 
@@ -80,8 +81,8 @@ class PageDialect:
 
 
 def _number(value) -> bool:
-    """A whole number a page may send (not a bool, not beyond a 64-bit id)."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63
+    """A whole number a page may send (not a bool, nothing the database could not hold)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SEQ
 
 
 @bp.get("/session")

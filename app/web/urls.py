@@ -29,8 +29,11 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-# Database ids are 64-bit signed: anything larger names nothing (and would overflow the driver).
-MAX_ID = 2**63 - 1
+# Record ids are 32-bit signed integers in the database (users, conversations, ...): anything
+# larger names nothing, and on PostgreSQL would fail as out of range. Event numbers (seq) are
+# 64-bit.
+MAX_ID = 2**31 - 1
+MAX_SEQ = 2**63 - 1
 
 
 class IdConverter(BaseConverter):
@@ -51,7 +54,7 @@ class IdConverter(BaseConverter):
 
 def id_param(raw: str | None) -> int | None:
     """A cursor or id from a query string (`?before=`): a valid id, or None to ignore it."""
-    if raw is None or not raw.isascii() or not raw.isdigit() or len(raw) > 19:
+    if raw is None or not raw.isascii() or not raw.isdigit() or len(raw) > 10:
         return None
     value = int(raw)
     return value if 1 <= value <= MAX_ID else None
