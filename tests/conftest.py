@@ -7,9 +7,12 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
+from quart import Quart
 
 from app import create_app
 from app.config import ROOT, Settings
@@ -35,18 +38,23 @@ def cheap_password_hashing():
     hashing.configure(ARGON2_MEMORY_KIB)
 
 
-@pytest.fixture
-def settings(tmp_path, migrated_db) -> Settings:
-    shutil.copy(migrated_db, tmp_path / "huddle.db")
+def site_settings(folder: Path, migrated_db: Path) -> Settings:
+    """A site in `folder`, on a copy of the migrated database."""
+    shutil.copy(migrated_db, folder / "huddle.db")
     return Settings(
-        data_dir=tmp_path,
-        database_url=f"sqlite://{tmp_path / 'huddle.db'}",
+        data_dir=folder,
+        database_url=f"sqlite://{folder / 'huddle.db'}",
         secret_key="test secret key, not for production",
         base_url="http://localhost",
         argon2_memory_kib=ARGON2_MEMORY_KIB,
         # Most tests register freely; tests/test_invitations.py covers the default (by invitation).
         registration="open",
     )
+
+
+@pytest.fixture
+def settings(tmp_path, migrated_db) -> Settings:
+    return site_settings(tmp_path, migrated_db)
 
 
 @pytest.fixture
@@ -75,6 +83,32 @@ def sign_in(make_client):
         await client.login(username, password)
         return client
     return sign_in
+
+
+@dataclass
+class Site:
+    """A running app with the admin, alice and bob, and one browser per role: "anonymous", "user"
+    (alice, signed in) and "admin" (signed in)."""
+    app: Quart
+    admin: User
+    alice: User
+    bob: User
+    clients: dict[str, Client]
+
+
+@pytest_asyncio.fixture(scope="class", loop_scope="class")
+async def site(tmp_path_factory, migrated_db):
+    """One Site shared by a test class's cases, for the many cases that change nothing it holds
+    (a case that logs out or deletes an account takes the function-scoped fixtures instead): one
+    app start and three logins instead of one each per case. The class's tests run on the class's
+    event loop: `pytestmark = pytest.mark.asyncio(loop_scope="class")` in the class."""
+    app = create_app(site_settings(tmp_path_factory.mktemp("site"), migrated_db))
+    async with app.test_app():
+        admin, alice, bob = await make_user("admin", admin=True), await make_user("alice"), await make_user("bob")
+        clients = {"anonymous": Client(app), "user": Client(app), "admin": Client(app)}
+        await clients["user"].login("alice")
+        await clients["admin"].login("admin")
+        yield Site(app, admin, alice, bob, clients)
 
 
 @pytest.fixture

@@ -136,13 +136,23 @@ def test_every_route_has_an_access_rule(settings):
     assert rules == set(ROUTES), f"routes without a rule, or rules without a route: {rules ^ set(ROUTES)}"
 
 
-@pytest.mark.parametrize("route", sorted(ROUTES), ids=lambda r: f"{r[0]} {r[1]}")
-@pytest.mark.parametrize("role", ["anonymous", "user", "admin"])
-async def test_every_route_answers_each_role_as_its_rule_says(client, admin, alice, bob, route, role):
+ROLES = ("anonymous", "user", "admin")
+
+
+def changes_something(route, role: str) -> bool:
+    """An unsafe request its rule lets through (logging out, deleting an account, ending the other
+    sessions) may change what other cases rely on: such a case gets a site of its own."""
+    return route[0] not in {"GET", "WS"} and ROUTES[route][ROLES.index(role)] < 400
+
+
+def route_cases(changing: bool) -> list:
+    return [pytest.param(route, role, id=f"{role}-{route[0]} {route[1]}")
+            for role in ROLES for route in sorted(ROUTES) if changes_something(route, role) == changing]
+
+
+async def answers_as_its_rule_says(client, route, role: str, bob: User) -> None:
     method, path = route
-    if role != "anonymous":
-        await client.login("admin" if role == "admin" else "alice")
-    expected = ROUTES[route][["anonymous", "user", "admin"].index(role)]
+    expected = ROUTES[route][ROLES.index(role)]
     if method == "WS":
         assert await websocket_status(client, path) == expected
         return
@@ -157,16 +167,38 @@ async def test_every_route_answers_each_role_as_its_rule_says(client, admin, ali
         assert response.mimetype == "application/json", "the API never answers HTML"
 
 
+class TestEveryRoute:
+    """The cases that change nothing share one site and a signed-in browser per role (conftest's
+    `site`); each case would otherwise start an app and log in for one request."""
+    pytestmark = pytest.mark.asyncio(loop_scope="class")
+
+    @pytest.mark.parametrize("route, role", route_cases(changing=False))
+    async def test_every_route_answers_each_role_as_its_rule_says(self, site, route, role):
+        await answers_as_its_rule_says(site.clients[role], route, role, site.bob)
+
+
+@pytest.mark.parametrize("route, role", route_cases(changing=True))
+async def test_every_route_that_changes_something_answers_each_role_as_its_rule_says(client, admin, alice, bob,
+                                                                                     route, role):
+    if role != "anonymous":
+        await client.login("admin" if role == "admin" else "alice")
+    await answers_as_its_rule_says(client, route, role, bob)
+
+
 INT_ROUTES = sorted(route for route in ROUTES if "<int:" in route[1] and route not in API)
 
 
-@pytest.mark.parametrize("route", INT_ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
-@pytest.mark.parametrize("bad_id", ["99999999999999999999999", str(2**31), "0", "00", "-1", "1e3", "０１"])
-async def test_an_id_outside_the_databases_range_is_not_found(client, admin, route, bad_id):
-    await client.login("admin")
-    path = re.sub(r"<int:\w+>", bad_id, route[1])
-    response = await (client.get(path) if route[0] == "GET" else client.post(path, {}))
-    assert response.status_code == 404
+class TestIdsOutOfRange:
+    """Nothing is found, so nothing changes: one site for every case (conftest's `site`)."""
+    pytestmark = pytest.mark.asyncio(loop_scope="class")
+
+    @pytest.mark.parametrize("route", INT_ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
+    @pytest.mark.parametrize("bad_id", ["99999999999999999999999", str(2**31), "0", "00", "-1", "1e3", "０１"])
+    async def test_an_id_outside_the_databases_range_is_not_found(self, site, route, bad_id):
+        client = site.clients["admin"]
+        path = re.sub(r"<int:\w+>", bad_id, route[1])
+        response = await (client.get(path) if route[0] == "GET" else client.post(path, {}))
+        assert response.status_code == 404
 
 
 # --- CSRF -----------------------------------------------------------------------------------------
@@ -175,16 +207,20 @@ async def test_an_id_outside_the_databases_range_is_not_found(client, admin, rou
 UNSAFE = sorted(route for route in ROUTES if route[0] not in {"GET", "WS"} and route not in API)
 
 
-@pytest.mark.parametrize("route", UNSAFE, ids=lambda r: r[1])
-@pytest.mark.parametrize("logged_in", [False, True])
-async def test_unsafe_requests_without_the_token_are_refused(client, alice, bob, route, logged_in):
-    if logged_in:
-        await client.login("alice")
-    sessions_before = await UserSession.all().count()
-    response = await client.post(concrete(route[1], bob), {"username": "alice", "password": PASSWORD}, csrf=False)
-    assert response.status_code == 403
-    assert "This form has expired" in await response.get_data(as_text=True)
-    assert await UserSession.all().count() == sessions_before
+class TestWithoutTheToken:
+    """Every case is refused, so nothing changes: one site for them all (conftest's `site`)."""
+    pytestmark = pytest.mark.asyncio(loop_scope="class")
+
+    @pytest.mark.parametrize("route", UNSAFE, ids=lambda r: r[1])
+    @pytest.mark.parametrize("logged_in", [False, True])
+    async def test_unsafe_requests_without_the_token_are_refused(self, site, route, logged_in):
+        client = site.clients["user" if logged_in else "anonymous"]  # alice, or nobody
+        sessions_before = await UserSession.all().count()
+        form = {"username": "alice", "password": PASSWORD}
+        response = await client.post(concrete(route[1], site.bob), form, csrf=False)
+        assert response.status_code == 403
+        assert "This form has expired" in await response.get_data(as_text=True)
+        assert await UserSession.all().count() == sessions_before
 
 
 @pytest.mark.parametrize("origin", ["https://evil.example", "null", "http://localhost.evil.example"])
