@@ -144,7 +144,7 @@ async def test_who_may_delete_an_account_is_one_rule(ctx, admin, alice, bob):
         await accounts.delete_account(alice, bob)
     with pytest.raises(NotAllowed, match="another administrator can"):
         await accounts.delete_account(admin, admin)
-    with pytest.raises(NotAllowed, match="from the admin area"):
+    with pytest.raises(NotAllowed, match="another administrator can"):  # one rule, one message
         await admin_service.delete_user(admin, admin)
     with pytest.raises(NotAllowed, match="Only administrators"):
         await admin_service.delete_user(alice, bob)
@@ -241,10 +241,8 @@ async def test_a_keyset_page_shows_size_rows_newest_first_and_where_the_next_sta
 
 async def test_views_show_a_refused_use_case_as_the_sites_error_page(client, admin):
     await client.login("admin")
-    for path, status, message in (
-        (f"/admin/users/{admin.id}/delete", 403, "You cannot delete your own account from the admin area."),
-        ("/users/admin/delete", 403, "Administrators cannot delete their own account; another administrator can."),
-    ):
+    own = "Administrators cannot delete their own account; another administrator can."  # wherever it is asked
+    for path, status, message in ((f"/admin/users/{admin.id}/delete", 403, own), ("/users/admin/delete", 403, own)):
         response = await client.post(path)
         assert response.status_code == status and message in text_of(await response.get_data(as_text=True))
     response = await client.get("/users/nobody")

@@ -1,14 +1,17 @@
-"""Accounts: register, log in and out, profiles, and the sessions a user can end."""
+"""Accounts: register, log in and out, profiles, the sessions a user can end, and deleting an
+account (one's own, or someone's by an administrator)."""
 from __future__ import annotations
 
 from urllib.parse import quote
 
 from quart import Blueprint, Response, abort, current_app, flash, redirect, request
+from quart_auth import logout_user
 
 from app.accounts import auth, service
 from app.accounts.rules import account_values
 from app.domain import DomainError, Invalid, NotAllowed, RateLimited
-from app.models import Feedback, User, UserSession, usernames
+from app.feedback import service as feedback_service
+from app.models import User, UserSession, usernames
 from app.models.paging import page
 from app.realtime import events
 from app.realtime.events import LOGOUT_REASONS
@@ -124,13 +127,28 @@ async def profile(username: str) -> Response:
     person = await service.get_user(username)
     me = auth.current()
     is_owner = person.id == me.id
-    # Feedback is between its author and the admins; other members see the profile only.
-    feedback = await Feedback.filter(author_id=person.id).order_by("-id") if is_owner or me.is_admin else None
+    feedback = await feedback_service.on_profile(me, person)  # None: not for this viewer
     can_delete = service.may_delete_account(me, person)
     return await render(
         "accounts/profile.html", person=person, is_owner=is_owner, feedback=feedback, can_delete=can_delete,
         online_ids={me.id} if is_owner else await events.online_ids([person.id]),
     )
+
+
+@bp.post("/users/<username>/delete")
+@auth.login_required
+async def delete_account(username: str) -> Response:
+    """Delete an account with its feedback and every session: the owner's own, or anyone's by an
+    admin (not their own); who may is one rule (service.deletion_refusal)."""
+    person = await service.get_user(username)
+    me = auth.current()
+    await service.delete_account(me, person)
+    if person.id == me.id:
+        logout_user()
+        await flash("Your account and your feedback have been deleted.")
+        return redirect_to("/")
+    await flash(f"Deleted {person.username} and their feedback.")
+    return redirect_to("/admin/users")
 
 
 @bp.get("/account/sessions")

@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 
 from app import signals
 from app.accounts.rules import check_new_account
-from app.accounts.service import delete_account, log_out_sessions, unique_names, write_password
+from app.accounts.service import delete_account, deletion_refusal, log_out_sessions, unique_names, write_password
 from app.domain import Invalid, NotAllowed, NotFound
 from app.models import AuditEvent, User, UserSession, hashing, usernames
 from app.models.actor import SYSTEM, Actor, check_actor
@@ -136,14 +136,15 @@ async def _after_admin_change(target: User, was_admin: bool, admin: bool) -> Non
 
 
 def check_delete(actor: Actor, target: User) -> None:
-    """Refuse, before asking for confirmation, what delete_user would refuse outright."""
+    """Refuse, before asking for confirmation, what delete_user would refuse outright: the area
+    is for administrators, and who may delete an account is the one account rule (its words too)."""
     _require_admin(actor)
-    if actor.id == target.id:
-        raise NotAllowed("You cannot delete your own account from the admin area.")
+    if why := deletion_refusal(actor, target):
+        raise NotAllowed(why)
 
 
 async def delete_user(actor: Actor, target: User) -> None:
-    """Delete a user from the admin area: the account rule (app.accounts.service.delete_account),
-    with this area's own word for deleting yourself; never the last administrator."""
+    """Delete a user from the admin area: administrators only, then the account rule
+    (app.accounts.service.delete_account); never the last administrator."""
     check_delete(actor, target)
     await delete_account(actor, target)

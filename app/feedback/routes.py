@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response, abort, flash, request
-from quart_auth import logout_user
 from werkzeug.exceptions import Forbidden
 
 from app.accounts import auth, service
@@ -92,18 +91,3 @@ async def delete(feedback_id: int) -> Response:
         return toast(Response("", status=200), DELETED)  # the item swaps out
     await flash(DELETED)
     return redirect_to(f"/users/{item.author.username}")
-
-
-@bp.post("/users/<username>/delete")
-@auth.login_required
-async def delete_account(username: str) -> Response:
-    """Delete an account with its feedback: the owner's own, or anyone's by an admin (not their own)."""
-    person = await service.get_user(username)
-    me = auth.current()
-    await service.delete_account(me, person)
-    if person.id == me.id:
-        logout_user()
-        await flash("Your account and your feedback have been deleted.")
-        return redirect_to("/")
-    await flash(f"Deleted {person.username} and their feedback.")
-    return redirect_to("/admin/users")

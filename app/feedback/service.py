@@ -1,4 +1,4 @@
-"""Feedback rules, in one place: who may write, change and delete feedback, and what an
+"""Feedback rules, in one place: who may read, write, change and delete feedback, and what an
 administrator's change to someone else's feedback leaves behind (its name on the item, and an
 audit entry). Feedback is always shown as written by its real writer: nobody, administrators
 included, adds feedback in someone else's name."""
@@ -31,6 +31,20 @@ def check(title: str, content: str) -> tuple[str, str]:
 
 def may_add(actor: User, person: User) -> bool:
     return actor.id == person.id
+
+
+def may_read(viewer: User, person: User) -> bool:
+    """Feedback is between its author and the administrators: other members never see it, nor
+    whether there is any."""
+    return viewer.id == person.id or viewer.is_admin
+
+
+async def on_profile(viewer: User, person: User) -> list[Feedback] | None:
+    """What person's profile shows viewer of their feedback: all of it, newest first; None when
+    it is not for this viewer."""
+    if not may_read(viewer, person):
+        return None
+    return await Feedback.filter(author_id=person.id).order_by("-id")
 
 
 def may_manage(actor: User, item: Feedback) -> bool:
