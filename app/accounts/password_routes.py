@@ -5,7 +5,7 @@ from quart import Blueprint, Response, current_app, flash, request
 
 from app.accounts import auth, service
 from app.accounts.rules import CURRENT_PASSWORD_CLEARED, CURRENT_PASSWORD_MISSING, clean_email, valid_email
-from app.domain import DomainError, Invalid
+from app.domain import DomainError, Invalid, RateLimited
 from app.models import PasswordResetToken, User
 from app.runtime import runtime
 from app.web.forms import Form, domain_error_page
@@ -109,34 +109,32 @@ async def reset(token: str) -> Response:
 @auth.login_required
 async def change() -> Response:
     """Change my password: this session stays, every other one ends."""
-    form, status = Form(), 200
+    form, status, headers = Form(), 200, {}
     if request.method == "POST":
         data = await request.form
         user = auth.current()
-        # Guessing the current password from a stolen session is throttled like a login.
-        limiter = runtime().limiters.password_user
         try:
-            if wait := await limiter.retry_after(str(user.id)):
-                form.error("form", f"Too many wrong passwords. Try again in {wait} seconds.")
-                status = 429
-                raise Invalid(form.errors)
             ended = await service.change_password(
                 user, data.get("current_password", ""), data.get("password", ""), data.get("confirm_password", ""),
                 keep_session=auth.current_session(),
             )
+        except RateLimited as refused:  # too many wrong current passwords (counted by the service)
+            form.error("form", refused.message)
+            status, headers = 429, {"Retry-After": str(refused.retry_after)}
         except Invalid as refused:
             errors = dict(refused.errors)
             if "current_password" in errors:
-                await limiter.fail(str(user.id))
                 # Every password field comes back empty: the message says so, and what to do.
                 errors["current_password"] = (
                     CURRENT_PASSWORD_CLEARED if data.get("current_password") else CURRENT_PASSWORD_MISSING
                 )
-            form, status = Form(errors=errors), status if status == 429 else 422
+            form, status = Form(errors=errors), 422
         else:
             await flash(
                 "Your password has been changed."
                 + (f" Logged out of {ended} other session{'' if ended == 1 else 's'}." if ended else "")
             )
             return redirect_to(f"/users/{user.username}")
-    return await render("password/change.html", "password/_change_form.html", status=status, form=form)
+    response = await render("password/change.html", "password/_change_form.html", status=status, form=form)
+    response.headers.update(headers)
+    return response

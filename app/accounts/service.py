@@ -13,14 +13,16 @@ from tortoise.transactions import in_transaction
 
 from app import clock, signals
 from app.accounts.rules import check_new_account, check_new_password
-from app.domain import Invalid, NotAllowed, NotFound
+from app.domain import Invalid, NotAllowed, NotFound, RateLimited
 from app.models import AuditEvent, Feedback, Invitation, InvitationUse, PasswordResetToken, User, UserSession, hashing
 from app.models.actor import Actor, check_actor
 from app.realtime.events import force_logout, people_changed
+from app.runtime import runtime
 from app.web.forms import Form
 
 TAKEN = "That username or email address is taken."
 LAST_ADMIN_DELETE = "The last administrator cannot be deleted."
+WRONG_PASSWORDS = "Too many wrong passwords. Try again in {wait} seconds."
 
 
 @contextmanager
@@ -197,9 +199,15 @@ async def write_password(
 async def change_password(
     user: User, current: str, new_password: str, confirm: str, *, keep_session: UserSession | None
 ) -> int:
-    """The user changes their own password, knowing the current one; keep_session stays logged in."""
+    """The user changes their own password, knowing the current one; keep_session stays logged in.
+    Guessing the current password (from a stolen session) is throttled like a login: wrong ones
+    count per user, and past the limit nothing is checked (RateLimited)."""
+    guesses, key = runtime().limiters.password_user, str(user.id)
+    if wait := await guesses.retry_after(key):
+        raise RateLimited(WRONG_PASSWORDS.format(wait=wait), wait)
     form = Form()
     if not await hashing.verify_password(current, user.password_hash):
+        await guesses.fail(key)
         form.error("current_password", "That is not your current password.")
     check_new_password({"password": new_password, "confirm_password": confirm}, form)
     if not form.ok:
