@@ -41,7 +41,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     _configure_logging()
     scrub_access_log()  # app/logs.py: no secrets and no forged lines in the access log
     hashing.configure(settings.argon2_memory_kib)
-    app = Quart(
+    from app.web.urls import HuddleApp
+
+    app = HuddleApp(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
@@ -60,12 +62,12 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.secret_key = None
 
     from app import startup
-    from app.runtime import KEY
     from app.accounts import auth
+    from app.runtime import KEY
     from app.web import errors, security
     from app.web.htmx import dom_id
     from app.web.shutdown import close_sockets_on_shutdown
-    from app.web.urls import IdConverter
+    from app.web.urls import IdConverter, path_for
 
     compat.decline_websocket_compression()  # see app/compat.py: less memory per socket
     close_sockets_on_shutdown(app)
@@ -75,7 +77,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     security.init_app(app)
     auth.init_app(app)
     error_pages = errors.init_app(app)
-    app.jinja_env.globals.update(dom_id=dom_id)
+    app.jinja_env.globals.update(dom_id=dom_id, url_for=path_for)  # paths by endpoint name, even with no request
     from app.chat.events import message_html
     from app.chat.text import linkify
 

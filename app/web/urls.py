@@ -1,9 +1,13 @@
-"""Where a link may send someone after login: only a path on this site."""
+"""URLs of this site: built by endpoint name (STYLE.md habit 12), and where a link may send
+someone after login (only a path on this site)."""
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
-from werkzeug.routing import BaseConverter
+from quart import Quart, current_app
+from quart.globals import _cv_app, _cv_request, _cv_websocket
+from werkzeug.routing import BaseConverter, MapAdapter
 
 MAX_LENGTH = 2000
 
@@ -63,3 +67,57 @@ def id_param(raw: str | None) -> int | None:
 def is_api_path(path: str) -> bool:
     """The JSON API: bearer tokens only, never the cookie (and so no CSRF token either)."""
     return path == "/api" or path.startswith("/api/")
+
+
+class HuddleApp(Quart):
+    """Quart, able to build URLs with no request: by the configured base URL (HUDDLE_BASE_URL),
+    as SERVER_NAME would, without SERVER_NAME's refusal of every other Host."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.paths: dict[tuple, str] = {}  # path_for's answers
+
+    def create_url_adapter(self, request: Any) -> MapAdapter | None:
+        if request is None and self.config["SERVER_NAME"] is None:
+            return site_adapter(self)
+        return super().create_url_adapter(request)
+
+
+def site_adapter(app: Quart) -> MapAdapter:
+    """The URL map bound to the base URL: its scheme, host and path prefix."""
+    parts = urlsplit(app.config["HUDDLE"].base_url)
+    return app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme)
+
+
+MAX_PATHS = 20_000
+
+
+def path_for(endpoint: str, **values: Any) -> str:
+    """`url_for` in templates: always a path, never scheme and host, in a request or outside one
+    (a fragment rendered once for every viewer must read the same for all of them).
+
+    Remembered: a page builds dozens (a sidebar row each), werkzeug takes several microseconds
+    a build, and the same rooms and people come back on every page. A path depends only on the
+    endpoint, the values and the prefix the site is served under (the routes never change)."""
+    values.setdefault("_external", False)
+    context = _cv_request.get(None) or _cv_websocket.get(None) or _cv_app.get(None)
+    adapter = context.url_adapter if context is not None else None
+    if adapter is None:
+        return current_app.url_for(endpoint, **values)  # says why it cannot
+    paths = context.app.paths
+    try:
+        return paths[adapter.script_name, endpoint, *values.items()]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable value (a list for a repeated query argument): not remembered
+        return context.app.url_for(endpoint, **values)
+    if len(paths) >= MAX_PATHS:
+        paths.clear()
+    path = paths[adapter.script_name, endpoint, *values.items()] = context.app.url_for(endpoint, **values)
+    return path
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """A whole URL for use away from the site (a link in an e-mail): always on the base URL,
+    whichever Host the request that made it came in by."""
+    return site_adapter(current_app).build(endpoint, values, force_external=True)
