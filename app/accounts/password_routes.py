@@ -1,7 +1,7 @@
 """Passwords: forgotten (reset by an emailed link) and changed while logged in."""
 from __future__ import annotations
 
-from quart import Blueprint, Response, current_app, flash, request
+from quart import Blueprint, Response, current_app, flash, request, url_for
 
 from app.accounts import auth, service
 from app.accounts.rules import CURRENT_PASSWORD_CLEARED, CURRENT_PASSWORD_MISSING, clean_email, valid_email
@@ -10,6 +10,7 @@ from app.models import PasswordResetToken, User
 from app.runtime import runtime
 from app.web.forms import Form, domain_error_page
 from app.web.htmx import redirect_to, render
+from app.web.urls import external_url
 
 bp = Blueprint("password", __name__)
 bp.register_error_handler(DomainError, domain_error_page)
@@ -68,7 +69,7 @@ async def _send_link(email: str, settings, mailer) -> None:
     if user is None:
         return
     token = await PasswordResetToken.issue(user, settings.reset_token_seconds)
-    link = f"{settings.base_url}/password/reset/{token}"
+    link = external_url("password.reset", token=token)
     body = (
         f"Hello {user.username},\n\n"
         f"Someone (hopefully you) asked to reset the password of your Huddle account.\n"
@@ -101,7 +102,7 @@ async def reset(token: str) -> Response:
             if auth.current() is not None and auth.current().id != user.id:
                 await auth.end_session()  # someone else's browser: it is not theirs to keep
             await flash("Your password has been changed. Log in with the new one.")
-            return redirect_to("/login")
+            return redirect_to(url_for("accounts.login"))
     return await render("password/reset.html", "password/_reset_form.html", status=status, form=form, token=token)
 
 
@@ -134,7 +135,7 @@ async def change() -> Response:
                 "Your password has been changed."
                 + (f" Logged out of {ended} other session{'' if ended == 1 else 's'}." if ended else "")
             )
-            return redirect_to(f"/users/{user.username}")
+            return redirect_to(url_for("accounts.profile", username=user.username))
     response = await render("password/change.html", "password/_change_form.html", status=status, form=form)
     response.headers.update(headers)
     return response

@@ -2,9 +2,7 @@
 account (one's own, or someone's by an administrator)."""
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from quart import Blueprint, Response, abort, current_app, flash, redirect, request
+from quart import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from quart_auth import logout_user
 
 from app.accounts import auth, service
@@ -29,7 +27,7 @@ async def register() -> Response:
     """Create an account: the very first one freely (it is the administrator), then as the site's
     registration mode says: with an invitation link (the default), by anyone, or not at all."""
     if auth.current():
-        return redirect("/", code=303)
+        return redirect(url_for("home.index"), code=303)
     form, headers = Form(), {}
     data = await request.form if request.method == "POST" else request.args
     token = (data.get("invitation") or "").strip()[:200]
@@ -57,9 +55,9 @@ async def register() -> Response:
             await auth.start_session(user)
             if user.is_admin:
                 # The first account: what to do next is invite the team (the page says so, once).
-                return redirect_to("/admin/invitations?welcome=1")
+                return redirect_to(url_for("admin.invitation_list", welcome=1))
             await flash(f"Welcome to Huddle, {user.username}!")
-            return redirect_to("/")
+            return redirect_to(url_for("home.index"))
     response = await render(
         "accounts/register.html", "accounts/_register_form.html",
         status=429 if headers else 422 if form.errors else 200, form=form, first=mode == "first",
@@ -72,7 +70,7 @@ async def register() -> Response:
 @bp.get("/join/<token>")
 async def join(token: str) -> Response:
     """An invitation link: the registration form, carrying the invitation."""
-    return redirect(f"/register?invitation={quote(token[:200])}", code=303)
+    return redirect(url_for("accounts.register", invitation=token[:200]), code=303)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -80,7 +78,7 @@ async def login() -> Response:
     """Log in with username and password; throttled, and silent about which accounts exist."""
     next_url = safe_next(request.args.get("next"))
     if auth.current():
-        return redirect(next_url or "/chat", code=303)
+        return redirect(next_url or url_for("chat.index"), code=303)
     form = Form()
     status = 200
     headers = {}
@@ -90,7 +88,7 @@ async def login() -> Response:
         form, status, headers, user = await _attempt_login(data)
         if user is not None:
             await auth.start_session(user)
-            return redirect_to(next_url or "/chat")  # logging in lands in chat
+            return redirect_to(next_url or url_for("chat.index"))  # logging in lands in chat
     response = await render(
         "accounts/login.html", "accounts/_login_form.html", status=status, form=form, next=next_url,
         reason=LOGOUT_REASONS.get(request.args.get("reason", "")),
@@ -117,7 +115,7 @@ async def logout() -> Response:
     """Log out this browser (its session row is deleted, not just the cookie)."""
     await auth.end_session()
     await flash("You have logged out.")
-    return redirect_to("/login")
+    return redirect_to(url_for("accounts.login"))
 
 
 @bp.get("/users/<username>")
@@ -146,9 +144,9 @@ async def delete_account(username: str) -> Response:
     if person.id == me.id:
         logout_user()
         await flash("Your account and your feedback have been deleted.")
-        return redirect_to("/")
+        return redirect_to(url_for("home.index"))
     await flash(f"Deleted {person.username} and their feedback.")
-    return redirect_to("/admin/users")
+    return redirect_to(url_for("admin.users"))
 
 
 @bp.get("/account/sessions")
@@ -187,13 +185,13 @@ async def revoke(session_id: int) -> Response:
     if row.id == auth.current_session().id:
         await auth.end_session()
         await flash("You have logged out.")
-        return redirect_to("/login")
+        return redirect_to(url_for("accounts.login"))
     await service.revoke_session(auth.current(), row)
     message = "That API token has been revoked." if row.kind == "api" else "That session has been logged out."
     if is_htmx():  # the whole list again: its count and "Log out everywhere else" stay true
         return toast(await render("accounts/_sessions.html", **await _sessions_context()), message)
     await flash(message)
-    return redirect("/account/sessions", code=303)
+    return redirect(url_for("accounts.sessions"), code=303)
 
 
 @bp.post("/account/sessions/others/delete")
@@ -205,4 +203,4 @@ async def revoke_others() -> Response:
     if is_htmx():
         return toast(await render("accounts/_sessions.html", **await _sessions_context()), message)
     await flash(message)
-    return redirect("/account/sessions", code=303)
+    return redirect(url_for("accounts.sessions"), code=303)

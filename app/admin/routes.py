@@ -1,7 +1,7 @@
 """Admin area: manage users inline (add, edit, delete) and read the audit log."""
 from __future__ import annotations
 
-from quart import Blueprint, Response, abort, current_app, flash, redirect, request, session
+from quart import Blueprint, Response, abort, current_app, flash, redirect, request, session, url_for
 
 from app.accounts import auth
 from app.accounts.rules import account_values
@@ -14,7 +14,7 @@ from app.realtime import events
 from app.runtime import runtime
 from app.web.forms import Form, domain_error_page
 from app.web.htmx import is_htmx, render, toast
-from app.web.urls import id_param
+from app.web.urls import external_url, id_param
 from app.words import plural
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -70,7 +70,7 @@ async def show(user_id: int) -> Response:
     """One row (what "Cancel" swaps back); a plain browser gets the page."""
     person = await _target(user_id)
     if not is_htmx():
-        return redirect("/admin/users", code=303)
+        return redirect(url_for("admin.users"), code=303)
     return await render(
         "admin/_user_row.html", person=person, me=auth.current(), online_ids=await events.online_ids([person.id])
     )
@@ -95,7 +95,7 @@ async def create() -> Response:
         return await _form_row(None, _form(data, values, refused), status=422)
     if not is_htmx():
         await flash(f"Added {person.username}.")
-        return redirect("/admin/users", code=303)
+        return redirect(url_for("admin.users"), code=303)
     # The form row becomes the empty slot again, with the new user's row below it.
     return toast(await render("admin/_created.html", person=person, me=auth.current()), f"Added {person.username}.")
 
@@ -134,7 +134,7 @@ async def update(user_id: int) -> Response:
         return await _form_row(person, _form(data, values, refused), status=422)
     if not is_htmx():
         await flash(f"Saved {person.username}.")
-        return redirect("/admin/users", code=303)
+        return redirect(url_for("admin.users"), code=303)
     row = await render(
         "admin/_user_row.html", person=person, me=actor, online_ids=await events.online_ids([person.id])
     )
@@ -158,7 +158,7 @@ async def delete(user_id: int) -> Response:
     if is_htmx():
         return toast(Response("", status=200), message)  # the row swaps out
     await flash(message)
-    return redirect("/admin/users", code=303)
+    return redirect(url_for("admin.users"), code=303)
 
 
 @bp.get("/audit")
@@ -215,8 +215,7 @@ async def invitation_create() -> Response:
     except Invalid as refused:
         form = Form(values={k: data.get(k, "") for k in ("kind", "days", "email")}, errors=refused.errors)
         return await _invitations_page(status=422, form=form)
-    settings = current_app.config["HUDDLE"]
-    link = f"{settings.base_url}/join/{token}"
+    link = external_url("accounts.join", token=token)
     session["new_invitation"] = link  # shown once, on the page this redirects to
     if invitation.note:
         mailer = runtime().mailer
@@ -227,7 +226,7 @@ async def invitation_create() -> Response:
             f"{plural((invitation.expires_at - invitation.created_at).days, 'day')}:\n\n{link}\n\n"
             "The link works once. If you were not expecting this, ignore this message.\n")))
         await flash(f"Invitation mailed to {invitation.note}.")
-    return redirect("/admin/invitations", code=303)
+    return redirect(url_for("admin.invitation_list"), code=303)
 
 
 @bp.post("/invitations/<int:invitation_id>/revoke")
@@ -237,4 +236,4 @@ async def invitation_revoke(invitation_id: int) -> Response:
         abort(404, description="That invitation does not exist.")
     await invitations.revoke(auth.current(), invitation)
     await flash("The invitation link no longer works.")
-    return redirect("/admin/invitations", code=303)
+    return redirect(url_for("admin.invitation_list"), code=303)

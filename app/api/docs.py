@@ -3,7 +3,7 @@ document programs read (/api/v1/openapi.json), plus the two websocket protocols.
 like every page: no documentation viewer script from a CDN."""
 from __future__ import annotations
 
-from quart import Blueprint, Response, current_app, redirect
+from quart import Blueprint, Response, current_app, redirect, url_for
 
 from app.web.htmx import render
 
@@ -65,4 +65,4 @@ async def docs() -> Response:
 
 @bp.get("/api/v1/docs")
 async def docs_alias() -> Response:
-    return redirect("/docs/api", code=302)
+    return redirect(url_for("api_docs.docs"), code=302)

@@ -2,9 +2,7 @@
 first message, never before). Every rule is in app/chat/service.py."""
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
-from quart import Blueprint, Response, redirect, request
+from quart import Blueprint, Response, redirect, request, url_for
 
 from app.accounts import auth
 from app.chat import service
@@ -39,7 +37,7 @@ async def new_room() -> Response:
             form.errors.update(refused.errors)
             status = 422
         else:
-            return redirect_to(f"/chat/{room.id}")
+            return redirect_to(url_for("chat.show", conversation_id=room.id))
     return await render("chat/new_room.html", status=status, form=form)
 
 
@@ -62,7 +60,7 @@ async def add_member(conversation_id: int) -> Response:
         form = Form(values={"username": name}, errors={"username": refused.errors.get("usernames", "")})
         return await render("chat/members.html", status=422, conversation=conversation, form=form,
                             members=await service.members(conversation), may_manage=True)
-    return redirect_to(f"/chat/{conversation.id}/members")
+    return redirect_to(url_for("rooms.members", conversation_id=conversation.id))
 
 
 @bp.post("/<int:conversation_id>/members/<int:user_id>/delete")
@@ -73,7 +71,7 @@ async def remove_member(conversation_id: int, user_id: int) -> Response:
     if person is None:
         raise NotFound("There is no such person in this room.")
     await service.remove_member(me, conversation, person)
-    return redirect_to(f"/chat/{conversation.id}/members")
+    return redirect_to(url_for("rooms.members", conversation_id=conversation.id))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -95,7 +93,7 @@ async def new_message() -> Response:
             form.error("body", refused.message)
             status, headers = 429, {"Retry-After": str(refused.retry_after)}
         else:
-            return redirect_to(f"/chat/{message.conversation_id}")
+            return redirect_to(url_for("chat.show", conversation_id=message.conversation_id))
     people = await User.exclude(id=auth.current().id).order_by("username_key").limit(200)
     response = await render("chat/new_message.html", status=status, form=form, people=people)
     response.headers.update(headers)
@@ -110,5 +108,5 @@ async def with_person(username: str) -> Response:
     except Invalid:
         raise NotFound(f"There is no user called {username[:40]}.") from None
     if found is not None:
-        return redirect(f"/chat/{found.id}", code=303)
-    return redirect(f"/chat/new?{urlencode({'to': username})}", code=303)
+        return redirect(url_for("chat.show", conversation_id=found.id), code=303)
+    return redirect(url_for("rooms.new_message", to=username), code=303)

@@ -3,7 +3,7 @@ deleting, reading, rooms and direct conversations. Views load, call app/chat/ser
 errors and render; every rule lives in the service."""
 from __future__ import annotations
 
-from quart import Blueprint, Response, flash, redirect, request
+from quart import Blueprint, Response, flash, redirect, request, url_for
 
 from app.accounts import auth
 from app.chat import events as chat_events
@@ -50,7 +50,7 @@ def title_of(conversation: Conversation, people: list[User]) -> str:
 async def index() -> Response:
     """The last conversation visited, else #general."""
     target = await visits.landing(auth.current())
-    return redirect(f"/chat/{target}", code=303)
+    return redirect(url_for("chat.show", conversation_id=target), code=303)
 
 
 @bp.get("/sidebar")
@@ -130,7 +130,7 @@ async def post(conversation_id: int) -> Response:
         return await render("chat/_composer.html", status=422, conversation=conversation, draft=body,
                             errors=refused.errors)
     if not is_htmx():
-        return redirect(f"/chat/{conversation.id}", code=303)
+        return redirect(url_for("chat.show", conversation_id=conversation.id), code=303)
     return await render("chat/_posted.html", conversation=conversation, message=message)
 
 
@@ -143,7 +143,7 @@ async def message(message_id: int) -> Response:
     """One message (what Escape brings back); a plain browser goes to its permalink."""
     item = await _my_message(message_id)
     if not is_htmx():
-        return redirect(f"/chat/{item.conversation_id}/messages/{item.id}", code=303)
+        return redirect(url_for("chat.permalink", conversation_id=item.conversation_id, message_id=item.id), code=303)
     return await render("chat/_message.html", message=item)
 
 
@@ -164,7 +164,7 @@ async def edit(message_id: int) -> Response:
         return await render("chat/edit.html", "chat/_edit_form.html", status=422, message=item, draft=body,
                             errors=refused.errors)
     if not is_htmx():
-        return redirect(f"/chat/{item.conversation_id}/messages/{item.id}", code=303)
+        return redirect(url_for("chat.permalink", conversation_id=item.conversation_id, message_id=item.id), code=303)
     return await render("chat/_message.html", message=item)
 
 
@@ -182,7 +182,7 @@ async def delete(message_id: int) -> Response:
     if is_htmx():
         return Response("", status=200)
     await flash("Message deleted.")
-    return redirect(f"/chat/{item.conversation_id}", code=303)
+    return redirect(url_for("chat.show", conversation_id=item.conversation_id), code=303)
 
 
 @bp.post("/<int:conversation_id>/read")
@@ -200,7 +200,7 @@ async def read(conversation_id: int) -> Response:
 async def join(conversation_id: int) -> Response:
     conversation, _ = await service.visible(auth.current(), conversation_id)
     await service.join(auth.current(), conversation)
-    return redirect_to(f"/chat/{conversation.id}")
+    return redirect_to(url_for("chat.show", conversation_id=conversation.id))
 
 
 @bp.post("/<int:conversation_id>/leave")
@@ -208,4 +208,4 @@ async def leave(conversation_id: int) -> Response:
     conversation, _ = await service.member_of(auth.current(), conversation_id)
     await service.leave(auth.current(), conversation)
     await flash(f"You left #{conversation.name}.")
-    return redirect_to("/chat")
+    return redirect_to(url_for("chat.index"))

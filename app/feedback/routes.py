@@ -1,7 +1,7 @@
 """Feedback: users write to the people who run the site; admins read and manage all of it."""
 from __future__ import annotations
 
-from quart import Blueprint, Response, abort, flash, request
+from quart import Blueprint, Response, abort, flash, request, url_for
 from werkzeug.exceptions import Forbidden
 
 from app.accounts import auth, service
@@ -53,7 +53,7 @@ async def add(username: str) -> Response:
             if is_htmx():
                 return toast(await render("feedback/_created.html", item=item), ADDED)
             await flash(ADDED)
-            return redirect_to(f"/users/{person.username}")
+            return redirect_to(url_for("accounts.profile", username=person.username))
     return await render("feedback/form.html", "feedback/_form.html", status=status, form=form, person=person, item=None)
 
 
@@ -75,7 +75,7 @@ async def update(feedback_id: int) -> Response:
             if is_htmx():
                 return toast(await render("feedback/_item.html", item=item), UPDATED)
             await flash(UPDATED)
-            return redirect_to(f"/users/{item.author.username}")
+            return redirect_to(url_for("accounts.profile", username=item.author.username))
     return await render(
         "feedback/form.html", "feedback/_form.html", status=status, form=form, person=item.author, item=item
     )
@@ -90,4 +90,4 @@ async def delete(feedback_id: int) -> Response:
     if is_htmx():
         return toast(Response("", status=200), DELETED)  # the item swaps out
     await flash(DELETED)
-    return redirect_to(f"/users/{item.author.username}")
+    return redirect_to(url_for("accounts.profile", username=item.author.username))

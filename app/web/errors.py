@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from urllib.parse import quote
 
 import asyncpg
-from quart import Quart, Response, has_websocket_context, render_template, request
+from quart import Quart, Response, has_websocket_context, render_template, request, url_for
 from tortoise.exceptions import DBConnectionError
 from werkzeug.exceptions import HTTPException
 
@@ -90,7 +89,7 @@ async def render_error(pages: ErrorPages, code: int, description: str | None = N
     if code == 401 and is_htmx():
         # A fragment swapped into a page would be wrong here: go to the login page itself.
         response = Response("", status=401)
-        response.headers["HX-Redirect"] = f"/login?next={quote(here())}"
+        response.headers["HX-Redirect"] = url_for("accounts.login", next=here())
         return response
     message = description if description and code != 500 else MESSAGES.get(code, "")
     body = await render_template(
