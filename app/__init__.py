@@ -86,6 +86,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     from app.chat import conversations
 
     conversations.subscribe()  # chat acts on what accounts announce (a new account joins #general)
+    from app.feedback import service as feedback
+
+    feedback.subscribe()  # a profile shows the person's feedback to them and the administrators
     from app.accounts.rules import passwords_cleared
 
     app.jinja_env.globals["passwords_cleared"] = passwords_cleared  # account forms shown again

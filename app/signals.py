@@ -1,9 +1,10 @@
 """Announcements one feature makes and another acts on, so neither imports the other: accounts
-says "a user was created"; chat, subscribed at start-up (create_app), puts them in #general.
+says "a user was created"; chat, subscribed at start-up (create_app), puts them in #general. A
+profile page asks what else to show of a person; feedback answers with theirs, to whom may see it.
 
-A receiver is an async function; send() awaits each in the order they subscribed, after the
-sender's transaction has committed. Subscribing the same receiver twice (a second app in one
-process, as the tests make) keeps one."""
+A receiver is an async function; send() awaits each in the order they subscribed (after the
+sender's transaction has committed) and returns their answers. Subscribing the same receiver
+twice (a second app in one process, as the tests make) keeps one."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -22,10 +23,11 @@ class Signal:
             self.receivers.append(receiver)
         return receiver
 
-    async def send(self, *args: Any) -> None:
-        for receiver in self.receivers:
-            await receiver(*args)
+    async def send(self, *args: Any) -> list[Any]:
+        return [await receiver(*args) for receiver in self.receivers]
 
 
 # send(user): a new account exists (registered, added by an administrator or on the command line).
 user_created = Signal("user_created")
+# send(viewer, person): each receiver answers a dict of what person's profile page shows viewer.
+profile_shown = Signal("profile_shown")

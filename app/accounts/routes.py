@@ -5,10 +5,10 @@ from __future__ import annotations
 from quart import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from quart_auth import logout_user
 
+from app import signals
 from app.accounts import auth, service
 from app.accounts.rules import account_values
 from app.domain import DomainError, Invalid, NotAllowed, RateLimited
-from app.feedback import service as feedback_service
 from app.models import User, UserSession, usernames
 from app.models.paging import page
 from app.realtime import events
@@ -125,11 +125,12 @@ async def profile(username: str) -> Response:
     person = await service.get_user(username)
     me = auth.current()
     is_owner = person.id == me.id
-    feedback = await feedback_service.on_profile(me, person)  # None: not for this viewer
-    can_delete = service.may_delete_account(me, person)
+    sections = {"feedback": None}  # what other features show here, each deciding who sees it
+    for section in await signals.profile_shown.send(me, person):
+        sections.update(section)
     return await render(
-        "accounts/profile.html", person=person, is_owner=is_owner, feedback=feedback, can_delete=can_delete,
-        online_ids={me.id} if is_owner else await events.online_ids([person.id]),
+        "accounts/profile.html", person=person, is_owner=is_owner, can_delete=service.may_delete_account(me, person),
+        online_ids={me.id} if is_owner else await events.online_ids([person.id]), **sections,
     )
 
 

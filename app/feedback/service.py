@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
+from app import signals
 from app.domain import Invalid, NotAllowed
 from app.models import AuditEvent, Feedback, User
 
@@ -45,6 +46,16 @@ async def on_profile(viewer: User, person: User) -> list[Feedback] | None:
     if not may_read(viewer, person):
         return None
     return await Feedback.filter(author_id=person.id).order_by("-id")
+
+
+async def profile_section(viewer: User, person: User) -> dict:
+    """The profile page's feedback (accounts asks through signals.profile_shown)."""
+    return {"feedback": await on_profile(viewer, person)}
+
+
+def subscribe() -> None:
+    """At start-up: answer the profile page (app/signals.py)."""
+    signals.profile_shown.connect(profile_section)
 
 
 def may_manage(actor: User, item: Feedback) -> bool:
