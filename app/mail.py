@@ -1,4 +1,5 @@
 """Outgoing mail: SMTP when HUDDLE_SMTP_URL is set, otherwise an outbox folder of .eml files.
+Bodies are plain-text templates (templates/mail/), rendered by body().
 
 Sending happens in the background so a request's answer (and its timing) never depends on
 whether a message was sent, or on the mail server being up."""
@@ -13,11 +14,18 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
+from quart import current_app
 
 from app import clock
 
 log = logging.getLogger("huddle.mail")
 RETRY_DELAYS = (1, 5, 30)
+
+
+async def body(template: str, **values) -> str:
+    """A mail's text from templates/mail/<template>: plain text, nothing escaped, one final newline."""
+    text = await current_app.jinja_env.get_template(f"mail/{template}").render_async(**values)
+    return text.rstrip("\n") + "\n"
 
 
 def compose(sender: str, to: str, subject: str, body: str) -> EmailMessage:

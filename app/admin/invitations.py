@@ -1,12 +1,16 @@
-"""Invitation links, made and revoked by administrators (the rules; app/admin/routes.py shows them)."""
+"""Invitation links, made, mailed and revoked by administrators (the rules; app/admin/routes.py
+shows them)."""
 from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from app import clock
+from app import clock, mail
 from app.accounts.rules import clean_email, valid_email
 from app.domain import Invalid, NotAllowed
 from app.models import AuditEvent, Invitation, User
+from app.runtime import runtime
+from app.web.urls import external_url
+from app.words import plural
 
 MAX_DAYS = 30
 
@@ -39,7 +43,16 @@ async def create(actor: User, kind: str, days: str, email: str = "") -> tuple[In
     async with in_transaction():
         invitation, token = await Invitation.issue(actor, days=number, max_uses=max_uses, note=email)
         await AuditEvent.record(actor, "invitation.created", None, uses=max_uses, days=number, email=email)
+    if email:  # sent in the background, after commit: the page does not wait for the mail server
+        text = await mail.body("invitation.txt", inviter=actor.username, link=link(token), days=plural(number, "day"))
+        mailer = runtime().mailer
+        mailer.run_later(mailer.deliver(email, f"{actor.username} invites you to Huddle", text))
     return invitation, token
+
+
+def link(token: str) -> str:
+    """The invitation's address, to share or mail (only its hash is kept: shown once)."""
+    return external_url("accounts.join", token=token)
 
 
 async def revoke(actor: User, invitation: Invitation) -> None:

@@ -11,11 +11,9 @@ from app.domain import DomainError, Invalid
 from app.models import AuditEvent, Feedback, Invitation, User
 from app.models.paging import page, page_by_name
 from app.realtime import events
-from app.runtime import runtime
 from app.web.forms import Form, domain_error_page
 from app.web.htmx import is_htmx, render, toast
-from app.web.urls import external_url, id_param
-from app.words import plural
+from app.web.urls import id_param
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.register_error_handler(DomainError, domain_error_page)
@@ -215,16 +213,8 @@ async def invitation_create() -> Response:
     except Invalid as refused:
         form = Form(values={k: data.get(k, "") for k in ("kind", "days", "email")}, errors=refused.errors)
         return await _invitations_page(status=422, form=form)
-    link = external_url("accounts.join", token=token)
-    session["new_invitation"] = link  # shown once, on the page this redirects to
-    if invitation.note:
-        mailer = runtime().mailer
-        inviter = auth.current().username
-        mailer.run_later(mailer.deliver(invitation.note, f"{inviter} invites you to Huddle", (
-            f"Hello,\n\n{inviter} invites you to join their team on Huddle.\n"
-            f"To create your account, open this link within "
-            f"{plural((invitation.expires_at - invitation.created_at).days, 'day')}:\n\n{link}\n\n"
-            "The link works once. If you were not expecting this, ignore this message.\n")))
+    session["new_invitation"] = invitations.link(token)  # shown once, on the page this redirects to
+    if invitation.note:  # the service has mailed it
         await flash(f"Invitation mailed to {invitation.note}.")
     return redirect(url_for("admin.invitation_list"), code=303)
 
