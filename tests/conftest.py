@@ -21,6 +21,9 @@ from tests.helpers import ARGON2_MEMORY_KIB, PASSWORD
 from tests.helpers.accounts import make_user
 from tests.helpers.client import Client
 from tests.helpers.postgres import scratch_database
+from tests.helpers.routing import share_url_builders
+
+share_url_builders()  # nearly every test builds an app: its URL builders are compiled once a process
 
 
 @pytest.fixture(scope="session")
