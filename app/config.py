@@ -71,9 +71,11 @@ class Settings(BaseSettings):
     smtp_url: str = ""
     mail_from: str = "Huddle <huddle@localhost>"
     reset_token_seconds: int = 3600
-    # Accounts that may be registered from one address (IPv6: one /64) in an hour: a team of
-    # 30 in one office fits; a script making thousands does not.
-    registrations_per_address_per_hour: int = 40
+    # Sign-up attempts one address (IPv6: one /64) may make in an hour, each counted whatever
+    # comes of it (an account, or a refusal such as a taken name or a short password): a team of
+    # 30 in one office joins with 20 mistakes to spare; a script making accounts, or probing
+    # which addresses are registered, is stopped (429).
+    registrations_per_address_per_hour: int = 50
     # Quart's own variable (`make dev` sets it), not a HUDDLE_ one.
     templates_auto_reload: bool = Field(False, validation_alias="QUART_TEMPLATES_AUTO_RELOAD")
     # Chat messages one user may post in 10 seconds (then 429 with Retry-After).

@@ -76,7 +76,7 @@ async def test_registration_is_limited_per_address_and_says_when_to_retry(app, c
         "username": "member9", "email": "m9@example.com", "password": PASSWORD, "confirm_password": PASSWORD,
     }, **at("198.51.100.7"))
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
-    assert "Too many new accounts" in await refused.get_data(as_text=True)
+    assert "Too many sign-up attempts" in await refused.get_data(as_text=True)
     assert not await User.filter(username="member9").exists()
     # Another address is not affected.
     elsewhere = await make_client().post("/register", {

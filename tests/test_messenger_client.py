@@ -18,7 +18,7 @@ M = "/api/messenger"
 POSTS_PER_10_SECONDS = 5
 LOGIN_FAILURES = 3
 MEMBERS = ("kai", "lou", "max", "ned")  # registered by the server fixture
-REGISTRATIONS = len(MEMBERS) + 2
+REGISTRATIONS = len(MEMBERS) + 3  # sign-up attempts: the fixture's, then ora, kai (taken) and pat
 
 OPERATIONS = {
     "createUser": ("post", f"{M}/user"),

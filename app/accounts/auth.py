@@ -11,11 +11,11 @@ from quart_auth import Action, AuthUser, QuartAuth, Unauthorized, current_user, 
 from werkzeug.exceptions import Forbidden
 
 from app.accounts import service as users
-from app.domain import Invalid, NotAllowed, RateLimited
+from app.domain import Invalid, NotAllowed
 from app.models import User, UserSession, hashing, usernames
 from app.runtime import runtime
 from app.web.security import rotate_csrf_token
-from app.web.throttle import address_block
+from app.web.throttle import address_block, take_all
 from app.web.urls import is_api_path
 
 
@@ -46,6 +46,9 @@ def client_block() -> str:
     return address_block(client_ip())
 
 
+TOO_MANY_FAILED = "Too many failed attempts. Try again in {wait} seconds."
+
+
 async def check_login(username: str, password: str) -> User:
     """The login rule for every door (the form, the JSON API, the JSON websocket, the messenger
     API): the user these credentials name, or Invalid (per field) / RateLimited.
@@ -67,18 +70,24 @@ async def check_login(username: str, password: str) -> User:
     by_ip = runtime().limiters.login_ip
     ip_key = client_block()
     user_key = f"{usernames.key(name)}|{ip_key}"
-    if wait := await by_user.retry_after(user_key) or await by_ip.retry_after(ip_key):
-        raise RateLimited(f"Too many failed attempts. Try again in {wait} seconds.", wait)
-    user = await users.authenticate(name, password)
+    # The attempt is counted before the password is verified, in one step with the check: any
+    # number of attempts at once get at most the limit's worth of verifies. A success gives its
+    # place back (and forgets this user's failures from here); a failure keeps it.
+    attempt = await take_all(TOO_MANY_FAILED, (by_user, user_key), (by_ip, ip_key))
+    try:
+        user = await users.authenticate(name, password)
+    except Exception:  # nothing was tried (the database failed): not a guess
+        for hit in attempt:
+            await hit.give_back()
+        raise
     if user is None:
-        await by_user.fail(user_key)
-        await by_ip.fail(ip_key)
         raise Invalid({"form": "That username and password do not match an account."})
     await by_user.reset(user_key)
+    await attempt[1].give_back()
     return user
 
 
-REGISTER_LIMITED = "Too many new accounts from your network. Try again in {minutes} minutes."
+REGISTER_LIMITED = "Too many sign-up attempts from your network. Try again in {minutes} minutes."
 
 
 REGISTRATION_CLOSED = "Registration is closed on this Huddle: an administrator adds people."
@@ -105,15 +114,13 @@ async def invitation_for(token: str | None):
 async def register_account(username: str, email: str, password: str, confirm: str,
                            invitation_token: str | None = None) -> User:
     """Registration as every door offers it (the form and the JSON APIs): who may join (the
-    site's registration mode, an invitation), counted per network (accounts made, not
-    mistakes), then the registration rules."""
+    site's registration mode, an invitation), then one attempt counted per network, *before*
+    anything is checked or made and whatever comes of it (an account, or a refusal: so neither
+    a burst of parallel sign-ups nor probing which addresses are taken gets past the limit),
+    then the registration rules."""
     invitation = await invitation_for(invitation_token)
-    block = client_block()
-    if wait := await runtime().limiters.register_ip.retry_after(block):
-        raise RateLimited(REGISTER_LIMITED.format(minutes=wait // 60 + 1), wait)
-    user = await users.register(username, email, password, confirm, invitation=invitation)
-    await runtime().limiters.register_ip.hit(block)
-    return user
+    await runtime().limiters.register_ip.spend(client_block(), REGISTER_LIMITED)
+    return await users.register(username, email, password, confirm, invitation=invitation)
 
 
 async def load_session() -> None:

@@ -10,6 +10,7 @@ from app.models import PasswordResetToken, User
 from app.runtime import runtime
 from app.web.forms import Form, domain_error_page
 from app.web.htmx import redirect_to, render
+from app.web.throttle import take_all
 from app.web.urls import external_url
 
 bp = Blueprint("password", __name__)
@@ -56,12 +57,11 @@ async def _throttled(email: str) -> int | None:
     by_ip = runtime().limiters.reset_ip
     # Per address and client: a stranger's requests cannot stop the owner asking for a link.
     ip = auth.client_block()
-    email = f"{email}|{ip}"
-    wait = await by_email.retry_after(email) or await by_ip.retry_after(ip)
-    if not wait:
-        await by_email.fail(email)
-        await by_ip.fail(ip)
-    return wait
+    try:
+        await take_all("", (by_email, f"{email}|{ip}"), (by_ip, ip))  # counted or refused in one step
+    except RateLimited as refused:
+        return refused.retry_after
+    return None
 
 
 async def _send_link(email: str, settings, mailer) -> None:

@@ -18,6 +18,7 @@ CURRENT_PASSWORD_CLEARED = (
     "type your current password, then the new one twice."
 )
 CURRENT_PASSWORD_MISSING = "Enter your current password."
+EMAIL_TAKEN = "That email address is already registered."
 
 
 def clean_email(raw: str) -> str:
@@ -58,8 +59,14 @@ def check_new_password(data, form: Form, name: str = "password", *, missing: str
         form.error("confirm_password", PASSWORDS_DIFFER)
 
 
-async def check_new_account(data, *, exclude: User | None = None, password_required: bool = True) -> Form:
-    """Register, admin add/edit and the command line: username, email, password and confirmation."""
+async def check_new_account(data, *, exclude: User | None = None, password_required: bool = True,
+                            quiet_email: bool = False) -> Form:
+    """Register, admin add/edit and the command line: username, email, password and confirmation.
+
+    quiet_email (registration, open to anyone): that the address is already registered is said
+    only when everything else in the form is right. A person who has an account learns it as
+    soon as the form is otherwise done; a stranger probing addresses must send a whole valid
+    form each time (a free address then makes an account), and each try is counted."""
     form = Form(values=account_values(data))
     username, email = form.values["username"], form.values["email"]
 
@@ -78,13 +85,14 @@ async def check_new_account(data, *, exclude: User | None = None, password_requi
         form.error("email", "Enter an email address.")
     elif not valid_email(email):
         form.error("email", "Enter a valid email address, like name@example.com.")
-    else:
+
+    if data.get("password") or password_required:
+        check_new_password(data, form, missing="Enter a password.")
+
+    if "email" not in form.errors and (form.ok or not quiet_email):
         taken = User.filter(email=email)
         if exclude is not None:
             taken = taken.exclude(id=exclude.id)
         if await taken.exists():
-            form.error("email", "That email address is already registered.")
-
-    if data.get("password") or password_required:
-        check_new_password(data, form, missing="Enter a password.")
+            form.error("email", EMAIL_TAKEN)
     return form

@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 
 from app import clock, signals
 from app.accounts.rules import check_new_account, check_new_password
-from app.domain import Invalid, NotAllowed, NotFound, RateLimited
+from app.domain import Invalid, NotAllowed, NotFound
 from app.models import AuditEvent, Feedback, Invitation, InvitationUse, PasswordResetToken, User, UserSession, hashing
 from app.models.actor import Actor, check_actor
 from app.realtime.events import force_logout, people_changed
@@ -59,7 +59,8 @@ async def register(username: str, email: str, password: str, confirm: str, *,
     """Create an account with the registration rules; the very first account is the administrator.
     With an invitation, one of its uses is taken in the same transaction (or nothing is made)."""
     form = await check_new_account(
-        {"username": username, "email": email, "password": password, "confirm_password": confirm}
+        {"username": username, "email": email, "password": password, "confirm_password": confirm},
+        quiet_email=True,  # anyone may try: a taken address is told only on an otherwise good form
     )
     if not form.ok:
         raise Invalid(form.errors)
@@ -201,13 +202,13 @@ async def change_password(
 ) -> int:
     """The user changes their own password, knowing the current one; keep_session stays logged in.
     Guessing the current password (from a stolen session) is throttled like a login: wrong ones
-    count per user, and past the limit nothing is checked (RateLimited)."""
-    guesses, key = runtime().limiters.password_user, str(user.id)
-    if wait := await guesses.retry_after(key):
-        raise RateLimited(WRONG_PASSWORDS.format(wait=wait), wait)
+    count per user, and past the limit nothing is checked (RateLimited). Each check is counted
+    before the verify (so checks at once cannot all slip through) and given back when right."""
+    guess = await runtime().limiters.password_user.spend(str(user.id), WRONG_PASSWORDS)
     form = Form()
-    if not await hashing.verify_password(current, user.password_hash):
-        await guesses.fail(key)
+    if await hashing.verify_password(current, user.password_hash):
+        await guess.give_back()
+    else:
         form.error("current_password", "That is not your current password.")
     check_new_password({"password": new_password, "confirm_password": confirm}, form)
     if not form.ok:

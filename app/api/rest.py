@@ -78,7 +78,9 @@ async def create_user(data: schemas.NewUser):
 
     The same rules as the registration page: who may join (HUDDLE_REGISTRATION: with an
     `invitation` token by default, 403 without one), a free username and address, a good
-    password, and at most HUDDLE_REGISTRATIONS_PER_ADDRESS_PER_HOUR accounts from one network."""
+    password, and at most HUDDLE_REGISTRATIONS_PER_ADDRESS_PER_HOUR sign-up attempts (made or
+    refused) from one network. That an email address is already registered is said only when
+    the rest of the request is valid."""
     user, token = await operations.register(data.username, data.email, data.password, invitation=data.invitation,
                                             user_agent=user_agent())
     return {"data": {"user": await operations.me(user), **token}}, 201
