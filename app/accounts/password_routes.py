@@ -3,15 +3,12 @@ from __future__ import annotations
 
 from quart import Blueprint, Response, current_app, flash, request, url_for
 
-from app.accounts import auth, service
-from app.accounts.rules import CURRENT_PASSWORD_CLEARED, CURRENT_PASSWORD_MISSING, clean_email, valid_email
+from app.accounts import auth, passwords, service
+from app.accounts.rules import CURRENT_PASSWORD_CLEARED, CURRENT_PASSWORD_MISSING, clean_email
 from app.domain import DomainError, Invalid, RateLimited
-from app.models import PasswordResetToken, User
-from app.runtime import runtime
+from app.models import PasswordResetToken
 from app.web.forms import Form, domain_error_page
 from app.web.htmx import redirect_to, render
-from app.web.throttle import take_all
-from app.web.urls import external_url
 
 bp = Blueprint("password", __name__)
 bp.register_error_handler(DomainError, domain_error_page)
@@ -25,60 +22,25 @@ SENT = (
 @bp.route("/password/forgot", methods=["GET", "POST"])
 async def forgot() -> Response:
     """Ask for a reset link. The answer never says whether the address has an account."""
-    settings = current_app.config["HUDDLE"]
     form, status, headers, sent = Form(), 200, {}, None
     if request.method == "POST":
-        data = await request.form
-        email = clean_email(data.get("email", ""))
-        form.values["email"] = email
-        if not valid_email(email):
-            form.error("email", "Enter the email address of your account, like name@example.com.")
+        email = (await request.form).get("email", "")
+        form.values["email"] = clean_email(email)
+        try:
+            await passwords.request_reset(email, auth.client_block())
+        except Invalid as refused:
+            form.errors.update(refused.errors)
             status = 422
+        except RateLimited as refused:
+            form.error("form", refused.message)
+            status, headers = 429, {"Retry-After": str(refused.retry_after)}
         else:
-            wait = await _throttled(email)
-            if wait:
-                form.error("form", f"Too many reset requests. Try again in {wait // 60 + 1} minutes.")
-                status, headers = 429, {"Retry-After": str(wait)}
-            else:
-                # Looked up and mailed in the background: the answer, and how long it takes,
-                # are the same whether or not the address has an account.
-                mailer = runtime().mailer
-                mailer.run_later(_send_link(email, settings, mailer))
-                sent = SENT.format(minutes=settings.reset_token_seconds // 60)
+            sent = SENT.format(minutes=current_app.config["HUDDLE"].reset_token_seconds // 60)
     response = await render(
         "password/forgot.html", "password/_forgot_form.html", status=status, form=form, sent=sent
     )
     response.headers.update(headers)
     return response
-
-
-async def _throttled(email: str) -> int | None:
-    by_email = runtime().limiters.reset_email
-    by_ip = runtime().limiters.reset_ip
-    # Per address and client: a stranger's requests cannot stop the owner asking for a link.
-    ip = auth.client_block()
-    try:
-        await take_all("", (by_email, f"{email}|{ip}"), (by_ip, ip))  # counted or refused in one step
-    except RateLimited as refused:
-        return refused.retry_after
-    return None
-
-
-async def _send_link(email: str, settings, mailer) -> None:
-    user = await User.get_or_none(email=email)
-    if user is None:
-        return
-    token = await PasswordResetToken.issue(user, settings.reset_token_seconds)
-    link = external_url("password.reset", token=token)
-    body = (
-        f"Hello {user.username},\n\n"
-        f"Someone (hopefully you) asked to reset the password of your Huddle account.\n"
-        f"To choose a new password, open this link within {settings.reset_token_seconds // 60} minutes:\n\n"
-        f"{link}\n\n"
-        "The link works once. If you did not ask for this, ignore this message: "
-        "your password stays as it is.\n"
-    )
-    await mailer.deliver(user.email, "Reset your Huddle password", body)
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
