@@ -127,17 +127,19 @@ async def main(url, step):
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "models").mkdir()
         for path in (ROOT / "migrations" / "models").glob("*.py"):
-            if step == "down" or int(path.name.split("_", 1)[0]) <= int(step):
+            if step.startswith("down") or int(path.name.split("_", 1)[0]) <= int(step):
                 shutil.copy(path, Path(tmp) / "models" / path.name)
         command = Command(tortoise_config(url), app="models", location=tmp)
         async with command:
             await command.init()
-            if step == "down":
-                await command.downgrade(-1, delete=False)
+            if step.startswith("down"):  # "down3": the newest three, newest first
+                for _ in range(int(step[4:])):
+                    await command.downgrade(-1, delete=False)
             else:
                 await command.upgrade(run_in_transaction=True)
 asyncio.run(main(sys.argv[1], sys.argv[2]))
 """
+NEWEST = max(int(path.name.split("_", 1)[0]) for path in (ROOT / "migrations" / "models").glob("*.py"))
 
 # (actor, action, target, detail as the app once wrote it, its sentence after the migration,
 #  its detail after migrating down again when that is not the same).
@@ -179,6 +181,10 @@ OLD_ENTRIES = [
 
 
 def aerich(url: str, step: str) -> None:
+    """Migrate up to migration number `step` ("5"), or back to where it was before migration
+    `down`: step "down6" undoes every migration from 6 on, newest first."""
+    if step.startswith("down"):
+        step = f"down{NEWEST - int(step[4:]) + 1}"
     run("-c", AERICH, url, step, url=url)
 
 
@@ -202,7 +208,7 @@ def check_old_entries_migrate(url: str, insert, select) -> None:
     unread = {entry[3] for entry in OLD_ENTRIES[-2:]}
     assert [detail for *_, detail in rows] == [detail if detail in unread else "" for *_, detail, _, _ in OLD_ENTRIES]
     assert rows[5][3] == {"changes": [["username", "alice", "Alicia"], ["email", "a@example.com", "b@example.com"]]}
-    aerich(url, "down")
+    aerich(url, "down6")
     restored = [detail for *_, detail in select(with_params=False)]
     assert restored == [after or detail for *_, detail, _, after in OLD_ENTRIES]
 
@@ -249,3 +255,82 @@ def test_old_audit_entries_become_parameters_and_back_on_postgresql(pg_databases
 
     check_old_entries_migrate(url, lambda rows: asyncio.run(insert_rows(rows)),
                               lambda with_params: asyncio.run(select_rows(with_params)))
+
+
+# --- migration 7: names get their look-alike skeletons ----------------------------------------------
+
+# Names as earlier versions let them be made, oldest first: a name that looks like an older one
+# keeps NULL in the column where it shares the older one's skeleton, and both stay.
+OLD_USERS = [("alice", "alice"), ("аӏісе", "аӏісе"), ("ALİCE", "ali̇ce"), ("aIice", "aiice"), ("bob", "bob")]
+OLD_ROOMS = [("general", "general"), ("ѕесrеt", "ѕесrеt"), ("secret", "secret"), ("generaI", "generai")]
+AFTER_USERS = [("alice", "alice", "alice"), ("аӏісе", None, None), ("ALİCE", None, "ALl\u0307CE"),
+               ("aIice", "aiice", None), ("bob", "bob", "bob")]
+AFTER_ROOMS = [("general", "general", "general"), ("ѕесrеt", "secret", "secret"), ("secret", None, None),
+               ("generaI", "generai", None), (None, None, None)]
+
+
+def check_names_get_skeletons(url: str, execute, select) -> None:
+    """Migrate to 6, make look-alike names as the app once allowed, migrate: each name has its
+    skeletons, NULL where an older one has the same; the unique indexes hold; migrate down."""
+    aerich(url, "6")
+    for n, (name, key) in enumerate(OLD_USERS):
+        execute("INSERT INTO users (username, username_key, email, password_hash, is_admin, created_at) "
+                "VALUES (?, ?, ?, 'x', FALSE, CURRENT_TIMESTAMP)", [name, key, f"u{n}@example.com"])
+    for name, key in OLD_ROOMS:
+        execute("INSERT INTO conversations (kind, name, name_key, topic, is_open, created_at, last_seq) "
+                "VALUES ('room', ?, ?, '', TRUE, CURRENT_TIMESTAMP, 0)", [name, key])
+    execute("INSERT INTO conversations (kind, direct_key, topic, is_open, created_at, last_seq) "
+            "VALUES ('direct', '1,5', '', TRUE, CURRENT_TIMESTAMP, 0)", [])
+    migrate(url)
+    assert select("SELECT username, username_skeleton, username_shown_skeleton FROM users ORDER BY id") == AFTER_USERS
+    assert select("SELECT name, name_skeleton, name_shown_skeleton FROM conversations ORDER BY id") == AFTER_ROOMS
+    with pytest.raises(Exception, match="(?i)unique"):  # a second row with alice's skeleton
+        execute("INSERT INTO users (username, username_key, username_skeleton, email, password_hash, is_admin, "
+                "created_at) VALUES ('x', 'x', 'alice', 'x@example.com', 'x', FALSE, CURRENT_TIMESTAMP)", [])
+    aerich(url, "down7")
+    assert "username_skeleton" not in str(select("SELECT * FROM users ORDER BY id LIMIT 1", keys=True))
+
+
+def test_names_get_their_skeletons_and_back_on_sqlite(tmp_path):
+    path = tmp_path / "names.db"
+
+    def execute(query, args):
+        db = sqlite3.connect(path)
+        try:
+            db.execute(query, args)
+            db.commit()
+        finally:
+            db.close()
+
+    def select(query, keys=False):
+        db = sqlite3.connect(path)
+        cursor = db.execute(query)
+        rows = [tuple(d[0] for d in cursor.description)] if keys else cursor.fetchall()
+        db.close()
+        return rows
+
+    check_names_get_skeletons(f"sqlite://{path}", execute, select)
+
+
+def test_names_get_their_skeletons_and_back_on_postgresql(pg_databases):
+    url = pg_databases[0]
+
+    def numbered(query):
+        first, *rest = query.split("?")
+        return first + "".join(f"${n}{part}" for n, part in enumerate(rest, 1))
+
+    async def on_database(work):
+        conn = await asyncpg.connect(url)
+        try:
+            return await work(conn)
+        finally:
+            await conn.close()
+
+    def execute(query, args):
+        asyncio.run(on_database(lambda conn: conn.execute(numbered(query), *args)))
+
+    def select(query, keys=False):
+        rows = asyncio.run(on_database(lambda conn: conn.fetch(query)))
+        return [tuple(rows[0].keys())] if keys else [tuple(row) for row in rows]
+
+    check_names_get_skeletons(url, execute, select)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from tortoise.expressions import Q
+
 from app.models import User, hashing, usernames
 from app.web.forms import Form
 
@@ -75,11 +77,14 @@ async def check_new_account(data, *, exclude: User | None = None, password_requi
     elif problem := usernames.problem(username):
         form.error("username", problem)
     else:
-        taken = User.filter(username_key=usernames.key(username))
-        if exclude is not None:
-            taken = taken.exclude(id=exclude.id)
-        if await taken.exists():
+        others = User.all() if exclude is None else User.exclude(id=exclude.id)
+        folded, shown = usernames.skeletons(username)
+        if await others.filter(username_key=usernames.key(username)).exists():
             form.error("username", "That username is taken.")
+        elif (exclude is None or username != exclude.username) and await others.filter(
+            Q(username_skeleton=folded) | Q(username_shown_skeleton=shown)
+        ).exists():  # (a name kept as it is stays, even one that already looked like another)
+            form.error("username", usernames.TOO_CLOSE)
 
     if not email:
         form.error("email", "Enter an email address.")

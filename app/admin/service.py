@@ -17,7 +17,7 @@ from app import signals
 from app.accounts.rules import check_new_account
 from app.accounts.service import delete_account, deletion_refusal, log_out_sessions, unique_names, write_password
 from app.domain import Invalid, NotAllowed, NotFound
-from app.models import AuditEvent, User, UserSession, hashing, usernames
+from app.models import AuditEvent, User, UserSession, hashing
 from app.models.actor import SYSTEM, Actor, check_actor
 from app.realtime.events import people_changed, reload_scope
 
@@ -75,14 +75,16 @@ async def update_user(
     password = values.get("password") or ""
     digest = await hashing.hash_password(password) if password else None  # outside the transaction
     ended: list[int] = []
-    before = {name: getattr(target, name) for name in ("username", "username_key", "email", "password_hash")}
+    names = ("username", "username_key", "username_skeleton", "username_shown_skeleton")
+    before = {name: getattr(target, name) for name in (*names, "email", "password_hash")}
     try:
         with unique_names():
             async with in_transaction() as conn:
                 was_admin = await _set_admin(conn, target, make_admin)
-                target.username, target.email = new["username"], new["email"]
-                target.username_key = usernames.key(target.username)
-                await target.save(update_fields=["username", "username_key", "email"])
+                if new["username"] != target.username:  # (an unchanged name keeps its columns as they are)
+                    target.set_username(new["username"])
+                target.email = new["email"]
+                await target.save(update_fields=[*names, "email"])
                 if changes:
                     await AuditEvent.record(actor, "user.edited", target, changes=changes)
                 if was_admin != make_admin:

@@ -3,12 +3,14 @@ people). The rules live here; app/chat/service.py re-exports them beside the mes
 callers have one service to call."""
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from app import signals
+from app import lookalikes, signals
 from app.chat import events
 from app.domain import Invalid, NotAllowed, NotFound
 from app.models import DIRECT, ROOM, AuditEvent, Conversation, Membership, User
@@ -18,6 +20,9 @@ EVERYONE_IN_GENERAL = "Everyone is in #general: nobody leaves it or is removed f
 ROOM_NAME_MAX = 40
 TOPIC_MAX = 200
 DIRECT_MAX_PEOPLE = 10
+ROOM_TAKEN = "There is already a room with that name."
+ROOM_TOO_CLOSE = "That name looks too much like an existing room's: choose another."
+ROOM_MIXED_SCRIPTS = "Write each word of the name in one alphabet (no Latin and Cyrillic letters mixed, say)."
 
 
 # --- rooms --------------------------------------------------------------------------------------
@@ -36,6 +41,9 @@ def check_room(name: str, topic: str) -> tuple[str, str]:
         errors["name"] = f"Keep the name to {ROOM_NAME_MAX} characters."
     elif not all(ch.isalnum() or ch in "-_." for ch in name):
         errors["name"] = "Use letters, digits, '-', '_' or '.' (no spaces)."
+    elif any(lookalikes.mixed_scripts(word) for word in re.split(r"[-_.]", name)):
+        # "gеneral" with a Cyrillic е would pass for #general; "dev-разработка" is two words.
+        errors["name"] = ROOM_MIXED_SCRIPTS
     if len(topic) > TOPIC_MAX:
         errors["topic"] = f"Keep the topic to {TOPIC_MAX} characters."
     if errors:
@@ -82,16 +90,22 @@ def subscribe() -> None:
 async def create_room(actor: User, name: str, topic: str = "", *, is_open: bool = True,
                       member_names: list[str] = ()) -> Conversation:
     name, topic = check_room(name, topic)
+    key, (folded, shown) = room_key(name), Conversation.skeletons(name)
+    look_alikes = Conversation.filter(Q(name_skeleton=folded) | Q(name_shown_skeleton=shown)).exclude(name_key=key)
+    if await look_alikes.exists():  # (which room is not said: it may be closed)
+        raise Invalid({"name": ROOM_TOO_CLOSE})
     people = await _users_named(member_names) if not is_open else []
     try:
         async with in_transaction():
-            room = await Conversation.create(kind=ROOM, name=name, name_key=room_key(name), topic=topic,
-                                             is_open=is_open, created_by=actor)
+            room = await Conversation.create(kind=ROOM, name=name, name_key=key, name_skeleton=folded,
+                                             name_shown_skeleton=shown, topic=topic, is_open=is_open,
+                                             created_by=actor)
             for person in {actor.id: actor, **{p.id: p for p in people}}.values():
                 await Membership.create(conversation=room, user=person)
             await AuditEvent.record(actor, "room.created", None, room=name, open=is_open)
-    except IntegrityError:
-        raise Invalid({"name": "There is already a room with that name."}) from None
+    except IntegrityError:  # made at the same moment: the same name, or one that looks like it
+        taken = await Conversation.exists(name_key=key)
+        raise Invalid({"name": ROOM_TAKEN if taken else ROOM_TOO_CLOSE}) from None
     await events.membership_changed(room, [actor.id, *(p.id for p in people)])
     return room
 
@@ -114,7 +128,7 @@ async def open_room(actor: User, name: str, topic: str = "") -> tuple[Conversati
         return await create_room(actor, name, topic), True
     if not await Membership.exists(user_id=actor.id, conversation_id=room.id):
         if not room.is_open:
-            raise Invalid({"room": "There is already a room with that name."})
+            raise Invalid({"room": ROOM_TAKEN})
         await join(actor, room)
     return room, False
 

@@ -12,6 +12,7 @@ from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 
+from app import lookalikes
 from app.models.user import User, _sql
 
 ROOM, DIRECT = "room", "direct"
@@ -23,6 +24,11 @@ class Conversation(Model):
     # Rooms: a name, unique case-insensitively (name_key); open to every member, or closed.
     name = fields.CharField(max_length=40, null=True)
     name_key = fields.CharField(max_length=40, null=True, unique=True)
+    # Its two Unicode TR39 skeletons (app/lookalikes.py: case-folded, and as shown), unique so that
+    # no room looks like another, even made at the same moment. NULL for directs, and where a
+    # name already looked like an older room's when this rule came in (migration 7 kept both).
+    name_skeleton = fields.CharField(max_length=40 * lookalikes.SKELETON_GROWTH, null=True, unique=True)
+    name_shown_skeleton = fields.CharField(max_length=40 * lookalikes.SKELETON_GROWTH, null=True, unique=True)
     topic = fields.CharField(max_length=200, default="")
     is_open = fields.BooleanField(default=True)
     # Directs: the sorted member ids ("3,8,12"): exactly one conversation per set of people.
@@ -39,6 +45,18 @@ class Conversation(Model):
     @property
     def is_room(self) -> bool:
         return self.kind == ROOM
+
+    @staticmethod
+    def skeletons(name: str) -> tuple[str, str]:
+        """What must be unique too, so that no room looks like another: the Unicode TR39
+        skeletons of the case-folded name and of the name as shown (app/lookalikes.py)."""
+        return lookalikes.folded_skeleton(name), lookalikes.shown_skeleton(name)
+
+    async def save(self, *args, **kwargs) -> None:
+        # Every new room gets its skeletons, however it is made (#general, tests, tools).
+        if not self._saved_in_db and self.name and self.name_skeleton is None and self.name_shown_skeleton is None:
+            self.name_skeleton, self.name_shown_skeleton = self.skeletons(self.name)
+        await super().save(*args, **kwargs)
 
     @staticmethod
     async def next_seq(conn: BaseDBAsyncClient, conversation_id: int) -> int:

@@ -29,6 +29,11 @@ class User(Model):
     username = fields.CharField(max_length=30)
     # Case-folded, NFKC-normalised username: what makes a name unique.
     username_key = fields.CharField(max_length=30, unique=True)
+    # Its two Unicode TR39 skeletons (usernames.skeletons), unique so that no two names look alike,
+    # even registered at the same moment. NULL only where a name already looked like an older
+    # account's when this rule came in (migration 7 kept both accounts); new rows always get them.
+    username_skeleton = fields.CharField(max_length=usernames.SKELETON_MAX_LENGTH, null=True, unique=True)
+    username_shown_skeleton = fields.CharField(max_length=usernames.SKELETON_MAX_LENGTH, null=True, unique=True)
     email = fields.CharField(max_length=254, unique=True)
     password_hash = fields.CharField(max_length=255)
     is_admin = fields.BooleanField(default=False)
@@ -43,6 +48,17 @@ class User(Model):
 
     def __str__(self) -> str:
         return self.username
+
+    def set_username(self, username: str) -> None:
+        """The name and the columns that keep it unique and unlike any other (not saved)."""
+        self.username, self.username_key = username, usernames.key(username)
+        self.username_skeleton, self.username_shown_skeleton = usernames.skeletons(username)
+
+    async def save(self, *args, **kwargs) -> None:
+        # Every new row gets its skeletons, however it is made (create_account, tests, tools).
+        if not self._saved_in_db and self.username_skeleton is None and self.username_shown_skeleton is None:
+            self.username_skeleton, self.username_shown_skeleton = usernames.skeletons(self.username)
+        await super().save(*args, **kwargs)
 
     @classmethod
     async def by_username(cls, username: str) -> User | None:

@@ -1,12 +1,17 @@
 """Username rules: 3-30 letters, digits, '.', '_' or '-', and nothing that can impersonate. They
-live with the models: User's unique key is one of them (key())."""
+live with the models: User's unique columns are made here (key() and skeletons())."""
 from __future__ import annotations
 
 import unicodedata
 
+from app import lookalikes
+
 MIN_LENGTH = 3
 MAX_LENGTH = 30
+# The longest skeleton a name can have (app/lookalikes.py: a character's is at most 7 long).
+SKELETON_MAX_LENGTH = MAX_LENGTH * lookalikes.SKELETON_GROWTH
 _PUNCTUATION = set("._-")
+TOO_CLOSE = "That username looks too much like an existing one: choose another."
 
 
 def normalize(raw: str) -> str:
@@ -15,31 +20,31 @@ def normalize(raw: str) -> str:
 
 
 def key(username: str) -> str:
-    """What must be unique: the normalised, case-folded name."""
+    """What must be unique: the normalised, case-folded name (full Unicode case folding)."""
     return normalize(username).casefold()
 
 
-def _script(ch: str) -> str:
-    # The first word of a letter's Unicode name is its script: LATIN, CYRILLIC, GREEK, ...
-    name = unicodedata.name(ch, "")
-    return name.split(" ", 1)[0] if name else "UNKNOWN"
+def skeletons(username: str) -> tuple[str, str]:
+    """What must be unique too, so that no name looks like another (Unicode TR39 skeletons): the
+    case-folded name's ("аӏісе" in Cyrillic, "ALİCE" and "alice" share it) and the name's as shown
+    ("aIice" with a capital I and "alice" share that one)."""
+    return lookalikes.folded_skeleton(username), lookalikes.shown_skeleton(username)
 
 
 def problem(username: str) -> str | None:
     """Why this (already normalised) username is not acceptable, or None."""
     if not MIN_LENGTH <= len(username) <= MAX_LENGTH:
         return f"Use {MIN_LENGTH} to {MAX_LENGTH} characters."
-    scripts = set()
     for ch in username:
         if ch in _PUNCTUATION or ch.isascii() and ch.isdigit():
             continue
-        category = unicodedata.category(ch)
-        if not category.startswith("L"):
-            # Spaces, zero-width and bidi controls (Cf), combining marks, symbols, foreign digits.
+        if not unicodedata.category(ch).startswith("L") or lookalikes.scripts_of(ch) <= lookalikes.COMMON:
+            # Spaces, zero-width and bidi controls (Cf), combining marks, symbols, foreign digits,
+            # and the letters of no script (modifier letters like ʹ and ˈ, which read as marks).
             return "Use only letters, digits, '.', '_' and '-'."
-        scripts.add(_script(ch))
-    if len(scripts) > 1:
-        # Mixed scripts are how "pаypal" (with a Cyrillic а) impersonates "paypal".
+    if lookalikes.mixed_scripts(username):
+        # Mixed scripts are how "pаypal" (with a Cyrillic а) impersonates "paypal". Japanese may
+        # mix Han, Hiragana and Katakana, Korean Han and Hangul (app/lookalikes.py).
         return "Use letters from one alphabet only."
     if username[0] in _PUNCTUATION or username[-1] in _PUNCTUATION:
         return "Start and end with a letter or digit."
