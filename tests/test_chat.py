@@ -33,30 +33,65 @@ async def test_chat_opens_general_for_a_new_account_and_then_the_last_visited(cl
     assert ">Message</label>" in page and f'id="conversation-{general.id}-messages"' in page
 
 
+async def shown(client, conversation) -> None:
+    """A page opened and shown, as a browser does it: the GET, then its script's read (a POST)."""
+    assert (await client.get(f"/chat/{conversation.id}")).status_code == 200
+    assert (await client.post(f"/chat/{conversation.id}/read", {})).status_code == 204
+
+
 async def test_chat_returns_to_the_last_conversation_however_quickly_one_switches(client, general, alice, secret):
     await client.login("alice")
     for conversation in (general, secret, general, secret, general):  # all within a second
-        assert (await client.get(f"/chat/{conversation.id}")).status_code == 200
+        await shown(client, conversation)
         assert (await client.get("/chat")).headers["Location"] == f"/chat/{conversation.id}"
 
 
 async def test_reloading_a_conversation_writes_nothing_within_a_minute(client, general, alice, secret):
     await client.login("alice")
-    await client.get(f"/chat/{secret.id}")
-    await client.get(f"/chat/{general.id}")
+    await shown(client, secret)
+    await shown(client, general)
     member = await Membership.get(user_id=alice.id, conversation_id=general.id)
     for _ in range(3):
-        await client.get(f"/chat/{general.id}")
+        await shown(client, general)
     # The same visit stamp: a reload of where one already is costs no write.
     assert (await Membership.get(id=member.id)).last_visited_at == member.last_visited_at
 
 
-async def test_accounts_made_before_chat_join_general_on_their_first_visit(client, app, alice):
+async def test_accounts_made_before_chat_are_in_general_from_its_making(client, app, alice, bob):
     assert not await Membership.filter(user_id=alice.id).exists()
     await client.login("alice")
     response = await client.get("/chat")
     assert response.status_code == 303
     assert await Membership.filter(user_id=alice.id).count() == 1
+    assert await Membership.filter(user_id=bob.id).count() == 1  # without visiting
+
+
+async def test_opening_a_conversation_by_get_marks_nothing_read_and_stamps_no_visit(client, app, general, alice,
+                                                                                    bob, secret):
+    """A link from anywhere (another site's, too) reads nothing: the page reads by POST."""
+    async with app.app_context():
+        await service.post(bob, general, "unread until shown")
+    await client.login("alice")
+    await shown(client, secret)
+    member = await Membership.get(user_id=alice.id, conversation_id=general.id)
+    page = await (await client.get(f"/chat/{general.id}")).get_data(as_text=True)
+    after = await Membership.get(id=member.id)
+    assert (after.last_read_seq, after.last_visited_at) == (member.last_read_seq, member.last_visited_at)
+    assert (await client.get("/chat")).headers["Location"] == f"/chat/{secret.id}"
+    # Without a script, the page offers the read as a button: a navigation, answered by a redirect.
+    assert "Mark as read</button>" in page
+    response = await client.post(f"/chat/{general.id}/read", {"seq": "1"}, headers={"Sec-Fetch-Mode": "navigate"})
+    assert response.status_code == 303 and response.headers["Location"] == f"/chat/{general.id}"
+    assert (await Membership.get(id=member.id)).last_read_seq == 1
+    assert (await client.get("/chat")).headers["Location"] == f"/chat/{general.id}"
+
+
+async def test_visiting_chat_never_puts_anyone_back_in_general(client, app, general, alice, admin):
+    """Removed from #general by nobody but the database: GET /chat does not write it back."""
+    await Membership.filter(user_id=alice.id, conversation_id=general.id).delete()
+    await client.login("alice")
+    assert (await client.get("/chat")).status_code == 303
+    assert not await Membership.filter(user_id=alice.id, conversation_id=general.id).exists()
 
 
 async def test_a_member_posts_and_everyone_reads_it_escaped_with_links(client, sign_in, general):
@@ -397,7 +432,9 @@ async def test_reading_marks_up_to_a_number_and_never_goes_back(client, app, gen
     for bad in ("-1", "abc", "1.5", "9" * 30):
         assert (await client.post(f"/chat/{general.id}/read", {"seq": bad})).status_code == 422, bad
     assert (await Membership.get(id=member.id)).last_read_seq == 3
-    await client.get(f"/chat/{general.id}")  # opening it reads everything
+    await client.get(f"/chat/{general.id}")  # opening it reads nothing: the page reads by POST
+    assert (await Membership.get(id=member.id)).last_read_seq == 3
+    assert (await client.post(f"/chat/{general.id}/read", {})).status_code == 204  # everything
     assert (await Membership.get(id=member.id)).last_read_seq == 5
 
 

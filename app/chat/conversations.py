@@ -71,7 +71,12 @@ async def general() -> Conversation:
             room = await Conversation.create(kind=ROOM, name=GENERAL, name_key=GENERAL, is_open=True,
                                              topic="Everyone, about anything.")
         except IntegrityError:  # made at the same moment by someone else
-            room = await Conversation.get(name_key=GENERAL)
+            return await Conversation.get(name_key=GENERAL)
+        # Everyone is in #general: the accounts that exist when it is made (a site from before
+        # chat) join now, every later one when it is made (welcome).
+        await Membership.bulk_create([Membership(user_id=uid, conversation_id=room.id)
+                                      for uid in await User.all().values_list("id", flat=True)],
+                                     ignore_conflicts=True)
     return room
 
 

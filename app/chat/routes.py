@@ -75,7 +75,6 @@ async def _conversation_page(conversation_id: int, *, around: int | None = None,
             messages, more = await service.around(conversation, around)
         else:
             messages, more = await service.history_rows(conversation, before=before)
-        await visits.viewed(me, conversation, member, seq, latest_visit=sidebar["last_visit"])
     return await render(
         "chat/conversation.html", status=status, conversation=conversation, member=member, seq=seq,
         messages=messages, fragments=await chat_events.message_fragments(messages), more=more,
@@ -187,12 +186,15 @@ async def delete(message_id: int) -> Response:
 
 @bp.post("/<int:conversation_id>/read")
 async def read(conversation_id: int) -> Response:
-    """Read up to `seq` (a page's last event number), or everything when it names none."""
+    """Read up to `seq` (what the page has shown), or everything when it names none. The page's
+    script posts it in the background (204); the no-script button navigates back (303)."""
     conversation, _ = await service.member_of(auth.current(), conversation_id)
     raw = (await request.form).get("seq", "").strip()
     if raw and not (raw.isascii() and raw.isdigit() and len(raw) <= 19):
         raise Invalid({"seq": "That is not an event number."})
-    await service.mark_read(auth.current(), conversation, int(raw) if raw else None)
+    await visits.read(auth.current(), conversation, int(raw) if raw else None)
+    if request.headers.get("Sec-Fetch-Mode") == "navigate":
+        return redirect(url_for("chat.show", conversation_id=conversation.id), code=303)
     return Response("", status=204)
 
 

@@ -1,5 +1,7 @@
-"""Where a member was last: the conversation /chat takes them to, and the visit stamp a page view
-leaves behind (written only when it changes, or once a minute, so a reload writes nothing)."""
+"""Where a member was last: the conversation /chat takes them to, and the visit stamp a page's
+read leaves behind (written only when it changes, or once a minute, so a reload writes nothing).
+Nothing here is written by a GET: the page reads by POST (its script, or the no-script button),
+so a link from another site cannot mark anything read or join anyone to anything."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -12,9 +14,8 @@ STAMP_EVERY_SECONDS = 60
 
 
 async def landing(user: User) -> int:
-    """The conversation /chat opens: the one visited last, else #general. Everyone is in
-    #general: an account made outside the services (before chat existed) joins it here."""
-    await service.welcome(user)
+    """The conversation /chat opens: the one visited last, else #general (every account joins it
+    when it is made, and #general's making takes in every account that exists then)."""
     last = await Membership.filter(user_id=user.id, last_visited_at__isnull=False).order_by("-last_visited_at").first()
     return last.conversation_id if last else (await service.general()).id
 
@@ -24,10 +25,13 @@ def latest(memberships: list[Membership]) -> datetime | None:
     return max((m.last_visited_at for m in memberships if m.last_visited_at), default=None)
 
 
-async def viewed(user: User, conversation: Conversation, member: Membership, seq: int, *,
-                 latest_visit: datetime | None) -> None:
-    """A member's page shows the conversation up to seq: read up to there, and stamp it as where
-    /chat lands next unless it already is (and the stamp is under a minute old)."""
+async def read(user: User, conversation: Conversation, seq: int | None) -> int:
+    """A member's page has shown the conversation up to seq: read up to there, and stamp it as
+    where /chat lands next unless it already is (and the stamp is under a minute old)."""
+    mine = await Membership.filter(user_id=user.id)
+    member = next((m for m in mine if m.conversation_id == conversation.id), None)
+    if member is None:
+        return await service.mark_read(user, conversation, seq)  # refuses: not a member
     last = member.last_visited_at
     stale = last is None or (clock.now() - last).total_seconds() > STAMP_EVERY_SECONDS
-    await service.mark_read(user, conversation, seq, member=member, touch=stale or last != latest_visit)
+    return await service.mark_read(user, conversation, seq, touch=stale or last != latest(mine))
