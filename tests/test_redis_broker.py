@@ -3,7 +3,6 @@ for two workers. Skipped where Redis is missing, except in CI (fails)."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import pytest
 
@@ -12,6 +11,7 @@ from app.realtime.broker import Event
 from app.realtime.redis_broker import RESTART, RedisBroker
 from app.startup import build
 from tests.helpers.redis import URL
+from tests.helpers.redis import prefix as redis_prefix
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def admin(redis_client):
 
 @pytest.fixture
 async def workers(admin):
-    prefix = f"huddle-test-{uuid.uuid4().hex[:8]}:"
+    prefix = redis_prefix()
     a, b = RedisBroker(URL, prefix=prefix), RedisBroker(URL, prefix=prefix)
     await a.start()
     await b.start()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 
 import pytest
 import redis.asyncio as redis
@@ -13,6 +12,7 @@ from app.realtime.redis_presence import RedisPresence
 from app.runtime import Runtime
 from app.web.throttle import RedisLimiter
 from tests.helpers.redis import URL
+from tests.helpers.redis import prefix as redis_prefix
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def client(redis_client):
 
 @pytest.fixture
 def prefix() -> str:
-    return f"huddle-test-{uuid.uuid4().hex[:8]}:"
+    return redis_prefix()
 
 
 class Announcer:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import uuid
 
 import pytest
 import redis
@@ -16,6 +15,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.helpers import PASSWORD
 from tests.helpers.postgres import scratch_database
+from tests.helpers.redis import prefix as redis_prefix
 from tests.helpers.server import Server
 from tests.helpers.services import missing
 
@@ -36,7 +36,7 @@ def cluster(tmp_path_factory):
     database = scratch_database()
     url = next(database)
     env = {"HUDDLE_DATABASE_URL": url, "HUDDLE_BROKER_URL": REDIS, "HUDDLE_SECRET_KEY": "cluster secret",
-           "HUDDLE_REDIS_PREFIX": f"huddle-test-{uuid.uuid4().hex[:8]}:", "HUDDLE_PRESENCE_GRACE_SECONDS": "0",
+           "HUDDLE_REDIS_PREFIX": redis_prefix(), "HUDDLE_PRESENCE_GRACE_SECONDS": "0",
            "HUDDLE_PRESENCE_TTL_SECONDS": "3", "HUDDLE_POSTS_PER_10_SECONDS": "1000"}
     a = Server(tmp_path_factory.mktemp("worker-a"), **env)
     b = Server(tmp_path_factory.mktemp("worker-b"), **env)

@@ -1,7 +1,10 @@
-"""The real Redis on this machine (127.0.0.1:6379): skipped where it is missing, except in CI (fails)."""
+"""The real Redis on this machine (127.0.0.1:6379): skipped where it is missing, unless it is
+required (tests/helpers/services.py). Every test keeps its keys and channels under a prefix of its
+own (`prefix()`): xdist workers and other runs on the machine share the server, never a key."""
 from __future__ import annotations
 
 import os
+import uuid
 
 import redis.asyncio as redis
 
@@ -18,3 +21,8 @@ async def connect() -> redis.Redis:
         await client.aclose()
         missing(f"Redis is not reachable at {URL}: {error}")
     return client
+
+
+def prefix() -> str:
+    """Keys and channels of one test's own: `huddle-test-gw1-1a2b3c4d:`."""
+    return f"huddle-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{uuid.uuid4().hex[:8]}:"
