@@ -52,8 +52,13 @@ cluster: $(VENV)/.base  ## serve with $(CLUSTER_WORKERS) workers on PostgreSQL +
 bench: $(VENV)/.dev  ## fan-out and pages against the bare baselines (minutes; writes README's table and docs/bench.png)
 	$(PY) bench/run.py $(BENCH_ARGS)
 
+# The tests run in parallel (pytest-xdist): TEST_WORKERS processes, one per core by default, each
+# test file whole on one of them (its shared servers and browser start once). Each worker has its
+# own SQLite files, PostgreSQL databases, Redis keys and ports. `make test TEST_WORKERS=0` runs in
+# one process; PYTEST_ARGS adds to the command (`PYTEST_ARGS="-x tests/test_chat.py"`).
+TEST_WORKERS ?= auto
 test: lint  ## the linter, then every test
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev  ## ruff, configured in pyproject.toml
 	$(VENV)/bin/ruff check app tests tools bench
