@@ -1,6 +1,7 @@
 """A real Huddle served by Hypercorn on a free port, for tests that need the real server."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,6 +12,29 @@ from pathlib import Path
 from app.config import ROOT
 from tests.helpers import ARGON2_MEMORY_KIB
 from tests.helpers.ports import free_port
+
+# `python -m app …` for many commands in one process: each request (a JSON line) runs the command
+# line's own main() with its arguments and standard input; the answer is a JSON line with the exit
+# code and what it printed. Importing the app costs about a second of CPU a process; a server's
+# commands (migrate, then every create-user) share one import.
+COMMANDS = """
+import contextlib, io, json, sys, traceback
+from app.__main__ import main
+requests, answers = sys.stdin, sys.stdout
+for line in requests:
+    request, out, err = json.loads(line), io.StringIO(), io.StringIO()
+    sys.stdin = io.StringIO(request["input"])
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(request["argv"])
+    except SystemExit as exit:
+        code = exit.code if isinstance(exit.code, int) else 1
+    except Exception:
+        err.write(traceback.format_exc())
+        code = 1
+    answers.write(json.dumps({"code": code, "stdout": out.getvalue(), "stderr": err.getvalue()}) + "\\n")
+    answers.flush()
+"""
 
 
 class Server:
@@ -23,9 +47,34 @@ class Server:
         }
         self.data_dir = data_dir
         self.log = open(data_dir / "server.log", "a")
-        migrate = [sys.executable, "-m", "app", "migrate"]
-        subprocess.run(migrate, cwd=ROOT, env=self.env, check=True, capture_output=True)
+        self.commands: subprocess.Popen | None = None
+        self.command("migrate")
         self.start()
+
+    def command(self, *argv: str, input: str = "") -> str:
+        """`python -m app *argv` on this server's site (its environment), through one helper process
+        for all of them (COMMANDS); what it printed. A failure raises CalledProcessError, as
+        subprocess.run(check=True) would."""
+        if self.commands is None or self.commands.poll() is not None:
+            self.commands = subprocess.Popen([sys.executable, "-c", COMMANDS], cwd=ROOT, env=self.env, text=True,
+                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log)
+        self.commands.stdin.write(json.dumps({"argv": list(argv), "input": input}) + "\n")
+        self.commands.stdin.flush()
+        line = self.commands.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the command helper died running {argv}: see {self.data_dir / 'server.log'}")
+        answer = json.loads(line)
+        if answer["code"] != 0:
+            raise subprocess.CalledProcessError(answer["code"], ["python", "-m", "app", *argv], answer["stdout"],
+                                                answer["stderr"])
+        return answer["stdout"]
+
+    def close_commands(self) -> None:
+        if self.commands is not None:
+            self.commands.stdin.close()
+            self.commands.wait(timeout=15)
+            self.commands.stdout.close()
+            self.commands = None
 
     def start(self) -> None:
         self.process = subprocess.Popen(
@@ -53,16 +102,15 @@ class Server:
         self.process.wait(timeout=15)
 
     def stop(self) -> None:
+        self.close_commands()
         self.process.terminate()
         self.process.wait(timeout=15)
         self.log.close()
 
     def create_user(self, name: str, password: str, *, admin: bool = False) -> None:
-        args = [sys.executable, "-m", "app", "create-user", name, f"{name}@example.com", "--password-stdin"]
-        subprocess.run(
-            args + (["--admin"] if admin else []), cwd=ROOT, env=self.env, input=password + "\n",
-            check=True, capture_output=True, text=True,
-        )
+        """`python -m app create-user` (through the command helper)."""
+        args = ["create-user", name, f"{name}@example.com", "--password-stdin"]
+        self.command(*args, *(["--admin"] if admin else []), input=password + "\n")
 
     def login_cookie(self, name: str, password: str) -> str:
         """Log in over HTTP like a browser would; returns the Cookie header for that session."""
