@@ -40,8 +40,11 @@ def test_one_escape_in_an_inline_edit_sends_one_request_and_returns_to_its_edit_
     edit = message.get_by_role("link", name="Edit")
     expect(edit).to_be_focused()  # back where the edit began
     expect(page.locator("form.edit-message")).to_have_count(0)
-    page.wait_for_timeout(500)  # a second request would be on its way by now
-    assert requests == [f"GET {cancel_url}"]
+    # A barrier, not a clock: a request of the test's own, sent once the cancel is answered and
+    # swapped in. A second request from the same key press would have gone out before it.
+    with page.expect_response(server.url + "/healthz"):
+        page.evaluate("fetch('/healthz')")
+    assert requests == [f"GET {cancel_url}", f"GET {server.url}/healthz"]
     expect(page).to_have_url(re.compile(r".*/chat/\d+$"))  # cancelled in place, not a navigation
 
 
@@ -78,12 +81,15 @@ def test_form_errors_and_sends_cause_no_content_security_policy_violation(server
         mine.get_by_role("link", name="Edit").click()
         page.get_by_label("Edit message").press("Escape")
         expect(page.locator("form.edit-message")).to_have_count(0)
-        page.wait_for_timeout(300)
+        # A barrier, not a clock: a console line of the test's own, written after the tasks already
+        # queued (where a violation's event waits) have run; what was reported came before it.
+        with page.expect_console_message(lambda message: message.text == "barrier"):
+            page.evaluate("setTimeout(() => console.log('barrier'), 0)")
         assert csp() == []
 
         # And the check hears a violation when there is one.
-        page.evaluate("""document.body.insertAdjacentHTML("beforeend", '<p style="color: red">inline</p>')""")
-        page.wait_for_timeout(200)
+        with page.expect_console_message(lambda message: "CSP violation" in message.text):
+            page.evaluate("""document.body.insertAdjacentHTML("beforeend", '<p style="color: red">inline</p>')""")
         assert csp() != []
     finally:
         context.close()
