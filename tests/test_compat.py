@@ -99,9 +99,21 @@ async def test_hypercorn_shutdown_hook(monkeypatch):
 
     compat.on_hypercorn_shutdown(callback)
     compat.on_hypercorn_shutdown(callback)  # registered once
-    event = type("Event", (), {"set": False, "is_set": lambda self: self.set})()
-    trigger = asyncio.ensure_future(run.check_multiprocess_shutdown_event(event, asyncio.sleep))
-    await asyncio.sleep(0.15)
+    looked_twice = asyncio.Event()
+
+    class Event:
+        """multiprocessing's event, counting how often the trigger looks at it."""
+        set, looks = False, 0
+
+        def is_set(self) -> bool:
+            self.looks += 1
+            if self.looks >= 2:
+                looked_twice.set()
+            return self.set
+
+    event = Event()
+    trigger = asyncio.ensure_future(run.check_multiprocess_shutdown_event(event, lambda _: asyncio.sleep(0)))
+    await asyncio.wait_for(looked_twice.wait(), 1)  # a barrier: it has looked, found nothing, waited, looked again
     assert calls == [] and not trigger.done()
     event.set = True
     await asyncio.wait_for(trigger, 1)
