@@ -28,7 +28,8 @@ async def test_first_account_is_the_administrator_and_the_next_is_not(client, ma
     response = await client.post("/register", GOOD)
     assert response.status_code == 303 and response.headers["Location"] == "/admin/invitations?welcome=1"  # first run
     other = make_client()
-    await other.post("/register", {**GOOD, "username": "dave", "email": "dave@example.com"})
+    response = await other.post("/register", {**GOOD, "username": "dave", "email": "dave@example.com"})
+    assert response.status_code == 303 and response.headers["Location"] == "/chat"  # the next: into #general
     carol, dave = await User.get(username="carol"), await User.get(username="dave")
     assert carol.is_admin and not dave.is_admin
 
@@ -92,7 +93,7 @@ async def test_register_errors_come_back_as_a_fragment_for_htmx(client, admin):
 
 async def test_register_with_htmx_redirects_the_whole_page(client, admin):
     response = await client.post("/register", GOOD, htmx=True)
-    assert response.status_code == 200 and response.headers["HX-Redirect"] == "/"
+    assert response.status_code == 200 and response.headers["HX-Redirect"] == "/chat"  # into #general
 
 
 async def test_logged_in_users_are_sent_on_from_register_and_login(client, alice):

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from app import clock, create_app
-from app.models import AuditEvent, Invitation, InvitationUse, User
+from app.models import AuditEvent, Conversation, Invitation, InvitationUse, User
 from app.runtime import Runtime
 from tests.helpers import PASSWORD
 from tests.helpers.api import Api
@@ -78,7 +78,12 @@ async def test_an_invitation_link_lets_people_join_and_says_who_joined(app, admi
     page = text_of(await (await guest.get(landing.headers["Location"])).get_data(as_text=True))
     assert "admin invited you to join" in page
     response = await guest.post("/register", form("theo", invitation=token_of(link)))
-    assert response.status_code == 303 and response.headers["Location"] == "/"
+    assert response.status_code == 303 and response.headers["Location"] == "/chat"  # the chat, not the team page
+    general = await Conversation.get(kind="room", name="general")
+    opened = await guest.get("/chat")
+    assert opened.headers["Location"] == f"/chat/{general.id}"  # #general, as the admin's welcome promised
+    chat = text_of(await (await guest.get(opened.headers["Location"])).get_data(as_text=True))
+    assert "Welcome to Huddle, theo!" in chat
     another = Client(app)
     await another.post("/register", form("zoe", invitation=token_of(link)))
     listing = await (await admin_client.get("/admin/invitations")).get_data(as_text=True)

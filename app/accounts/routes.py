@@ -57,7 +57,8 @@ async def register() -> Response:
                 # The first account: what to do next is invite the team (the page says so, once).
                 return redirect_to(url_for("admin.invitation_list", welcome=1))
             await flash(f"Welcome to Huddle, {user.username}!")
-            return redirect_to(url_for("home.index"))
+            # A new account lands in the chat: /chat opens #general, which every account is in.
+            return redirect_to(url_for("chat.index"))
     response = await render(
         "accounts/register.html", "accounts/_register_form.html",
         status=429 if headers else 422 if form.errors else 200, form=form, first=mode == "first",
