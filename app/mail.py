@@ -9,7 +9,7 @@ import asyncio
 import logging
 import secrets
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -29,13 +29,23 @@ async def body(template: str, **values) -> str:
 
 
 def compose(sender: str, to: str, subject: str, body: str) -> EmailMessage:
+    """One message with the headers RFC 5322 requires (Date, From) and the Message-ID it asks
+    for: mail servers mark a message without them as spam. Retries send this same message, so
+    its Date is when it was written and its Message-ID stays one."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
     message["Subject"] = subject
-    message["Message-ID"] = make_msgid(domain="huddle.local")
+    message["Date"] = format_datetime(clock.now())
+    message["Message-ID"] = make_msgid(domain=_domain_of(sender))
     message.set_content(body)
     return message
+
+
+def _domain_of(sender: str) -> str:
+    """The sender address's domain, for Message-IDs (filters like them to match From)."""
+    domain = parseaddr(sender)[1].rpartition("@")[2].strip()
+    return domain if domain and all(c.isalnum() or c in ".-" for c in domain) else "huddle.local"
 
 
 class Mailer:
