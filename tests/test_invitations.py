@@ -135,6 +135,29 @@ async def test_an_emailed_invitation_goes_through_the_mailer(app, admin, sign_in
     assert "To: theo@example.com" in mail and "/join/" in mail and "admin invites you" in mail
 
 
+async def test_an_emailed_invitation_fills_in_its_address_and_registers_that_one(app, admin, sign_in):
+    admin_client = await sign_in("admin")
+    await admin_client.post("/admin/invitations", {"kind": "single", "days": "3", "email": "Theo@Example.com"})
+    await Runtime.of(app).mailer.drain()
+    mail = sorted((app.config["HUDDLE"].data_dir / "outbox").glob("*.eml"))[-1].read_text()
+    token = re.search(r"/join/(\S+)", mail).group(1)
+    guest = Client(app)
+    page = await (await guest.get(f"/register?invitation={token}")).get_data(as_text=True)
+    assert re.search(r'<input id="email" name="email" type="email" value="theo@example.com"[^>]* readonly', page)
+    assert "Your invitation was mailed here" in text_of(page)
+    # The address is the invitation's, whatever is sent (a page edited in the browser, an API).
+    response = await guest.post("/register", form("theo", invitation=token, email="other@example.com"))
+    assert response.status_code == 303
+    assert (await User.get(username="theo")).email == "theo@example.com"
+    assert not await User.exists(email="other@example.com")
+
+
+async def test_a_link_not_mailed_to_anyone_leaves_the_address_to_type(app, admin, sign_in):
+    link = await make_link(await sign_in("admin"), kind="single")
+    page = await (await Client(app).get(f"/register?invitation={token_of(link)}")).get_data(as_text=True)
+    assert re.search(r'<input id="email" name="email" type="email" value=""', page) and " readonly" not in page
+
+
 @pytest.mark.parametrize("values, field", [
     ({"kind": "bogus", "days": "7"}, "kind"), ({"kind": "multi", "days": "0"}, "days"),
     ({"kind": "multi", "days": "31"}, "days"), ({"kind": "multi", "days": "x"}, "days"),

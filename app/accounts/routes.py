@@ -59,10 +59,13 @@ async def register() -> Response:
             await flash(f"Welcome to Huddle, {user.username}!")
             # A new account lands in the chat: /chat opens #general, which every account is in.
             return redirect_to(url_for("chat.index"))
+    if invitation is not None and invitation.email:  # mailed to one address: the account's, fixed
+        form.values["email"] = invitation.email
     response = await render(
         "accounts/register.html", "accounts/_register_form.html",
         status=429 if headers else 422 if form.errors else 200, form=form, first=mode == "first",
         invitation=invitation, invitation_token=token if invitation else "",
+        invited_email=invitation.email if invitation is not None else "",
     )
     response.headers.update(headers)
     return response

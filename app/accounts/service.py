@@ -57,7 +57,10 @@ async def registration_mode(setting: str) -> str:
 async def register(username: str, email: str, password: str, confirm: str, *,
                    invitation: Invitation | None = None) -> User:
     """Create an account with the registration rules; the very first account is the administrator.
-    With an invitation, one of its uses is taken in the same transaction (or nothing is made)."""
+    With an invitation, one of its uses is taken in the same transaction (or nothing is made);
+    one mailed to an address registers that address (the link reached it), whatever was typed."""
+    if invitation is not None and invitation.email:
+        email = invitation.email
     form = await check_new_account(
         {"username": username, "email": email, "password": password, "confirm_password": confirm},
         quiet_email=True,  # anyone may try: a taken address is told only on an otherwise good form

@@ -52,6 +52,12 @@ class Invitation(Model):
         return found if found is not None and found.usable else None
 
     @property
+    def email(self) -> str:
+        """The address a one-person invitation was mailed to (kept in note), else "": who
+        registers through it registers with that address."""
+        return self.note if self.max_uses == 1 and "@" in self.note else ""
+
+    @property
     def usable(self) -> bool:
         return (self.revoked_at is None and self.expires_at > clock.now()
                 and (self.max_uses is None or self.uses < self.max_uses))
