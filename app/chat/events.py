@@ -92,7 +92,8 @@ async def message_changed(message: Message, kind: str) -> None:
 async def read(user_id: int, conversation_id: int, seq: int, unread: int) -> None:
     """Every tab and program of the user: this conversation is read up to seq, and how many
     messages are still unread there (programs get it as `unread`)."""
-    html = await render_template("chat/_read_event.html", conversation_id=conversation_id, seq=seq)
+    html = await render_template("chat/_read_event.html", conversation_id=conversation_id, seq=seq,
+                                 unread=unread)
     await publish(Event("unread", f"user:{user_id}", html=html,
                         data={"conversation_id": conversation_id, "read_seq": seq, "unread": unread}))
 

@@ -66,3 +66,28 @@ async def changes_since(conversation_id: int, after: int, limit: int = 500) -> l
     """Every message changed (posted, edited, deleted) after event number `after`, in order."""
     return await Message.filter(conversation_id=conversation_id, version_seq__gt=after).order_by(
         "version_seq").limit(limit)
+
+
+async def newer_rows(
+    conversation: Conversation, *, after: int, size: int = PAGE
+) -> tuple[list[dict], bool]:
+    """Reading forward: light rows of the first `size` messages numbered above `after`, oldest
+    first, and whether there are newer ones still."""
+    rows = await reads.rows(
+        "SELECT id, seq, version_seq, author_id FROM messages WHERE conversation_id = ? AND deleted_at IS NULL"
+        " AND seq > ? ORDER BY seq LIMIT ?", [conversation.id, after, size + 1])
+    return rows[:size], len(rows) > size
+
+
+async def from_unread(
+    conversation: Conversation, last_read_seq: int, *, context: int = 5, size: int = PAGE
+) -> tuple[list[dict], bool, bool]:
+    """A page opened at the first unread: a few read messages above it for context, then the
+    first `size` after `last_read_seq`. Also whether older ones and newer ones remain."""
+    older, more_older = await history_rows(conversation, before=last_read_seq + 1, size=context)
+    newer, more_newer = await newer_rows(conversation, after=last_read_seq, size=size)
+    return older + newer, more_older, more_newer
+
+
+async def has_newer(conversation: Conversation, seq: int) -> bool:
+    return await Message.filter(conversation_id=conversation.id, deleted_at__isnull=True, seq__gt=seq).exists()

@@ -59,6 +59,7 @@ async def sidebar() -> Response:
 
 
 async def _conversation_page(conversation_id: int, *, around: int | None = None, before: int | None = None,
+                             after: int | None = None, latest: bool = False,
                              status: int = 200, draft: str = "", errors: dict | None = None) -> Response:
     me = auth.current()
     conversation, member = await service.visible(me, conversation_id)
@@ -69,16 +70,26 @@ async def _conversation_page(conversation_id: int, *, around: int | None = None,
     else:  # only its members see a direct conversation, so the sidebar has its people already
         others = sidebar["people_of"].get(conversation.id, [])
         member_count = len(others) + 1
-    messages, more = [], False
+    messages, more, more_newer, first_unread = [], False, False, None
     if member is not None:
         if around is not None:
             messages, more = await service.around(conversation, around)
+            more_newer = bool(messages) and await service.has_newer(conversation, messages[-1].seq)
+        elif after is not None:
+            messages, more_newer = await service.newer_rows(conversation, after=after)
+            more = True
+        elif before is None and not latest and sidebar["unread"].get(conversation.id):
+            # Opened where the reader left off: the first unread under a "New messages" line.
+            messages, more, more_newer = await service.from_unread(conversation, member.last_read_seq)
+            first_unread = next((m["seq"] for m in messages if m["seq"] > member.last_read_seq
+                                 and m["author_id"] != me.id), None)
         else:
             messages, more = await service.history_rows(conversation, before=before)
     return await render(
         "chat/conversation.html", status=status, conversation=conversation, member=member, seq=seq,
         messages=messages, fragments=await chat_events.message_fragments(messages), more=more,
         title=title_of(conversation, others), member_count=member_count,
+        more_newer=more_newer, first_unread=first_unread,
         highlight=around, draft=draft, errors=errors or {}, may_manage=service.may_manage(me, conversation),
         may_leave=service.may_leave(conversation),
         **sidebar,
@@ -87,8 +98,9 @@ async def _conversation_page(conversation_id: int, *, around: int | None = None,
 
 @bp.get("/<int:conversation_id>")
 async def show(conversation_id: int) -> Response:
-    """A conversation: the newest 50 messages, scrolled to the bottom, and the composer."""
-    return await _conversation_page(conversation_id)
+    """A conversation, opened at the first unread message under a "New messages" line (newer ones
+    load as the reader scrolls down); with nothing unread, or `?latest`, the newest 50 at the bottom."""
+    return await _conversation_page(conversation_id, latest="latest" in request.args)
 
 
 @bp.get("/<int:conversation_id>/messages/<int:message_id>")
@@ -99,8 +111,16 @@ async def permalink(conversation_id: int, message_id: int) -> Response:
 
 @bp.get("/<int:conversation_id>/messages")
 async def older(conversation_id: int) -> Response:
-    """An older page of messages (keyset by number), for scrolling up."""
+    """An older page of messages (keyset by number), for scrolling up; with `after`, a newer page,
+    for scrolling down from a permalink or the first unread."""
     conversation, _ = await service.member_of(auth.current(), conversation_id)
+    if "after" in request.args:
+        after = id_param(request.args.get("after")) or 0
+        if not is_htmx():
+            return await _conversation_page(conversation_id, after=after)
+        messages, more_newer = await service.newer_rows(conversation, after=after)
+        return await render("chat/_newer.html", conversation=conversation, messages=messages, more_newer=more_newer,
+                            fragments=await chat_events.message_fragments(messages))
     before = id_param(request.args.get("before"))
     if not is_htmx():  # a plain browser following "Older messages": the page, an older stretch of it
         return await _conversation_page(conversation_id, before=before)
@@ -181,6 +201,16 @@ async def delete(message_id: int) -> Response:
     if is_htmx():
         return Response("", status=200)
     await flash("Message deleted.")
+    return redirect(url_for("chat.show", conversation_id=item.conversation_id), code=303)
+
+
+@bp.post("/messages/<int:message_id>/unread")
+async def unread_from(message_id: int) -> Response:
+    """"Mark unread from here": the read position moves back to just before this message."""
+    item = await service.get_message(auth.current(), message_id)
+    await service.mark_unread_from(auth.current(), item)
+    if is_htmx():
+        return Response("", status=204)
     return redirect(url_for("chat.show", conversation_id=item.conversation_id), code=303)
 
 

@@ -38,11 +38,14 @@ from app.chat.history import (  # noqa: F401 - one service for callers: reading 
     PAGE,
     around,
     changes_since,
+    from_unread,
+    has_newer,
     history,
     history_rows,
+    newer_rows,
     newest_first,
 )
-from app.domain import Invalid, NotAllowed, NotFound, RateLimited
+from app.domain import Invalid, NotAllowed, NotFound, RateLimited, check_text
 from app.models import ROOM, AuditEvent, Conversation, Membership, Message, User, reads
 from app.runtime import runtime
 
@@ -173,6 +176,7 @@ def check_body(text: str) -> str:
     body = (text or "").replace("\r\n", "\n").strip()
     if not body:
         raise Invalid({"body": "Write something first."})
+    check_text(body=body)
     if len(body) > Message.MAX_LENGTH:
         raise Invalid({"body": f"Keep a message to {Message.MAX_LENGTH:,} characters (this one has {len(body):,})."})
     return body
@@ -276,4 +280,19 @@ async def mark_read(actor: User, conversation: Conversation, seq: int | None = N
     member.last_read_seq = seq
     unread = (await unread_counts_by_id(actor.id)).get(conversation.id, 0)
     await events.read(actor.id, conversation.id, member.last_read_seq, unread)
+    return member.last_read_seq
+
+
+async def mark_unread_from(actor: User, message: Message) -> int:
+    """"Mark unread from here": the one way the read position moves back, to just before this
+    message (never forward). All the user's tabs hear it, with the count now unread."""
+    member = await membership(actor, message.conversation_id)
+    if member is None:
+        raise NotFound("There is no such conversation, or you are not in it.")
+    seq = max(0, message.seq - 1)
+    if seq < member.last_read_seq:
+        await Membership.filter(id=member.id).update(last_read_seq=seq)
+        member.last_read_seq = seq
+    unread = (await unread_counts_by_id(actor.id)).get(message.conversation_id, 0)
+    await events.read(actor.id, message.conversation_id, member.last_read_seq, unread)
     return member.last_read_seq

@@ -1,12 +1,13 @@
 // Where this page is in its conversation, and what is unread elsewhere. #conversation says which
 // conversation the page shows (data-conversation) and the highest event number it was rendered
 // with (data-seq); every `live:seq` event for it moves that cursor on, and the hello tells the
-// server the cursor, so a page that reconnects gets what it missed, nothing twice. While the page
-// is visible it marks the conversation read up to the cursor (POST to data-read-url). Unread
-// badges in the sidebar (dom_id: conversation-<id>-unread) count others' new messages, clear when
-// read in any tab (`live:read`), and are reset from the snapshot after a hello (`live:unread`).
+// server the cursor, so a page that reconnects gets what it missed, nothing twice. (Reading is
+// static/js/unread.js: only what was shown.) Unread badges in the sidebar (dom_id:
+// conversation-<id>-unread) count others' new messages, take the count left when read in any tab
+// (`live:read`), and are reset from the snapshot after a hello (`live:unread`).
 // A message already on the page (the sender's own answer, a replay) is replaced when it arrives
-// again, never appended a second time.
+// again, never appended a second time; a new one goes in at its place by seq (data-seq), not
+// simply at the end, so every screen shows one order, live and after reload alike.
 (function () {
   "use strict";
 
@@ -15,10 +16,6 @@
   var cursor = pane ? Number(pane.dataset.seq || 0) : 0;
   var me = document.body.dataset.me || "";
 
-  function csrfHeaders() {
-    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}"); } catch (e) { return {}; }
-  }
-
   function setUnread(conversation, count) {
     var badge = document.getElementById("conversation-" + conversation + "-unread");
     if (!badge) return;
@@ -26,19 +23,6 @@
     badge.textContent = count >= 100 ? "99+" : (count ? String(count) : "");
     badge.hidden = !count;
   }
-
-  var readTimer = null;
-  function markRead() {
-    if (!current || document.hidden || !pane.dataset.readUrl) return;
-    clearTimeout(readTimer);
-    readTimer = setTimeout(function () {
-      fetch(pane.dataset.readUrl, {
-        method: "POST", credentials: "same-origin", headers: csrfHeaders(),
-        body: new URLSearchParams({ seq: String(cursor) }),
-      });
-    }, 300);
-  }
-  document.addEventListener("visibilitychange", markRead);
 
   document.addEventListener("huddle:hello", function (event) {
     if (current) { event.detail.conversation = current; event.detail.after = cursor; }
@@ -49,37 +33,64 @@
     if (!seq.conversation) return;
     var conversation = Number(seq.conversation);
     var fromOthers = seq.kind === "message.created" && seq.author !== me;
-    if (conversation === current) {
-      cursor = Math.max(cursor, Number(seq.seq));
-      if (fromOthers) markRead();
-    } else if (fromOthers) {
+    if (conversation === current) cursor = Math.max(cursor, Number(seq.seq));
+    if (fromOthers) {  // unread until seen, here too (static/js/unread.js reads what is shown)
       var badge = document.getElementById("conversation-" + conversation + "-unread");
       if (badge) setUnread(conversation, Number(badge.dataset.count || 0) + 1);
     }
   });
 
   document.addEventListener("live:read", function (event) {
-    if (event.detail.conversation) setUnread(Number(event.detail.conversation), 0);
+    if (event.detail.conversation) setUnread(Number(event.detail.conversation), Number(event.detail.unread || 0));
   });
 
   document.addEventListener("live:unread", function (event) {
     if (!event.detail.counts) return;
     var counts = JSON.parse(event.detail.counts);
     Object.keys(counts).forEach(function (id) {
-      setUnread(Number(id), Number(id) === current ? 0 : counts[id]);
+      setUnread(Number(id), counts[id]);
     });
   });
+
+  // Conversation order is seq order, whatever order messages arrive in (two people pressing
+  // Enter at once, my own answer before another's push): a message goes in before the first one
+  // with a higher seq, or before my messages still sending ([data-pending], which get theirs
+  // later), else at the end.
+  function place(message) {
+    var list = message.parentElement;
+    var seq = Number(message.dataset.seq);
+    if (!list || !list.matches("[data-messages]") || !seq) return;
+    var before = null;
+    list.querySelectorAll(":scope > [data-seq], :scope > [data-pending]").forEach(function (other) {
+      if (before || other === message) return;
+      if (other.hasAttribute("data-pending") || Number(other.dataset.seq) > seq) before = other;
+    });
+    if (before && message.nextElementSibling !== before) list.insertBefore(message, before);
+    else if (!before && list.lastElementChild !== message) list.append(message);
+  }
 
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     var incoming = event.detail.fragment && event.detail.fragment.firstElementChild;
     if (!incoming || !incoming.id || incoming.id.indexOf("message-") !== 0) return;
     var existing = document.getElementById(incoming.id);
-    if (existing && existing !== event.detail.target) {
+    var target = event.detail.target;
+    if (existing && existing !== target) {
       event.detail.shouldSwap = false;
       existing.replaceWith(incoming);
-      htmx.process(incoming);  // mine.js, grouping.js and times.js see it after the frame
+    } else if (!existing && target.matches("[data-messages]")) {
+      event.detail.shouldSwap = false;
+      target.append(incoming);
+    } else {
+      return;
     }
+    place(incoming);
+    htmx.process(incoming);  // mine.js, grouping.js and times.js see it after the frame
   });
 
-  if (current) markRead();
+  // My own message, swapped in for its "Sending…" stand-in by the post's answer (composer.js).
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var el = event.target;
+    if (el.matches && el.matches("[data-messages] > article[data-seq]")) place(el);
+  });
+
 })();
