@@ -158,6 +158,30 @@ async def test_a_link_not_mailed_to_anyone_leaves_the_address_to_type(app, admin
     assert re.search(r'<input id="email" name="email" type="email" value=""', page) and " readonly" not in page
 
 
+async def test_admins_can_copy_a_link_again_while_it_works_and_the_database_alone_holds_none(app, admin, sign_in):
+    admin_client = await sign_in("admin")
+    link = await make_link(admin_client)
+    later = await (await admin_client.get("/admin/invitations")).get_data(as_text=True)
+    assert 'id="new-link"' not in later  # the banner once; the row's link always
+    row = await Invitation.get()
+    assert re.search(rf'id="invitation-{row.id}-link"[^>]*value="{re.escape(link)}"', later)
+    assert f'data-copy="invitation-{row.id}-link"' in later
+    assert token_of(link) not in repr(await Invitation.filter(id=row.id).values())  # only a hash and a key
+    assert (await Client(app).post("/register", form("theo", invitation=token_of(link)))).status_code == 303
+    await admin_client.post(f"/admin/invitations/{row.id}/revoke")
+    revoked = await (await admin_client.get("/admin/invitations")).get_data(as_text=True)
+    assert token_of(link) not in revoked and "no longer works" in revoked
+
+
+async def test_a_link_from_before_links_were_kept_says_why_it_cannot_be_shown(app, admin, sign_in):
+    admin_client = await sign_in("admin")
+    link = await make_link(admin_client)
+    await Invitation.all().update(link_key="")  # as every invitation made before the migration
+    page = text_of(await (await admin_client.get("/admin/invitations")).get_data(as_text=True))
+    assert token_of(link) not in page and "Can't be shown again" in page and "it still works" in page
+    assert (await Client(app).post("/register", form("theo", invitation=token_of(link)))).status_code == 303
+
+
 @pytest.mark.parametrize("values, field", [
     ({"kind": "bogus", "days": "7"}, "kind"), ({"kind": "multi", "days": "0"}, "days"),
     ({"kind": "multi", "days": "31"}, "days"), ({"kind": "multi", "days": "x"}, "days"),

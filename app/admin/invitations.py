@@ -2,6 +2,7 @@
 shows them)."""
 from __future__ import annotations
 
+from quart import current_app
 from tortoise.transactions import in_transaction
 
 from app import clock, mail
@@ -41,7 +42,8 @@ async def create(actor: User, kind: str, days: str, email: str = "") -> tuple[In
         raise NotAllowed("Only administrators can invite people.")
     max_uses, number, email = check(kind, days, email)
     async with in_transaction():
-        invitation, token = await Invitation.issue(actor, days=number, max_uses=max_uses, note=email)
+        invitation, token = await Invitation.issue(actor, secret=current_app.secret_key, days=number,
+                                                   max_uses=max_uses, note=email)
         await AuditEvent.record(actor, "invitation.created", None, uses=max_uses, days=number, email=email)
     if email:  # sent in the background, after commit: the page does not wait for the mail server
         text = await mail.body("invitation.txt", inviter=actor.username, link=link(token), days=plural(number, "day"))
@@ -51,8 +53,15 @@ async def create(actor: User, kind: str, days: str, email: str = "") -> tuple[In
 
 
 def link(token: str) -> str:
-    """The invitation's address, to share or mail (only its hash is kept: shown once)."""
+    """The invitation's address, to share or mail."""
     return external_url("accounts.join", token=token)
+
+
+def link_of(invitation: Invitation) -> str | None:
+    """The link again, for admins to copy while it can be used (see Invitation.token); None when
+    it cannot be made again (an invitation from before links were kept: make a new one)."""
+    token = invitation.token(current_app.secret_key)
+    return link(token) if token else None
 
 
 async def revoke(actor: User, invitation: Invitation) -> None:

@@ -189,17 +189,20 @@ async def feedback() -> Response:
 
 @bp.get("/invitations")
 async def invitation_list() -> Response:
-    """Invitation links: a new one, and every one made, with who joined through it. A link made a
-    moment ago is shown once (only its hash is kept)."""
+    """Invitation links: a new one, and every one made, with who joined through it and, while it
+    can be used, the link to copy again (made again from its key: app/models/invitation.py)."""
     return await _invitations_page()
 
 
 async def _invitations_page(status: int = 200, form: Form | None = None) -> Response:
     rows = await Invitation.all().prefetch_related("joined").limit(100)
     settings = current_app.config["HUDDLE"]
+    new_id = session.pop("new_invitation", None)
+    new = next((row for row in rows if row.id == new_id), None) if isinstance(new_id, int) else None
     return await render(
         "admin/invitations.html", status=status, invitations=rows, form=form or Form(values={"days": "7"}),
-        new_link=session.pop("new_invitation", None), welcome=bool(request.args.get("welcome")),
+        links={row.id: invitations.link_of(row) for row in rows},
+        new_link=invitations.link_of(new) if new is not None else None, welcome=bool(request.args.get("welcome")),
         mode=settings.registration, base_url=settings.base_url,
     )
 
@@ -213,7 +216,7 @@ async def invitation_create() -> Response:
     except Invalid as refused:
         form = Form(values={k: data.get(k, "") for k in ("kind", "days", "email")}, errors=refused.errors)
         return await _invitations_page(status=422, form=form)
-    session["new_invitation"] = invitations.link(token)  # shown once, on the page this redirects to
+    session["new_invitation"] = invitation.id  # shown first on the page this redirects to (its id, not the link)
     if invitation.note:  # the service has mailed it
         await flash(f"Invitation mailed to {invitation.note}.")
     return redirect(url_for("admin.invitation_list"), code=303)

@@ -1,6 +1,9 @@
 """Invitation links: how people join when registration is by invitation (HUDDLE_REGISTRATION)."""
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 from datetime import timedelta
 
@@ -13,12 +16,21 @@ from app.models.session import hash_token
 from app.models.user import User, _sql
 
 
+def link_token(secret: str, link_key: str) -> str:
+    """An invitation's token: 32 url-safe characters (192 bits) from the secret and its key."""
+    digest = hmac.new(secret.encode(), b"huddle-invitation-link:" + link_key.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:32]
+
+
 class Invitation(Model):
     """A link an administrator made: single-use or for many, until it expires or is revoked.
-    Only the token's hash is stored; the link is shown once, when it is made."""
+    The token is never stored: its hash finds the invitation, and link_key (random) with the
+    site's secret key makes the token again (HMAC), so admins can copy a usable link any time,
+    while the database alone (a backup, a leak) holds no working link."""
 
     id = fields.IntField(primary_key=True)
     token_hash = fields.CharField(max_length=64, unique=True)
+    link_key = fields.CharField(max_length=32, default="")  # "": made before links were kept (shown once)
     created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
@@ -35,10 +47,13 @@ class Invitation(Model):
         ordering = ["-id"]
 
     @classmethod
-    async def issue(cls, actor: User, *, days: int, max_uses: int | None, note: str = "") -> tuple[Invitation, str]:
-        token = secrets.token_urlsafe(24)
+    async def issue(cls, actor: User, *, secret: str, days: int, max_uses: int | None,
+                    note: str = "") -> tuple[Invitation, str]:
+        link_key = secrets.token_urlsafe(16)
+        token = link_token(secret, link_key)
         now = clock.now()
-        invitation = await cls.create(token_hash=hash_token(token), created_by=actor, created_by_name=actor.username,
+        invitation = await cls.create(token_hash=hash_token(token), link_key=link_key,
+                                      created_by=actor, created_by_name=actor.username,
                                       note=note[:254], created_at=now, expires_at=now + timedelta(days=days),
                                       max_uses=max_uses)
         return invitation, token
@@ -50,6 +65,14 @@ class Invitation(Model):
             return None
         found = await cls.get_or_none(token_hash=hash_token(token))
         return found if found is not None and found.usable else None
+
+    def token(self, secret: str) -> str | None:
+        """The link's token again, while it can be used; None for an invitation from before links
+        were kept, or when the site's secret key has changed since (the old token still works)."""
+        if not self.link_key or not self.usable:
+            return None
+        token = link_token(secret, self.link_key)
+        return token if hmac.compare_digest(hash_token(token), self.token_hash) else None
 
     @property
     def email(self) -> str:
