@@ -1,9 +1,9 @@
 // Focus after in-place swaps, for keyboards and screen readers. A form swapped in takes the focus
 // (its first field in error, else its first field) and remembers, in data-return-focus, the
 // control that opened it; swapped away (saved, cancelled), the focus goes back to that control
-// (an inline message edit's Escape: back to its Edit link). A redrawn list keeps the focus on the
-// same link. Whatever else would leave the focus nowhere (a row deleted) puts it on #main, never
-// on <body>. Not here: the composer keeps its own focus (composer.js), and what the live
+// (an inline message edit's Escape: back to its "⋯" menu button); the form is scrolled into view
+// whole. A redrawn list keeps the focus on the same link. Whatever else would leave the focus
+// nowhere (a row deleted) puts it on #main, never on <body>. Not here: the composer keeps its own focus (composer.js), and what the live
 // channel swaps in never moves the focus.
 (function () {
   "use strict";
@@ -53,10 +53,15 @@
       var from = was.opener || opened;
       if (from) root.dataset.returnFocus = from;
       field.focus();
+      // The whole form in view, its Save and Cancel too (the last message's edit opens at the fold).
+      (root.matches("form") ? root : root.querySelector("form") || field).scrollIntoView({ block: "nearest" });
       return;
     }
     if (!lost()) return;
     var back = (was.focused && root.querySelector(was.focused)) || (was.opener && document.querySelector(was.opener));
+    // An opener inside a closed menu (a message's Edit): back to the menu's button instead.
+    var menu = back && back.closest("[data-menu][hidden]");
+    if (menu) back = menu.closest("[data-menu-root]").querySelector("[data-menu-button]");
     if (back) back.focus();
     if (lost()) focusMain();
   });

@@ -1,8 +1,10 @@
 // The page's one keyboard handler: a single keydown listener and the table of the keys Huddle
 // gives a meaning to, so one key press does one thing. Enter in a [data-enter-sends] form's text
 // area sends it (the composer, an inline message edit; Shift+Enter adds a line, an empty one sends
-// nothing). Escape in a form or table row that holds a [data-cancel] link cancels in place, as
-// that link does. A new key goes in KEYS; no other script listens to keydown.
+// nothing). Escape closes an open menu, else in a form or table row that holds a [data-cancel]
+// link cancels in place, as that link does. Up arrow in an empty composer edits one's last
+// message; Ctrl+K (Cmd+K) opens the quick switcher. A new key goes in KEYS; no other script
+// listens to keydown.
 (function () {
   "use strict";
 
@@ -26,7 +28,47 @@
     htmx.ajax("GET", cancel.getAttribute("hx-get"), { source: cancel, target: scope, swap: "outerHTML" });
   }
 
-  var KEYS = { Enter: enterSends, Escape: escapeCancels };
+  // Escape closes an open menu first (a message's "⋯", the account menu), the focus back on its
+  // button; only then does it cancel in place.
+  function escapeCloses(event) {
+    var root = event.target.closest("[data-menu-root]");
+    var button = root && root.querySelector('[data-menu-button][aria-expanded="true"]');
+    if (button) {
+      event.preventDefault();
+      button.click();  // menus.js closes it
+      button.focus();
+      return;
+    }
+    var details = event.target.closest("details.account-menu[open]");
+    if (details) {
+      event.preventDefault();
+      details.open = false;
+      details.querySelector("summary").focus();
+      return;
+    }
+    escapeCancels(event);
+  }
+
+  // Up arrow in an empty composer edits one's last message, as in other chats.
+  function upEditsLast(event) {
+    var area = event.target;
+    if (!area.matches("[data-composer] textarea") || area.value !== "" || event.shiftKey || event.altKey) return;
+    var mine = document.querySelectorAll("[data-messages] article.mine");
+    var edit = mine.length && mine[mine.length - 1].querySelector("[data-edit][hx-get]");
+    if (!edit) return;
+    event.preventDefault();
+    htmx.ajax("GET", edit.getAttribute("hx-get"), { source: edit, target: edit.closest("article"), swap: "outerHTML" });
+  }
+
+  // Ctrl+K (Cmd+K) opens the quick switcher (static/js/switcher.js).
+  function switcher(event) {
+    if (!(event.ctrlKey || event.metaKey) || event.altKey || event.shiftKey) return;
+    if (!document.querySelector("[data-switcher]")) return;
+    event.preventDefault();
+    document.dispatchEvent(new CustomEvent("huddle:switcher"));
+  }
+
+  var KEYS = { Enter: enterSends, Escape: escapeCloses, ArrowUp: upEditsLast, k: switcher, K: switcher };
 
   document.addEventListener("keydown", function (event) {
     var action = KEYS[event.key];

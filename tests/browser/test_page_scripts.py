@@ -22,13 +22,14 @@ def composer(page):
     return page.get_by_role("textbox", name="Message", exact=True)
 
 
-def test_one_escape_in_an_inline_edit_sends_one_request_and_returns_to_its_edit_link(server, new_context):
+def test_one_escape_in_an_inline_edit_sends_one_request_and_returns_to_its_menu_button(server, new_context):
     server.create_user("pia", PASSWORD)
     page = new_context().new_page()
     log_in(page, server, "pia")
     composer(page).fill("to be edited, or not")
     composer(page).press("Enter")
     message = page.locator("#conversation article.message", has_text="to be edited, or not")
+    message.get_by_role("button", name="Message actions").click()
     message.get_by_role("link", name="Edit").click()
     box = page.get_by_label("Edit message")
     expect(box).to_be_focused()
@@ -37,8 +38,8 @@ def test_one_escape_in_an_inline_edit_sends_one_request_and_returns_to_its_edit_
     requests = []
     page.on("request", lambda request: requests.append(f"{request.method} {request.url}"))
     box.press("Escape")
-    edit = message.get_by_role("link", name="Edit")
-    expect(edit).to_be_focused()  # back where the edit began
+    edit = message.get_by_role("button", name="Message actions")
+    expect(edit).to_be_focused()  # back where the edit began: the message's menu
     expect(page.locator("form.edit-message")).to_have_count(0)
     # A barrier, not a clock: a request of the test's own, sent once the cancel is answered and
     # swapped in. A second request from the same key press would have gone out before it.
@@ -78,6 +79,7 @@ def test_form_errors_and_sends_cause_no_content_security_policy_violation(server
         composer(page).press("Enter")
         expect(page.locator(".composer .field-error").first).to_contain_text("4,000")
         # An inline edit and its Escape.
+        mine.get_by_role("button", name="Message actions").click()
         mine.get_by_role("link", name="Edit").click()
         page.get_by_label("Edit message").press("Escape")
         expect(page.locator("form.edit-message")).to_have_count(0)

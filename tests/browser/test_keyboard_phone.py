@@ -1,0 +1,220 @@
+"""Phones and keyboards: a message's actions wait in its "⋯" menu (no Edit or Delete under every
+message on a phone), menus open by tap and by key and close with Escape onto their button, Up
+arrow edits one's last message, Ctrl+K switches conversation, skip links reach the composer, and
+an inline edit opens wholly in view."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.helpers import PASSWORD
+from tests.helpers.browser import check_accessibility, log_in
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"viewport": {"width": 360, "height": 640}, "has_touch": True, "is_mobile": True}
+
+
+def composer(page):
+    return page.get_by_role("textbox", name="Message", exact=True)
+
+
+def send(page, text: str):
+    composer(page).fill(text)
+    composer(page).press("Enter")
+    message = page.locator("#conversation article.message:not(.pending)", has_text=text)
+    expect(message).to_be_visible()
+    return message
+
+
+def menu_button(message):
+    return message.get_by_role("button", name="Message actions")
+
+
+def test_on_a_phone_actions_wait_in_a_menu_opened_by_touch_or_key(server, new_context):
+    server.create_user("kp_admin", PASSWORD, admin=True)
+    server.create_user("kp_user", PASSWORD)
+    other = new_context().new_page()
+    log_in(other, server, "kp_user")
+    theirs = send(other, "from kp_user, not the admin's")
+
+    page = new_context(**PHONE).new_page()
+    log_in(page, server, "kp_admin")
+    mine = send(page, "from the admin on a phone")
+    theirs = page.locator("article.message", has_text="from kp_user, not the admin's")
+    expect(theirs).to_be_visible()
+    # No Edit or Delete anywhere until a menu opens.
+    expect(page.locator("#conversation").get_by_role("link", name="Edit")).to_have_count(0)
+    expect(page.locator("#conversation").get_by_role("link", name="Delete")).to_have_count(0)
+    # Touch: a tap opens someone else's message's menu: Delete (admin) and Copy link, no Edit.
+    button = menu_button(theirs)
+    expect(button).to_have_attribute("aria-expanded", "false")
+    button.tap()
+    expect(button).to_have_attribute("aria-expanded", "true")
+    expect(theirs.get_by_role("link", name="Delete")).to_be_visible()
+    expect(theirs.get_by_role("link", name="Copy link")).to_be_visible()
+    expect(theirs.get_by_role("link", name="Edit")).to_have_count(0)
+    box = theirs.get_by_role("link", name="Delete").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 360, "the menu is cut off"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    check_accessibility(page)
+    # A tap elsewhere closes it; on one's own message the menu has Edit too; one open at a time.
+    page.locator("#conversation-title").tap()
+    expect(button).to_have_attribute("aria-expanded", "false")
+    menu_button(mine).tap()
+    expect(mine.get_by_role("link", name="Edit")).to_be_visible()
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(button).to_have_attribute("aria-expanded", "true")
+    expect(menu_button(mine)).to_have_attribute("aria-expanded", "false")
+    page.locator("#conversation-title").tap()
+    expect(button).to_have_attribute("aria-expanded", "false")
+    expect(page.locator("#conversation").get_by_role("link", name="Delete")).to_have_count(0)
+
+    # Keyboard: Enter on the button opens, Tab reaches Edit, Escape closes onto the button.
+    menu_button(mine).focus()
+    page.keyboard.press("Enter")
+    expect(menu_button(mine)).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("Tab")
+    expect(mine.get_by_role("link", name="Edit")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(menu_button(mine)).to_have_attribute("aria-expanded", "false")
+    expect(menu_button(mine)).to_be_focused()
+    expect(mine.get_by_role("link", name="Edit")).to_have_count(0)
+    page.keyboard.press("Space")
+    expect(mine.get_by_role("link", name="Edit")).to_be_visible()
+
+
+def test_on_a_desktop_a_continued_messages_time_never_covers_its_text(server, new_context):
+    server.create_user("kd_admin", PASSWORD, admin=True)
+    page = new_context(viewport={"width": 1280, "height": 800}).new_page()
+    log_in(page, server, "kd_admin")
+    send(page, "first of a group")
+    long = " ".join(["a long line of words that fills the whole width of the message"] * 4)
+    continued = send(page, long)
+    expect(continued).to_have_class(re.compile(r"\bcontinued\b"))
+    continued.hover()
+    time = continued.locator("time")
+    expect(time).to_be_visible()
+    time_box, body_box = time.bounding_box(), continued.locator(".message-body").bounding_box()
+    assert time_box["x"] >= body_box["x"] + body_box["width"] - 1, "the time covers the text"
+    button_box = menu_button(continued).bounding_box()
+    assert button_box["x"] >= time_box["x"] + time_box["width"] - 1, "the time runs under the menu button"
+
+
+def test_escape_returns_focus_to_the_messages_menu_button_and_closes_the_account_menu(server, new_context):
+    server.create_user("ke_user", PASSWORD)
+    page = new_context().new_page()
+    log_in(page, server, "ke_user")
+    mine = send(page, "edited, then not")
+    menu_button(mine).click()
+    mine.get_by_role("link", name="Edit").click()
+    box = page.get_by_label("Edit message")
+    expect(box).to_be_focused()
+    box.press("Escape")
+    expect(page.locator("form.edit-message")).to_have_count(0)
+    expect(menu_button(mine)).to_be_focused()  # not the top of the page
+
+    summary = page.locator("details.account-menu summary")
+    summary.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("details.account-menu")).to_have_attribute("open", "")
+    page.keyboard.press("Tab")
+    expect(page.locator("details.account-menu").get_by_role("link", name="Profile")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.locator("details.account-menu")).not_to_have_attribute("open", re.compile(".*"))
+    expect(summary).to_be_focused()
+
+
+def test_up_arrow_in_an_empty_composer_edits_ones_last_message(server, new_context):
+    server.create_user("ku_user", PASSWORD)
+    page = new_context().new_page()
+    log_in(page, server, "ku_user")
+    send(page, "an older one")
+    send(page, "the last one, with a typo")
+    composer(page).fill("not empty")
+    composer(page).press("ArrowUp")
+    expect(page.locator("form.edit-message")).to_have_count(0)  # a draft is left alone
+    composer(page).fill("")
+    composer(page).press("ArrowUp")
+    box = page.get_by_label("Edit message")
+    expect(box).to_be_focused()
+    expect(box).to_have_value("the last one, with a typo")
+    box.fill("the last one, fixed")
+    box.press("Enter")
+    expect(page.locator(".message-body", has_text="the last one, fixed")).to_be_visible()
+
+
+def test_ctrl_k_switches_conversation_by_name(server, new_context):
+    server.create_user("kk_user", PASSWORD)
+    page = new_context().new_page()
+    log_in(page, server, "kk_user")
+    page.locator("#sidebar").get_by_role("link", name="New room").click()
+    page.get_by_label("Name", exact=True).fill("kk-ops")
+    page.get_by_role("button", name="Create room").click()
+    expect(page.locator("#conversation-title")).to_have_text("#kk-ops")
+
+    page.keyboard.press("Control+k")
+    dialog = page.get_by_role("dialog", name="Go to a conversation")
+    expect(dialog).to_be_visible()
+    query = dialog.get_by_label("Go to conversation")
+    expect(query).to_be_focused()
+    expect(dialog.get_by_role("link", name="#kk-ops")).to_be_visible()
+    query.press_sequentially("gene")
+    expect(dialog.get_by_role("link", name="#kk-ops")).to_have_count(0)
+    expect(dialog.get_by_role("link", name="#general")).to_be_visible()
+    check_accessibility(page)
+    query.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    page.keyboard.press("Control+k")
+    expect(query).to_be_focused()
+    query.press_sequentially("gen")
+    query.press("Enter")
+    expect(page.locator("#conversation-title")).to_have_text("#general")
+    # Elsewhere too (no sidebar on the page): the list is fetched.
+    page.goto(server.url + "/account/sessions")
+    page.keyboard.press("Control+k")
+    dialog = page.get_by_role("dialog", name="Go to a conversation")
+    expect(dialog.get_by_role("link", name="#kk-ops")).to_be_visible()
+    dialog.get_by_label("Go to conversation").press_sequentially("ops")
+    dialog.get_by_label("Go to conversation").press("Enter")
+    expect(page.locator("#conversation-title")).to_have_text("#kk-ops")
+
+
+def test_skip_links_reach_the_composer_in_three_tabs(server, new_context):
+    server.create_user("ks_user", PASSWORD)
+    page = new_context().new_page()
+    log_in(page, server, "ks_user")
+    # From the top of the page: nothing focused, the keyboard's starting point at the start.
+    page.evaluate("document.body.tabIndex = -1; document.body.focus(); document.body.removeAttribute('tabindex')")
+    for _ in range(3):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Skip to composer":
+            break
+    skip = page.get_by_role("link", name="Skip to composer")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    expect(composer(page)).to_be_focused()
+    expect(page.get_by_role("link", name="Skip to conversations")).to_have_attribute("href", "#sidebar")
+
+
+def test_the_last_messages_edit_form_opens_with_save_and_cancel_in_view(server, new_context):
+    server.create_user("kv_user", PASSWORD)
+    page = new_context(**PHONE).new_page()
+    log_in(page, server, "kv_user")
+    for number in range(12):
+        last = send(page, f"message number {number}\nwith a second line")
+    menu_button(last).tap()
+    last.get_by_role("link", name="Edit").tap()
+    expect(page.get_by_label("Edit message")).to_be_focused()
+    scroller = page.locator("[data-scroller]").bounding_box()
+    for name in ("Save", "Cancel"):
+        control = page.locator("form.edit-message").get_by_role(
+            "button" if name == "Save" else "link", name=name)
+        expect(control).to_be_in_viewport()
+        box = control.bounding_box()
+        assert box["y"] + box["height"] <= scroller["y"] + scroller["height"] + 1, f"{name} is below the visible area"
