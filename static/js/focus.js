@@ -3,8 +3,8 @@
 // control that opened it; swapped away (saved, cancelled), the focus goes back to that control
 // (an inline message edit's Escape: back to its "⋯" menu button); the form is scrolled into view
 // whole. A redrawn list keeps the focus on the same link. Whatever else would leave the focus
-// nowhere (a row deleted) puts it on #main, never on <body>. Not here: the composer keeps its own focus (composer.js), and what the live
-// channel swaps in never moves the focus.
+// nowhere (a row deleted) puts it on #main, never on <body>. Not here: the composer keeps its own
+// focus (composer.js), and what the live channel swaps in never moves the focus.
 (function () {
   "use strict";
 
