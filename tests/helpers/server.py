@@ -1,8 +1,11 @@
 """A real Huddle served by Hypercorn on a free port, for tests that need the real server."""
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -48,8 +51,17 @@ class Server:
         self.data_dir = data_dir
         self.log = open(data_dir / "server.log", "a")
         self.commands: subprocess.Popen | None = None
+        atexit.register(self.reap)
         self.command("migrate")
         self.start()
+
+    def reap(self) -> None:
+        """When the tests end, a server still running (a fixture failed before stopping it) goes too:
+        it runs in a session of its own, so nothing else would stop it."""
+        process = getattr(self, "process", None)
+        if process is not None and process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
 
     def command(self, *argv: str, input: str = "") -> str:
         """`python -m app *argv` on this server's site (its environment), through one helper process
@@ -96,8 +108,6 @@ class Server:
 
     def kill(self) -> None:
         """kill -9, the whole process group: no shutdown, no goodbyes."""
-        import signal
-
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=15)
 
