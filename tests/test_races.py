@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 
@@ -21,7 +20,6 @@ from app.models import User
 from app.models.actor import SYSTEM
 from tests.helpers import ARGON2_MEMORY_KIB, PASSWORD
 
-PG_ADMIN = os.environ.get("HUDDLE_TEST_PG", "postgres://postgres@127.0.0.1:5432/postgres")
 ROUNDS = 25
 
 
