@@ -218,3 +218,21 @@ def test_the_last_messages_edit_form_opens_with_save_and_cancel_in_view(server, 
         expect(control).to_be_in_viewport()
         box = control.bounding_box()
         assert box["y"] + box["height"] <= scroller["y"] + scroller["height"] + 1, f"{name} is below the visible area"
+
+
+def test_copy_link_copies_the_messages_permalink(server, new_context):
+    server.create_user("kc_user", PASSWORD)
+    context = new_context()
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
+    page = context.new_page()
+    log_in(page, server, "kc_user")
+    mine = send(page, "a message worth linking to")
+    menu_button(mine).click()
+    permalink = mine.get_by_role("link", name="Copy link")
+    href = permalink.get_attribute("href")
+    permalink.click()
+    expect(page.locator("#toasts")).to_contain_text("Link copied.")
+    expect(menu_button(mine)).to_be_focused()
+    expect(menu_button(mine)).to_have_attribute("aria-expanded", "false")
+    assert page.evaluate("navigator.clipboard.readText()") == server.url + href
+    expect(page).to_have_url(re.compile(r".*/chat/\d+$"))  # copied, not followed
