@@ -1,54 +1,182 @@
-// The composer ([data-composer]): every message gets a client id before it is sent, so a send
-// retried after a lost answer is stored once. A send that never reached the server keeps the
-// text and shows "Not sent — Retry" (its .send-failed line, which resends with the same id).
-// After a send the server returns an empty composer, after an error (422) the text with the
-// message beside it: either way the focus stays in it, at the end of the text. On opening a
-// conversation the focus starts there, unless a permalink points at a message. (Enter sends:
-// keys.js.)
+// The composer ([data-composer]): nothing typed or sent is lost. Enter (keys.js) or Send takes
+// the text out of the box at once and shows it in the conversation as "Sending…" (an
+// article[data-pending] keyed by its client id); the box is never replaced, so what is typed
+// meanwhile stays. Sends go one after another in the order made (a queue: htmx would drop a
+// request made while one is in flight), each with its client id, so a retry is stored once. The
+// server's answer (the stored message) takes the stand-in's place, or the live push does if it
+// comes first (`live:seq` names the message and its client id): one element, never two. A send
+// that never got its answer turns into "Not sent — Retry" with its text kept, and holds the ones
+// after it back, so the order stays; an error (422, 429) puts the text back in the box with the
+// error beside it. On opening a conversation the focus starts in the box, unless a permalink
+// points at a message. Without a script the form is a plain POST and a redirect.
 (function () {
   "use strict";
 
-  function composerOf(el) {
-    return el && el.closest ? el.closest("[data-composer]") : null;
+  var queue = [];      // {form, url, body, clientId, el, failed}, oldest first
+  var inFlight = null; // the one being sent
+
+  function newClientId() {
+    return (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
+      : String(Date.now()) + Math.random().toString(16).slice(2);
   }
 
-  function newClientId(form) {
-    var field = form.querySelector("input[name=client_id]");
-    if (field && !field.value) {
-      field.value = (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
-        : String(Date.now()) + Math.random().toString(16).slice(2);
+  function showError(form, message) {
+    var area = form.querySelector("textarea");
+    var error = form.querySelector("[data-composer-error]");
+    if (error) { error.textContent = message || ""; error.hidden = !message; }
+    if (message) {
+      area.setAttribute("aria-invalid", "true");
+      if (error) area.setAttribute("aria-describedby", error.id);
+    } else {
+      area.removeAttribute("aria-invalid");
+      area.removeAttribute("aria-describedby");
     }
   }
 
-  function showFailed(form, shown) {
-    var failed = form.querySelector(".send-failed");
-    if (failed) failed.hidden = !shown;
+  function standIn(form, text, clientId) {
+    var el = document.createElement("article");
+    el.className = "message pending";
+    el.id = "pending-" + clientId;
+    el.dataset.pending = "";
+    el.dataset.clientId = clientId;
+    el.dataset.author = document.body.dataset.me || "";
+    var head = document.createElement("header");
+    head.className = "message-head";
+    var author = document.createElement("span");
+    author.className = "author";
+    author.textContent = form.dataset.authorName || "";
+    head.append(author);
+    var body = document.createElement("div");
+    body.className = "message-body";
+    body.textContent = text;
+    var status = document.createElement("p");
+    status.className = "sending muted";
+    status.textContent = "Sending…";
+    var failed = document.createElement("p");
+    failed.className = "send-failed field-error";
+    failed.setAttribute("role", "alert");
+    failed.hidden = true;
+    var retry = document.createElement("button");
+    retry.type = "button";
+    retry.className = "button link small";
+    retry.textContent = "Retry";
+    retry.addEventListener("click", function () { retryFrom(clientId); });
+    failed.append("Not sent — Huddle could not be reached. ", retry);
+    el.append(head, body, status, failed);
+    return el;
+  }
+
+  function setFailed(item, failed) {
+    if (item.confirmed) return;  // stored after all: the live push said so
+    item.failed = failed;
+    item.el.querySelector(".send-failed").hidden = !failed;
+    item.el.querySelector(".sending").hidden = failed;
+  }
+
+  function send(form) {
+    var area = form.querySelector("textarea");
+    var text = area.value;
+    if (!text.trim()) return;
+    var field = form.querySelector("input[name=client_id]");
+    var clientId = (field && field.value) || newClientId();
+    if (field) field.value = "";
+    var item = { form: form, url: form.getAttribute("action"), body: text, clientId: clientId, failed: false };
+    item.el = standIn(form, text, clientId);
+    area.value = "";  // only what is sent leaves; the box stays, and the focus in it
+    showError(form, "");
+    var list = document.querySelector("[data-messages]");
+    if (list) list.append(item.el);
+    var empty = document.querySelector(".empty-conversation");
+    if (empty) empty.remove();
+    queue.push(item);
+    document.dispatchEvent(new CustomEvent("huddle:sending", { detail: { element: item.el } }));
+    next();
+  }
+
+  function next() {
+    if (inFlight || !queue.length || queue[0].failed) return;
+    var item = inFlight = queue[0];
+    function settled() {
+      inFlight = null;
+      if (!item.failed) queue.splice(queue.indexOf(item), 1);
+      next();
+    }
+    htmx.ajax("POST", item.url, {
+      source: item.form, target: item.el, swap: "outerHTML settle:0ms",
+      values: { body: item.body, client_id: item.clientId },
+    }).then(settled, function () { setFailed(item, true); settled(); });
+  }
+
+  function retryFrom(clientId) {
+    queue.forEach(function (item) { if (item.clientId === clientId) setFailed(item, false); });
+    next();
   }
 
   document.addEventListener("submit", function (event) {
-    if (event.target.matches("[data-composer]")) newClientId(event.target);
-  }, true);
+    var form = event.target;
+    if (!form.matches("[data-composer]") || !window.htmx) {
+      // A plain form with a client id (New message) gets one, so a double send is stored once.
+      var field = form.querySelector("input[name=client_id]");
+      if (field && !field.value) field.value = newClientId();
+      return;
+    }
+    event.preventDefault();
+    send(form);
+  });
 
-  document.addEventListener("htmx:beforeRequest", function (event) {
-    var form = event.detail.elt;
-    if (!form || !form.matches || !form.matches("[data-composer]")) return;
-    showFailed(form, false);
-    newClientId(form);
+  // The answer to a send: the stored message takes the stand-in's place, unless the live push
+  // already put it there; an error puts the text back in the box.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var item = inFlight;
+    if (!item || event.detail.target !== item.el) return;
+    var status = event.detail.xhr.status;
+    if (status >= 200 && status < 300) {
+      var found = /id="(message-\d+)"/.exec(event.detail.serverResponse || "");
+      var there = found && document.getElementById(found[1]);
+      if (!item.el.isConnected || (there && there !== item.el)) {
+        event.detail.shouldSwap = false;
+        item.el.remove();
+      }
+      return;
+    }
+    event.detail.shouldSwap = false;
+    if (status === 422 || status === 429) {
+      var answer = new DOMParser().parseFromString(event.detail.serverResponse || "", "text/html");
+      var said = answer.querySelector("[data-composer-error]");
+      var area = item.form.querySelector("textarea");
+      area.value = area.value ? item.body + "\n" + area.value : item.body;
+      showError(item.form, said ? said.textContent : "Not sent.");
+      item.el.remove();
+      area.focus();
+    } else {
+      setFailed(item, true);
+    }
   });
 
   document.addEventListener("htmx:sendError", function (event) {
-    var form = composerOf(event.detail.elt);
-    if (form) showFailed(form, true);
+    if (inFlight && event.detail.elt === inFlight.form) setFailed(inFlight, true);
   });
 
-  document.addEventListener("htmx:afterSwap", function (event) {
-    if (!event.target.matches || !event.target.matches("[data-composer]")) return;
-    var area = event.target.querySelector("textarea");
-    if (area) { area.focus(); area.setSelectionRange(area.value.length, area.value.length); }
+  // The live push of my own new message, before (or instead of) the answer: the stand-in becomes
+  // that message's element, which cursor.js then replaces in place.
+  document.addEventListener("live:seq", function (event) {
+    var clientId = event.detail.clientId;
+    if (!clientId || event.detail.kind !== "message.created") return;
+    queue.slice().forEach(function (item) {
+      if (item.clientId !== clientId) return;
+      item.confirmed = true;
+      item.failed = false;
+      item.el.id = "message-" + event.detail.message;
+      if (item !== inFlight) queue.splice(queue.indexOf(item), 1);
+    });
+    next();
   });
 
   document.addEventListener("DOMContentLoaded", function () {
     var area = document.querySelector("[data-composer] textarea");
-    if (area && !document.querySelector("[data-highlight]")) area.focus();
+    if (area && !document.querySelector("[data-highlight]")) {
+      area.focus();
+      area.setSelectionRange(area.value.length, area.value.length);
+    }
   });
 })();

@@ -6,7 +6,8 @@
 // conversation-<id>-unread) count others' new messages, take the count left when read in any tab
 // (`live:read`), and are reset from the snapshot after a hello (`live:unread`).
 // A message already on the page (the sender's own answer, a replay) is replaced when it arrives
-// again, never appended a second time.
+// again, never appended a second time; a new one goes in at its place by seq (data-seq), not
+// simply at the end, so every screen shows one order, live and after reload alike.
 (function () {
   "use strict";
 
@@ -51,15 +52,45 @@
     });
   });
 
+  // Conversation order is seq order, whatever order messages arrive in (two people pressing
+  // Enter at once, my own answer before another's push): a message goes in before the first one
+  // with a higher seq, or before my messages still sending ([data-pending], which get theirs
+  // later), else at the end.
+  function place(message) {
+    var list = message.parentElement;
+    var seq = Number(message.dataset.seq);
+    if (!list || !list.matches("[data-messages]") || !seq) return;
+    var before = null;
+    list.querySelectorAll(":scope > [data-seq], :scope > [data-pending]").forEach(function (other) {
+      if (before || other === message) return;
+      if (other.hasAttribute("data-pending") || Number(other.dataset.seq) > seq) before = other;
+    });
+    if (before && message.nextElementSibling !== before) list.insertBefore(message, before);
+    else if (!before && list.lastElementChild !== message) list.append(message);
+  }
+
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     var incoming = event.detail.fragment && event.detail.fragment.firstElementChild;
     if (!incoming || !incoming.id || incoming.id.indexOf("message-") !== 0) return;
     var existing = document.getElementById(incoming.id);
-    if (existing && existing !== event.detail.target) {
+    var target = event.detail.target;
+    if (existing && existing !== target) {
       event.detail.shouldSwap = false;
       existing.replaceWith(incoming);
-      htmx.process(incoming);  // mine.js, grouping.js and times.js see it after the frame
+    } else if (!existing && target.matches("[data-messages]")) {
+      event.detail.shouldSwap = false;
+      target.append(incoming);
+    } else {
+      return;
     }
+    place(incoming);
+    htmx.process(incoming);  // mine.js, grouping.js and times.js see it after the frame
+  });
+
+  // My own message, swapped in for its "Sending…" stand-in by the post's answer (composer.js).
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var el = event.target;
+    if (el.matches && el.matches("[data-messages] > article[data-seq]")) place(el);
   });
 
 })();

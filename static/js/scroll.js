@@ -34,7 +34,5 @@
   document.addEventListener("htmx:wsBeforeMessage", function () { var el = scroller(); wasAtBottom = !el || nearBottom(el); });
   document.addEventListener("htmx:wsAfterMessage", function () { if (wasAtBottom) toBottom(); });
 
-  document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.target.matches && event.target.matches("[data-composer]")) toBottom();
-  });
+  document.addEventListener("huddle:sending", toBottom);  // my own message, as I send it
 })();
