@@ -131,7 +131,8 @@ async def older(conversation_id: int) -> Response:
 
 @bp.post("/<int:conversation_id>/messages")
 async def post(conversation_id: int) -> Response:
-    """Post a message: the composer comes back empty (or with its error and the text kept)."""
+    """Post a message: for htmx the stored message (static/js/composer.js puts it in place of its
+    "Sending…" stand-in), or the composer with its error and the text kept; else a redirect."""
     me = auth.current()
     conversation, _ = await service.member_of(me, conversation_id)
     data = await request.form
