@@ -11,7 +11,7 @@ from quart_auth import Action, AuthUser, QuartAuth, Unauthorized, current_user, 
 from werkzeug.exceptions import Forbidden
 
 from app.accounts import service as users
-from app.domain import Invalid, NotAllowed
+from app.domain import Invalid, NotAllowed, text_problem
 from app.models import User, UserSession, hashing, usernames
 from app.runtime import runtime
 from app.web.security import rotate_csrf_token
@@ -60,6 +60,8 @@ async def check_login(username: str, password: str) -> User:
     errors = {}
     if not name:
         errors["username"] = "Enter your username or email address."
+    elif problem := text_problem(name):  # names no account (and is never counted against one)
+        errors["username"] = problem
     if not password:
         errors["password"] = "Enter your password."
     elif len(password) > hashing.MAX_LENGTH:

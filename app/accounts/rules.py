@@ -6,6 +6,7 @@ import re
 
 from tortoise.expressions import Q
 
+from app.domain import text_problem
 from app.models import User, hashing, usernames
 from app.web.forms import Form
 
@@ -74,7 +75,7 @@ async def check_new_account(data, *, exclude: User | None = None, password_requi
 
     if not username:
         form.error("username", "Enter a username.")
-    elif problem := usernames.problem(username):
+    elif problem := text_problem(username) or usernames.problem(username):
         form.error("username", problem)
     else:
         others = User.all() if exclude is None else User.exclude(id=exclude.id)
@@ -88,6 +89,8 @@ async def check_new_account(data, *, exclude: User | None = None, password_requi
 
     if not email:
         form.error("email", "Enter an email address.")
+    elif problem := text_problem(email):
+        form.error("email", problem)
     elif not valid_email(email):
         form.error("email", "Enter a valid email address, like name@example.com.")
 

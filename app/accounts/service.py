@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 
 from app import clock, signals
 from app.accounts.rules import check_new_account, check_new_password
-from app.domain import Invalid, NotAllowed, NotFound
+from app.domain import Invalid, NotAllowed, NotFound, quotable, storable
 from app.models import AuditEvent, Feedback, Invitation, InvitationUse, PasswordResetToken, User, UserSession, hashing
 from app.models.actor import Actor, check_actor
 from app.realtime.events import force_logout, people_changed
@@ -38,7 +38,7 @@ async def get_user(username: str) -> User:
     """The user with this name (any case or width), or NotFound."""
     user = await User.by_username(username)
     if user is None:
-        raise NotFound(f"There is no user called {username}.")
+        raise NotFound(f"There is no user called {quotable(username)}.")
     return user
 
 
@@ -92,7 +92,7 @@ async def by_login_name(name: str) -> User | None:
     """The account a login names: its username (any case or width) or its email address."""
     if "@" in name:
         email = name.strip().lower()
-        return await User.get_or_none(email=email) if len(email) <= 254 else None
+        return await User.get_or_none(email=email) if len(email) <= 254 and storable(email) else None
     return await User.by_username(name)
 
 

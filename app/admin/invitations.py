@@ -7,7 +7,7 @@ from tortoise.transactions import in_transaction
 
 from app import clock, mail
 from app.accounts.rules import clean_email, valid_email
-from app.domain import Invalid, NotAllowed
+from app.domain import Invalid, NotAllowed, text_problem
 from app.models import AuditEvent, Invitation, User
 from app.runtime import runtime
 from app.web.urls import external_url
@@ -28,7 +28,9 @@ def check(kind: str, days: str, email: str) -> tuple[int | None, int, str]:
         errors["days"] = f"Choose from 1 to {MAX_DAYS} days."
         number = 7
     email = clean_email(email or "")
-    if email and not valid_email(email):
+    if problem := text_problem(email):
+        errors["email"] = problem
+    elif email and not valid_email(email):
         errors["email"] = "Enter a valid email address, like name@example.com (or leave it empty)."
     if email and kind == "multi":
         errors.setdefault("email", "A link mailed to one person is for one person: choose “One person”.")

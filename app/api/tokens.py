@@ -14,6 +14,7 @@ import jwt
 from quart import current_app
 
 from app.accounts import service as users
+from app.domain import storable
 from app.models import User, UserSession
 from app.models.session import hash_token
 
@@ -41,6 +42,8 @@ async def issue(user: User, *, user_agent: str = "", ip: str = "") -> tuple[User
 
 
 def _claims(token: str) -> dict | None:
+    if not storable(token):
+        return None  # no token holds a NUL or a lone surrogate (PyJWT could not even encode one)
     try:
         return jwt.decode(
             token, _key(), algorithms=[ALGORITHM], issuer=ISSUER,

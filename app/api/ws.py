@@ -19,7 +19,7 @@ from quart import Blueprint, websocket
 from app.api import operations, tokens
 from app.api.frames import answer, cursor_of, id_of, refusal, text_of
 from app.api.program_socket import ProgramDialect, resolve_token, serve
-from app.domain import DomainError, Invalid, RateLimited
+from app.domain import DomainError, Invalid, RateLimited, quotable
 from app.realtime.broker import Event
 from app.realtime.connection import Connection
 from app.realtime.cursor import TooFarBehind
@@ -45,7 +45,7 @@ class JsonDialect(ProgramDialect):
             return await conn.send(refusal(None, "Send JSON: {\"action\": ..., \"data\": {...}}."))
         if not isinstance(message, dict) or not isinstance(message.get("action"), str):
             return await conn.send(refusal(None, "Each frame is {\"action\": ..., \"data\": {...}}."))
-        action = message["action"][:40]
+        action = quotable(message["action"][:40])  # said back in the answer: never a lone surrogate
         data = message.get("data") or {}
         if not isinstance(data, dict):
             return await conn.send(refusal(action, "data must be an object."))

@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 
 from app import lookalikes, signals
 from app.chat import events
-from app.domain import Invalid, NotAllowed, NotFound
+from app.domain import Invalid, NotAllowed, NotFound, quotable, text_problem
 from app.models import DIRECT, ROOM, AuditEvent, Conversation, Membership, User
 
 GENERAL = "general"
@@ -39,6 +39,8 @@ def check_room(name: str, topic: str) -> tuple[str, str]:
         errors["name"] = "Give the room a name."
     elif len(name) > ROOM_NAME_MAX:
         errors["name"] = f"Keep the name to {ROOM_NAME_MAX} characters."
+    elif problem := text_problem(name):
+        errors["name"] = problem
     elif not all(ch.isalnum() or ch in "-_." for ch in name):
         errors["name"] = "Use letters, digits, '-', '_' or '.' (no spaces)."
     elif any(lookalikes.mixed_scripts(word) for word in re.split(r"[-_.]", name)):
@@ -46,6 +48,8 @@ def check_room(name: str, topic: str) -> tuple[str, str]:
         errors["name"] = ROOM_MIXED_SCRIPTS
     if len(topic) > TOPIC_MAX:
         errors["topic"] = f"Keep the topic to {TOPIC_MAX} characters."
+    elif problem := text_problem(topic):
+        errors["topic"] = problem
     if errors:
         raise Invalid(errors)
     return name, topic
@@ -183,7 +187,7 @@ async def _users_named(names) -> list[User]:
     for name in names:
         person = await User.by_username(name) if name and name.strip() else None
         if person is None:
-            raise Invalid({"usernames": f"There is no user called {name.strip()[:40]}."})
+            raise Invalid({"usernames": f"There is no user called {quotable(name.strip()[:40])}."})
         people.append(person)
     return people
 

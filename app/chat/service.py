@@ -45,7 +45,7 @@ from app.chat.history import (  # noqa: F401 - one service for callers: reading 
     newer_rows,
     newest_first,
 )
-from app.domain import Invalid, NotAllowed, NotFound, RateLimited
+from app.domain import Invalid, NotAllowed, NotFound, RateLimited, check_text
 from app.models import ROOM, AuditEvent, Conversation, Membership, Message, User, reads
 from app.runtime import runtime
 
@@ -176,6 +176,7 @@ def check_body(text: str) -> str:
     body = (text or "").replace("\r\n", "\n").strip()
     if not body:
         raise Invalid({"body": "Write something first."})
+    check_text(body=body)
     if len(body) > Message.MAX_LENGTH:
         raise Invalid({"body": f"Keep a message to {Message.MAX_LENGTH:,} characters (this one has {len(body):,})."})
     return body

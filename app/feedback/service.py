@@ -7,7 +7,7 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from app import signals
-from app.domain import Invalid, NotAllowed
+from app.domain import Invalid, NotAllowed, text_problem
 from app.models import AuditEvent, Feedback, User
 
 NOT_IN_THEIR_NAME = ("Feedback is written by its author: nobody adds it in someone else's name. "
@@ -25,6 +25,9 @@ def check(title: str, content: str) -> tuple[str, str]:
         errors["content"] = "Write what you want to tell us."
     elif len(content) > Feedback.CONTENT_MAX:
         errors["content"] = f"Keep it under {Feedback.CONTENT_MAX:,} characters."
+    for name, value in (("title", title), ("content", content)):
+        if name not in errors and (problem := text_problem(value)):
+            errors[name] = problem
     if errors:
         raise Invalid(errors)
     return title, content

@@ -21,7 +21,7 @@ from app.realtime.connection import Connection, serve
 from app.realtime.cursor import TooFarBehind
 from app.runtime import runtime
 from app.web.security import same_origin
-from app.web.urls import MAX_SEQ
+from app.web.urls import MAX_ID, MAX_SEQ
 
 bp = Blueprint("live", __name__)
 
@@ -56,11 +56,11 @@ class PageDialect:
         while it was saying so, then one frame with the presence of the people it shows and every
         unread count, as they are now (so nothing counted twice)."""
         conversation, after = message.get("conversation"), message.get("after")
-        if _number(conversation) and _number(after):
+        if _number(conversation, MAX_ID) and _number(after):
             await conn.follow(rooms.topic(conversation), after)
         await conn.start()
         asked = message.get("presence")
-        ids = {uid for uid in asked[:PRESENCE_ASK_LIMIT] if _number(uid)} if isinstance(asked, list) else set()
+        ids = {uid for uid in asked[:PRESENCE_ASK_LIMIT] if _number(uid, MAX_ID)} if isinstance(asked, list) else set()
         online = await runtime().presence.online(ids)
         await conn.send((await events.presence(online, ids - online, snapshot=True)).html + await render_template(
             "chat/_unread_snapshot.html", counts=await chat.unread_counts_by_id(conn.session.user_id)))
@@ -80,9 +80,10 @@ class PageDialect:
                                             max_age=settings.session_max_age_seconds)
 
 
-def _number(value) -> bool:
-    """A whole number a page may send (not a bool, nothing the database could not hold)."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SEQ
+def _number(value, most: int = MAX_SEQ) -> bool:
+    """A whole number a page may send (not a bool, nothing the database could not hold): an
+    event number, or with most=MAX_ID a record's id (32-bit: a conversation, a person)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= most
 
 
 @bp.get("/session")

@@ -12,6 +12,7 @@ from functools import lru_cache
 from passlib.context import CryptContext
 
 from app.config import Settings
+from app.domain import lone_surrogate, text_problem
 
 MIN_LENGTH = 8
 MAX_LENGTH = 1024  # generous; argon2 hashes every character, nothing is truncated
@@ -47,8 +48,10 @@ async def hash_password(password: str) -> str:
 async def verify_password(password: str, password_hash: str | None) -> bool:
     """Verify; with no hash (unknown user) spend the same time and answer False."""
     context = _current()
-    if len(password) > MAX_LENGTH:
-        password_hash = None  # no password this long was ever accepted (passlib refuses > 4 KiB)
+    if len(password) > MAX_LENGTH or lone_surrogate(password):
+        # No password this long was ever accepted (passlib refuses > 4 KiB), nor one with a lone
+        # surrogate (UTF-8 cannot encode it, so it cannot be hashed).
+        password_hash = None
         password = ""
     if password_hash is None:
         await asyncio.to_thread(context.verify, password, _dummy_hash())
@@ -67,4 +70,4 @@ def password_problem(password: str) -> str | None:
         return f"Use at least {MIN_LENGTH} characters."
     if len(password) > MAX_LENGTH:
         return f"Use at most {MAX_LENGTH} characters."
-    return None
+    return text_problem(password)

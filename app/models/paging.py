@@ -5,6 +5,8 @@ from typing import Any
 
 from tortoise.queryset import QuerySet
 
+from app.domain import storable
+
 
 async def page(query: QuerySet, *, before: int | None, size: int) -> tuple[list[Any], int | None]:
     """Up to `size` rows of query with an id below `before` (all, when None), newest first, and the
@@ -19,7 +21,12 @@ async def page(query: QuerySet, *, before: int | None, size: int) -> tuple[list[
 async def page_by_name(query: QuerySet, *, after: str | None, size: int, field: str = "username_key",
                        start_at: str | None = None) -> tuple[list[Any], str | None]:
     """Up to `size` rows in name order after `after` (or from `start_at`, inclusive), and the
-    cursor of the next page, or None. Keyset: the same cost on page 1 and page 100."""
+    cursor of the next page, or None. Keyset: the same cost on page 1 and page 100. A cursor no
+    row could have (longer than the column, or text no database keeps) is ignored, like a bad
+    `before` id: the first page."""
+    limit = getattr(query.model._meta.fields_map[field], "max_length", None)
+    if after and (not storable(after) or limit is not None and len(after) > limit):
+        after = None
     if after:
         query = query.filter(**{f"{field}__gt": after})
     elif start_at:

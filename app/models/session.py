@@ -14,7 +14,8 @@ from app.models.user import User
 
 
 def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    # Tokens are ASCII; whatever else is sent (a lone surrogate from JSON) hashes too, to nothing found.
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class UserSession(Model):

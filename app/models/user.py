@@ -7,6 +7,7 @@ from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 
+from app.domain import storable
 from app.models import hashing, usernames
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ class User(Model):
     @classmethod
     async def by_username(cls, username: str) -> User | None:
         key = usernames.key(username)
-        if not key or len(key) > usernames.MAX_LENGTH:
+        if not key or len(key) > usernames.MAX_LENGTH or not storable(key):
             return None  # no such name can exist (and the column would refuse the lookup)
         return await cls.get_or_none(username_key=key)
 

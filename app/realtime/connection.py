@@ -310,8 +310,7 @@ async def _receive(conn: Connection) -> None:
             if conn.session is not None and conn.expired():
                 checked = -RECHECK_SECONDS  # about to act past its session's end: ask the database first
             else:
-                async with conn.lock:
-                    await dialect.frame(conn, raw)
+                await _act(conn, raw)
                 raw = None
         if conn.session is not None and now - checked >= RECHECK_SECONDS:
             checked = now
@@ -319,8 +318,17 @@ async def _receive(conn: Connection) -> None:
                 conn.subscription.deliver(await events.logout(f"session:{conn.session.id}", "expired"))
                 return await _drain()
             if raw is not None:  # the action that waited for the check: its session lives on
-                async with conn.lock:
-                    await dialect.frame(conn, raw)
+                await _act(conn, raw)
+
+
+async def _act(conn: Connection, raw: str | bytes) -> None:
+    """One frame from the client, under the connection's lock. A frame that fails is logged and
+    the socket reads on: it would otherwise stay open and deaf (this task gone, unseen)."""
+    async with conn.lock:
+        try:
+            await conn.dialect.frame(conn, raw)
+        except Exception:  # noqa: BLE001 - one bad frame must not end the reading
+            log.exception("a live socket's frame failed")
 
 
 async def _drain() -> None:

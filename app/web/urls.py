@@ -2,11 +2,13 @@
 someone after login (only a path on this site)."""
 from __future__ import annotations
 
+import errno
 from typing import Any
 from urllib.parse import urlsplit
 
 from quart import Quart, current_app
 from quart.globals import _cv_app, _cv_request, _cv_websocket
+from werkzeug.exceptions import NotFound
 from werkzeug.routing import BaseConverter, MapAdapter
 
 MAX_LENGTH = 2000
@@ -81,6 +83,16 @@ class HuddleApp(Quart):
         if request is None and self.config["SERVER_NAME"] is None:
             return site_adapter(self)
         return super().create_url_adapter(request)
+
+    async def send_static_file(self, filename: str) -> Any:
+        """A name the file system cannot even look up (longer than a file name may be) names no
+        file: 404, like any other missing one (it was an OSError, a 500)."""
+        try:
+            return await super().send_static_file(filename)
+        except OSError as error:
+            if error.errno in (errno.ENAMETOOLONG, errno.EINVAL, errno.ELOOP):
+                raise NotFound() from None
+            raise
 
 
 def site_adapter(app: Quart) -> MapAdapter:
