@@ -73,6 +73,7 @@ ROUTES = {
     ("POST", "/chat/<int:conversation_id>/members/<int:user_id>/delete"): (401, 404, 404),
     ("GET", "/chat/messages/<int:message_id>"): (401, 404, 404),
     ("POST", "/chat/messages/<int:message_id>"): (401, 404, 404),
+    ("POST", "/chat/messages/<int:message_id>/unread"): (401, 404, 404),
     ("GET", "/chat/messages/<int:message_id>/edit"): (401, 404, 404),
     ("GET", "/chat/messages/<int:message_id>/delete"): (401, 404, 404),
     ("POST", "/chat/messages/<int:message_id>/delete"): (401, 404, 404),

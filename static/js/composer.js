@@ -44,7 +44,7 @@
     head.className = "message-head";
     var author = document.createElement("span");
     author.className = "author";
-    author.textContent = form.dataset.authorName || "";
+    author.textContent = document.body.dataset.meName || "";
     head.append(author);
     var body = document.createElement("div");
     body.className = "message-body";

@@ -134,7 +134,9 @@
       line.setAttribute("data-new-line", "");
       line.setAttribute("role", "separator");
       line.setAttribute("aria-label", "New messages");
-      line.innerHTML = "<span>New messages</span>";
+      var label = document.createElement("span");
+      label.textContent = "New messages";
+      line.appendChild(label);
     }
     first.before(line);
   }
