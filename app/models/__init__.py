@@ -3,12 +3,13 @@ from app.models.audit import AuditEvent
 from app.models.chat import DIRECT, ROOM, Conversation, Membership, Message
 from app.models.feedback import Feedback
 from app.models.invitation import Invitation, InvitationUse
+from app.models.reserved import ReservedName
 from app.models.reset_token import PasswordResetToken, password_fingerprint
 from app.models.session import UserSession, describe_user_agent, hash_token
 from app.models.user import User
 
 __all__ = [
     "DIRECT", "ROOM", "Conversation", "Membership", "Message",
-    "AuditEvent", "Feedback", "Invitation", "InvitationUse", "PasswordResetToken", "User", "UserSession",
+    "AuditEvent", "Feedback", "Invitation", "InvitationUse", "PasswordResetToken", "ReservedName", "User", "UserSession",
     "describe_user_agent", "hash_token", "password_fingerprint",
 ]

@@ -7,6 +7,7 @@ from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 
+from app import lookalikes
 from app.domain import storable
 from app.models import hashing, usernames
 
@@ -35,6 +36,14 @@ class User(Model):
     # account's when this rule came in (migration 7 kept both accounts); new rows always get them.
     username_skeleton = fields.CharField(max_length=usernames.SKELETON_MAX_LENGTH, null=True, unique=True)
     username_shown_skeleton = fields.CharField(max_length=usernames.SKELETON_MAX_LENGTH, null=True, unique=True)
+    # What people are called in messages and lists ("Ada Lovelace"); "" shows the username.
+    display_name = fields.CharField(max_length=usernames.DISPLAY_NAME_MAX, default="")
+    # Its Unicode TR39 skeleton (case-folded): where two people could be taken for each other (the
+    # same display name, or one like someone's username) the username is shown beside it. Not
+    # unique: look-alike display names are allowed and told apart by their @usernames.
+    display_name_skeleton = fields.CharField(
+        max_length=usernames.DISPLAY_NAME_MAX * lookalikes.SKELETON_GROWTH, null=True, db_index=True
+    )
     email = fields.CharField(max_length=254, unique=True)
     password_hash = fields.CharField(max_length=255)
     is_admin = fields.BooleanField(default=False)
@@ -49,6 +58,16 @@ class User(Model):
 
     def __str__(self) -> str:
         return self.username
+
+    @property
+    def shown_name(self) -> str:
+        """What lists and messages call this person: the display name, else the username."""
+        return self.display_name or self.username
+
+    def set_display_name(self, display_name: str) -> None:
+        """The (already checked) display name and its skeleton (not saved)."""
+        self.display_name = display_name
+        self.display_name_skeleton = lookalikes.folded_skeleton(display_name) if display_name else None
 
     def set_username(self, username: str) -> None:
         """The name and the columns that keep it unique and unlike any other (not saved)."""
@@ -71,13 +90,15 @@ class User(Model):
     @classmethod
     async def create_account(
         cls, username: str, email: str, password: str | None = None, *, is_admin: bool = False,
-        password_hash: str | None = None,
+        password_hash: str | None = None, display_name: str = "",
     ) -> User:
         """A new user from already-checked values (app.accounts.rules.check_new_account). Inside a
         transaction, pass password_hash (hashed before it) rather than password."""
         return await cls.create(
             username=username,
             username_key=usernames.key(username),
+            display_name=display_name,
+            display_name_skeleton=lookalikes.folded_skeleton(display_name) if display_name else None,
             email=email,
             password_hash=password_hash or await hashing.hash_password(password),
             is_admin=is_admin,

@@ -8,6 +8,7 @@ from app import lookalikes
 
 MIN_LENGTH = 3
 MAX_LENGTH = 30
+DISPLAY_NAME_MAX = 64
 # The longest skeleton a name can have (app/lookalikes.py: a character's is at most 7 long).
 SKELETON_MAX_LENGTH = MAX_LENGTH * lookalikes.SKELETON_GROWTH
 _PUNCTUATION = set("._-")
