@@ -48,7 +48,7 @@ async def on_profile(viewer: User, person: User) -> list[Feedback] | None:
     it is not for this viewer."""
     if not may_read(viewer, person):
         return None
-    return await Feedback.filter(author_id=person.id).order_by("-id")
+    return await Feedback.filter(author_id=person.id).select_related("author").order_by("-id")
 
 
 async def profile_section(viewer: User, person: User) -> dict:

@@ -158,3 +158,42 @@ def test_a_forgotten_password_is_reset_through_the_emailed_link(server, inbox, n
     # The link was single-use.
     page.goto(link)
     expect(page.locator("h1")).to_have_text("This reset link does not work")
+
+
+def test_an_admin_edit_in_place_answers_the_same_card_as_the_page(server, new_context):
+    """The in-place answer (Save, Cancel) is the card the page renders: "by ben" stays."""
+    server.create_user("fb_ben", PASSWORD)
+    server.create_user("fb_maya", PASSWORD, admin=True)
+    ben = new_context().new_page()
+    log_in(ben, server, "fb_ben")
+    ben.goto(server.url + "/users/fb_ben")
+    ben.get_by_role("link", name="Add feedback").click()
+    ben.locator("form#feedback-new").get_by_label("Title").fill("Dark mode")
+    ben.locator("form#feedback-new").get_by_label("Content").fill("Evenings are bright.")
+    ben.locator("form#feedback-new").get_by_role("button", name="Add feedback").click()
+    expect(ben.locator("article.feedback-item", has_text="Dark mode")).to_be_visible()
+
+    maya = new_context(viewport={"width": 1000, "height": 900}).new_page()
+    log_in(maya, server, "fb_maya")
+    maya.goto(server.url + "/admin/feedback")
+    maya.evaluate("window.__noReload = true")
+    card = maya.locator("article.feedback-item", has_text="Dark mode")
+    expect(card).to_contain_text("by fb_ben")
+    page_card = card.inner_text()
+
+    card.get_by_role("link", name="Edit “Dark mode”").click()  # Cancel: the card as it was
+    maya.locator("form.feedback-form").get_by_role("link", name="Cancel").click()
+    expect(card).to_be_visible()
+    assert card.inner_text() == page_card
+
+    card.get_by_role("link", name="Edit “Dark mode”").click()
+    edit = maya.locator("form.feedback-form", has_text="Edit feedback")
+    edit.get_by_label("Title").fill("Dark mode, please")
+    edit.get_by_role("button", name="Save").click()
+    card = maya.locator("article.feedback-item", has_text="Dark mode, please")
+    expect(card).to_contain_text("edited by fb_maya (admin)")
+    expect(card).to_contain_text("by fb_ben")
+    answered = card.inner_text()
+    assert maya.evaluate("window.__noReload") is True
+    maya.reload()
+    assert card.inner_text() == answered, "the in-place answer and the page show different cards"
