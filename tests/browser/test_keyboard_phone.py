@@ -128,6 +128,40 @@ def test_escape_returns_focus_to_the_messages_menu_button_and_closes_the_account
     expect(summary).to_be_focused()
 
 
+def test_one_escape_in_an_inline_edit_sends_one_request(server, new_context):
+    """Escape cancels an inline message edit with exactly one GET of the message (there were two
+    handlers: two identical GETs), whether the edit was opened from the menu or by Up arrow."""
+    server.create_user("k1_user", PASSWORD)
+    page = new_context().new_page()
+    log_in(page, server, "k1_user")
+    mine = send(page, "cancelled once")
+    requests = []
+    page.on("request", lambda request: requests.append((request.method, request.url)))
+
+    def escape_counts(opened_by) -> None:
+        opened_by()
+        box = page.get_by_label("Edit message")
+        expect(box).to_be_focused()
+        requests.clear()
+        box.press("Escape")
+        expect(page.locator("form.edit-message")).to_have_count(0)
+        expect(menu_button(mine)).to_be_focused()
+        page.wait_for_timeout(500)  # a second request would be on its way by now
+        gets = [url for method, url in requests if method == "GET"]
+        assert len(gets) == 1 and re.search(r"/chat/messages/\d+$", gets[0]), requests
+        assert len(requests) == 1, requests
+
+    def from_the_menu():
+        menu_button(mine).click()
+        mine.get_by_role("link", name="Edit").click()
+
+    def by_up_arrow():
+        composer(page).press("ArrowUp")
+
+    escape_counts(from_the_menu)
+    escape_counts(by_up_arrow)
+
+
 def test_up_arrow_in_an_empty_composer_edits_ones_last_message(server, new_context):
     server.create_user("ku_user", PASSWORD)
     page = new_context().new_page()
@@ -153,6 +187,7 @@ def test_ctrl_k_switches_conversation_by_name(server, new_context):
     log_in(page, server, "kk_user")
     page.locator("#sidebar").get_by_role("link", name="New room").click()
     page.get_by_label("Name", exact=True).fill("kk-ops")
+    page.get_by_role("radio", name="Open").check()
     page.get_by_role("button", name="Create room").click()
     expect(page.locator("#conversation-title")).to_have_text("#kk-ops")
 
