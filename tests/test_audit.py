@@ -67,6 +67,12 @@ async def member(admin, alice, room):
     return await Membership.exists(user_id=alice.id, conversation_id=room.id)
 
 
+async def room_and_message(admin, alice, message):
+    return (await Conversation.filter(id=message.conversation_id).count(),
+            await Membership.filter(conversation_id=message.conversation_id).count(),
+            await Message.filter(id=message.id).count())
+
+
 async def alice_row(admin, alice, _):
     return await User.filter(id=alice.id).values_list("username", "email", "is_admin", "password_hash")
 
@@ -78,6 +84,13 @@ CASES = {
                                 lambda admin, alice, room: conversations.remove_member(admin, room, alice), member),
     "room.created": Case(nothing, lambda admin, alice, _: conversations.create_room(admin, "ops"),
                          lambda *_: Conversation.filter(name="ops").count()),
+    "room.edited": Case(a_room_with_alice, lambda admin, alice, room: chat.change_room(
+        admin, room, name="team", topic="plans", is_open=False, archived=True),
+        lambda admin, alice, room: Conversation.filter(id=room.id).values_list(
+            "name", "topic", "is_open", "archived_at", "header_seq")),
+    "room.deleted": Case(alices_message, lambda admin, alice, message: chat.delete_room(
+        admin, Conversation(id=message.conversation_id, name="leads", kind="room", created_by_id=admin.id)),
+        room_and_message),
     "invitation.created": Case(nothing, lambda admin, alice, _: invitations.create(admin, "single", "2"),
                                lambda *_: Invitation.all().count()),
     "invitation.revoked": Case(an_invitation, lambda admin, alice, inv: invitations.revoke(admin, inv),

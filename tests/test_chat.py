@@ -182,12 +182,17 @@ async def test_nobody_outside_a_closed_room_sees_reads_or_posts_to_it(client, ap
 
 
 async def test_an_open_room_shows_a_join_button_to_those_not_in_it(client, app, alice, general):
+    """A preview: its latest messages, read-only (anyone may join and read them), and Join; nothing
+    on the page asks what only members may (no composer, no read position to post: no 404)."""
     async with app.app_context():
         lounge = await service.create_room(alice, "lounge", "coffee")
         await service.post(alice, lounge, "inside talk")
     await client.login("bob")
-    page = await (await client.get(f"/chat/{lounge.id}")).get_data(as_text=True)
-    assert "Join #lounge" in page and "inside talk" not in page
+    response = await client.get(f"/chat/{lounge.id}")
+    page = await response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Join #lounge" in page and "inside talk" in page
+    assert "data-composer" not in page and "data-read-url" not in page
     assert (await client.get(f"/chat/{lounge.id}/messages")).status_code == 404
     assert (await client.post(f"/chat/{lounge.id}/join")).status_code == 303
     assert "inside talk" in await (await client.get(f"/chat/{lounge.id}")).get_data(as_text=True)
@@ -310,7 +315,7 @@ async def test_a_permalink_opens_the_conversation_around_the_message_and_marks_i
                                         ("GENERAL", "already a room")])
 async def test_room_names_are_checked_and_unique_case_insensitively(client, general, name, error):
     await client.login("alice")
-    response = await client.post("/chat/rooms/new", {"name": name, "open": "on"})
+    response = await client.post("/chat/rooms/new", {"name": name, "open": "open"})
     assert response.status_code == 422 and error in await response.get_data(as_text=True)
 
 

@@ -225,7 +225,7 @@ async def test_the_new_room_form_refuses_look_alike_names_beside_the_field(ctx, 
                                                                            message):
     await chat.create_room(alice, "ops")
     await client.login("alice")
-    response = await client.post("/chat/rooms/new", {"name": name, "open": "on"})
+    response = await client.post("/chat/rooms/new", {"name": name, "open": "open"})
     html = await response.get_data(as_text=True)
     assert response.status_code == 422
     assert 'id="name-error"' in html and message in unescape(text_of(html))

@@ -43,6 +43,7 @@ ROUTES = {
     ("GET", "/admin/invitations"): (401, 403, 200),
     ("POST", "/admin/invitations"): (401, 403, 422),
     ("POST", "/admin/invitations/<int:invitation_id>/revoke"): (401, 403, 404),
+    ("POST", "/admin/reserved-names/<int:reserved_id>/free"): (401, 403, 404),
     ("GET", "/join/<token>"): (303, 303, 303),
     # <username> is alice, so "user" is the owner here; other users are in tests/test_feedback.py.
     # Nobody, administrators included, adds feedback in someone else's name.
@@ -58,6 +59,8 @@ ROUTES = {
     ("POST", "/password/reset/<token>"): (404, 404, 404),
     ("GET", "/account/password"): (401, 200, 200),
     ("POST", "/account/password"): (401, 422, 422),
+    ("GET", "/account/name"): (401, 200, 200),
+    ("POST", "/account/name"): (401, 303, 303),
     # chat: a conversation or message that does not exist (or is not yours) is a 404 for everyone
     ("GET", "/chat"): (401, 303, 303),
     ("GET", "/chat/sidebar"): (401, 200, 200),
@@ -68,6 +71,10 @@ ROUTES = {
     ("POST", "/chat/<int:conversation_id>/read"): (401, 404, 404),
     ("POST", "/chat/<int:conversation_id>/join"): (401, 404, 404),
     ("POST", "/chat/<int:conversation_id>/leave"): (401, 404, 404),
+    ("GET", "/chat/<int:conversation_id>/settings"): (401, 404, 404),
+    ("POST", "/chat/<int:conversation_id>/settings"): (401, 404, 404),
+    ("GET", "/chat/<int:conversation_id>/delete"): (401, 404, 404),
+    ("POST", "/chat/<int:conversation_id>/delete"): (401, 404, 404),
     ("GET", "/chat/<int:conversation_id>/members"): (401, 404, 404),
     ("POST", "/chat/<int:conversation_id>/members"): (401, 404, 404),
     ("POST", "/chat/<int:conversation_id>/members/<int:user_id>/delete"): (401, 404, 404),
@@ -91,10 +98,13 @@ ROUTES = {
     ("POST", "/api/v1/login"): (415, 415, 415),
     ("POST", "/api/v1/logout"): (401, 401, 401),
     ("GET", "/api/v1/me"): (401, 401, 401),
+    ("PATCH", "/api/v1/me"): (401, 401, 401),
     ("GET", "/api/v1/users/<username>"): (401, 401, 401),
     ("GET", "/api/v1/conversations"): (401, 401, 401),
     ("POST", "/api/v1/conversations"): (401, 401, 401),
     ("GET", "/api/v1/conversations/<int:conversation_id>"): (401, 401, 401),
+    ("PATCH", "/api/v1/conversations/<int:conversation_id>"): (401, 401, 401),
+    ("DELETE", "/api/v1/conversations/<int:conversation_id>"): (401, 401, 401),
     ("GET", "/api/v1/conversations/<int:conversation_id>/messages"): (401, 401, 401),
     ("POST", "/api/v1/conversations/<int:conversation_id>/messages"): (401, 401, 401),
     ("POST", "/api/v1/conversations/<int:conversation_id>/read"): (401, 401, 401),
@@ -117,7 +127,8 @@ ROUTES = {
 API = {route for route in ROUTES if route[1].startswith("/api/")}
 EXAMPLES = {"<username>": "alice", "<int:session_id>": "999999", "<path:filename>": "css/huddle.css",
             "<int:feedback_id>": "999999", "<token>": "no-such-token", "<int:conversation_id>": "999999",
-            "<int:message_id>": "999999", "<int:invitation_id>": "999999"}
+            "<int:message_id>": "999999", "<int:invitation_id>": "999999",
+            "<int:reserved_id>": "999999"}
 
 
 def concrete(path: str, user: User) -> str:

@@ -110,6 +110,14 @@ class _Entry:
     def room_member_removed(self) -> str:
         return f"removed {self.whom()} from {self.room()}"
 
+    def room_edited(self) -> str:
+        changes = "; ".join(f"{name}: {old or '(none)'} → {new or '(none)'}" for name, old, new in self.get("changes", []))
+        return f"changed {self.room()}{': ' + changes if changes else ''}"
+
+    def room_deleted(self) -> str:
+        count = f" and its {plural(self.get('messages'), 'message')}" if "messages" in self.params else ""
+        return f"deleted the room {self.room()}{count}"
+
     def room(self) -> str:
         return f"#{self.get('room')}" if "room" in self.params else "a room"
 
@@ -171,6 +179,8 @@ class _Entry:
         "room.created": room_created,
         "room.member_added": room_member_added,
         "room.member_removed": room_member_removed,
+        "room.edited": room_edited,
+        "room.deleted": room_deleted,
         "message.deleted": message_deleted,
         "password.changed": password_changed,
         "password.reset": password_reset,

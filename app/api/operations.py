@@ -92,7 +92,7 @@ def _conversation(conversation: Conversation, member: Membership | None, unread:
     return {
         "id": conversation.id, "kind": "room" if conversation.is_room else "direct",
         "name": ", ".join(names or []) if direct else conversation.name, "topic": conversation.topic or "",
-        "is_open": bool(conversation.is_open), "members": names if direct else None,
+        "is_open": bool(conversation.is_open), "archived": conversation.is_archived, "members": names if direct else None,
         "last_seq": conversation.last_seq, "read_seq": member.last_read_seq if member else 0, "unread": unread,
     }
 
@@ -123,6 +123,19 @@ async def start_conversation(user: User, usernames: list[str] | None, room: str 
         found, created = await chat.open_room(user, room, topic or "")
     member = await chat.membership(user, found.id)
     return await _one_conversation(user, found, member), created
+
+
+async def change_room(user: User, conversation_id: int, *, name: str | None = None, topic: str | None = None,
+                      is_open: bool | None = None, archived: bool | None = None) -> dict:
+    """The same rules as the room's settings page (app/chat/room_changes.py)."""
+    room = await chat.manageable(user, conversation_id)
+    room = await chat.change_room(user, room, name=name, topic=topic, is_open=is_open, archived=archived)
+    return await _one_conversation(user, room, await chat.membership(user, room.id))
+
+
+async def delete_room(user: User, conversation_id: int) -> dict:
+    await chat.delete_room(user, await chat.manageable(user, conversation_id))
+    return {"success": True}
 
 
 # --- messages -----------------------------------------------------------------------------------

@@ -169,6 +169,34 @@ async def conversation(conversation_id: int):
     return {"data": await operations.conversation(auth.current(), conversation_id)}
 
 
+@bp.patch("/conversations/<int:conversation_id>")
+@operation_id("updateRoom")
+@signed_in
+@validate_request(schemas.RoomChanges)
+@validate_response(Envelope[schemas.Conversation])
+@documented(403, 404, 400, 413, 415, 422)
+async def change_room(conversation_id: int, data: schemas.RoomChanges):
+    """Rename a room, change its topic, open or close it, archive it: its creator or an administrator.
+
+    What is left out stays as it is. Closing keeps the people in it; opening lists it for every
+    member. #general keeps its name, stays open and is never archived (422). Everyone who has the
+    room open hears `room.changed`."""
+    return {"data": await operations.change_room(auth.current(), conversation_id, name=data.name, topic=data.topic,
+                                                 is_open=data.is_open, archived=data.archived)}
+
+
+@bp.delete("/conversations/<int:conversation_id>")
+@operation_id("deleteRoom")
+@signed_in
+@validate_response(Envelope[schemas.Done])
+@documented(403, 404)
+async def delete_room(conversation_id: int):
+    """Delete a room with its messages, for everyone: its creator or an administrator (never #general).
+
+    Its members hear `membership` with `gone: "deleted"`."""
+    return {"data": await operations.delete_room(auth.current(), conversation_id)}
+
+
 @bp.get("/conversations/<int:conversation_id>/messages")
 @operation_id("listMessages")
 @signed_in

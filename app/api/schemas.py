@@ -46,6 +46,15 @@ class NewConversation(Request):
     topic: str | None = Field(default=None, max_length=400)
 
 
+class RoomChanges(Request):
+    """What to change in a room (its creator's or an administrator's); what is left out stays.
+    Closing keeps its members; opening lists it for every member, and its members stay."""
+    name: str | None = Field(default=None, max_length=200)
+    topic: str | None = Field(default=None, max_length=400)
+    is_open: bool | None = Field(default=None, description="Open to every member (true) or closed (false).")
+    archived: bool | None = Field(default=None, description="Archived rooms are read-only.")
+
+
 class NewMessage(Request):
     text: str = Field(max_length=8192)
     client_id: str | None = Field(default=None, max_length=64,
@@ -123,6 +132,7 @@ class Conversation(BaseModel):
     name: str
     topic: str
     is_open: bool
+    archived: bool = Field(description="An archived room is read-only.")
     members: list[str] | None = Field(description="Usernames, for direct conversations.")
     last_seq: int
     read_seq: int

@@ -96,14 +96,35 @@ def subscribe() -> None:
     signals.user_created.connect(welcome)
 
 
-async def create_room(actor: User, name: str, topic: str = "", *, is_open: bool = True,
+CHOOSE_ACCESS = "Choose who can see the room: every member (open), or only the people you add (closed)."
+OPEN_WITH_MEMBERS = ("An open room is for every member, so it takes no list of members: choose Closed to keep "
+                     "it to these people, or empty Members.")
+
+
+async def create_room(actor: User, name: str, topic: str = "", *, is_open: bool | None = True,
                       member_names: list[str] = ()) -> Conversation:
-    name, topic = check_room(name, topic)
+    """A room, open to every member or closed to the people named. is_open None means nobody
+    chose (the page's form has no default): refused, as is an open room given members (they
+    would be dropped without a word, and the room listed for everyone)."""
+    errors = {}
+    if is_open is None:
+        errors["open"] = CHOOSE_ACCESS
+    elif is_open and [n for n in member_names if n.strip()]:
+        errors["members"] = OPEN_WITH_MEMBERS
+    try:
+        name, topic = check_room(name, topic)
+    except Invalid as refused:
+        raise Invalid({**refused.errors, **errors}) from None
+    if errors:
+        raise Invalid(errors)
     key, (folded, shown) = room_key(name), Conversation.skeletons(name)
     look_alikes = Conversation.filter(Q(name_skeleton=folded) | Q(name_shown_skeleton=shown)).exclude(name_key=key)
     if await look_alikes.exists():  # (which room is not said: it may be closed)
         raise Invalid({"name": ROOM_TOO_CLOSE})
-    people = await _users_named(member_names) if not is_open else []
+    try:
+        people = await _users_named([n for n in member_names if n.strip()]) if not is_open else []
+    except Invalid as refused:  # said by the field the names were typed in
+        raise Invalid({"members": refused.errors["usernames"]}) from None
     try:
         async with in_transaction():
             room = await Conversation.create(kind=ROOM, name=name, name_key=key, name_skeleton=folded,
@@ -116,6 +137,8 @@ async def create_room(actor: User, name: str, topic: str = "", *, is_open: bool 
         taken = await Conversation.exists(name_key=key)
         raise Invalid({"name": ROOM_TAKEN if taken else ROOM_TOO_CLOSE}) from None
     await events.membership_changed(room, [actor.id, *(p.id for p in people)])
+    if is_open:
+        await events.rooms_changed()
     return room
 
 
@@ -148,7 +171,7 @@ async def leave(actor: User, conversation: Conversation) -> None:
     if is_everyones(conversation):
         raise NotAllowed(EVERYONE_IN_GENERAL)
     await Membership.filter(user_id=actor.id, conversation_id=conversation.id).delete()
-    await events.membership_changed(conversation, [actor.id])
+    await events.membership_changed(conversation, [actor.id], gone="left")
 
 
 def may_manage(actor: User, conversation: Conversation) -> bool:
@@ -177,7 +200,8 @@ async def remove_member(actor: User, conversation: Conversation, person: User) -
             raise NotFound(f"{person.username} is not in this room.")
         if person.id != actor.id:
             await AuditEvent.record(actor, "room.member_removed", person, room=conversation.name)
-    await events.membership_changed(conversation, [person.id])
+    # A page of theirs showing the room says so at once ("You were removed from #leads").
+    await events.membership_changed(conversation, [person.id], gone="left" if person.id == actor.id else "removed")
 
 
 # --- direct conversations ------------------------------------------------------------------------

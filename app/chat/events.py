@@ -98,13 +98,46 @@ async def read(user_id: int, conversation_id: int, seq: int, unread: int) -> Non
                         data={"conversation_id": conversation_id, "read_seq": seq, "unread": unread}))
 
 
-async def membership_changed(conversation: Conversation, user_ids: list[int]) -> None:
+GONE_NOTICE = {
+    "removed": "You were removed from #{name}.",
+    "deleted": "#{name} was deleted.",
+    "left": "You left #{name}.",
+}
+
+
+async def membership_changed(conversation: Conversation, user_ids: list[int], *, gone: str | None = None) -> None:
     """The people whose membership changed: their sockets start or stop listening to the
-    conversation, and their pages refresh the sidebar."""
-    html = await render_template("chat/_membership_event.html", conversation=conversation)
+    conversation, and their pages refresh the sidebar. `gone` ("removed", "deleted", "left")
+    says why they are no longer in it: a page showing it says so at once and stops the composer."""
+    notice = GONE_NOTICE[gone].format(name=conversation.name) if gone else ""
+    html = await render_template("chat/_membership_event.html", conversation=conversation, gone=gone, notice=notice)
+    data = {"conversation_id": conversation.id, **({"gone": gone} if gone else {})}
     for user_id in set(user_ids):
-        await publish(Event("membership", f"user:{user_id}", html=html,
-                            data={"conversation_id": conversation.id}))
+        await publish(Event("membership", f"user:{user_id}", html=html, data=data))
+
+
+def room_data(room: Conversation) -> dict:
+    """A room's header, as programs get it in `room.changed`."""
+    return {"conversation_id": room.id, "name": room.name, "topic": room.topic or "", "is_open": bool(room.is_open),
+            "archived": room.is_archived}
+
+
+async def room_event(room: Conversation) -> Event:
+    """A room's header as it is now, numbered with its latest change: the same event live and
+    in a replay (a reader catching up gets the header once, in its place among the messages)."""
+    html = await render_template("chat/_room_event.html", room=room)
+    return Event("room.changed", topic(room.id), html=html, data=room_data(room), seq=room.header_seq)
+
+
+async def room_changed(room: Conversation) -> None:
+    await publish(await room_event(room))
+
+
+async def rooms_changed() -> None:
+    """A room was made, opened, closed, renamed, archived or deleted: every page's sidebar ("More
+    rooms", the room's name) is fetched again, spread out (static/js/lists.js). It names no room:
+    each page's own GET decides what it may list."""
+    await publish(Event("rooms", "presence", html=await render_template("chat/_rooms_event.html")))
 
 
 async def typing(conversation_id: int, user_id: int, name: str, state: str) -> Event:

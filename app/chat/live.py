@@ -1,8 +1,8 @@
 """Chat as the live connection sees it (app/realtime/connection.py's Rooms): which topics a user
 hears, who may follow a conversation, how its numbered history is replayed, typing signals.
 
-Replayed events are the very events the live push sends (app/chat/events.message_event), so a
-page or program that catches up sees exactly what it would have seen live."""
+Replayed events are the very events the live push sends (app/chat/events.message_event and
+room_event), so a page or program that catches up sees exactly what it would have seen live."""
 from __future__ import annotations
 
 from app.chat import events, service
@@ -25,8 +25,17 @@ class ConversationRooms:
 
     async def changes(self, topic: str, after: int, limit: int) -> list[Event]:
         conversation_id = conversation_of(topic)
-        return [await replay_event(message, after)
-                for message in await service.changes_since(conversation_id, after, limit=limit)]
+        changed = await service.changes_since(conversation_id, after, limit=limit)
+        replayed = [await replay_event(message, after) for message in changed]
+        # A room's header changed after `after`: the header as it is now, at its number, in
+        # number order among the messages. The header is one record with one latest version
+        # (Conversation.header_seq), so the replay is exact without a table of past headers: a
+        # reader gets what it would have ended with live, as with an edited message.
+        room = await service.header_changed_since(conversation_id, after)
+        if room is not None:
+            replayed.append(await events.room_event(room))
+            replayed.sort(key=lambda event: event.seq)
+        return replayed[:limit]
 
     async def typing(self, topic: str, user, state: str) -> Event:
         return await events.typing(conversation_of(topic), user.id, user.username, state)

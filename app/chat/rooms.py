@@ -2,11 +2,11 @@
 first message, never before). Every rule is in app/chat/service.py."""
 from __future__ import annotations
 
-from quart import Blueprint, Response, redirect, request, url_for
+from quart import Blueprint, Response, flash, redirect, request, url_for
 
 from app.accounts import auth
 from app.chat import service
-from app.domain import DomainError, Invalid, NotFound, RateLimited
+from app.domain import DomainError, Invalid, NotAllowed, NotFound, RateLimited
 from app.models import User
 from app.web.forms import Form, domain_error_page
 from app.web.htmx import redirect_to, render
@@ -21,16 +21,19 @@ async def members_only() -> None:
     """Chat is for logged-in members."""
 
 
+ACCESS = {"open": True, "closed": False}
+
+
 @bp.route("/rooms/new", methods=["GET", "POST"])
 async def new_room() -> Response:
-    """A room: open to every member, or closed to the people chosen."""
-    form, status = Form(values={"open": "on"}), 200
+    """A room: open to every member, or closed to the people chosen (chosen: no default)."""
+    form, status = Form(), 200
     if request.method == "POST":
         data = await request.form
         form = Form(values={k: data.get(k, "") for k in ("name", "topic", "members", "open")})
         try:
             room = await service.create_room(
-                auth.current(), data.get("name", ""), data.get("topic", ""), is_open=data.get("open") == "on",
+                auth.current(), data.get("name", ""), data.get("topic", ""), is_open=ACCESS.get(data.get("open")),
                 member_names=[n for n in data.get("members", "").replace(",", " ").split() if n],
             )
         except Invalid as refused:
@@ -39,6 +42,50 @@ async def new_room() -> Response:
         else:
             return redirect_to(url_for("chat.show", conversation_id=room.id))
     return await render("chat/new_room.html", status=status, form=form)
+
+
+def _settings_form(room) -> Form:
+    return Form(values={"name": room.name, "topic": room.topic or "", "open": "open" if room.is_open else "closed",
+                        "archived": "on" if room.is_archived else ""})
+
+
+async def _settings_page(room, form: Form, status: int = 200) -> Response:
+    return await render("chat/room_settings.html", status=status, room=room, form=form,
+                        general=service.is_everyones(room),
+                        open_hint=None if room.is_open else service.OPENING_LISTS_IT,
+                        closed_hint=service.CLOSING_KEEPS_MEMBERS if room.is_open else None)
+
+
+@bp.route("/<int:conversation_id>/settings", methods=["GET", "POST"])
+async def settings(conversation_id: int) -> Response:
+    """A room's name, topic, open or closed, archived: its creator's and administrators'."""
+    room = await service.manageable(auth.current(), conversation_id)
+    if request.method == "GET":
+        return await _settings_page(room, _settings_form(room))
+    data = await request.form
+    form = Form(values={k: data.get(k, "") for k in ("name", "topic", "open", "archived")})
+    try:
+        await service.change_room(auth.current(), room, name=data.get("name", ""), topic=data.get("topic", ""),
+                                  is_open=ACCESS.get(data.get("open"), room.is_open),
+                                  archived=data.get("archived") == "on")
+    except Invalid as refused:
+        form.errors.update(refused.errors)
+        return await _settings_page(room, form, 422)
+    await flash(f"Saved #{room.name}.")
+    return redirect_to(url_for("chat.show", conversation_id=room.id))
+
+
+@bp.route("/<int:conversation_id>/delete", methods=["GET", "POST"])
+async def delete_room(conversation_id: int) -> Response:
+    """Ask first (GET), then delete the room for everyone (POST)."""
+    room = await service.manageable(auth.current(), conversation_id)
+    if service.is_everyones(room):
+        raise NotAllowed(service.GENERAL_STAYS)
+    if request.method == "GET":
+        return await render("chat/room_delete.html", room=room, messages=await service.message_count(room))
+    await service.delete_room(auth.current(), room)
+    await flash(f"#{room.name} was deleted.")
+    return redirect_to(url_for("chat.index"))
 
 
 @bp.get("/<int:conversation_id>/members")

@@ -28,11 +28,13 @@ async def members_only() -> None:
 async def sidebar_context(me: User, current: Conversation | None = None) -> dict:
     mine = await service.my_conversations(me)
     rooms = sorted((c for c, _ in mine if c.is_room), key=lambda c: c.name_key or "")
+    archived = [c for c in rooms if c.is_archived]  # out of the active list, still reachable
+    rooms = [c for c in rooms if not c.is_archived]
     directs = [c for c, _ in mine if not c.is_room]
     people_of = await service.members_of([c.id for c in directs], without=me.id)  # one query for all
     people = await service.people_list(100)
     return {
-        "rooms": rooms, "directs": directs, "people_of": people_of, "current": current,
+        "rooms": rooms, "archived_rooms": archived, "directs": directs, "people_of": people_of, "current": current,
         "unread": await service.unread_counts(me), "people": people,
         "online_ids": await live_events.online_ids(p.id for p in people),
         "other_rooms": await service.open_rooms_not_joined(me),
@@ -85,6 +87,8 @@ async def _conversation_page(conversation_id: int, *, around: int | None = None,
                                  and m["author_id"] != me.id), None)
         else:
             messages, more = await service.history_rows(conversation, before=before)
+    else:  # an open room I am not in: a preview of its latest messages, read-only, and Join
+        messages, _ = await service.history_rows(conversation)
     return await render(
         "chat/conversation.html", status=status, conversation=conversation, member=member, seq=seq,
         messages=messages, fragments=await chat_events.message_fragments(messages), more=more,

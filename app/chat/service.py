@@ -45,6 +45,15 @@ from app.chat.history import (  # noqa: F401 - one service for callers: reading 
     newer_rows,
     newest_first,
 )
+from app.chat.room_changes import (  # noqa: F401 - one service for callers: changing rooms too
+    CLOSING_KEEPS_MEMBERS,
+    GENERAL_STAYS,
+    OPENING_LISTS_IT,
+    change_room,
+    delete_room,
+    manageable,
+    message_count,
+)
 from app.domain import Invalid, NotAllowed, NotFound, RateLimited, check_text
 from app.models import ROOM, AuditEvent, Conversation, Membership, Message, User, reads
 from app.runtime import runtime
@@ -94,6 +103,11 @@ async def member_of(user: User, conversation_id: int) -> tuple[Conversation, Mem
     return conversation, member
 
 
+async def header_changed_since(conversation_id: int, after: int) -> Conversation | None:
+    """The room, if its header (name, topic, open, archived) changed after event number `after`."""
+    return await Conversation.get_or_none(id=conversation_id, kind=ROOM, header_seq__gt=after)
+
+
 async def my_conversations(user: User) -> list[tuple[Conversation, Membership]]:
     found = await reads.rows(
         f"SELECT {reads.columns(Membership, 'm')}, {reads.columns(Conversation, 'c', 'c_')} FROM memberships m "
@@ -117,10 +131,10 @@ async def members_of(conversation_ids: list[int], *, without: int | None = None)
 
 
 async def open_rooms_not_joined(user: User) -> list[Conversation]:
-    """Open rooms the user is not in."""
+    """Open rooms the user is not in (not archived ones)."""
     found = await reads.rows(
         f"SELECT {reads.columns(Conversation, 'c')} FROM conversations c WHERE c.kind = ? AND c.is_open = ? "
-        "AND c.id NOT IN (SELECT conversation_id FROM memberships WHERE user_id = ?) ORDER BY c.name_key",
+        "AND c.archived_at IS NULL AND c.id NOT IN (SELECT conversation_id FROM memberships WHERE user_id = ?) ORDER BY c.name_key",
         [ROOM, True, user.id])
     return [reads.instance(Conversation, row) for row in found]
 
@@ -182,6 +196,12 @@ def check_body(text: str) -> str:
     return body
 
 
+def check_not_archived(conversation: Conversation) -> None:
+    """An archived room is read-only: nobody posts or edits there (the text is kept, by the field)."""
+    if conversation.archived_at is not None:
+        raise Invalid({"body": f"#{conversation.name} is archived: it is read-only."})
+
+
 def check_client_id(client_id: str | None) -> str | None:
     if not client_id:
         return None
@@ -199,10 +219,13 @@ async def post(actor: User, conversation: Conversation, text: str, client_id: st
         raise NotFound("Join this room to read and post in it.")
     if client_id and (earlier := await Message.get_or_none(conversation_id=conversation.id, client_id=client_id)):
         return earlier
+    check_not_archived(conversation)
     await runtime().limiters.post_user.spend(str(actor.id), POSTING_TOO_FAST)
     try:
         async with in_transaction() as conn:
             seq = await Conversation.next_seq(conn, conversation.id)
+            # Archived meanwhile? (The row is locked now: an archive commits before or after.)
+            check_not_archived(await Conversation.get(id=conversation.id).using_db(conn))
             message = await Message.create(
                 conversation_id=conversation.id, author=actor, author_name=actor.username, body=body,
                 seq=seq, version_seq=seq, client_id=client_id,
@@ -235,6 +258,7 @@ def check_may_edit(actor: User, message: Message) -> None:
 async def edit(actor: User, message: Message, text: str) -> Message:
     check_may_edit(actor, message)
     body = check_body(text)
+    check_not_archived(await Conversation.get(id=message.conversation_id))
     if body == message.body:
         return message
     async with in_transaction() as conn:

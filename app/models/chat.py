@@ -38,6 +38,12 @@ class Conversation(Model):
     )
     created_at = fields.DatetimeField(auto_now_add=True)
     last_seq = fields.BigIntField(default=0)
+    # A room's header (name, topic, open or closed, archived) is a record of the conversation
+    # too: each change takes the next number, and header_seq is its latest, so catch-up replays
+    # the header as it is now when it changed after what the reader has (app/chat/live.py).
+    header_seq = fields.BigIntField(default=0)
+    # An archived room is read-only: nobody posts or edits; it leaves the sidebar's active list.
+    archived_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "conversations"
@@ -45,6 +51,10 @@ class Conversation(Model):
     @property
     def is_room(self) -> bool:
         return self.kind == ROOM
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
     @staticmethod
     def skeletons(name: str) -> tuple[str, str]:

@@ -2,8 +2,9 @@
 // chat sidebar, the team page's list) is fetched again from that URL and swapped in place when
 // the live channel says it is out of date: `live:membership` (someone joined or left one of my
 // conversations: at once) or `live:people` (someone joined or left the team: every open page
-// hears it at once, so each waits a random moment up to 1.5 s). Several changes together make
-// one fetch. focus.js keeps the focus on the same link.
+// hears it at once, so each waits a random moment up to 1.5 s), or `live:rooms` (a room was made,
+// opened, closed, renamed, archived or deleted: the same, for "More rooms"). Several changes
+// together make one fetch. focus.js keeps the focus on the same link.
 (function () {
   "use strict";
 
@@ -24,6 +25,10 @@
     if (event.detail.conversation) refresh(0);
   });
   document.addEventListener("live:people", function (event) {
+    if (event.detail.changed) refresh(Math.random() * 1500);
+  });
+  // A room was made, opened, closed, renamed, archived or deleted: "More rooms" and the names.
+  document.addEventListener("live:rooms", function (event) {
     if (event.detail.changed) refresh(Math.random() * 1500);
   });
 })();

@@ -72,6 +72,7 @@ def start(server, new_context, *names: str):
     first = pages[0]
     first.goto(server.url + "/chat/rooms/new")
     first.get_by_label("Name", exact=True).fill(f"room-{names[0]}")
+    first.get_by_role("radio", name="Open").check()
     first.get_by_role("button", name="Create room").click()
     expect(first.locator("#conversation-title")).to_have_text(f"#room-{names[0]}")
     for page in pages[1:]:
