@@ -111,7 +111,8 @@ class _Entry:
         return f"removed {self.whom()} from {self.room()}"
 
     def room_edited(self) -> str:
-        changes = "; ".join(f"{name}: {old or '(none)'} → {new or '(none)'}" for name, old, new in self.get("changes", []))
+        changes = "; ".join(f"{name}: {old or '(none)'} → {new or '(none)'}"
+                            for name, old, new in self.get("changes", []))
         return f"changed {self.room()}{': ' + changes if changes else ''}"
 
     def room_deleted(self) -> str:

@@ -92,7 +92,8 @@ def _conversation(conversation: Conversation, member: Membership | None, unread:
     return {
         "id": conversation.id, "kind": "room" if conversation.is_room else "direct",
         "name": ", ".join(names or []) if direct else conversation.name, "topic": conversation.topic or "",
-        "is_open": bool(conversation.is_open), "archived": conversation.is_archived, "members": names if direct else None,
+        "is_open": bool(conversation.is_open), "archived": conversation.is_archived,
+        "members": names if direct else None,
         "last_seq": conversation.last_seq, "read_seq": member.last_read_seq if member else 0, "unread": unread,
     }
 

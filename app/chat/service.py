@@ -134,7 +134,8 @@ async def open_rooms_not_joined(user: User) -> list[Conversation]:
     """Open rooms the user is not in (not archived ones)."""
     found = await reads.rows(
         f"SELECT {reads.columns(Conversation, 'c')} FROM conversations c WHERE c.kind = ? AND c.is_open = ? "
-        "AND c.archived_at IS NULL AND c.id NOT IN (SELECT conversation_id FROM memberships WHERE user_id = ?) ORDER BY c.name_key",
+        "AND c.archived_at IS NULL "
+        "AND c.id NOT IN (SELECT conversation_id FROM memberships WHERE user_id = ?) ORDER BY c.name_key",
         [ROOM, True, user.id])
     return [reads.instance(Conversation, row) for row in found]
 
