@@ -32,6 +32,8 @@ OPERATIONS = {
     "listConversations": ("get", "/api/v1/conversations"),
     "createConversation": ("post", "/api/v1/conversations"),
     "getConversation": ("get", "/api/v1/conversations/{conversation_id}"),
+    "updateRoom": ("patch", "/api/v1/conversations/{conversation_id}"),
+    "deleteRoom": ("delete", "/api/v1/conversations/{conversation_id}"),
     "listMessages": ("get", "/api/v1/conversations/{conversation_id}/messages"),
     "sendMessage": ("post", "/api/v1/conversations/{conversation_id}/messages"),
     "markConversationRead": ("post", "/api/v1/conversations/{conversation_id}/read"),
@@ -270,6 +272,27 @@ def test_conversations(api, models, connect):
     assert isinstance(one.parsed, models.ConversationEnvelope) and one.parsed.data.members == ["ann", "cat"]
     ben = connect("ben")
     refused(api["getConversation"].sync_detailed(direct.id, client=ben), models, HTTPStatus.NOT_FOUND, "not_found")
+
+
+def test_rooms_changed_and_deleted_by_their_creator_or_an_administrator(api, models, connect):
+    ann, ben, cat = connect("ann"), connect("ben"), connect("cat")
+    room = api["createConversation"].sync_detailed(client=ben, body=models.NewConversation(room="standup")).parsed.data
+    changed = api["updateRoom"].sync_detailed(room.id, client=ben, body=models.RoomChanges(
+        name="daily", topic="9:30", is_open=False))
+    assert changed.status_code == HTTPStatus.OK and isinstance(changed.parsed, models.ConversationEnvelope)
+    assert (changed.parsed.data.name, changed.parsed.data.topic, changed.parsed.data.is_open,
+            changed.parsed.data.archived) == ("daily", "9:30", False, False)
+    refused(api["updateRoom"].sync_detailed(room.id, client=cat, body=models.RoomChanges(topic="mine")), models,
+            HTTPStatus.NOT_FOUND, "not_found")  # closed now, and cat is not in it
+    too_long = api["updateRoom"].sync_detailed(room.id, client=ben, body=models.RoomChanges(name="x" * 41))
+    assert "name" in fields(refused(too_long, models, HTTPStatus.UNPROCESSABLE_ENTITY, "invalid"))
+    archived = api["updateRoom"].sync_detailed(room.id, client=ann, body=models.RoomChanges(archived=True))
+    assert archived.parsed.data.archived is True  # an administrator, not in the room
+    refused(api["deleteRoom"].sync_detailed(room.id, client=cat), models, HTTPStatus.NOT_FOUND, "not_found")
+    gone = api["deleteRoom"].sync_detailed(room.id, client=ben)
+    assert gone.status_code == HTTPStatus.OK and isinstance(gone.parsed, models.DoneEnvelope)
+    refused(api["getConversation"].sync_detailed(room.id, client=ben), models, HTTPStatus.NOT_FOUND, "not_found")
+    refused(api["deleteRoom"].sync_detailed(room.id, client=ann), models, HTTPStatus.NOT_FOUND, "not_found")
 
 
 # --- messages ------------------------------------------------------------------------------------------------
