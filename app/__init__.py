@@ -83,6 +83,9 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     app.jinja_env.filters["linkify"] = linkify
     app.jinja_env.globals["message_html"] = message_html  # async: Jinja awaits it (async templates)
+    from app.models.names import labels_of
+
+    app.jinja_env.globals["labels_of"] = labels_of  # a page's list of people as they are called now
     from app.chat import conversations
 
     conversations.subscribe()  # chat acts on what accounts announce (a new account joins #general)

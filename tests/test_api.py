@@ -214,7 +214,7 @@ async def test_only_the_newest_tokens_are_kept(app, alice):
 async def test_a_public_profile_never_shows_the_email(apis, alice):
     status, body, _ = await apis["bob"].get("/api/v1/users/alice")
     assert status == 200
-    assert set(body["data"]) == {"id", "username", "online", "last_online", "created"}
+    assert set(body["data"]) == {"id", "username", "display_name", "online", "last_online", "created"}
     assert "alice@example.com" not in str(body)
 
 

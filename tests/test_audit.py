@@ -18,7 +18,17 @@ from app.admin import service as admin_service
 from app.chat import conversations
 from app.chat import service as chat
 from app.feedback import service as feedback
-from app.models import AuditEvent, Conversation, Feedback, Invitation, Membership, Message, User, UserSession
+from app.models import (
+    AuditEvent,
+    Conversation,
+    Feedback,
+    Invitation,
+    Membership,
+    Message,
+    ReservedName,
+    User,
+    UserSession,
+)
 from app.models.actor import SYSTEM
 from tests.helpers import PASSWORD
 
@@ -55,6 +65,12 @@ async def alices_message(admin, alice):
     return await chat.post(alice, room, "hello")
 
 
+async def alices_old_name(admin, alice):
+    """alice was renamed: her old name is reserved (the rename reserves it in its own transaction)."""
+    await admin_service.update_user(admin, alice, {"username": "alicia", "email": alice.email})
+    return await ReservedName.get(name_key="alice")
+
+
 async def alices_feedback(admin, alice):
     return await Feedback.create(title="Mine", content="x", author=alice)
 
@@ -74,7 +90,10 @@ async def room_and_message(admin, alice, message):
 
 
 async def alice_row(admin, alice, _):
-    return await User.filter(id=alice.id).values_list("username", "email", "is_admin", "password_hash")
+    """Her account, and the names kept from newcomers (a rename keeps the old one)."""
+    return (await User.filter(id=alice.id).values_list("username", "display_name", "email", "is_admin",
+                                                        "password_hash"),
+            await ReservedName.all().values_list("name_key", flat=True))
 
 
 CASES = {
@@ -95,6 +114,8 @@ CASES = {
                                lambda *_: Invitation.all().count()),
     "invitation.revoked": Case(an_invitation, lambda admin, alice, inv: invitations.revoke(admin, inv),
                                lambda admin, alice, inv: Invitation.filter(id=inv.id).values_list("revoked_at")),
+    "name.freed": Case(alices_old_name, lambda admin, alice, kept: admin_service.free_name(admin, kept.id),
+                       lambda *_: ReservedName.all().count()),
     "message.deleted": Case(alices_message, lambda admin, alice, message: chat.delete(admin, message),
                             lambda admin, alice, message: Message.filter(id=message.id).values_list("deleted_at")),
     "feedback.edited": Case(alices_feedback, lambda admin, alice, item: feedback.update(admin, item, "Tidied", "y"),

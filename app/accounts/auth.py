@@ -114,7 +114,7 @@ async def invitation_for(token: str | None):
 
 
 async def register_account(username: str, email: str, password: str, confirm: str,
-                           invitation_token: str | None = None) -> User:
+                           invitation_token: str | None = None, display_name: str = "") -> User:
     """Registration as every door offers it (the form and the JSON APIs): who may join (the
     site's registration mode, an invitation), then one attempt counted per network, *before*
     anything is checked or made and whatever comes of it (an account, or a refusal: so neither
@@ -122,7 +122,8 @@ async def register_account(username: str, email: str, password: str, confirm: st
     then the registration rules."""
     invitation = await invitation_for(invitation_token)
     await runtime().limiters.register_ip.spend(client_block(), REGISTER_LIMITED)
-    return await users.register(username, email, password, confirm, invitation=invitation)
+    return await users.register(username, email, password, confirm, invitation=invitation,
+                                display_name=display_name)
 
 
 async def load_session() -> None:

@@ -6,8 +6,8 @@ from quart import Blueprint, Response, abort, current_app, flash, redirect, requ
 from quart_auth import logout_user
 
 from app import signals
-from app.accounts import auth, service
-from app.accounts.rules import account_values
+from app.accounts import auth, names, service
+from app.accounts.rules import account_values, clean_display_name
 from app.domain import DomainError, Invalid, NotAllowed, RateLimited
 from app.models import User, UserSession, usernames
 from app.models.paging import page
@@ -42,6 +42,7 @@ async def register() -> Response:
             user = await auth.register_account(
                 data.get("username", ""), data.get("email", ""),
                 data.get("password", ""), data.get("confirm_password", ""), token or None,
+                display_name=data.get("display_name", ""),
             )
         except Invalid as refused:
             form = Form(values=account_values(data), errors=refused.errors)
@@ -56,7 +57,7 @@ async def register() -> Response:
             if user.is_admin:
                 # The first account: what to do next is invite the team (the page says so, once).
                 return redirect_to(url_for("admin.invitation_list", welcome=1))
-            await flash(f"Welcome to Huddle, {user.username}!")
+            await flash(f"Welcome to Huddle, {user.shown_name}!")
             # A new account lands in the chat: /chat opens #general, which every account is in.
             return redirect_to(url_for("chat.index"))
     if invitation is not None and invitation.email:  # mailed to one address: the account's, fixed
@@ -152,6 +153,28 @@ async def delete_account(username: str) -> Response:
         return redirect_to(url_for("home.index"))
     await flash(f"Deleted {person.username} and their feedback.")
     return redirect_to(url_for("admin.users"))
+
+
+@bp.route("/account/name", methods=["GET", "POST"])
+@auth.login_required
+async def display_name() -> Response:
+    """Choose my display name (or none: my username is shown); every open page shows it at once."""
+    me = auth.current()
+    form, status, saved = Form(values={"display_name": me.display_name}), 200, None
+    if request.method == "POST":
+        typed = (await request.form).get("display_name", "")
+        try:
+            await names.set_display_name(me, me, typed)
+        except Invalid as refused:
+            form, status = Form(values={"display_name": clean_display_name(typed)}, errors=refused.errors), 422
+        else:
+            saved = f"Saved: you are shown as {me.shown_name}."
+            if not is_htmx():
+                await flash(saved)
+                return redirect(url_for("accounts.profile", username=me.username), code=303)
+            form = Form(values={"display_name": me.display_name})
+    return await render("accounts/display_name.html", "accounts/_display_name_form.html", status=status,
+                        form=form, saved=saved, account_username=me.username)
 
 
 @bp.get("/account/sessions")

@@ -3,11 +3,13 @@ email address and new password must be, and the words for each refusal, one per 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from tortoise.expressions import Q
 
+from app import lookalikes
 from app.domain import text_problem
-from app.models import User, hashing, usernames
+from app.models import ReservedName, User, hashing, usernames
 from app.web.forms import Form
 
 # Deliberately plain: the address must be one we can show and mail without surprises.
@@ -22,6 +24,11 @@ CURRENT_PASSWORD_CLEARED = (
 )
 CURRENT_PASSWORD_MISSING = "Enter your current password."
 EMAIL_TAKEN = "That email address is already registered."
+RESERVED = ("That username belonged to someone before and is kept, so that nobody can pass for them. "
+            "Choose another (an administrator can free it).")
+# Invisible and control characters: C0/C1 controls, format characters (zero-width, bidi
+# controls), line and paragraph separators, private use, unassigned code points.
+_INVISIBLE = {"Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn"}
 
 
 def clean_email(raw: str) -> str:
@@ -34,8 +41,47 @@ def valid_email(email: str) -> bool:
 
 
 def account_values(data) -> dict[str, str]:
-    """The typed username and email as they come back to a form (the password never does)."""
-    return {"username": usernames.normalize(data.get("username", "")), "email": clean_email(data.get("email", ""))}
+    """The typed username, display name and email as they come back to a form (the password never
+    does)."""
+    return {"username": usernames.normalize(data.get("username", "")),
+            "display_name": clean_display_name(data.get("display_name", "")),
+            "email": clean_email(data.get("email", ""))}
+
+
+def clean_display_name(raw: str) -> str:
+    """NFKC (full-width and other compatibility forms fold), spaces collapsed to one, trimmed."""
+    return " ".join(unicodedata.normalize("NFKC", raw).split()) if isinstance(raw, str) else ""
+
+
+def display_name_problem(name: str) -> str | None:
+    """Why this (cleaned) display name cannot be shown as someone's name, or None. "" is fine (the
+    username is shown). Nothing invisible or reordering (bidi controls), and no word mixing
+    alphabets ("Аda" with a Cyrillic А): where a name still looks like another, the username is
+    shown beside it (app/models/names.py)."""
+    if len(name) > usernames.DISPLAY_NAME_MAX:
+        return f"Keep the display name to {usernames.DISPLAY_NAME_MAX} characters."
+    if problem := text_problem(name):
+        return problem
+    if any(unicodedata.category(ch) in _INVISIBLE for ch in name):
+        return "Use visible letters, digits, spaces and punctuation only (no control or invisible characters)."
+    if any(lookalikes.mixed_scripts(word) for word in name.split()):
+        return "Write each word of the name in one alphabet (no Latin and Cyrillic letters mixed, say)."
+    return None
+
+
+def check_display_name(form: Form) -> None:
+    """The display name field of a form (optional), its error into form."""
+    if problem := display_name_problem(form.values.get("display_name", "")):
+        form.error("display_name", problem)
+
+
+async def reserved_for_another(username: str, owner: User | None = None) -> bool:
+    """Whether this username (or one like it) is kept from an earlier owner other than `owner`."""
+    folded, shown = usernames.skeletons(username)
+    kept = await ReservedName.filter(
+        Q(name_key=usernames.key(username)) | Q(name_skeleton=folded) | Q(name_shown_skeleton=shown)
+    ).values_list("user_id", flat=True)
+    return any(owner is None or user_id != owner.id for user_id in kept)
 
 
 def passwords_cleared(form: Form) -> Form:
@@ -86,6 +132,10 @@ async def check_new_account(data, *, exclude: User | None = None, password_requi
             Q(username_skeleton=folded) | Q(username_shown_skeleton=shown)
         ).exists():  # (a name kept as it is stays, even one that already looked like another)
             form.error("username", usernames.TOO_CLOSE)
+        elif (exclude is None or username != exclude.username) and await reserved_for_another(username, exclude):
+            form.error("username", RESERVED)
+
+    check_display_name(form)
 
     if not email:
         form.error("email", "Enter an email address.")

@@ -14,7 +14,18 @@ from tortoise.transactions import in_transaction
 from app import clock, signals
 from app.accounts.rules import check_new_account, check_new_password
 from app.domain import Invalid, NotAllowed, NotFound, quotable, storable
-from app.models import AuditEvent, Feedback, Invitation, InvitationUse, PasswordResetToken, User, UserSession, hashing
+from app.models import (
+    AuditEvent,
+    Feedback,
+    Invitation,
+    InvitationUse,
+    Message,
+    PasswordResetToken,
+    ReservedName,
+    User,
+    UserSession,
+    hashing,
+)
 from app.models.actor import Actor, check_actor
 from app.realtime.events import force_logout, people_changed
 from app.runtime import runtime
@@ -55,14 +66,15 @@ async def registration_mode(setting: str) -> str:
 
 
 async def register(username: str, email: str, password: str, confirm: str, *,
-                   invitation: Invitation | None = None) -> User:
+                   invitation: Invitation | None = None, display_name: str = "") -> User:
     """Create an account with the registration rules; the very first account is the administrator.
     With an invitation, one of its uses is taken in the same transaction (or nothing is made);
     one mailed to an address registers that address (the link reached it), whatever was typed."""
     if invitation is not None and invitation.email:
         email = invitation.email
     form = await check_new_account(
-        {"username": username, "email": email, "password": password, "confirm_password": confirm},
+        {"username": username, "email": email, "password": password, "confirm_password": confirm,
+         "display_name": display_name},
         quiet_email=True,  # anyone may try: a taken address is told only on an otherwise good form
     )
     if not form.ok:
@@ -71,7 +83,8 @@ async def register(username: str, email: str, password: str, confirm: str, *,
     with unique_names():
         async with in_transaction() as conn:
             await User.lock_admins(conn)
-            user = await User.create_account(form.values["username"], form.values["email"], password_hash=digest)
+            user = await User.create_account(form.values["username"], form.values["email"], password_hash=digest,
+                                             display_name=form.values["display_name"])
             # Decided after the insert, in one statement, so two first registrations at the same
             # moment cannot both see an empty table (see User.lock_admins).
             user.is_admin = await User.claim_first_admin(conn, user.id)
@@ -249,6 +262,9 @@ async def delete_account(actor: Actor, target: User) -> None:
         feedback = await Feedback.filter(author_id=target.id).delete()
         await PasswordResetToken.filter(user_id=target.id).delete()
         await AuditEvent.record(actor, "user.deleted", target, sessions=sessions, feedback=feedback)
+        # Its messages stay under the name it had last, and that name is kept from newcomers.
+        await Message.filter(author_id=target.id).update(author_name=target.username)
+        await ReservedName.reserve(target.username, target, "deleted")
         await target.delete()
     await force_logout(f"user:{target.id}", "deleted")
     await people_changed()

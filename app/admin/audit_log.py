@@ -157,6 +157,10 @@ class _Entry:
             return "revoked an invitation link they had made"
         return f"revoked an invitation link made by {made_by}" if made_by else "revoked an invitation link"
 
+    def name_freed(self) -> str:
+        whose = {"renamed": ", kept since its owner was renamed", "deleted": ", kept since its account was deleted"}
+        return f"freed the username “{self.get('name')}”{whose.get(self.get('reason'), '')}: anyone may take it now"
+
     def unknown(self) -> str:
         """An action this module does not know, in words from its key: "room.archived" reads
         "archived a room"; a key not ending in a past tense reads as a quoted phrase."""
@@ -189,6 +193,7 @@ class _Entry:
         "feedback.deleted": feedback_deleted,
         "invitation.created": invitation_created,
         "invitation.revoked": invitation_revoked,
+        "name.freed": name_freed,
     }
 
 

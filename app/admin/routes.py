@@ -44,7 +44,8 @@ async def _users_page(status: int = 200, start_at: User | None = None, **context
     )
     return await render(
         "admin/users.html", status=status, users=users, me=auth.current(), next_after=next_after,
-        online_ids=await events.online_ids(user.id for user in users), **context,
+        online_ids=await events.online_ids(user.id for user in users), reserved=await service.reserved_names(),
+        **context,
     )
 
 
@@ -113,7 +114,8 @@ async def edit(user_id: int) -> Response:
     """The row as a form."""
     person = await _target(user_id)
     form = Form(values={
-        "username": person.username, "email": person.email, "is_admin": "on" if person.is_admin else "",
+        "username": person.username, "display_name": person.display_name, "email": person.email,
+        "is_admin": "on" if person.is_admin else "",
     })
     return await _form_row(person, form)
 
@@ -137,6 +139,14 @@ async def update(user_id: int) -> Response:
         "admin/_user_row.html", person=person, me=actor, online_ids=await events.online_ids([person.id])
     )
     return toast(row, f"Saved {person.username}.")
+
+
+@bp.post("/reserved-names/<int:reserved_id>/free")
+async def free_name(reserved_id: int) -> Response:
+    """Free a username kept from an earlier owner (a renamed or deleted account's): audited."""
+    name = await service.free_name(auth.current(), reserved_id)
+    await flash(f"“{name}” is free: anyone may take it now.")
+    return redirect(url_for("admin.users", _anchor="reserved-names"), code=303)
 
 
 @bp.get("/users/<int:user_id>/delete")

@@ -14,10 +14,11 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from app import signals
+from app.accounts.names import announce, labels_around, skeletons_of
 from app.accounts.rules import check_new_account
 from app.accounts.service import delete_account, deletion_refusal, log_out_sessions, unique_names, write_password
 from app.domain import Invalid, NotAllowed, NotFound
-from app.models import AuditEvent, User, UserSession, hashing
+from app.models import AuditEvent, ReservedName, User, UserSession, hashing, usernames
 from app.models.actor import SYSTEM, Actor, check_actor
 from app.realtime.events import people_changed, reload_scope
 
@@ -42,7 +43,8 @@ async def create_user(actor: Actor, values: Mapping[str, Any]) -> User:
     with unique_names():
         async with in_transaction():
             person = await User.create_account(
-                form.values["username"], form.values["email"], password_hash=digest, is_admin=make_admin
+                form.values["username"], form.values["email"], password_hash=digest, is_admin=make_admin,
+                display_name=form.values["display_name"],
             )
             if actor is SYSTEM:  # one entry: "The command line created an administrator account for …"
                 await AuditEvent.record(actor, "user.created", person, admin=make_admin)
@@ -62,6 +64,8 @@ async def update_user(
     password ends target's sessions but keep_session (the one the change came from, if theirs);
     taking admin away reloads their open admin pages. The last administrator stays one."""
     _require_admin(actor)
+    if "display_name" not in values:  # a door without the field (the command line) keeps it
+        values = {**values, "display_name": target.display_name}
     form = await check_new_account(values, exclude=target, password_required=False)
     make_admin = bool(values.get("is_admin"))
     if target.is_admin and not make_admin and await User.filter(is_admin=True).count() == 1:
@@ -70,19 +74,29 @@ async def update_user(
         raise Invalid(form.errors)
     new = form.values
     changes = [
-        [name, getattr(target, name), new[name]] for name in ("username", "email") if getattr(target, name) != new[name]
+        [name, getattr(target, name), new[name]] for name in ("username", "display_name", "email")
+        if getattr(target, name) != new[name]
     ]
     password = values.get("password") or ""
     digest = await hashing.hash_password(password) if password else None  # outside the transaction
     ended: list[int] = []
-    names = ("username", "username_key", "username_skeleton", "username_shown_skeleton")
+    names = ("username", "username_key", "username_skeleton", "username_shown_skeleton",
+             "display_name", "display_name_skeleton")
     before = {name: getattr(target, name) for name in (*names, "email", "password_hash")}
+    old_skeletons = skeletons_of(target)
+    labels_before = await labels_around({target.id}, *old_skeletons) if any(c[0] != "email" for c in changes) else {}
     try:
         with unique_names():
             async with in_transaction() as conn:
                 was_admin = await _set_admin(conn, target, make_admin)
                 if new["username"] != target.username:  # (an unchanged name keeps its columns as they are)
+                    # The old name stays reserved (app/models/reserved.py); one of target's own
+                    # old names taken back is theirs again.
+                    await ReservedName.reserve(target.username, target, "renamed")
+                    await ReservedName.filter(name_key=usernames.key(new["username"]), user_id=target.id).delete()
                     target.set_username(new["username"])
+                if new["display_name"] != target.display_name:
+                    target.set_display_name(new["display_name"])
                 target.email = new["email"]
                 await target.save(update_fields=[*names, "email"])
                 if changes:
@@ -99,8 +113,8 @@ async def update_user(
         raise
     target.is_admin = make_admin
     await _after_admin_change(target, was_admin, make_admin)
-    if before["username"] != target.username:
-        await people_changed()  # (a change of admin flag says so in _after_admin_change)
+    if labels_before:  # renamed: every page and program hears who is called what now
+        await announce(labels_before, {target.id}, *old_skeletons, *skeletons_of(target))
     await log_out_sessions(ended, "password")
     return target
 
@@ -150,3 +164,23 @@ async def delete_user(actor: Actor, target: User) -> None:
     (app.accounts.service.delete_account); never the last administrator."""
     check_delete(actor, target)
     await delete_account(actor, target)
+
+
+async def reserved_names() -> list[ReservedName]:
+    """Names kept from newcomers (renamed or deleted accounts'), by name."""
+    return await ReservedName.all().order_by("name_key")
+
+
+async def free_name(actor: Actor, reserved_id: int) -> str:
+    """An administrator frees a reserved name: anyone may take it from now on. Audited."""
+    _require_admin(actor)
+    row = await ReservedName.get_or_none(id=reserved_id)
+    if row is None:
+        raise NotFound("That name is not reserved (perhaps already freed).")
+    before = await labels_around(set(), row.name_skeleton)
+    async with in_transaction():
+        if not await ReservedName.filter(id=row.id).delete():
+            raise NotFound("That name is not reserved (perhaps already freed).")
+        await AuditEvent.record(actor, "name.freed", None, name=row.name, reason=row.reason)
+    await announce(before, set(), row.name_skeleton)  # a display name like it may lose its @username
+    return row.name

@@ -225,8 +225,8 @@ class MessengerDialect(ProgramDialect):
             if event.data["state"] == "start" and event.data["user_id"] != conn.session.user_id:
                 return typing_frame(event.data["user"], event.data["conversation_id"])  # to the other members
             return None
-        if event.frame and event.topic.startswith("conversation:"):
-            return generic_frame(event)
+        if event.frame and (event.topic.startswith("conversation:") or event.kind == "user.changed"):
+            return generic_frame(event)  # (a rename: {"Message": "user.changed", "Data": {"users": [...]}})
         return None
 
 

@@ -11,11 +11,11 @@ from datetime import timedelta
 
 from quart import current_app
 
-from app.accounts import auth
+from app.accounts import auth, names
 from app.accounts import service as accounts
 from app.api import tokens
 from app.chat import service as chat
-from app.chat.events import message_data
+from app.chat.events import messages_data
 from app.domain import Invalid, NotFound
 from app.models import Conversation, Membership, User, UserSession
 from app.realtime import events as live_events
@@ -30,12 +30,17 @@ def _iso(moment) -> str | None:
 async def public_user(user: User) -> dict:
     """What anyone signed in may know of a member: never the email address or the hash."""
     online = await live_events.online_ids([user.id])
-    return {"id": user.id, "username": user.username, "online": user.id in online,
+    return {"id": user.id, "username": user.username, "display_name": user.display_name, "online": user.id in online,
             "last_online": _iso(user.last_seen_at), "created": _iso(user.created_at)}
 
 
 async def me(user: User) -> dict:
     return {**await public_user(user), "email": user.email, "is_admin": user.is_admin}
+
+
+async def set_display_name(user: User, display_name: str) -> dict:
+    """The caller's display name (accounts' one rule, as on the account page)."""
+    return await me(await names.set_display_name(user, user, display_name))
 
 
 async def details(username: str | None = None, user_id: int | None = None) -> dict:
@@ -56,10 +61,10 @@ def _token_answer(session: UserSession, token: str) -> dict:
 
 
 async def register(username: str, email: str, password: str, *, invitation: str | None = None,
-                   user_agent: str = "") -> tuple[User, dict]:
+                   user_agent: str = "", display_name: str = "") -> tuple[User, dict]:
     """A new account (who may join, the registration rules and the per-network limit), logged
     in: a token. `invitation` is the token of an invitation link (the part after /join/)."""
-    user = await auth.register_account(username, email, password, password, invitation)
+    user = await auth.register_account(username, email, password, password, invitation, display_name=display_name)
     session, token = await tokens.issue(user, user_agent=user_agent, ip=auth.client_ip())
     return user, _token_answer(session, token)
 
@@ -149,22 +154,22 @@ async def messages(user: User, conversation_id: int, *, before: int | None = Non
     rows, older = await chat.newest_first(found, before=before, after=after, size=max(1, min(int(limit), 100)))
     # `newer` is where to read forward from: the newest here, else where the reader already is.
     newer = rows[0].seq if rows else (after if after is not None else found.last_seq)
-    return {"messages": [message_data(m) for m in rows], "older": older, "newer": newer}
+    return {"messages": await messages_data(rows), "older": older, "newer": newer}
 
 
 async def send(user: User, conversation_id: int, text: str, client_id: str | None = None) -> dict:
     found, _ = await chat.member_of(user, conversation_id)
-    return message_data(await chat.post(user, found, text, client_id))
+    return (await messages_data([await chat.post(user, found, text, client_id)]))[0]
 
 
 async def edit(user: User, message_id: int, text: str) -> dict:
     message = await chat.get_message(user, message_id)
-    return message_data(await chat.edit(user, message, text))
+    return (await messages_data([await chat.edit(user, message, text)]))[0]
 
 
 async def delete(user: User, message_id: int) -> dict:
     message = await chat.get_message(user, message_id)
-    return message_data(await chat.delete(user, message))
+    return (await messages_data([await chat.delete(user, message)]))[0]
 
 
 async def read(user: User, conversation_id: int, seq: int | None = None) -> dict:

@@ -82,7 +82,7 @@ async def create_user(data: schemas.NewUser):
     refused) from one network. That an email address is already registered is said only when
     the rest of the request is valid."""
     user, token = await operations.register(data.username, data.email, data.password, invitation=data.invitation,
-                                            user_agent=user_agent())
+                                            user_agent=user_agent(), display_name=data.display_name)
     return {"data": {"user": await operations.me(user), **token}}, 201
 
 
@@ -119,6 +119,18 @@ async def logout():
 async def me():
     """Who this token belongs to (with the email address, which only its owner sees)."""
     return {"data": await operations.me(auth.current())}
+
+
+@bp.patch("/me")
+@operation_id("changeMe")
+@signed_in
+@validate_request(schemas.MeChanges)
+@validate_response(Envelope[schemas.Me])
+@documented(400, 413, 415, 422)
+async def change_me(data: schemas.MeChanges):
+    """Set your display name (what people see; "" shows your username): the rules of the account
+    page, and every open page and program hears it (`user.changed`)."""
+    return {"data": await operations.set_display_name(auth.current(), data.display_name)}
 
 
 @bp.get("/users/<username>")

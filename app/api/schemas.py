@@ -31,6 +31,12 @@ class NewUser(Request):
     password: str = Field(max_length=2048)
     invitation: str | None = Field(default=None, max_length=200,
                                    description="An invitation link's token (after /join/).")
+    display_name: str = Field(default="", max_length=200,
+                              description="Optional: what people see (\"Ada Lovelace\"); empty shows the username.")
+
+
+class MeChanges(Request):
+    display_name: str = Field(max_length=200, description="What people see; \"\" shows the username.")
 
 
 class Credentials(Request):
@@ -105,6 +111,7 @@ class ErrorBody(BaseModel):
 class PublicUser(BaseModel):
     id: int
     username: str
+    display_name: str = Field(description="What people see (\"\": the username is shown).")
     online: bool
     last_online: datetime | None
     created: datetime
@@ -144,7 +151,8 @@ class Message(BaseModel):
     conversation_id: int
     seq: int
     version: int
-    author: str
+    author: str = Field(description="The author's username as it is now (for a removed account, the name it had).")
+    author_display_name: str = Field(description="The author's display name now (\"\": none, or a removed account).")
     author_id: int | None
     text: str | None
     created_at: datetime

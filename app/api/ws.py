@@ -1,10 +1,11 @@
 """The JSON websocket, /api/v1/ws: `{"action", "data"}` frames both ways.
 
 A program opens it without a cookie, then authenticates with `new`, `login` or `auth` (within
-AUTH_SECONDS, or it is closed with 1008). From then on it may act (`me`, `details`, `conversations`, `send`,
-`edit`, `delete`, `typing`, `read`, `history`, `subscribe`, `logout`) and hears the user's
-events: `message.created`, `message.edited`, `message.deleted`, `typing`, `presence`, `unread`,
-`membership`, and `logout` (then the socket closes). Each answer is `{"action", "data"}` or
+AUTH_SECONDS, or it is closed with 1008). From then on it may act (`me`, `display_name`, `details`,
+`conversations`, `send`, `edit`, `delete`, `typing`, `read`, `history`, `subscribe`, `logout`) and
+hears the user's events: `message.created`, `message.edited`, `message.deleted`, `typing`,
+`presence`, `unread`, `membership`, `user.changed` (someone's name), and `logout` (then the socket
+closes). Each answer is `{"action", "data"}` or
 `{"action", "error"}` (with `fields` when the error is about some of them).
 
 `subscribe` with the last event number seen per conversation replays what changed since, in
@@ -114,6 +115,10 @@ class JsonDialect(ProgramDialect):
 
     async def do_me(self, conn: Connection, data: dict) -> dict:
         return await operations.me(conn.user)
+
+    async def do_display_name(self, conn: Connection, data: dict) -> dict:
+        """`{"display_name": "Ada Lovelace"}` ("" shows the username): the answer is `me`."""
+        return await operations.set_display_name(conn.user, text_of(data, "display_name", limit=200))
 
     async def do_conversations(self, conn: Connection, data: dict) -> list[dict]:
         return await operations.conversation_list(conn.user)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from markupsafe import Markup
 from quart import render_template
 
-from app.models import Conversation, Message
+from app.models import Conversation, Message, names
+from app.models.names import Label
 from app.realtime.broker import Event
 from app.realtime.events import publish
 from app.runtime import runtime
@@ -15,11 +16,14 @@ def topic(conversation_id: int) -> str:
     return f"conversation:{conversation_id}"
 
 
-def message_data(message: Message) -> dict:
+def message_data(message: Message, label: Label | None = None) -> dict:
+    """A message for programs: `author` is the author's username as it is now (the name it was
+    posted under once the account is removed), `author_display_name` their display name ("")."""
     deleted = message.deleted_at is not None
     return {
         "id": message.id, "conversation_id": message.conversation_id, "seq": message.seq,
-        "version": message.version_seq, "author": message.author_name, "author_id": message.author_id,
+        "version": message.version_seq, "author": label.username if label else message.author_name,
+        "author_display_name": label.display_name if label else "", "author_id": message.author_id,
         "text": None if deleted else message.body, "created_at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat() if message.edited_at else None, "deleted": deleted,
     }
@@ -33,15 +37,37 @@ RENDERED_LIMIT = 4096
 FRAGMENT_LIMIT = 20_000
 
 
+async def messages_data(messages) -> list[dict]:
+    """message_data for several messages, with their authors' names as they are now."""
+    await author_labels(messages)
+    return [message_data(m, m.author_label) for m in messages]
+
+
+async def author_labels(messages) -> None:
+    """Give each message (Message objects) its author's label as it is now, in one go: what
+    message_html and message_event show (app/models/names.py)."""
+    found = await names.labels(m.author_id for m in messages)
+    for message in messages:
+        message.author_label = found.get(message.author_id)
+
+
+async def _label(message: Message) -> Label | None:
+    if not hasattr(message, "author_label"):
+        await author_labels([message])
+    return message.author_label
+
+
 async def message_html(message: Message) -> Markup:
     """A message's fragment (templates/chat/_message.html), rendered once per version and reused
     by every page load, history page and answer that shows it (it is the same for every viewer),
     as Campfire caches its message partials. Keyed by what the fragment shows that can change:
-    the version (edits, deletion) and the author's account (a removed account shows as such)."""
-    key = (message.id, message.version_seq, message.author_id)
+    the version (edits, deletion), the author's account (a removed account shows as such) and
+    the author's name as it is now (a rename is a new key: no stale render survives it)."""
+    label = await _label(message)
+    key = (message.id, message.version_seq, message.author_id, label)
     cache = runtime().message_html
     if (html := cache.get(key)) is None:
-        html = Markup(await render_template("chat/_message.html", message=message))
+        html = Markup(await render_template("chat/_message.html", message=message, author=label))
         if len(cache) >= FRAGMENT_LIMIT:
             cache.clear()
         cache[key] = html
@@ -55,15 +81,19 @@ def _field(row, name: str):
 async def message_fragments(rows) -> list[Markup]:
     """The fragments of these messages, in order. Rows may be light (dicts of id, version_seq and
     author_id, as a page's query returns them): only the ones not rendered yet are loaded, in one
-    query, and rendered. A warm page builds no Message objects at all."""
+    query, and rendered. A warm page builds no Message objects at all (its authors' labels are
+    one or two small queries)."""
     cache = runtime().message_html
-    keys = [(_field(r, "id"), _field(r, "version_seq"), _field(r, "author_id")) for r in rows]
+    found = await names.labels(_field(r, "author_id") for r in rows)
+    keys = [(_field(r, "id"), _field(r, "version_seq"), _field(r, "author_id"),
+             found.get(_field(r, "author_id"))) for r in rows]
     missing = {key[0] for key in keys if key not in cache}
     if missing:
         full = {r.id: r for r in rows if isinstance(r, Message) and r.id in missing}
         if rest := missing - set(full):
             full.update({m.id: m for m in await Message.filter(id__in=rest)})
         for message in full.values():
+            message.author_label = found.get(message.author_id)
             await message_html(message)
     return [cache.get(key) or await message_html(await Message.get(id=key[0])) for key in keys]
 
@@ -71,14 +101,15 @@ async def message_fragments(rows) -> list[Markup]:
 async def message_event(message: Message, kind: str, *, cursor_only: bool = False) -> Event:
     """The event for a message's latest change: the same rendering whether it goes out live or
     is replayed from the database for a page catching up."""
-    key = (message.id, message.version_seq, message.author_id, kind, cursor_only)
+    label = await _label(message)
+    key = (message.id, message.version_seq, message.author_id, label, kind, cursor_only)
     _rendered = runtime().rendered_events
     if (event := _rendered.get(key)) is None:
         html = await render_template("chat/_message_event.html", message=message, kind=kind, cursor_only=cursor_only)
         # A cursor-only event (posted and deleted while the reader was away) moves a page's
         # cursor and has nothing for programs: no data, so no JSON frame.
         event = Event(kind, topic(message.conversation_id), html=html,
-                      data={} if cursor_only else message_data(message), seq=message.version_seq)
+                      data={} if cursor_only else message_data(message, label), seq=message.version_seq)
         if len(_rendered) >= RENDERED_LIMIT:
             _rendered.clear()
         _rendered[key] = event

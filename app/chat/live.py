@@ -26,6 +26,7 @@ class ConversationRooms:
     async def changes(self, topic: str, after: int, limit: int) -> list[Event]:
         conversation_id = conversation_of(topic)
         changed = await service.changes_since(conversation_id, after, limit=limit)
+        await events.author_labels(changed)  # the authors' names as they are now, in one go
         replayed = [await replay_event(message, after) for message in changed]
         # A room's header changed after `after`: the header as it is now, at its number, in
         # number order among the messages. The header is one record with one latest version

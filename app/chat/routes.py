@@ -7,9 +7,9 @@ from quart import Blueprint, Response, flash, redirect, request, url_for
 
 from app.accounts import auth
 from app.chat import events as chat_events
-from app.chat import service, visits
+from app.chat import service, titles, visits
 from app.domain import DomainError, Invalid, RateLimited
-from app.models import Conversation, Message, User
+from app.models import Conversation, Message, User, names
 from app.realtime import events as live_events
 from app.web.forms import domain_error_page
 from app.web.htmx import is_htmx, redirect_to, render
@@ -33,7 +33,10 @@ async def sidebar_context(me: User, current: Conversation | None = None) -> dict
     directs = [c for c, _ in mine if not c.is_room]
     people_of = await service.members_of([c.id for c in directs], without=me.id)  # one query for all
     people = await service.people_list(100)
+    # Names as they are now, for the people list and the direct conversations' titles.
+    labels = await names.labels({p.id for p in people} | titles.member_ids(directs))
     return {
+        "labels": labels, "titles": titles.direct_titles(me.id, directs, labels),
         "rooms": rooms, "archived_rooms": archived, "directs": directs, "people_of": people_of, "current": current,
         "unread": await service.unread_counts(me), "people": people,
         "online_ids": await live_events.online_ids(p.id for p in people),
@@ -42,10 +45,10 @@ async def sidebar_context(me: User, current: Conversation | None = None) -> dict
     }
 
 
-def title_of(conversation: Conversation, people: list[User]) -> str:
+def title_of(conversation: Conversation, sidebar: dict) -> str:
     if conversation.is_room:
         return f"#{conversation.name}"
-    return ", ".join(p.username for p in people) or "Just you"
+    return sidebar["titles"].get(conversation.id, "Just you")
 
 
 @bp.get("")
@@ -92,7 +95,7 @@ async def _conversation_page(conversation_id: int, *, around: int | None = None,
     return await render(
         "chat/conversation.html", status=status, conversation=conversation, member=member, seq=seq,
         messages=messages, fragments=await chat_events.message_fragments(messages), more=more,
-        title=title_of(conversation, others), member_count=member_count,
+        title=title_of(conversation, sidebar), member_count=member_count,
         more_newer=more_newer, first_unread=first_unread,
         highlight=around, draft=draft, errors=errors or {}, may_manage=service.may_manage(me, conversation),
         may_leave=service.may_leave(conversation),

@@ -2,7 +2,7 @@
 
 A page is authenticated by its cookie (and a same-site Origin) before the socket is accepted. It
 sends small JSON: a `hello` (the conversation it shows and the highest event number it rendered,
-the people whose presence it shows) and `typing` hints. It receives each event's HTML, rendered
+the people whose presence and names it shows) and `typing` hints. It receives each event's HTML, rendered
 once for every recipient. Everything else (limits, catch-up, ordering, typing, presence) is the
 one live connection's (app/realtime/connection.py): this is only the page's dialect."""
 from __future__ import annotations
@@ -14,7 +14,7 @@ from quart_auth import current_user
 
 from app.chat import service as chat
 from app.chat.live import rooms
-from app.models import UserSession
+from app.models import UserSession, names
 from app.realtime import events
 from app.realtime.broker import Event
 from app.realtime.connection import Connection, serve
@@ -62,8 +62,15 @@ class PageDialect:
         asked = message.get("presence")
         ids = {uid for uid in asked[:PRESENCE_ASK_LIMIT] if _number(uid, MAX_ID)} if isinstance(asked, list) else set()
         online = await runtime().presence.online(ids)
+        # The names of the people it shows, as they are now: a rename while the page was away is
+        # not in any conversation's numbered history, so the page learns it here, exactly.
+        named = message.get("names")
+        named = ({uid for uid in named[:PRESENCE_ASK_LIMIT] if _number(uid, MAX_ID)}
+                 if isinstance(named, list) else set())
+        labels = (await names.labels(named)).values() if named else ()
         await conn.send((await events.presence(online, ids - online, snapshot=True)).html + await render_template(
-            "chat/_unread_snapshot.html", counts=await chat.unread_counts_by_id(conn.session.user_id)))
+            "chat/_unread_snapshot.html", counts=await chat.unread_counts_by_id(conn.session.user_id))
+            + (labels and (await events.names(labels, snapshot=True)).html or ""))
 
     def render(self, conn: Connection, event: Event) -> str | None:
         return event.html

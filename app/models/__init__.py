@@ -10,6 +10,7 @@ from app.models.user import User
 
 __all__ = [
     "DIRECT", "ROOM", "Conversation", "Membership", "Message",
-    "AuditEvent", "Feedback", "Invitation", "InvitationUse", "PasswordResetToken", "ReservedName", "User", "UserSession",
+    "AuditEvent", "Feedback", "Invitation", "InvitationUse", "PasswordResetToken", "ReservedName", "User",
+    "UserSession",
     "describe_user_agent", "hash_token", "password_fingerprint",
 ]

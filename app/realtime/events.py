@@ -74,3 +74,21 @@ async def went_offline(user_id: int) -> None:
     """Presence's hook, once a user's last page has been gone for the grace period."""
     await User.filter(id=user_id).update(last_seen_at=clock.now())
     await presence_changed(user_id, False)
+
+
+async def names(labels, *, snapshot: bool = False) -> Event:
+    """What people are called now (app/models/names.Label): one small element that
+    static/js/names.js applies to every [data-name-of] and [data-handle-of] on the page. A
+    snapshot answers one page's hello (never published: a page that reconnects after a rename
+    learns it there); a change goes to every page and program, one event per person."""
+    rows = [[label.id, label.name, label.username, label.handle] for label in labels]
+    html = await render_template("live/_names.html", rows=rows, snapshot=snapshot)
+    data = {"users": [{"id": label.id, "username": label.username, "display_name": label.display_name}
+                      for label in labels]}
+    return Event("user.changed", "" if snapshot else "presence", html=html, data=data)
+
+
+async def names_changed(labels) -> None:
+    """These people's names (or whether their @username must show beside it) changed."""
+    if labels:
+        await publish(await names(labels))

@@ -1,0 +1,69 @@
+"""What the screen calls people: the display name, else the username, with the @username beside
+it where two could be taken for each other. Computed from the users as they are now (never a
+name copied at post time), for many people in a few queries."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from tortoise.expressions import Q
+
+from app.models.reserved import ReservedName
+from app.models.user import User
+
+
+class Label(NamedTuple):
+    """How one person is shown: `name`, and `handle` (their username) when it must be beside it."""
+    id: int
+    name: str
+    username: str
+    display_name: str
+    handle: bool
+
+    @property
+    def full(self) -> str:
+        """As text: "Ada Lovelace (@ada)" where the handle is needed, else the name."""
+        return f"{self.name} (@{self.username})" if self.handle else self.name
+
+
+async def labels(user_ids: Iterable[int | None]) -> dict[int, Label]:
+    """The labels of these people (those that exist). A display name needs its @username beside
+    it when it looks like (the same TR39 skeleton, case-folded) another person's display name,
+    any username (of someone else), or a name reserved from an earlier owner."""
+    ids = {uid for uid in user_ids if uid is not None}
+    if not ids:
+        return {}
+    people = await User.filter(id__in=ids).only("id", "username", "display_name", "display_name_skeleton")
+    return await _labelled(people)
+
+
+async def labels_of(people: Iterable[User]) -> dict[int, Label]:
+    """The labels of users already loaded (no query for who they are)."""
+    return await _labelled(list(people))
+
+
+async def _labelled(people: list[User]) -> dict[int, Label]:
+    skeletons = {p.display_name_skeleton for p in people if p.display_name and p.display_name_skeleton}
+    holders: dict[str, set[int | None]] = {s: set() for s in skeletons}
+    if skeletons:
+        for uid, dn, un in await User.filter(
+            Q(display_name_skeleton__in=skeletons) | Q(username_skeleton__in=skeletons)
+        ).values_list("id", "display_name_skeleton", "username_skeleton"):
+            for skeleton in {dn, un} & skeletons:
+                holders[skeleton].add(uid)
+        for skeleton in await ReservedName.filter(name_skeleton__in=skeletons).values_list("name_skeleton", flat=True):
+            holders[skeleton].add(None)  # a name someone had: its messages may still carry it
+    found = {}
+    for p in people:
+        handle = bool(p.display_name) and bool(holders.get(p.display_name_skeleton, set()) - {p.id})
+        found[p.id] = Label(p.id, p.display_name or p.username, p.username, p.display_name, handle)
+    return found
+
+
+async def affected_by(*skeletons: str | None) -> set[int]:
+    """The people whose label may change when these skeletons come or go (a display name or a
+    username changes, a reserved name is freed): whoever has a display name with one of them."""
+    wanted = {s for s in skeletons if s}
+    if not wanted:
+        return set()
+    return set(await User.filter(display_name_skeleton__in=wanted).values_list("id", flat=True))
