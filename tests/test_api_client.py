@@ -28,6 +28,7 @@ OPERATIONS = {
     "login": ("post", "/api/v1/login"),
     "logout": ("post", "/api/v1/logout"),
     "getMe": ("get", "/api/v1/me"),
+    "changeMe": ("patch", "/api/v1/me"),
     "getUser": ("get", "/api/v1/users/{username}"),
     "listConversations": ("get", "/api/v1/conversations"),
     "createConversation": ("post", "/api/v1/conversations"),
@@ -185,6 +186,18 @@ def test_registering_with_a_body_that_is_not_json_or_not_readable(api, models, c
     unreadable = connect.anonymous(**with_body(body=b'{"username": "jo\xff"}'))
     refused(api["register"].sync_detailed(client=unreadable, body=body), models, HTTPStatus.BAD_REQUEST,
             "bad_request")
+
+
+def test_a_display_name_set_and_shown(api, models, connect):
+    cat = connect("cat")
+    changed = api["changeMe"].sync_detailed(client=cat, body=models.MeChanges(display_name="Cat Stevens"))
+    assert changed.status_code == HTTPStatus.OK and isinstance(changed.parsed, models.MeEnvelope)
+    assert changed.parsed.data.display_name == "Cat Stevens" and changed.parsed.data.username == "cat"
+    seen = api["getUser"].sync_detailed("cat", client=connect("ben"))
+    assert seen.parsed.data.display_name == "Cat Stevens"
+    bidi = api["changeMe"].sync_detailed(client=cat, body=models.MeChanges(display_name="Cat\u202eStevens"))
+    assert "display_name" in fields(refused(bidi, models, HTTPStatus.UNPROCESSABLE_ENTITY, "invalid"))
+    api["changeMe"].sync_detailed(client=cat, body=models.MeChanges(display_name=""))
 
 
 def test_logging_in_and_out(api, models, connect):
