@@ -364,3 +364,16 @@ async def test_programs_change_and_delete_rooms_by_the_same_rules(app, admin, al
     assert status == 404
     status, body, _ = await admins.delete(f"/api/v1/conversations/{general.id}")
     assert status == 403
+
+
+async def test_the_messenger_socket_hears_a_room_change_too(app, alice, bob, general):
+    from tests.helpers.api import frame_where
+    from tests.test_live_path import messenger_socket
+
+    room = await leads(app, alice, bob)
+    api = await api_login(app, "bob")
+    async with messenger_socket(app, api.token) as messenger:
+        async with app.app_context():
+            await service.change_room(alice, room, name="leaders")
+        got = await frame_where(messenger, lambda f: f.get("Message") == "room.changed")
+        assert got["Data"]["name"] == "leaders" and got["Data"]["conversation_id"] == room.id
