@@ -101,8 +101,11 @@ async def change_room(actor: User, room: Conversation, *, name: str | None = Non
     room.topic, room.is_open, room.archived_at, room.header_seq, room.last_seq = (
         new_topic, now_open, archived_at, seq, seq)
     await events.room_changed(room)
-    if was_open or room.is_open or any(field in {"name", "archived"} for field, _, _ in changes):
-        await events.rooms_changed()  # "More rooms" and sidebars, for every page
+    if was_open or room.is_open:
+        await events.rooms_changed()  # "More rooms" and the sidebars, on every page
+    elif any(field in {"name", "archived"} for field, _, _ in changes):  # a closed room: its members' only
+        members = await Membership.filter(conversation_id=room.id).values_list("user_id", flat=True)
+        await events.membership_changed(room, members)
     return room
 
 
