@@ -377,3 +377,14 @@ async def test_the_messenger_socket_hears_a_room_change_too(app, alice, bob, gen
             await service.change_room(alice, room, name="leaders")
         got = await frame_where(messenger, lambda f: f.get("Message") == "room.changed")
         assert got["Data"]["name"] == "leaders" and got["Data"]["conversation_id"] == room.id
+
+
+async def test_a_closed_rooms_change_tells_nothing_to_those_outside_it(app, sign_in, admin, alice, bob, general):
+    room = await leads(app, alice, bob)
+    admins, bobs = await sign_in("admin"), await sign_in("bob")
+    async with live(admins) as outside, page(bobs, room) as inside:
+        async with app.app_context():
+            await service.change_room(alice, room, name="hidden", archived=True)
+        assert f'id="live-membership" data-conversation="{room.id}"' in await receive_until(inside, "live-membership")
+        heard = await barrier(outside)
+        assert not [m for m in heard if "live-rooms" in m or "live-room" in m or "hidden" in m]
