@@ -36,6 +36,7 @@ AUTHOR_EDITS = "Only its author can edit a message."
 AUTHOR_OR_ADMIN_DELETES = "Only its author and administrators can delete a message."
 LAST_ADMIN = "admin is the last administrator and must stay one."
 OWN_ACCOUNT = "Administrators cannot delete their own account; another administrator can."
+ARCHIVED = "#archive is archived: it is read-only."
 
 
 @dataclass
@@ -46,6 +47,8 @@ class World:
     general: Conversation
     secret: Conversation  # alice's closed room; bob is not in it
     message: Message  # alice's, in #general
+    archive: Conversation  # alice's archived room, bob in it: read-only
+    archived: Message  # alice's, in it
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,10 @@ RULES = {
         "bob", "post", lambda w: (w.secret.id, "let me in"), Outcome(HIDDEN, NO_SUCH), PAGES + PROGRAMS),
     "closed room: a non-member cannot read": Rule(
         "bob", "read", lambda w: (w.secret.id,), Outcome(HIDDEN, NO_SUCH), PAGES + PROGRAMS),
+    "archived room: nobody posts": Rule(
+        "bob", "post", lambda w: (w.archive.id, "anyone here?"), Outcome(REFUSED, ARCHIVED), PAGES + PROGRAMS),
+    "archived room: not even its author edits": Rule(
+        "alice", "edit", lambda w: (w.archived.id, "rewritten"), Outcome(REFUSED, ARCHIVED), PAGES + PROGRAMS),
     "#general cannot be left": Rule("alice", "leave", lambda w: (w.general.id,), Outcome(REFUSED, EVERYONE), PAGES),
     "nobody is removed from #general": Rule(
         "admin", "remove", lambda w: (w.general.id, w.bob), Outcome(REFUSED, EVERYONE), PAGES),
@@ -117,9 +124,12 @@ async def world(app, general, admin, alice, bob) -> World:
     async with app.app_context():
         secret = await chat.create_room(alice, "secret", is_open=False)
         message = await chat.post(alice, general, "from alice")
+        archive = await chat.create_room(alice, "archive", is_open=False, member_names=["bob"])
+        archived = await chat.post(alice, archive, "the last word")
+        await chat.change_room(alice, archive, archived=True)
     # A fresh count, and a small limit: the posting rows need only a few posts.
     Runtime.of(app).limiters.post_user = MemoryLimiter(POSTS_ALLOWED, 10)
-    return World(admin, alice, bob, general, secret, message)
+    return World(admin, alice, bob, general, secret, message, archive, archived)
 
 
 @pytest.mark.parametrize("rule, door", CASES, ids=[f"{rule} × {door}" for rule, door in CASES])
