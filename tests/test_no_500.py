@@ -66,11 +66,11 @@ JSON_VALUE = st.one_of(SCALAR, st.lists(SCALAR, max_size=3), st.dictionaries(TEX
 # code behind the other checks.
 FORM = ["username", "email", "password", "confirm_password", "current_password", "next", "invitation", "body",
         "client_id", "seq", "name", "topic", "open", "members", "usernames", "people", "title", "content", "kind",
-        "days", "is_admin"]
+        "days", "is_admin", "archived"]
 QUERY = ["next", "reason", "after", "before", "limit", "to", "user", "welcome", "cancel", "invitation"]
 JSON_FIELDS = ["username", "email", "password", "invitation", "usernames", "room", "topic", "text", "client_id",
                "seq", "Username", "Password", "Email", "Invitation", "Recipient", "ConversationId", "MessageId",
-               "Message"]
+               "Message", "name", "is_open", "archived"]
 WS_FIELDS = ["username", "email", "password", "invitation", "token", "conversations", "id", "conversation_id",
              "message_id", "text", "client_id", "seq", "before", "after", "limit", "state"]
 WS_ACTIONS = sorted(name[3:] for name in dir(JsonDialect) if name.startswith("do_"))
@@ -118,9 +118,11 @@ GOOD = {
     "password": [PASSWORD], "Password": [PASSWORD], "confirm_password": [PASSWORD], "current_password": [PASSWORD],
     "next": ["/chat"], "reason": ["revoked"], "invitation": ["no-such-invitation"], "Invitation": ["nope"],
     "body": ["hello"], "text": ["hello"], "Message": ["hello"], "client_id": ["c-1"], "name": ["lounge2"],
-    "room": ["lounge2", "general"], "topic": ["about"], "open": ["on"], "title": ["A title"], "content": ["Words"],
+    "room": ["lounge2", "general"], "topic": ["about"], "open": ["open", "closed"], "title": ["A title"],
+    "content": ["Words"],
     "kind": ["single", "multi"], "days": ["7"], "is_admin": ["on", ""], "limit": [10], "to": ["alice"],
     "user": ["alice"], "welcome": ["1"], "cancel": [""], "state": ["start", "stop"], "token": ["x"],
+    "archived": ["on", ""], "is_open": [True, False],
 }
 
 
@@ -705,6 +707,9 @@ def nul_forms(site: Fuzzed) -> list:
         ("message", f"/chat/{conversation}/messages", {"body": NUL}, False, said),
         ("room topic", "/chat/rooms/new", {"name": "nulls", "topic": NUL}, False, said),
         ("room name", "/chat/rooms/new", {"name": NUL, "topic": ""}, False, said),
+        ("room rename", f"/chat/{lounge}/settings", {"name": NUL, "topic": "", "open": "closed"}, False, said),
+        ("room topic change", f"/chat/{lounge}/settings", {"name": "lounge", "topic": NUL, "open": "closed"}, False,
+         said),
         ("first message", "/chat/new", {"usernames": "alice", "body": NUL}, False, said),
         ("recipient", "/chat/new", {"usernames": NUL, "body": "hi"}, False, unknown),
         ("room member", f"/chat/{lounge}/members", {"username": NUL}, False, unknown),
