@@ -16,12 +16,13 @@ import pytest
 
 from app import lookalikes
 from app.accounts import service as accounts
+from app.admin import service as admin_service
 from app.chat import service as chat
 from app.chat.conversations import ROOM_MIXED_SCRIPTS, ROOM_TAKEN, ROOM_TOO_CLOSE
 from app.chat.text import linkify
 from app.config import ROOT
 from app.domain import Invalid
-from app.models import Conversation, User, hashing, usernames
+from app.models import Conversation, ReservedName, User, hashing, usernames
 from tests.helpers import ARGON2_MEMORY_KIB, PASSWORD
 from tests.helpers.api import Api, act, api_login, json_socket
 from tests.helpers.html import text_of
@@ -160,7 +161,11 @@ async def test_renaming_keeps_or_changes_the_skeletons_with_the_name(ctx, sign_i
     assert response.status_code in (200, 303)
     molly = await User.get(id=bob.id)
     assert (molly.username_skeleton, molly.username_shown_skeleton) == usernames.skeletons("Molly")
-    # The old name is free again, and a look-alike of the new one is not.
+    # The old name stays reserved (a newcomer cannot pass for the old bob) until an admin frees it,
+    # and a look-alike of the new one is not free either.
+    with pytest.raises(Invalid, match="belonged to someone before"):
+        await accounts.register("bob", "bob2@example.com", PASSWORD, PASSWORD)
+    await admin_service.free_name(await User.get(username="admin"), (await ReservedName.get(name_key="bob")).id)
     assert (await accounts.register("bob", "bob2@example.com", PASSWORD, PASSWORD)).username == "bob"
     with pytest.raises(Invalid, match="looks too much like"):
         await accounts.register("MoIly", "m@example.com", PASSWORD, PASSWORD)  # a capital I

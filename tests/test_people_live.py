@@ -70,7 +70,7 @@ async def test_admin_add_rename_flag_and_delete_each_send_one_people_event(app, 
 
         await as_admin.post(f"/admin/users/{frank.id}", edit(frank, email="frank@elsewhere.example",
                                                              username="francis"))
-        assert kinds(pages) == ["people"]
+        assert kinds(pages) == ["user.changed", "people"]  # his name, wherever it is shown; the lists
         francis = await User.get(id=frank.id)
         assert francis.username == "francis"
 
