@@ -62,7 +62,8 @@ def api_schema(server):
 
 
 OPERATIONS = [
-    ("POST", "/api/v1/users"), ("POST", "/api/v1/login"), ("POST", "/api/v1/logout"), ("GET", "/api/v1/me"), ("PATCH", "/api/v1/me"),
+    ("POST", "/api/v1/users"), ("POST", "/api/v1/login"), ("POST", "/api/v1/logout"), ("GET", "/api/v1/me"),
+    ("PATCH", "/api/v1/me"),
     ("GET", "/api/v1/users/{username}"), ("GET", "/api/v1/conversations"), ("POST", "/api/v1/conversations"),
     ("GET", "/api/v1/conversations/{conversation_id}"),
     ("GET", "/api/v1/conversations/{conversation_id}/messages"),
