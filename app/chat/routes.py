@@ -119,7 +119,8 @@ async def permalink(conversation_id: int, message_id: int) -> Response:
 @bp.get("/<int:conversation_id>/messages")
 async def older(conversation_id: int) -> Response:
     """An older page of messages (keyset by number), for scrolling up; with `after`, a newer page,
-    for scrolling down from a permalink or the first unread."""
+    for scrolling down from a permalink or the first unread; with `latest` (no `before`), the
+    newest page, which replaces the past in place when one sends from a permalink (static/js/latest.js)."""
     conversation, _ = await service.member_of(auth.current(), conversation_id)
     if "after" in request.args:
         after = id_param(request.args.get("after")) or 0
@@ -130,7 +131,7 @@ async def older(conversation_id: int) -> Response:
                             fragments=await chat_events.message_fragments(messages))
     before = id_param(request.args.get("before"))
     if not is_htmx():  # a plain browser following "Older messages": the page, an older stretch of it
-        return await _conversation_page(conversation_id, before=before)
+        return await _conversation_page(conversation_id, before=before, latest="latest" in request.args)
     messages, more = await service.history_rows(conversation, before=before)
     return await render("chat/_older.html", conversation=conversation, messages=messages, more=more,
                         fragments=await chat_events.message_fragments(messages))

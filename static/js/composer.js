@@ -7,13 +7,16 @@
 // comes first (`live:seq` names the message and its client id): one element, never two. A send
 // that never got its answer turns into "Not sent — Retry" with its text kept, and holds the ones
 // after it back, so the order stays; an error (422, 429) puts the text back in the box with the
-// error beside it. On opening a conversation the focus starts in the box, unless a permalink
-// points at a message. Without a script the form is a plain POST and a redirect.
+// error beside it. From a page holding the past (a permalink), a send goes to the latest first
+// (latest.js: `huddle:to-latest`, then `huddle:at-latest`), so my message never goes in the middle
+// of history. On opening a conversation the focus starts in the box, unless a permalink points at
+// a message. Without a script the form is a plain POST and a redirect.
 (function () {
   "use strict";
 
   var queue = [];      // {form, url, body, clientId, el, failed}, oldest first
   var inFlight = null; // the one being sent
+  var catchingUp = false; // the newest page is on its way in place of the past: sends wait
 
   function newClientId() {
     return (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
@@ -84,17 +87,27 @@
     item.el = standIn(form, text, clientId);
     area.value = "";  // only what is sent leaves; the box stays, and the focus in it
     showError(form, "");
-    var list = document.querySelector("[data-messages]");
-    if (list) list.append(item.el);
-    var empty = document.querySelector(".empty-conversation");
-    if (empty) empty.remove();
     queue.push(item);
-    document.dispatchEvent(new CustomEvent("huddle:sending", { detail: { element: item.el } }));
+    // On a page holding the past, latest.js brings the newest in first (it cancels this event to
+    // say so); what waits is shown and sent at `huddle:at-latest`.
+    if (catchingUp || !document.dispatchEvent(new CustomEvent("huddle:to-latest", { cancelable: true }))) {
+      catchingUp = true;
+      return;
+    }
+    show(item);
     next();
   }
 
+  function show(item) {
+    var list = document.querySelector("[data-messages]");
+    if (list && !item.el.isConnected) list.append(item.el);
+    var empty = document.querySelector(".empty-conversation");
+    if (empty) empty.remove();
+    document.dispatchEvent(new CustomEvent("huddle:sending", { detail: { element: item.el } }));
+  }
+
   function next() {
-    if (inFlight || !queue.length || queue[0].failed) return;
+    if (catchingUp || inFlight || !queue.length || queue[0].failed) return;
     var item = inFlight = queue[0];
     function settled() {
       inFlight = null;
@@ -106,6 +119,8 @@
       values: { body: item.body, client_id: item.clientId },
     }).then(settled, function () { setFailed(item, true); settled(); });
   }
+
+  document.addEventListener("huddle:at-latest", function () { catchingUp = false; queue.forEach(show); next(); });
 
   function retryFrom(clientId) {
     queue.forEach(function (item) { if (item.clientId === clientId) setFailed(item, false); });

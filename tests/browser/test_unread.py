@@ -222,3 +222,56 @@ def test_permalink_pages_forward_jumps_to_latest_and_never_appends_into_the_past
     mia.get_by_role("link", name="Jump to latest").click()
     expect(messages(mia).last.locator(".message-body")).to_have_text("live 1")
     expect(messages(mia).last).to_be_in_viewport()
+
+
+def test_sending_from_a_permalink_goes_to_the_latest_never_into_the_past(busy_server, new_context):
+    """As in other chats, sending from a page that does not hold the newest messages (a permalink)
+    takes one to the latest, in place: the newest page replaces the past first, then my message goes
+    in after the newest; never after the message the permalink showed. What is typed meanwhile stays."""
+    vic, wes = pair(busy_server, new_context, "vic", "wes")
+    url = direct(wes, "vic", text="send 0")
+    post_many(wes, url, "send", 1, 130)
+    vic.goto(url)
+    link = body(vic, "send 10").locator("a.permalink").get_attribute("href")
+    vic.goto(busy_server.url + link)
+    expect(vic.get_by_role("link", name="Jump to latest")).to_be_visible()
+    vic.evaluate("""() => {  // every place my "Sending…" message is ever put: after what?
+        window.__noReload = true;
+        window.__after = [];
+        const list = document.querySelector('[data-messages]');
+        new MutationObserver(() => list.querySelectorAll(':scope > [data-pending]').forEach(el => {
+            const before = el.previousElementSibling && el.previousElementSibling.querySelector('.message-body');
+            window.__after.push(before ? before.textContent : '');
+        })).observe(list, {childList: true});
+    }""")
+    held = []
+    vic.route(re.compile(r"/messages\?latest=1$"), lambda route: held.append(route))
+
+    box = vic.get_by_role("textbox", name="Message", exact=True)
+    box.fill("my reply")
+    box.press("Enter")
+    box.press_sequentially("and more", delay=20)
+    vic.wait_for_timeout(300)
+    assert vic.evaluate("window.__after") == [], "shown in the past while the newest are on their way"
+    assert len(held) == 1, "the newest page was not asked for"
+    held.pop().continue_()
+
+    mine = body(vic, "my reply")
+    expect(mine).to_have_count(1)
+    expect(mine).not_to_have_attribute("data-pending", re.compile(".*"))
+    expect(messages(vic).last).to_have_attribute("id", mine.get_attribute("id"))
+    expect(mine.locator("xpath=preceding-sibling::article[1]").locator(".message-body")).to_have_text("send 130")
+    expect(mine).to_be_in_viewport()
+    expect(vic.get_by_role("link", name="Jump to latest")).to_be_hidden()
+    expect(vic.locator("[data-newer]")).to_have_count(0)
+    expect(box).to_have_value("and more")
+    assert vic.evaluate("window.__noReload") is True, "sending navigated away"
+    assert set(vic.evaluate("window.__after")) == {"send 130"}, "shown after something else than the newest"
+    assert "/messages/" not in vic.url  # a reload shows the latest, not the permalink again
+
+    # Scrolling up still brings the past, in order, above the newest page.
+    texts = messages(vic).locator(".message-body").all_inner_texts()
+    assert texts[-1] == "my reply"
+    assert texts[:-1] == [f"send {n}" for n in range(131 - len(texts) + 1, 131)]
+    vic.reload()
+    expect(messages(vic).last.locator(".message-body")).to_have_text("my reply")
