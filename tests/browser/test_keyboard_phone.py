@@ -114,7 +114,7 @@ def assert_nothing_overlaps(message, *, expect_shown: tuple[str, ...]) -> None:
     article = boxes.pop()[1]
     names = {name for name, _ in boxes}
     assert set(expect_shown) <= names, f"not shown: {set(expect_shown) - names}"
-    for name, (x, y, w, h) in boxes:
+    for name, (x, _y, w, _h) in boxes:
         assert article[0] - 0.5 <= x and x + w <= article[0] + article[2] + 0.5, f"{name} sticks out of its message"
     for i, (one, a) in enumerate(boxes):
         for other, b in boxes[i + 1:]:
