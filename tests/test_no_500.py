@@ -66,13 +66,13 @@ JSON_VALUE = st.one_of(SCALAR, st.lists(SCALAR, max_size=3), st.dictionaries(TEX
 # code behind the other checks.
 FORM = ["username", "email", "password", "confirm_password", "current_password", "next", "invitation", "body",
         "client_id", "seq", "name", "topic", "open", "members", "usernames", "people", "title", "content", "kind",
-        "days", "is_admin", "archived"]
+        "days", "is_admin", "archived", "display_name"]
 QUERY = ["next", "reason", "after", "before", "limit", "to", "user", "welcome", "cancel", "invitation"]
 JSON_FIELDS = ["username", "email", "password", "invitation", "usernames", "room", "topic", "text", "client_id",
                "seq", "Username", "Password", "Email", "Invitation", "Recipient", "ConversationId", "MessageId",
-               "Message", "name", "is_open", "archived"]
+               "Message", "name", "is_open", "archived", "display_name"]
 WS_FIELDS = ["username", "email", "password", "invitation", "token", "conversations", "id", "conversation_id",
-             "message_id", "text", "client_id", "seq", "before", "after", "limit", "state"]
+             "message_id", "text", "client_id", "seq", "before", "after", "limit", "state", "display_name"]
 WS_ACTIONS = sorted(name[3:] for name in dir(JsonDialect) if name.startswith("do_"))
 OPEN_ACTIONS = {"new", "login", "auth"}
 
@@ -581,9 +581,9 @@ async def messenger_socket(site: Fuzzed, first: str, then: list[str]) -> None:
 @st.composite
 def page_frames(draw, world: World):
     conversation = st.one_of(world.good("conversation_id"), JSON_VALUE)
-    hello = st.builds(lambda c, a, p: {"type": "hello", "conversation": c, "after": a, "presence": p},
-                      conversation, st.one_of(world.good("seq"), JSON_VALUE),
-                      st.one_of(st.lists(st.one_of(world.good("id"), SCALAR), max_size=4), JSON_VALUE))
+    people = st.one_of(st.lists(st.one_of(world.good("id"), SCALAR), max_size=4), JSON_VALUE)
+    hello = st.builds(lambda c, a, p, n: {"type": "hello", "conversation": c, "after": a, "presence": p, "names": n},
+                      conversation, st.one_of(world.good("seq"), JSON_VALUE), people, people)
     typing = st.builds(lambda c, s: {"type": "typing", "conversation": c, "state": s},
                        conversation, st.one_of(st.sampled_from(["start", "stop"]), JSON_VALUE))
     frame = draw(st.one_of(hello, typing, JSON_VALUE))
@@ -602,8 +602,9 @@ def test_no_hello_or_typing_on_the_page_socket_gets_a_server_error(fuzzed):
 
     conversation = fuzzed.world.first("conversation_id")
     for value in [*SWEEP_TEXT, *SWEEP_NUMBER]:
-        for frame in [{"type": "hello", "conversation": value, "after": value, "presence": [value]},
-                      {"type": "hello", "conversation": conversation, "after": value, "presence": value},
+        for frame in [{"type": "hello", "conversation": value, "after": value, "presence": [value], "names": [value]},
+                      {"type": "hello", "conversation": conversation, "after": value, "presence": value,
+                       "names": value},
                       {"type": "typing", "conversation": value, "state": value},
                       {"type": "typing", "conversation": conversation, "state": value}]:
             check = example(frame=json.dumps(frame))(check)
@@ -637,7 +638,7 @@ DOORS = ["accounts/routes.py", "accounts/password_routes.py", "chat/routes.py", 
 READS = re.compile(r'(?:args|form|data|message)\.get(?:list)?\(\s*"(\w+)"'
                    r'|(?:text_of|id_of|cursor_of|text|number)\(data, "(\w+)"|data\["(\w+)"\]')
 # Read from the frame itself, or from what the broker delivers: the socket tests build these.
-FRAME_NAMES = {"action", "data", "type", "conversation", "presence", "ConvId", "user_id"}
+FRAME_NAMES = {"action", "data", "type", "conversation", "presence", "names", "ConvId", "user_id"}
 
 
 def test_the_fuzzing_sends_every_field_a_door_reads():
