@@ -356,3 +356,12 @@ async def test_two_conversations_that_would_still_read_alike_say_when_they_began
     bobs = await sign_in("bob")
     sidebar = await (await bobs.get("/chat/sidebar", headers={"HX-Request": "true"})).get_data(as_text=True)
     assert sidebar.count(">ada, a removed account (started ") == 2
+
+
+async def test_typing_says_the_shown_name_to_pages_and_the_username_to_programs(app, alice, general):
+    from app.chat.live import rooms
+
+    async with app.app_context():
+        await account_names.set_display_name(alice, alice, "Alice Liddell")
+        event = await rooms.typing(f"conversation:{general.id}", await User.get(id=alice.id), "start")
+    assert 'data-name="Alice Liddell"' in event.html and event.data["user"] == "alice"

@@ -171,8 +171,10 @@ async def rooms_changed() -> None:
     await publish(Event("rooms", "presence", html=await render_template("chat/_rooms_event.html")))
 
 
-async def typing(conversation_id: int, user_id: int, name: str, state: str) -> Event:
+async def typing(conversation_id: int, user_id: int, name: str, state: str, shown: str | None = None) -> Event:
+    """Someone is typing: pages say their shown name ("Ada Lovelace is typing…"), programs get
+    their username (`user`)."""
     html = await render_template("chat/_typing_event.html", conversation_id=conversation_id,
-                                 user_id=user_id, name=name, state=state)
+                                 user_id=user_id, name=shown or name, state=state)
     return Event("typing", topic(conversation_id), html=html,
                  data={"conversation_id": conversation_id, "user_id": user_id, "user": name, "state": state})

@@ -39,7 +39,8 @@ class ConversationRooms:
         return replayed[:limit]
 
     async def typing(self, topic: str, user, state: str) -> Event:
-        return await events.typing(conversation_of(topic), user.id, user.username, state)
+        return await events.typing(conversation_of(topic), user.id, user.username, state,
+                                   shown=user.shown_name)
 
 
 def conversation_of(topic: str) -> int | None:

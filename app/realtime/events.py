@@ -80,7 +80,8 @@ async def names(labels, *, snapshot: bool = False) -> Event:
     """What people are called now (app/models/names.Label): one small element that
     static/js/names.js applies to every [data-name-of] and [data-handle-of] on the page. A
     snapshot answers one page's hello (never published: a page that reconnects after a rename
-    learns it there); a change goes to every page and program, one event per person."""
+    learns it there); a change goes to every page and program, one event naming everyone whose
+    name (or @username beside it) changed."""
     rows = [[label.id, label.name, label.username, label.handle] for label in labels]
     html = await render_template("live/_names.html", rows=rows, snapshot=snapshot)
     data = {"users": [{"id": label.id, "username": label.username, "display_name": label.display_name}
