@@ -316,6 +316,23 @@ def test_the_last_messages_edit_form_opens_with_save_and_cancel_in_view(server, 
         assert box["y"] + box["height"] <= scroller["y"] + scroller["height"] + 1, f"{name} is below the visible area"
 
 
+@pytest.mark.parametrize("phone", [True, False], ids=["phone", "desktop"])
+def test_the_last_messages_menu_opens_whole_above_the_bottom_of_the_list(server, new_context, phone):
+    name = "km_phone" if phone else "km_desktop"
+    server.create_user(name, PASSWORD)
+    page = new_context(**(PHONE if phone else {"viewport": {"width": 1280, "height": 800}})).new_page()
+    log_in(page, server, name)
+    for number in range(3):
+        send(page, "\n".join(f"{name} {number}, line {line}" for line in range(12)))
+    last = send(page, f"{name}, a short last one")  # its menu reaches past the end of the list
+    menu = last.locator("[data-menu]")
+    menu_button(last).tap() if phone else menu_button(last).click()
+    expect(menu).to_be_visible()
+    bottom = page.locator("[data-scroller]").evaluate("el => el.getBoundingClientRect().top + el.clientHeight")
+    box = menu.bounding_box()
+    assert box["y"] + box["height"] + 4 <= bottom, "the menu's edge is cut off by the bottom of the list"
+
+
 def test_copy_link_copies_the_messages_permalink(server, new_context):
     server.create_user("kc_user", PASSWORD)
     context = new_context()
