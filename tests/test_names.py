@@ -365,3 +365,42 @@ async def test_typing_says_the_shown_name_to_pages_and_the_username_to_programs(
         await account_names.set_display_name(alice, alice, "Alice Liddell")
         event = await rooms.typing(f"conversation:{general.id}", await User.get(id=alice.id), "start")
     assert 'data-name="Alice Liddell"' in event.html and event.data["user"] == "alice"
+
+
+async def test_the_register_page_keeps_a_refused_display_name_and_says_why(app, admin, client):
+    form = {"username": "eve", "email": "eve@example.com", "password": PASSWORD, "confirm_password": PASSWORD}
+    page = await client.get("/register")
+    assert 'name="display_name"' in await page.get_data(as_text=True)
+    refused = await client.post("/register", {**form, "display_name": "Eve\u200bLyn"})
+    body = await refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'id="display_name-error"' in body and "invisible" in body
+    async with app.app_context():
+        assert not await User.exists(username="eve")
+    made = await client.post("/register", {**form, "display_name": "Eve Lyn"})
+    assert made.status_code == 303
+    async with app.app_context():
+        assert (await User.get(username="eve")).display_name == "Eve Lyn"
+
+
+async def test_an_admin_adds_someone_with_a_display_name(app, admin, sign_in):
+    as_admin = await sign_in("admin")
+    values = {"username": "gil", "email": "gil@example.com", "password": PASSWORD, "confirm_password": PASSWORD,
+              "display_name": "Gil Scott"}
+    bad = await as_admin.post("/admin/users", {**values, "display_name": "G\u202eil"}, htmx=True)
+    assert bad.status_code == 422 and "control or invisible" in await bad.get_data(as_text=True)
+    made = await as_admin.post("/admin/users", values, htmx=True)
+    assert made.status_code == 200 and "Gil Scott" in await made.get_data(as_text=True)
+    async with app.app_context():
+        assert (await User.get(username="gil")).display_name == "Gil Scott"
+
+
+async def test_a_program_registers_with_a_display_name(app, admin, general):
+    from tests.helpers.api import Api
+
+    status, body, _ = await Api(app).post("/api/v1/users", {"username": "hana", "email": "hana@example.com",
+                                                            "password": PASSWORD, "display_name": "Hana Ito"})
+    assert status == 201 and body["data"]["user"]["display_name"] == "Hana Ito"
+    async with json_socket(app) as socket:
+        answer = await act(socket, "new", {"username": "ivo", "email": "ivo@example.com", "password": PASSWORD,
+                                           "display_name": "Ivo Andrić"})
+        assert answer["data"]["user"]["display_name"] == "Ivo Andrić"

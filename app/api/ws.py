@@ -85,7 +85,9 @@ class JsonDialect(ProgramDialect):
                                                 text_of(data, "email", limit=320),
                                                 text_of(data, "password", limit=2048),
                                                 invitation=text_of(data, "invitation", required=False, limit=200),
-                                                user_agent=_agent())
+                                                user_agent=_agent(),
+                                                display_name=text_of(data, "display_name", required=False,
+                                                                     limit=200) or "")
         session = await tokens.resolve(token["token"])
         return {**token, **await self._signed_in(conn, session, token["token"], wanted)}
 
