@@ -73,7 +73,7 @@ async def test_only_the_person_and_admins_set_a_display_name(app, admin, alice, 
         await account_names.set_display_name(admin, alice, "Alice Liddell")
         entry = await AuditEvent.filter(action="user.edited").order_by("-id").first()
         assert entry.params == {"changes": [["display_name", "", "Alice Liddell"]]}
-        assert "display_name:  → Alice Liddell" in audit_log.sentence(entry)
+        assert audit_log.sentence(entry) == "admin edited alice: display name: (none) → Alice Liddell."
 
 
 async def test_registration_takes_an_optional_display_name(app, admin):

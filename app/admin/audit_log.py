@@ -70,7 +70,8 @@ class _Entry:
         return "created their account"
 
     def user_edited(self) -> str:
-        changes = "; ".join(f"{name}: {old} → {new}" for name, old, new in self.get("changes", []))
+        changes = "; ".join(f"{name.replace('_', ' ')}: {old or '(none)'} → {new or '(none)'}"
+                            for name, old, new in self.get("changes", []))
         return f"edited {self.whose('account') if self.self_action else self.whom()}{': ' + changes if changes else ''}"
 
     def admin_granted(self) -> str:
