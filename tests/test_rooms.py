@@ -388,3 +388,34 @@ async def test_a_closed_rooms_change_tells_nothing_to_those_outside_it(app, sign
         assert f'id="live-membership" data-conversation="{room.id}"' in await receive_until(inside, "live-membership")
         heard = await barrier(outside)
         assert not [m for m in heard if "live-rooms" in m or "live-room" in m or "hidden" in m]
+
+
+async def test_a_page_previewing_an_open_room_follows_its_changes(app, sign_in, admin, alice, bob, general):
+    """Not a member, so not on the room's topic: an open room's changes come with the rooms event."""
+    async with app.app_context():
+        room = await service.create_room(alice, "lounge", is_open=True)
+    bobs = await sign_in("bob")
+    assert "data-preview" in await (await bobs.get(f"/chat/{room.id}")).get_data(as_text=True)
+    async with live(bobs) as socket:
+        async with app.app_context():
+            await service.change_room(alice, room, name="cafe", topic="beans")
+        got = await receive_until(socket, 'id="live-rooms"')
+        assert f'data-conversation="{room.id}"' in got and 'data-title="#cafe"' in got and 'data-topic="beans"' in got
+        async with app.app_context():
+            await service.change_room(alice, room, is_open=False)
+        got = await receive_until(socket, 'id="live-rooms"')
+        assert 'data-state="closed"' in got and "#cafe is now closed" in got
+        async with app.app_context():
+            await service.delete_room(alice, room)
+        heard = await barrier(socket)
+        assert not [m for m in heard if f'data-conversation="{room.id}"' in m]  # closed by then: nothing said
+
+
+async def test_deleting_an_open_room_tells_pages_previewing_it(app, sign_in, admin, alice, bob, general):
+    async with app.app_context():
+        room = await service.create_room(alice, "lounge", is_open=True)
+    async with live(await sign_in("bob")) as socket:
+        async with app.app_context():
+            await service.delete_room(alice, room)
+        got = await receive_until(socket, 'id="live-rooms"')
+        assert 'data-state="deleted"' in got and 'data-notice="#lounge was deleted."' in got

@@ -164,11 +164,21 @@ async def room_changed(room: Conversation) -> None:
     await publish(await room_event(room))
 
 
-async def rooms_changed() -> None:
+ROOM_NOTICE = {
+    "archived": "#{name} is archived: it is read-only.",
+    "closed": "#{name} is now closed: only its members can read it.",
+    "deleted": "#{name} was deleted.",
+}
+
+
+async def rooms_changed(room: Conversation | None = None, state: str = "active") -> None:
     """A room was made, opened, closed, renamed, archived or deleted: every page's sidebar ("More
-    rooms", the room's name) is fetched again, spread out (static/js/lists.js). It names no room:
-    each page's own GET decides what it may list."""
-    await publish(Event("rooms", "presence", html=await render_template("chat/_rooms_event.html")))
+    rooms", the room's name) is fetched again, spread out (static/js/lists.js). For a room that
+    is or was open (known to all), it carries the header too, so a page previewing the room
+    without being in it follows it (static/js/room.js); a closed room's change names nothing."""
+    notice = ROOM_NOTICE[state].format(name=room.name) if room is not None and state in ROOM_NOTICE else ""
+    html = await render_template("chat/_rooms_event.html", room=room, state=state, notice=notice)
+    await publish(Event("rooms", "presence", html=html))
 
 
 async def typing(conversation_id: int, user_id: int, name: str, state: str, shown: str | None = None) -> Event:

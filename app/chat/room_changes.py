@@ -101,8 +101,8 @@ async def change_room(actor: User, room: Conversation, *, name: str | None = Non
     room.topic, room.is_open, room.archived_at, room.header_seq, room.last_seq = (
         new_topic, now_open, archived_at, seq, seq)
     await events.room_changed(room)
-    if was_open or room.is_open:
-        await events.rooms_changed()  # "More rooms" and the sidebars, on every page
+    if was_open or room.is_open:  # "More rooms" and the sidebars, on every page
+        await events.rooms_changed(room, "closed" if not room.is_open else "archived" if room.is_archived else "active")
     elif any(field in {"name", "archived"} for field, _, _ in changes):  # a closed room: its members' only
         members = await Membership.filter(conversation_id=room.id).values_list("user_id", flat=True)
         await events.membership_changed(room, members)
@@ -126,5 +126,5 @@ async def delete_room(actor: User, room: Conversation) -> int:
         await AuditEvent.record(actor, "room.deleted", None, room=room.name, messages=messages)
     await events.membership_changed(room, member_ids, gone="deleted")
     if room.is_open:
-        await events.rooms_changed()
+        await events.rooms_changed(room, "deleted")
     return messages

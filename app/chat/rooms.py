@@ -71,7 +71,8 @@ async def settings(conversation_id: int) -> Response:
     except Invalid as refused:
         form.errors.update(refused.errors)
         return await _settings_page(room, form, 422)
-    await flash(f"Saved #{room.name}.")
+    # No flashed "Saved": the room's header says what changed (in the chat shell a flash would sit
+    # over the header's links), as it does at once on every page that has the room open.
     return redirect_to(url_for("chat.show", conversation_id=room.id))
 
 

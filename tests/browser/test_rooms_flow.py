@@ -123,3 +123,36 @@ def test_archiving_turns_the_composer_off_live_and_after_a_reload(server, new_co
     sidebar = theirs.locator("#sidebar")
     sidebar.get_by_text("Archived rooms").click()
     expect(sidebar.get_by_role("link", name="#ra-q3")).to_be_visible()
+
+
+def test_an_open_room_not_joined_is_a_working_preview_that_follows_the_room(server, new_context):
+    for name in ("rp_owner", "rp_reader"):
+        server.create_user(name, PASSWORD)
+    mine, theirs = new_context().new_page(), new_context().new_page()
+    log_in(mine, server, "rp_owner")
+    log_in(theirs, server, "rp_reader")
+    mine.locator("#sidebar").get_by_role("link", name="New room").click()
+    mine.get_by_label("Name", exact=True).fill("rp-news")
+    mine.get_by_role("radio", name="Open").check()
+    mine.get_by_role("button", name="Create room").click()
+    expect(mine.locator("#conversation-title")).to_have_text("#rp-news")
+    mine.get_by_role("textbox", name="Message", exact=True).fill("first headline")
+    mine.get_by_role("textbox", name="Message", exact=True).press("Enter")
+    expect(mine.locator("article[data-pending]")).to_have_count(0)
+
+    errors = []
+    theirs.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    theirs.goto(mine.url)
+    expect(theirs.locator(".message-body", has_text="first headline")).to_be_visible()
+    expect(theirs.get_by_role("textbox", name="Message", exact=True)).to_have_count(0)
+    expect(theirs.locator("body")).to_have_attribute("data-live", "open")
+    mine.get_by_role("link", name="Room settings").click()
+    mine.get_by_label("Name", exact=True).fill("rp-daily")
+    mine.get_by_role("button", name="Save").click()
+    expect(theirs.locator("#conversation-title")).to_have_text("#rp-daily")
+    mine.get_by_role("link", name="Room settings").click()
+    mine.get_by_role("link", name="Delete #rp-daily…").click()
+    mine.get_by_role("button", name="Delete #rp-daily").click()
+    expect(theirs.get_by_role("alert").filter(has_text="#rp-daily was deleted.")).to_be_visible()
+    expect(theirs.get_by_role("button", name="Join #rp-news")).to_be_disabled()
+    assert not [e for e in errors if "404" in e or "htmx" in e.lower()], errors
