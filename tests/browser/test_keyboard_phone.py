@@ -333,6 +333,21 @@ def test_the_last_messages_menu_opens_whole_above_the_bottom_of_the_list(server,
     assert box["y"] + box["height"] + 4 <= bottom, "the menu's edge is cut off by the bottom of the list"
 
 
+def test_an_inline_edits_save_looks_like_the_pages_other_main_buttons(server, new_context):
+    """The inline edit's Save was a bare browser button, grey like a disabled one, beside a styled
+    Cancel (found by the screenshot audit): it looks like Send."""
+    server.create_user("kb_user", PASSWORD)
+    page = new_context(**PHONE).new_page()
+    log_in(page, server, "kb_user")
+    send(page, "kb_user's to edit")
+    composer(page).press("ArrowUp")
+    save = page.locator("form.edit-message").get_by_role("button", name="Save")
+    expect(save).to_be_visible()
+    send_button = page.locator("[data-composer]").get_by_role("button", name="Send")
+    look = "el => { const s = getComputedStyle(el); return [s.backgroundColor, s.color, s.borderRadius]; }"
+    assert save.evaluate(look) == send_button.evaluate(look)
+
+
 def test_copy_link_copies_the_messages_permalink(server, new_context):
     server.create_user("kc_user", PASSWORD)
     context = new_context()
