@@ -6,7 +6,6 @@
 (function () {
   "use strict";
 
-  var base = document.title.replace(/^\(\d+\+?\) /, "");
   var pane = document.getElementById("conversation");
   var current = pane ? pane.dataset.conversation : null;
   var shown = null;
@@ -20,6 +19,7 @@
     });
     if (total + ":" + elsewhere === shown) return;
     shown = total + ":" + elsewhere;
+    var base = document.title.replace(/^\(\d+\+?\) /, "");  // read each time: a rename changes it (room.js)
     document.title = total ? "(" + (total >= 100 ? "99+" : total) + ") " + base : base;
     if (navigator.setAppBadge) {
       (total ? navigator.setAppBadge(total) : navigator.clearAppBadge()).catch(function () {});

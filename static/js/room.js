@@ -1,6 +1,7 @@
 // A room's page follows the room: a rename, a new topic or archiving shows in its header at once
 // (`live:room` from templates/chat/_room_event.html: data-title, data-topic, data-state), and an
-// archived room's composer turns off with the reason said above it. When I am no longer in the
+// archived room's composer turns off with the reason said above it; a rename also renames the
+// tab's title and the composer's placeholder. When I am no longer in the
 // room (removed, the room deleted, left in another tab: `live:room` with data-state "removed",
 // "deleted" or "left", from templates/chat/_membership_event.html) the page says so
 // ([data-room-notice], an alert) and the composer turns off, keeping what was typed in it.
@@ -24,7 +25,14 @@
     var title = pane.querySelector("[data-room-title]");
     var topic = pane.querySelector("[data-room-topic]");
     var notice = pane.querySelector("[data-room-notice]");
-    if (room.title && title) title.textContent = room.title;
+    if (room.title && title && title.textContent !== room.title) {
+      // the tab's title ("(3) #old · Huddle") and the box's "Message #old" follow the rename
+      var before = title.textContent;
+      document.title = document.title.replace(before, room.title);
+      var box = pane.querySelector("[data-composer] textarea");
+      if (box && box.placeholder === "Message " + before) box.placeholder = "Message " + room.title;
+      title.textContent = room.title;
+    }
     if (room.title && topic) {  // a header: its topic, empty or not
       topic.textContent = room.topic || "";
       topic.hidden = !room.topic;

@@ -82,6 +82,9 @@ def test_a_rename_and_topic_show_at_once_in_another_browser(server, new_context)
     expect(theirs.locator("#conversation-title")).to_have_text("#rn-roadmap")
     expect(theirs.locator("[data-room-topic]")).to_have_text("what ships when")
     expect(theirs.locator("#sidebar").get_by_role("link", name="#rn-roadmap")).to_be_visible()
+    # and so do its tab title and its message box
+    expect(theirs).to_have_title("#rn-roadmap · Huddle")
+    expect(theirs.get_by_role("textbox", name="Message", exact=True)).to_have_attribute("placeholder", "Message #rn-roadmap")
 
 
 def test_someone_removed_is_told_at_once_and_keeps_what_they_typed(server, new_context):
