@@ -1,7 +1,9 @@
 // The conversation's scrolling ([data-scroller]): it opens at the bottom, or centred on the
 // message a permalink names ([data-highlight], which is also highlighted). New messages arriving
 // live, and my own after a send, are followed if the reader was at the bottom; older messages
-// loading above (a [data-older] sentinel swapped) leave what the reader sees where it was.
+// loading above (a [data-older] sentinel swapped) leave what the reader sees where it was. When
+// the list itself gets shorter (an error banner above it, a phone's keyboard opening), a reader
+// at the bottom stays there, the newest (a "Not sent — Retry") still in view.
 (function () {
   "use strict";
 
@@ -35,4 +37,14 @@
   document.addEventListener("htmx:wsAfterMessage", function () { if (wasAtBottom) toBottom(); });
 
   document.addEventListener("huddle:sending", toBottom);  // my own message, as I send it
+
+  var box = scroller();
+  if (box && window.ResizeObserver) {
+    var height = box.clientHeight;
+    new ResizeObserver(function () {
+      var was = height;
+      height = box.clientHeight;
+      if (height < was && box.scrollHeight - box.scrollTop - was < 80) toBottom();  // was at the bottom
+    }).observe(box);
+  }
 })();

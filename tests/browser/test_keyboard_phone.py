@@ -348,6 +348,42 @@ def test_an_inline_edits_save_looks_like_the_pages_other_main_buttons(server, ne
     assert save.evaluate(look) == send_button.evaluate(look)
 
 
+@pytest.mark.parametrize("phone", [True, False], ids=["phone", "desktop"])
+def test_an_error_banner_in_chat_covers_nothing(server, new_context, phone):
+    """The banner said "Huddle could not be reached" over the conversation's header: on a phone
+    over "‹ Conversations" and the title, on a desktop over the room's links (found by the
+    screenshot audit). It takes its own place; the header stays in view and usable."""
+    name = "kf_phone" if phone else "kf_desktop"
+    server.create_user(name, PASSWORD)
+    page = new_context(**(PHONE if phone else {"viewport": {"width": 1280, "height": 800}})).new_page()
+    log_in(page, server, name)
+    for number in range(3):  # a full list, scrolled to its end
+        send(page, "\n".join(f"{name} {number}, line {line}" for line in range(12)))
+    page.route(re.compile(r"/messages$"),
+               lambda route: route.abort() if route.request.method == "POST" else route.continue_())
+    composer(page).fill("this one fails")
+    composer(page).press("Enter")
+    banner = page.locator("#flash .notice.error")
+    expect(banner).to_contain_text("could not be reached")
+    head = page.locator(".chat-pane-head")
+    controls = [page.locator("#conversation-title"), *head.get_by_role("link").all()]
+    assert len(controls) >= 2
+    b = banner.bounding_box()
+    for control in controls:
+        if not control.is_visible():
+            continue
+        c = control.bounding_box()
+        apart = c["y"] >= b["y"] + b["height"] or c["y"] + c["height"] <= b["y"] \
+            or c["x"] >= b["x"] + b["width"] or c["x"] + c["width"] <= b["x"]
+        assert apart, f"the banner covers {control.inner_text()!r}"
+        expect(control).to_be_in_viewport()
+    for box in (composer(page), page.get_by_role("button", name="Send")):
+        expect(box).to_be_in_viewport(ratio=1)
+    # The list made room for it and still shows its newest: my message, "Not sent — Retry".
+    expect(page.locator("#conversation").get_by_role("button", name="Retry")).to_be_in_viewport(ratio=1)
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+
+
 def test_copy_link_copies_the_messages_permalink(server, new_context):
     server.create_user("kc_user", PASSWORD)
     context = new_context()
