@@ -152,6 +152,29 @@ def test_a_messages_head_never_overlaps_its_text_or_its_menu_button(server, new_
     assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
+def test_an_edited_continued_message_says_edited_without_hovering(server, new_context):
+    """A group's later message hid "(edited)" with its time until hovered: the screen said an
+    edited message was as written. The time waits for hover; "(edited)" is always there."""
+    server.create_user("kx_user", PASSWORD)
+    page = new_context(viewport={"width": 1280, "height": 800}).new_page()
+    log_in(page, server, "kx_user")
+    send(page, "kx_user's first")
+    continued = send(page, "kx_user's second, with a tpyo")
+    composer(page).press("ArrowUp")
+    page.get_by_label("Edit message").fill("kx_user's second, fixed")
+    page.get_by_label("Edit message").press("Enter")
+    continued = page.locator("#conversation article.message", has_text="kx_user's second, fixed")
+    expect(continued).to_have_class(re.compile(r"\bcontinued\b"))
+    page.locator("#conversation-title").hover()  # the pointer elsewhere
+    page.locator("#conversation-title").click()
+    edited = continued.locator(".edited")
+    expect(edited).to_have_text("(edited)")
+    assert edited.evaluate("el => el.checkVisibility({opacityProperty: true})"), "(edited) is invisible"
+    assert not continued.locator("time").evaluate("el => el.checkVisibility({opacityProperty: true})")
+    continued.hover()
+    assert_nothing_overlaps(continued, expect_shown=("time", "edited", "mark unread", "menu button", "text"))
+
+
 def test_on_a_touch_phone_a_continued_message_shows_its_time_and_mark_unread_with_its_menu(server, new_context):
     server.create_user("kt_user", PASSWORD)
     page = new_context(**PHONE).new_page()
