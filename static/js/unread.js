@@ -107,10 +107,8 @@
     if (event.detail.target !== list || newestLoaded() || document.getElementById(incoming.id)) return;
     event.detail.shouldSwap = false;
     event.stopPropagation();
-    if (incoming.dataset.author === me) {  // I sent it: take me to where it is
-      var jump = document.querySelector("[data-jump-latest]");
-      if (jump) window.location.assign(jump.href);
-    }
+    // Mine too: this tab's own sends first bring the latest in (latest.js), so this is another
+    // tab's, and this tab stays where its reader is (with whatever is typed in it).
   }, true);
 
   document.addEventListener("live:seq", function (event) {
@@ -160,9 +158,11 @@
 
   document.querySelector("[data-new-below]") && document.addEventListener("click", function (event) {
     if (!event.target.closest || !event.target.closest("[data-new-below]")) return;
-    if (!newestLoaded()) {
+    if (!newestLoaded()) {  // bring the newest in, in place (latest.js); a page load only if it can't
       var jump = document.querySelector("[data-jump-latest]");
-      if (jump) window.location.assign(jump.href);
+      if (jump && document.dispatchEvent(new CustomEvent("huddle:to-latest", { cancelable: true }))) {
+        window.location.assign(jump.href);
+      }
       return;
     }
     var first = Array.prototype.find.call(list.querySelectorAll("article[data-seq]"), function (el) {

@@ -249,9 +249,9 @@ def test_sending_from_a_permalink_goes_to_the_latest_never_into_the_past(busy_se
 
     box = vic.get_by_role("textbox", name="Message", exact=True)
     box.fill("my reply")
-    box.press("Enter")
+    with vic.expect_request(re.compile(r"/messages\?latest=1$")):
+        box.press("Enter")
     box.press_sequentially("and more", delay=20)
-    vic.wait_for_timeout(300)
     assert vic.evaluate("window.__after") == [], "shown in the past while the newest are on their way"
     assert len(held) == 1, "the newest page was not asked for"
     held.pop().continue_()
@@ -275,3 +275,36 @@ def test_sending_from_a_permalink_goes_to_the_latest_never_into_the_past(busy_se
     assert texts[:-1] == [f"send {n}" for n in range(131 - len(texts) + 1, 131)]
     vic.reload()
     expect(messages(vic).last.locator(".message-body")).to_have_text("my reply")
+
+
+def test_my_other_tab_sending_leaves_a_permalink_tab_where_it_is(busy_server, new_context):
+    """My other tab sends while this one reads the past on a permalink: this one stays where its
+    reader is, with what is typed in it (it used to load the latest page, losing the text), and the
+    message is not put into the past."""
+    xan, yul = pair(busy_server, new_context, "xan", "yul")
+    url = direct(yul, "xan", text="past 0")
+    post_many(yul, url, "past", 1, 130)
+    xan.goto(url)
+    link = body(xan, "past 10").locator("a.permalink").get_attribute("href")
+    xan.goto(busy_server.url + link)
+    expect(xan.get_by_role("link", name="Jump to latest")).to_be_visible()
+    xan.evaluate("""() => {
+        window.__noReload = true;
+        window.__seqs = [];
+        document.addEventListener('live:seq', e => window.__seqs.push(e.detail.kind));
+    }""")
+    box = xan.get_by_role("textbox", name="Message", exact=True)
+    box.fill("half a reply")
+
+    other = xan.context.new_page()
+    other.goto(url)
+    other.get_by_role("textbox", name="Message", exact=True).fill("from my other tab")
+    other.get_by_role("textbox", name="Message", exact=True).press("Enter")
+    expect(body(other, "from my other tab")).not_to_have_attribute("data-pending", re.compile(".*"))
+
+    xan.wait_for_function("window.__seqs && window.__seqs.indexOf('message.created') >= 0")
+    assert xan.evaluate("window.__noReload") is True, "the permalink tab navigated away"
+    expect(box).to_have_value("half a reply")
+    assert "/messages/" in xan.url
+    expect(body(xan, "from my other tab")).to_have_count(0)  # not put after the past
+    expect(xan.get_by_role("link", name="Jump to latest")).to_be_visible()
