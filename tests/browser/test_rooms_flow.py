@@ -84,7 +84,8 @@ def test_a_rename_and_topic_show_at_once_in_another_browser(server, new_context)
     expect(theirs.locator("#sidebar").get_by_role("link", name="#rn-roadmap")).to_be_visible()
     # and so do its tab title and its message box
     expect(theirs).to_have_title("#rn-roadmap · Huddle")
-    expect(theirs.get_by_role("textbox", name="Message", exact=True)).to_have_attribute("placeholder", "Message #rn-roadmap")
+    box = theirs.get_by_role("textbox", name="Message", exact=True)
+    expect(box).to_have_attribute("placeholder", "Message #rn-roadmap")
 
 
 def test_someone_removed_is_told_at_once_and_keeps_what_they_typed(server, new_context):
