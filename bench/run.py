@@ -12,7 +12,8 @@ Servers (each on CPU core 0; the load client, bench/loadgen.py, on core 1):
 
 Measured: post-to-delivery latency p50/p99 at fixed rates, deliveries/s at saturation, server
 CPU per delivery, server memory per idle connection, the room page against the bare Quart page,
-and history paging at 1,000,000 messages in PostgreSQL. Writes bench/results/latest.json, the
+history paging at 1,000,000 messages in PostgreSQL, and search at 1,000,000 messages on SQLite and
+PostgreSQL (bench/search.py). Writes bench/results/latest.json, the
 table between the bench markers in README.md, and docs/bench.png.
 """
 from __future__ import annotations
@@ -223,7 +224,7 @@ def run(quick: bool, only: set[str], servers: list[str]) -> dict:
     if "fanout" not in only:
         scenarios = []
     progress = Progress(len(servers) * (len(scenarios) + ("idle" in only)) + 2 * ("pages" in only)
-                        + ("history" in only))
+                        + ("history" in only) + ("search" in only))
     results: dict = {"fanout": [], "idle": [], "pages": {}, "machine": machine(), "when": time.strftime("%Y-%m-%d")}
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
@@ -246,6 +247,15 @@ def run(quick: bool, only: set[str], servers: list[str]) -> dict:
                 results["history"] = history_paging(scratch / "history", progress, 100_000 if quick else 1_000_000)
             except Exception as error:  # noqa: BLE001 - report what was measured, and why this part was not
                 results["history"] = {"error": repr(error)}
+        if "search" in only:
+            import search
+
+            try:
+                results["search"] = search.run(100_000 if quick else 1_000_000, report=lambda text: print(
+                    f"\r{text:<78}", end="", file=sys.stderr, flush=True))
+            except Exception as error:  # noqa: BLE001
+                results["search"] = {"error": repr(error)}
+            progress.step("search at 1,000,000 messages")
     print(file=sys.stderr)
     return results
 
@@ -328,6 +338,10 @@ def table(results: dict) -> str:
                      "1 reader | "
                      f"{fmt(history['requests_per_s'])} | {ms(history['p50_ms'])} | {ms(history['p99_ms'])} | "
                      f"{history.get('server_cpu_ms_per_request', '—')} ms |")
+    if "databases" in results.get("search", {}):
+        import search
+
+        lines += ["", search.table(results["search"])]
     return "\n".join(lines)
 
 
@@ -392,7 +406,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer, smaller runs (a smoke test)")
     parser.add_argument("--report-only", action="store_true", help="rewrite the table and chart from latest.json")
-    parser.add_argument("--only", default="fanout,idle,pages,history", help="some of: fanout,idle,pages,history")
+    parser.add_argument("--only", default="fanout,idle,pages,history,search",
+                        help="some of: fanout,idle,pages,history,search")
     parser.add_argument("--servers", default="raw,quart,huddle,huddle+redis", help="which servers' fan-out to run")
     args = parser.parse_args()
     out = ROOT / "bench" / "results"
@@ -402,8 +417,13 @@ def main() -> None:
         results = json.loads((out / "latest.json").read_text())
     else:
         results = run(args.quick, set(args.only.split(",")), args.servers.split(","))
-        # Only a whole run replaces the published figures; a partial one is kept beside them.
+        # Only a whole run replaces the published figures; a partial one is kept beside them. Search
+        # stands apart from the rest: a full-size `--only search` run replaces just its own figures.
         (out / ("latest.json" if whole else "partial.json")).write_text(json.dumps(results, indent=2))
+        if not whole and not args.quick and "databases" in results.get("search", {}):
+            results = {**json.loads((out / "latest.json").read_text()), "search": results["search"]}
+            (out / "latest.json").write_text(json.dumps(results, indent=2))
+            whole = True
     text = table(results)
     print(text)
     if whole or args.report_only:

@@ -613,7 +613,7 @@ async def time_posting(url: str, posts: int) -> dict:
 def run(messages: int = 1_000_000, runs: int = 40, posts: int = 1000, report=None) -> dict:
     report = report or (lambda text: print(text, file=sys.stderr, flush=True))
     results: dict = {"messages": messages, "conversations": CONVERSATIONS, "member_of": MEMBER_OF,
-                     "engine": engine().__name__, "databases": {}}
+                     "engine": engine().__name__, "when": time.strftime("%Y-%m-%d"), "databases": {}}
     urls = seeded(messages, report)
     results["words"] = count_matches(urls)
     for db, url in urls.items():
@@ -650,7 +650,8 @@ def table(results: dict) -> str:
     words = results.get("words", {})
     head = " | ".join(f"{label} `{w['word']}` ({w['matches']:,}; {w['readable']:,} readable)"
                       for label, w in words.items())
-    lines = [f"Search at {results['messages']:,} messages in {results['conversations']} conversations, the "
+    lines = [f"Measured {results.get('when', '—')}: search at {results['messages']:,} messages in "
+             f"{results['conversations']} conversations, the "
              f"searcher in {results['member_of']} (`bench/search.py`): the search service called in process, "
              "20 results, p50 / p95 of "
              f"{next(iter(next(iter(results['databases'].values()))['query'].values()), {}).get('runs', '—')} runs; "
