@@ -188,8 +188,8 @@ async def test_people_lists_are_paged_by_name(client, admin, path, size, more):
                           password_hash="x")
     await client.login("admin")
     first = await (await client.get(path)).get_data(as_text=True)
-    later = f">member{size:03}</a>"
-    assert more in first and ">member000</a>" in first and later not in first
+    later = f">member{size:03}</"  # the name shown, in a link or its name span
+    assert more in first and ">member000</" in first and later not in first
     cursor = first.split("?after=")[1].split('"')[0]
     second = await (await client.get(f"{path}?after={cursor}")).get_data(as_text=True)
-    assert later in second and ">member000</a>" not in second
+    assert later in second and ">member000</" not in second
