@@ -114,6 +114,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     from app.health import bp as health_bp
     from app.home import bp as home_bp
     from app.live.socket import bp as live_bp
+    from app.search.routes import bp as search_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(health_bp)
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(admin_bp)
     app.register_blueprint(feedback_bp)
     app.register_blueprint(password_bp)
+    app.register_blueprint(search_bp)
     from app import api
 
     api.init_app(app, error_pages)

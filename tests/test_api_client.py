@@ -40,6 +40,7 @@ OPERATIONS = {
     "markConversationRead": ("post", "/api/v1/conversations/{conversation_id}/read"),
     "editMessage": ("patch", "/api/v1/messages/{message_id}"),
     "deleteMessage": ("delete", "/api/v1/messages/{message_id}"),
+    "searchMessages": ("get", "/api/v1/search"),
 }
 
 
@@ -359,6 +360,37 @@ def test_messages_sent_read_edited_and_deleted(api, models, connect):
     by_admin = api["sendMessage"].sync_detailed(room.id, client=cat, body=models.NewMessage(text="rude")).parsed.data
     api["createConversation"].sync_detailed(client=ann, body=models.NewConversation(room="lunch"))
     assert api["deleteMessage"].sync_detailed(by_admin.id, client=ann).parsed.data.deleted is True
+
+
+def test_searching_what_i_may_read(api, models, connect):
+    ann, ben, cat = connect("ann"), connect("ben"), connect("cat")
+    direct = api["createConversation"].sync_detailed(client=ben, body=models.NewConversation(usernames=["cat"]))
+    direct = direct.parsed.data
+    first = api["sendMessage"].sync_detailed(direct.id, client=ben, body=models.NewMessage(text="quokka <b>one</b>"))
+    second = api["sendMessage"].sync_detailed(direct.id, client=cat, body=models.NewMessage(text="quokka two"))
+
+    page = api["searchMessages"].sync_detailed(client=cat, q="quokka", limit=1)
+    assert isinstance(page.parsed, models.SearchPageEnvelope)
+    (hit,) = page.parsed.data.messages
+    assert (hit.id, hit.author, hit.conversation_id) == (second.parsed.data.id, "cat", direct.id)
+    assert "<mark>" in hit.snippet and isinstance(hit.created_at, datetime)
+    rest = api["searchMessages"].sync_detailed(client=cat, q="quokka", before=page.parsed.data.older,
+                                               order=models.SearchMessagesOrder.NEWEST)
+    assert [m.id for m in rest.parsed.data.messages] == [first.parsed.data.id]
+    assert "&lt;b&gt;" in rest.parsed.data.messages[0].snippet
+    relevant = api["searchMessages"].sync_detailed(client=cat, q="quokka", order=models.SearchMessagesOrder.RELEVANT,
+                                                   conversation_id=direct.id)
+    assert {m.id for m in relevant.parsed.data.messages} == {first.parsed.data.id, second.parsed.data.id}
+
+    assert api["searchMessages"].sync_detailed(client=ann, q="quokka").parsed.data.messages == []
+    refused(api["searchMessages"].sync_detailed(client=ann, q="quokka", conversation_id=direct.id), models,
+            HTTPStatus.NOT_FOUND, "not_found")
+    odd = api["searchMessages"].sync_detailed(client=cat, q='AND OR NOT NEAR( "quokka')
+    assert isinstance(odd.parsed, models.SearchPageEnvelope)
+    bad_limit = api["searchMessages"].sync_detailed(client=cat, q="quokka", limit=0)
+    assert "limit" in fields(refused(bad_limit, models, HTTPStatus.UNPROCESSABLE_ENTITY, "invalid"))
+    refused(api["searchMessages"].sync_detailed(client=connect(token="x"), q="quokka"), models,
+            HTTPStatus.UNAUTHORIZED, "unauthorized")
 
 
 def test_sending_refusals(api, models, connect):

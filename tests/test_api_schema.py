@@ -71,6 +71,7 @@ OPERATIONS = [
     ("POST", "/api/v1/conversations/{conversation_id}/read"),
     ("PATCH", "/api/v1/messages/{message_id}"), ("DELETE", "/api/v1/messages/{message_id}"),
     ("PATCH", "/api/v1/conversations/{conversation_id}"), ("DELETE", "/api/v1/conversations/{conversation_id}"),
+    ("GET", "/api/v1/search"),
 ]
 
 

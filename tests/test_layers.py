@@ -16,7 +16,7 @@ from pathlib import Path
 from app.config import ROOT
 
 APP = ROOT / "app"
-FEATURES = {"accounts", "admin", "chat", "feedback"}
+FEATURES = {"accounts", "admin", "chat", "feedback", "search"}
 DOORS = {"api", "live", "home", "health", "__main__", "supervisor"}
 DOOR_MODULES = {"routes", "password_routes", "rooms", "socket", "rest", "ws", "messenger"}
 # Who may import a door module: only the places that register blueprints.

@@ -67,12 +67,14 @@ JSON_VALUE = st.one_of(SCALAR, st.lists(SCALAR, max_size=3), st.dictionaries(TEX
 FORM = ["username", "email", "password", "confirm_password", "current_password", "next", "invitation", "body",
         "client_id", "seq", "name", "topic", "open", "members", "usernames", "people", "title", "content", "kind",
         "days", "is_admin", "archived", "display_name"]
-QUERY = ["next", "reason", "after", "before", "limit", "to", "user", "welcome", "cancel", "invitation"]
+QUERY = ["next", "reason", "after", "before", "limit", "to", "user", "welcome", "cancel", "invitation", "q", "order",
+         "in", "conversation_id", "panel"]
 JSON_FIELDS = ["username", "email", "password", "invitation", "usernames", "room", "topic", "text", "client_id",
                "seq", "Username", "Password", "Email", "Invitation", "Recipient", "ConversationId", "MessageId",
                "Message", "name", "is_open", "archived", "display_name"]
 WS_FIELDS = ["username", "email", "password", "invitation", "token", "conversations", "id", "conversation_id",
-             "message_id", "text", "client_id", "seq", "before", "after", "limit", "state", "display_name"]
+             "message_id", "text", "client_id", "seq", "before", "after", "limit", "state", "display_name", "q",
+             "order"]
 WS_ACTIONS = sorted(name[3:] for name in dir(JsonDialect) if name.startswith("do_"))
 OPEN_ACTIONS = {"new", "login", "auth"}
 
@@ -122,7 +124,8 @@ GOOD = {
     "content": ["Words"],
     "kind": ["single", "multi"], "days": ["7"], "is_admin": ["on", ""], "limit": [10], "to": ["alice"],
     "user": ["alice"], "welcome": ["1"], "cancel": [""], "state": ["start", "stop"], "token": ["x"],
-    "archived": ["on", ""], "is_open": [True, False],
+    "archived": ["on", ""], "is_open": [True, False], "q": ["hello", '"hello everyone" -x from:admin', "hel"],
+    "order": ["newest", "relevant"], "in": ["1"], "panel": ["1"],
 }
 
 
@@ -391,7 +394,7 @@ def requests(draw, route, world: World):
 SWEEP_TEXT = ["a\x00b", "a\ud800b", "x" * 9000, "\u202e😀\x01\u0627٣²"]
 SWEEP_NUMBER = [2**31, 2**63, -1, 1.5, True, "²"]
 IDS = {"conversation_id", "message_id", "id", "ConversationId", "MessageId"}
-NUMERIC = IDS | {"seq", "before", "after", "limit", "days"}
+NUMERIC = IDS | {"seq", "before", "after", "limit", "days", "in"}
 SWEEP = [(text, None) for text in SWEEP_TEXT] + [(None, number) for number in SWEEP_NUMBER]
 
 
@@ -634,7 +637,8 @@ def test_the_fuzzing_covers_every_route_and_every_socket():
 
 
 DOORS = ["accounts/routes.py", "accounts/password_routes.py", "chat/routes.py", "chat/rooms.py", "admin/routes.py",
-         "feedback/routes.py", "home.py", "api/rest.py", "api/ws.py", "api/messenger.py", "live/socket.py"]
+         "feedback/routes.py", "home.py", "api/rest.py", "api/ws.py", "api/messenger.py", "live/socket.py",
+         "search/routes.py"]
 READS = re.compile(r'(?:args|form|data|message)\.get(?:list)?\(\s*"(\w+)"'
                    r'|(?:text_of|id_of|cursor_of|text|number)\(data, "(\w+)"|data\["(\w+)"\]')
 # Read from the frame itself, or from what the broker delivers: the socket tests build these.

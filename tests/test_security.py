@@ -89,6 +89,8 @@ ROUTES = {
     ("GET", "/chat/new"): (401, 200, 200),
     ("POST", "/chat/new"): (401, 422, 422),
     ("GET", "/chat/with/<username>"): (401, 303, 303),
+    # search: what the reader may read (a conversation id they may not read is a 404: test_search_doors)
+    ("GET", "/search"): (401, 200, 200),
     # The JSON API: a cookie never authenticates it (so a logged-in browser is anonymous there),
     # and it takes only JSON bodies (a form is 415). Token-holders: tests/test_api*.py.
     ("GET", "/docs/api"): (200, 200, 200),
@@ -110,6 +112,7 @@ ROUTES = {
     ("POST", "/api/v1/conversations/<int:conversation_id>/read"): (401, 401, 401),
     ("PATCH", "/api/v1/messages/<int:message_id>"): (401, 401, 401),
     ("DELETE", "/api/v1/messages/<int:message_id>"): (401, 401, 401),
+    ("GET", "/api/v1/search"): (401, 401, 401),
     ("WS", "/api/v1/ws"): (101, 101, 101),
     ("POST", "/api/messenger/user"): (415, 415, 415),
     ("GET", "/api/messenger/user/<username>"): (401, 401, 401),

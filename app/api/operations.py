@@ -177,3 +177,19 @@ async def read(user: User, conversation_id: int, seq: int | None = None) -> dict
     read_seq = await chat.mark_read(user, found, seq)
     return {"conversation_id": found.id, "read_seq": read_seq,
             "unread": (await chat.unread_counts(user)).get(found.id, 0)}
+
+
+# --- search -------------------------------------------------------------------------------------
+
+async def search(user: User, q: str, *, conversation_id: int | None = None, order: str = "newest",
+                 before: str | None = None, limit: int = 20) -> dict:
+    """Messages this user may read that match `q` (the search page's syntax and rules), a page at
+    a time: each in the usual message shape plus its `snippet` (HTML, matches in <mark>)."""
+    from app.search import service as search_service  # noqa: PLC0415 - TEMPORARY until it is committed
+
+    found = await search_service.search(user, q, conversation_id=conversation_id,
+                                        order="relevant" if order == "relevant" else "newest",
+                                        before=before, limit=limit)
+    shaped = await messages_data([hit.message for hit in found.hits])
+    return {"messages": [{**data, "snippet": str(hit.snippet)} for data, hit in zip(shaped, found.hits, strict=True)],
+            "older": found.older}

@@ -274,4 +274,23 @@ async def delete(message_id: int):
     return {"data": await operations.delete(auth.current(), message_id)}
 
 
+# --- search -------------------------------------------------------------------------------------
+
+@bp.get("/search")
+@operation_id("searchMessages")
+@signed_in
+@validate_querystring(schemas.SearchQuery)
+@validate_response(Envelope[schemas.SearchPage])
+@documented(404, 422)
+async def search(query_args: schemas.SearchQuery):
+    """Search the messages I may read, newest first (or `order=relevant`), a page at a time.
+
+    The syntax of the search page: words (the last one also as a prefix), "exact phrase", -word,
+    from:name, in:#room, in:@name, before:/after:YYYY-MM-DD, has:link; anything else is searched
+    as words. Page back with `before=<older>`. A conversation_id I may not read is 404."""
+    return {"data": await operations.search(auth.current(), query_args.q, conversation_id=query_args.conversation_id,
+                                            order=query_args.order, before=query_args.before,
+                                            limit=query_args.limit)}
+
+
 __all__ = ["bp", "tokens"]

@@ -81,6 +81,16 @@ class MessagesQuery(BaseModel):
     limit: int = Field(default=50, ge=1, le=100)
 
 
+class SearchQuery(BaseModel):
+    q: str = Field(default="", max_length=2000,
+                   description='What to find, as on the search page: words, "exact phrase", -word, from:name, '
+                               "in:#room, in:@name, before:2026-12-01, after:2026-11-01, has:link.")
+    limit: int = Field(default=20, ge=1, le=100)
+    before: str | None = Field(default=None, max_length=200, description="The `older` of the page before.")
+    order: Literal["newest", "relevant"] = Field(default="newest", description="newest (first) or relevant.")
+    conversation_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="Only in this conversation.")
+
+
 # --- answers ---------------------------------------------------------------------------------
 
 class Envelope(BaseModel, Generic[T]):
@@ -164,6 +174,15 @@ class MessagePage(BaseModel):
     messages: list[Message] = Field(description="Newest first.")
     older: int | None = Field(description="Pass as `before` for the page before this one (null: no more).")
     newer: int | None = Field(description="Pass as `after` for what comes after this page.")
+
+
+class SearchHit(Message):
+    snippet: str = Field(description="HTML: the text (escaped) around the match, matched words in <mark>.")
+
+
+class SearchPage(BaseModel):
+    messages: list[SearchHit] = Field(description="Newest first, or most relevant first.")
+    older: str | None = Field(description="Pass as `before` for the next page (null: no more).")
 
 
 class ReadState(BaseModel):

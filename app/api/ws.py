@@ -2,7 +2,7 @@
 
 A program opens it without a cookie, then authenticates with `new`, `login` or `auth` (within
 AUTH_SECONDS, or it is closed with 1008). From then on it may act (`me`, `display_name`, `details`,
-`conversations`, `send`, `edit`, `delete`, `typing`, `read`, `history`, `subscribe`, `logout`) and
+`conversations`, `send`, `edit`, `delete`, `typing`, `read`, `history`, `search`, `subscribe`, `logout`) and
 hears the user's events: `message.created`, `message.edited`, `message.deleted`, `typing`,
 `presence`, `unread`, `membership`, `user.changed` (someone's name), and `logout` (then the socket
 closes). Each answer is `{"action", "data"}` or
@@ -155,6 +155,18 @@ class JsonDialect(ProgramDialect):
             raise Invalid({"limit": "Give limit from 1 to 100."})
         return await operations.messages(conn.user, id_of(data, "conversation_id"), before=cursor_of(data, "before"),
                                          after=cursor_of(data, "after"), limit=limit)
+
+    async def do_search(self, conn: Connection, data: dict) -> dict:
+        """`{"q", "limit"?, "before"?, "order"?, "conversation_id"?}`: as GET /api/v1/search."""
+        limit = data.get("limit", 20)
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100:
+            raise Invalid({"limit": "Give limit from 1 to 100."})
+        order = data.get("order", "newest")
+        if order not in ("newest", "relevant"):
+            raise Invalid({"order": "Give order as newest or relevant."})
+        scope = id_of(data, "conversation_id") if data.get("conversation_id") is not None else None
+        return await operations.search(conn.user, text_of(data, "q", limit=2000), conversation_id=scope, order=order,
+                                       before=text_of(data, "before", required=False, limit=200), limit=limit)
 
     async def do_subscribe(self, conn: Connection, data: dict) -> dict:
         """`{"conversations": {"<id>": <last seq seen>, ...}}`: what changed since in each, in

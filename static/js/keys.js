@@ -3,8 +3,9 @@
 // area sends it (the composer, an inline message edit; Shift+Enter adds a line, an empty one sends
 // nothing). Escape closes an open menu, else in a form or table row that holds a [data-cancel]
 // link cancels in place, as that link does. Up arrow in an empty composer edits one's last
-// message; Ctrl+K (Cmd+K) opens the quick switcher. A new key goes in KEYS; no other script
-// listens to keydown.
+// message; Ctrl+K (Cmd+K) opens the quick switcher; "/" focuses the header's search, whose
+// results the arrow keys walk and Escape closes. A new key goes in KEYS; no other script listens
+// to keydown.
 (function () {
   "use strict";
 
@@ -68,7 +69,39 @@
     document.dispatchEvent(new CustomEvent("huddle:switcher"));
   }
 
-  var KEYS = { Enter: enterSends, Escape: escapeCloses, ArrowUp: upEditsLast, k: switcher, K: switcher };
+  // The header's search (static/js/search.js): "/" anywhere but in a field focuses it; the arrow
+  // keys walk its results from the field; Escape closes them onto the field.
+  function inSearch(event) { return event.target.closest("[data-search]"); }
+
+  function editable(target) {
+    return target.isContentEditable || target.matches("input, textarea, select");
+  }
+
+  function slashSearches(event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || editable(event.target)) return;
+    if (!document.querySelector("[data-search-query]")) return;
+    event.preventDefault();
+    document.dispatchEvent(new CustomEvent("huddle:search-focus"));
+  }
+
+  function searchMoves(step) {
+    return function (event) {
+      if (!inSearch(event)) return step < 0 ? upEditsLast(event) : undefined;
+      if (event.shiftKey || event.altKey || event.ctrlKey || event.metaKey) return;
+      event.preventDefault();
+      document.dispatchEvent(new CustomEvent("huddle:search-move", { detail: { step: step, from: event.target } }));
+    };
+  }
+
+  function escapeClosesSearch(event) {
+    var panel = inSearch(event) && inSearch(event).querySelector("[data-search-panel]:not([hidden])");
+    if (!panel) return escapeCloses(event);
+    event.preventDefault();
+    document.dispatchEvent(new CustomEvent("huddle:search-close"));
+  }
+
+  var KEYS = { Enter: enterSends, Escape: escapeClosesSearch, ArrowUp: searchMoves(-1), ArrowDown: searchMoves(1),
+               k: switcher, K: switcher, "/": slashSearches };
 
   document.addEventListener("keydown", function (event) {
     var action = KEYS[event.key];
