@@ -2,7 +2,8 @@
 points down or sideways, never up, and no two packages import each other.
 
     doors      pages and htmx (<feature>/routes.py), sockets (live/), the JSON API (api/), CLI
-    services   accounts, admin, chat, feedback: rules, transactions, publish after commit
+    services   accounts, admin, chat, feedback, search (above chat: it asks chat who reads what):
+               rules, transactions, publish after commit
     models     models/: Tortoise models and hot reads
     below      realtime/ (broker, presence, events, the connection base), web/ (HTTP plumbing),
                runtime, config, compat, clock, domain, mail, logs

@@ -22,7 +22,7 @@ from app.chat.conversations import (
     room_key,
 )
 from app.domain import Invalid, NotAllowed, NotFound
-from app.models import AuditEvent, Conversation, Membership, Message, User, reads
+from app.models import AuditEvent, Conversation, Membership, Message, MessageSearch, User, reads
 
 NOT_YOURS = "Only the room's creator and administrators can change it."
 GENERAL_STAYS = "#general is everyone's: it keeps its name, stays open and is never archived or deleted."
@@ -120,6 +120,7 @@ async def delete_room(actor: User, room: Conversation) -> int:
         member_ids = await Membership.filter(conversation_id=room.id).values_list("user_id", flat=True)
         messages = await Message.filter(conversation_id=room.id).count()
         await Message.filter(conversation_id=room.id).delete()
+        await MessageSearch.filter(conversation_id=room.id).delete()  # its search index rows go with them
         await Membership.filter(conversation_id=room.id).delete()
         if not await Conversation.filter(id=room.id).delete():
             raise NotFound("There is no such conversation, or you are not in it.")

@@ -56,6 +56,7 @@ from app.chat.room_changes import (  # noqa: F401 - one service for callers: cha
 )
 from app.domain import Invalid, NotAllowed, NotFound, RateLimited, check_text
 from app.models import ROOM, AuditEvent, Conversation, Membership, Message, User, reads
+from app.models import search as search_index
 from app.runtime import runtime
 
 UNREAD_CAP = 100  # counted up to here, shown as "99+"
@@ -80,9 +81,16 @@ async def conversation_ids(user_id: int) -> list[int]:
     return await Membership.filter(user_id=user_id).values_list("conversation_id", flat=True)
 
 
+def may_read(conversation: Conversation, member: Membership | None) -> bool:
+    """THE rule of who reads a conversation: its members, and everyone an open room (a preview,
+    read-only, until they join). Administrators too only by this rule. The conversation page
+    (visible) and search (readable_conversation_ids) both ask it."""
+    return member is not None or (conversation.is_room and conversation.is_open)
+
+
 async def visible(user: User, conversation_id: int) -> tuple[Conversation, Membership | None]:
-    """The conversation and the user's membership, if the user may see it: members see theirs,
-    everyone sees open rooms. Anything else does not exist, as far as they can tell (404)."""
+    """The conversation and the user's membership, if the user may see it (may_read). Anything
+    else does not exist, as far as they can tell (404)."""
     # One query for both (hot: every conversation page and action).
     found = await reads.rows(
         f"SELECT {reads.columns(Conversation, 'c')}, {reads.columns(Membership, 'm', 'm_')} FROM conversations c "
@@ -90,9 +98,21 @@ async def visible(user: User, conversation_id: int) -> tuple[Conversation, Membe
         [user.id, conversation_id])
     conversation = reads.instance(Conversation, found[0]) if found else None
     member = reads.instance(Membership, found[0], "m_") if found and found[0]["m_id"] is not None else None
-    if conversation is None or (member is None and not (conversation.is_room and conversation.is_open)):
+    if conversation is None or not may_read(conversation, member):
         raise NotFound("There is no such conversation, or you are not in it.")
     return conversation, member
+
+
+async def readable_conversation_ids(user: User) -> set[int]:
+    """Every conversation the user may read now (may_read), in one query: the candidates are
+    their memberships and the rooms (directs are the many, and only members read those)."""
+    found = await reads.rows(
+        "SELECT c.id AS id, c.kind AS kind, c.is_open AS is_open, m.id AS member FROM conversations c "
+        "LEFT JOIN memberships m ON m.conversation_id = c.id AND m.user_id = ? "
+        "WHERE m.id IS NOT NULL OR c.kind = ?", [user.id, ROOM])
+    return {row["id"] for row in found
+            if may_read(Conversation(id=row["id"], kind=row["kind"], is_open=bool(row["is_open"])),
+                        Membership() if row["member"] is not None else None)}
 
 
 async def member_of(user: User, conversation_id: int) -> tuple[Conversation, Membership]:
@@ -231,6 +251,7 @@ async def post(actor: User, conversation: Conversation, text: str, client_id: st
                 conversation_id=conversation.id, author=actor, author_name=actor.username, body=body,
                 seq=seq, version_seq=seq, client_id=client_id,
             )
+            await search_index.index(conn, message.id, conversation.id, body)
             # What I post, I have read.
             await Membership.filter(user_id=actor.id, conversation_id=conversation.id).update(last_read_seq=seq)
     except IntegrityError:
@@ -266,6 +287,7 @@ async def edit(actor: User, message: Message, text: str) -> Message:
         seq = await Conversation.next_seq(conn, message.conversation_id)
         message.body, message.version_seq, message.edited_at = body, seq, clock.now()
         await message.save(update_fields=["body", "version_seq", "edited_at"])
+        await search_index.index(conn, message.id, message.conversation_id, body)  # found by its new words only
     await events.message_changed(message, "message.edited")
     return message
 
@@ -278,6 +300,7 @@ async def delete(actor: User, message: Message) -> Message:
         seq = await Conversation.next_seq(conn, message.conversation_id)
         message.version_seq, message.deleted_at = seq, clock.now()
         await message.save(update_fields=["version_seq", "deleted_at"])
+        await search_index.unindex(conn, message.id)
         if message.author_id != actor.id:
             await AuditEvent.record(actor, "message.deleted", None, author=message.author_name)
     await events.message_changed(message, "message.deleted")

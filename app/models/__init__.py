@@ -5,12 +5,14 @@ from app.models.feedback import Feedback
 from app.models.invitation import Invitation, InvitationUse
 from app.models.reserved import ReservedName
 from app.models.reset_token import PasswordResetToken, password_fingerprint
+from app.models.search import MessageSearch
 from app.models.session import UserSession, describe_user_agent, hash_token
 from app.models.user import User
 
 __all__ = [
     "DIRECT", "ROOM", "Conversation", "Membership", "Message",
-    "AuditEvent", "Feedback", "Invitation", "InvitationUse", "PasswordResetToken", "ReservedName", "User",
+    "AuditEvent", "Feedback", "Invitation", "InvitationUse", "MessageSearch", "PasswordResetToken", "ReservedName",
+    "User",
     "UserSession",
     "describe_user_agent", "hash_token", "password_fingerprint",
 ]
