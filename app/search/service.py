@@ -168,7 +168,7 @@ class _Sql:
         for pattern in plan.not_patterns:
             where.append("(' ' || s.terms || ' ') NOT LIKE ?")
             self.params.append(pattern)
-        joins.append("CROSS JOIN messages m ON m.id = s.message_id")
+        joins.append(("JOIN" if self.postgres else "CROSS JOIN") + " messages m ON m.id = s.message_id")
         where.append("m.deleted_at IS NULL")
         if authors is not None:
             where.append(f"m.author_id IN ({', '.join(str(int(i)) for i in sorted(authors))})")
