@@ -146,7 +146,10 @@ class _Sql:
                  query: Query) -> None:
         self.postgres = dialect == "postgres"
         self.params: list = []
-        where = [f"s.conversation_id IN ({', '.join(str(int(i)) for i in sorted(conversation_ids))})"]
+        # SQLite walking FTS matches: "+" keeps it finding each row by message_id, not by probing
+        # (conversation_id, message_id) once per readable conversation (5× slower).
+        unindexed = "+" if plan.terms and not self.postgres else ""
+        where = [f"{unindexed}s.conversation_id IN ({', '.join(str(int(i)) for i in sorted(conversation_ids))})"]
         joins = []
         if plan.terms and not self.postgres:
             source = "message_fts CROSS JOIN message_search s ON s.message_id = message_fts.rowid"
