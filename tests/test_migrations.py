@@ -40,9 +40,16 @@ def generate(url: str) -> None:
     run("-c", GENERATE, url, url=url)
 
 
+# What no Tortoise model can describe, made by migration 11 only (app/models/search.py): SQLite's
+# FTS5 table over message_search (and FTS5's own tables behind it), PostgreSQL's GIN index.
+SEARCH_ONLY_TABLES = ("message_fts",)
+SEARCH_ONLY_INDEX = "CREATE INDEX message_search_terms ON public.message_search USING gin"
+
+
 def sqlite_schema(path) -> dict:
     db = sqlite3.connect(path)
-    query = "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+    query = "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' " + "".join(
+        f"AND name NOT LIKE '{table}%' " for table in SEARCH_ONLY_TABLES)
     tables = [r[0] for r in db.execute(query)]
     schema = {}
     for table in tables:
@@ -74,7 +81,8 @@ async def pg_schema(url: str) -> dict:
             (r["column_name"], r["data_type"], r["is_nullable"], r["character_maximum_length"])
         )
     for r in indexes:
-        schema[r["tablename"]]["indexes"].append(r["indexdef"])
+        if not r["indexdef"].startswith(SEARCH_ONLY_INDEX):
+            schema[r["tablename"]]["indexes"].append(r["indexdef"])
     for r in fks:
         schema[r["t"].strip('"')]["fks"].append(r["d"])
     for table in schema.values():
@@ -334,3 +342,80 @@ def test_names_get_their_skeletons_and_back_on_postgresql(pg_databases):
         return [tuple(rows[0].keys())] if keys else [tuple(row) for row in rows]
 
     check_names_get_skeletons(url, execute, select)
+
+
+# --- migration 11: the search index, with every message there is -----------------------------------
+
+def check_messages_get_indexed(url: str, execute, select, search_sql: str) -> None:
+    """Migrate to 10, write messages as the app did before search, migrate: each message that is
+    not deleted is in the index and found through the database's own index; migrate down."""
+    aerich(url, "10")
+    execute("INSERT INTO users (username, username_key, email, password_hash, is_admin, created_at) "
+            "VALUES ('alice', 'alice', 'a@example.com', 'x', FALSE, CURRENT_TIMESTAMP)", [])
+    execute("INSERT INTO conversations (kind, name, name_key, topic, is_open, created_at, last_seq, header_seq) "
+            "VALUES ('room', 'general', 'general', '', TRUE, CURRENT_TIMESTAMP, 3, 0)", [])
+    for seq, body, deleted in [(1, "the café is open", False), (2, "sess.opts in 東京", False),
+                               (3, "a deleted café", True)]:
+        execute("INSERT INTO messages (conversation_id, author_id, author_name, body, seq, version_seq, created_at, "
+                f"deleted_at) VALUES (1, 1, 'alice', ?, ?, ?, CURRENT_TIMESTAMP, "
+                f"{'CURRENT_TIMESTAMP' if deleted else 'NULL'})", [body, seq, seq])
+    migrate(url)
+    from app.models import search
+
+    assert select("SELECT message_id, terms FROM message_search ORDER BY message_id") == [
+        (1, search.terms("the café is open")), (2, search.terms("sess.opts in 東京"))]
+    assert select(search_sql.replace("TERM", search.encode("cafe"))) == [(1,)]
+    assert select(search_sql.replace("TERM", search.encode("東京"))) == [(2,)]
+    aerich(url, "down11")
+    with pytest.raises(Exception, match="message_search"):
+        select("SELECT * FROM message_search")
+
+
+def test_existing_messages_are_indexed_on_sqlite(tmp_path):
+    path = tmp_path / "search.db"
+
+    def execute(query, args):
+        db = sqlite3.connect(path)
+        try:
+            db.execute(query, args)
+            db.commit()
+        finally:
+            db.close()
+
+    def select(query, keys=False):
+        db = sqlite3.connect(path)
+        cursor = db.execute(query)
+        rows = [tuple(d[0] for d in cursor.description)] if keys else cursor.fetchall()
+        db.close()
+        return rows
+
+    check_messages_get_indexed(f"sqlite://{path}", execute, select,
+                               "SELECT rowid FROM message_fts WHERE message_fts MATCH '\"TERM\"'")
+
+
+def test_existing_messages_are_indexed_on_postgresql(pg_databases):
+    url = pg_databases[0]
+
+    def numbered(query):
+        first, *rest = query.split("?")
+        return first + "".join(f"${n}{part}" for n, part in enumerate(rest, 1))
+
+    async def on_database(work):
+        conn = await asyncpg.connect(url)
+        try:
+            return await work(conn)
+        finally:
+            await conn.close()
+
+    def execute(query, args):
+        asyncio.run(on_database(lambda conn: conn.execute(numbered(query), *args)))
+
+    def select(query, keys=False):
+        async def fetch(conn):
+            rows = await conn.fetch(query)
+            return [tuple(rows[0].keys())] if keys and rows else [tuple(row.values()) for row in rows]
+        return asyncio.run(on_database(fetch))
+
+    check_messages_get_indexed(url, execute, select,
+                               "SELECT message_id FROM message_search WHERE array_to_tsvector("
+                               "string_to_array(terms, ' ')) @@ CAST('TERM' AS tsquery)")
