@@ -19,6 +19,7 @@ from app.chat.events import messages_data
 from app.domain import Invalid, NotFound
 from app.models import Conversation, Membership, User, UserSession
 from app.realtime import events as live_events
+from app.search import service as search_service
 
 
 def _iso(moment) -> str | None:
@@ -185,8 +186,6 @@ async def search(user: User, q: str, *, conversation_id: int | None = None, orde
                  before: str | None = None, limit: int = 20) -> dict:
     """Messages this user may read that match `q` (the search page's syntax and rules), a page at
     a time: each in the usual message shape plus its `snippet` (HTML, matches in <mark>)."""
-    from app.search import service as search_service  # noqa: PLC0415 - TEMPORARY until it is committed
-
     found = await search_service.search(user, q, conversation_id=conversation_id,
                                         order="relevant" if order == "relevant" else "newest",
                                         before=before, limit=limit)

@@ -12,6 +12,7 @@ from app.chat import service as chat
 from app.chat import titles
 from app.domain import DomainError, Invalid
 from app.models import Conversation, User, names
+from app.search import service
 from app.web.forms import domain_error_page
 from app.web.htmx import is_htmx, render
 from app.web.urls import id_param
@@ -30,7 +31,7 @@ async def members_only() -> None:
     """Search is for logged-in members (401 / login page otherwise)."""
 
 
-async def where_and_who(me: User, hits: list) -> tuple[dict[int, str], dict]:
+async def where_and_who(me: User, hits: list[service.Hit]) -> tuple[dict[int, str], dict]:
     """What each hit's conversation is called for this reader (a room by its name, a direct
     conversation by its other members' names as they are now) and its author's label now."""
     conversations = {hit.message.conversation.id: hit.message.conversation for hit in hits}
@@ -51,8 +52,6 @@ def title_of(me: User, conversation: Conversation, labels: dict) -> str:
 async def page() -> Response:
     """Search messages: `q` (the syntax is on the page), `order` (newest or relevant), `in` (a
     conversation's id), `before` (the cursor of "Older results")."""
-    from app.search import service  # noqa: PLC0415 - TEMPORARY until app/search/service.py is committed
-
     me = auth.current()
     q = request.args.get("q", "")[:MAX_QUERY]
     order = "relevant" if request.args.get("order") == "relevant" else "newest"
