@@ -18,6 +18,8 @@ Neither the FTS5 table, its triggers nor the GIN index can be described by a Tor
 migration 11 makes them (tests/test_migrations.py names them as the ones exception)."""
 from __future__ import annotations
 
+import re
+
 from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
@@ -57,8 +59,28 @@ def encode(term: str) -> str:
     return "".join(ch if ch in _PLAIN else SEPARATOR + _base36(ord(ch)) for ch in term)
 
 
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+_ASCII_HYPHENATED = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
+
+
 def terms(body: str) -> str:
     """What the index holds for a message body."""
+    if not body.isascii():
+        return _terms(body)
+    # The common case without building atoms (a third of the time): the same terms, as a test
+    # checks against _terms for any ASCII text.
+    lowered = body.lower()
+    words = [encode(word) if "q" in word else word for word in _ASCII_WORD.findall(lowered)]
+    extras = [encode(joined.replace("-", "")) for joined in _ASCII_HYPHENATED.findall(lowered)
+              if 2 <= joined.count("-") + 1 <= 4]
+    if search_text.has_link(body):
+        extras.append(LINK)
+    if extras:
+        words += [SEPARATOR, *extras]
+    return " ".join(words)
+
+
+def _terms(body: str) -> str:
     found = search_text.atoms(body)
     extras = [*search_text.bigrams(found), *search_text.hyphen_joins(found)]
     if search_text.has_link(body):

@@ -80,7 +80,8 @@ def _plan(query: Query) -> _Plan:
                 plan.terms.append((encoded[i], prefix and i == len(found) - 1))
         if len(found) > 1:  # several atoms: in this order, side by side
             plan.patterns.append(_pattern(encoded, prefix))
-        plan.marks.append(([atom.text for atom in found], prefix))
+        if (marks := ([atom.text for atom in found], prefix)) not in plan.marks:
+            plan.marks.append(marks)
     for text in query.excluded:
         found = search_text.atoms(text.strip('"') if text.startswith('"') else text)
         if found:
