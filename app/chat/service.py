@@ -85,7 +85,11 @@ def may_read(conversation: Conversation, member: Membership | None) -> bool:
     """THE rule of who reads a conversation: its members, and everyone an open room (a preview,
     read-only, until they join). Administrators too only by this rule. The conversation page
     (visible) and search (readable_conversation_ids) both ask it."""
-    return member is not None or (conversation.is_room and conversation.is_open)
+    return _may_read(conversation.kind, conversation.is_open, member is not None)
+
+
+def _may_read(kind: str, is_open: bool, is_member: bool) -> bool:
+    return is_member or (kind == ROOM and bool(is_open))
 
 
 async def visible(user: User, conversation_id: int) -> tuple[Conversation, Membership | None]:
@@ -110,9 +114,7 @@ async def readable_conversation_ids(user: User) -> set[int]:
         "SELECT c.id AS id, c.kind AS kind, c.is_open AS is_open, m.id AS member FROM conversations c "
         "LEFT JOIN memberships m ON m.conversation_id = c.id AND m.user_id = ? "
         "WHERE m.id IS NOT NULL OR c.kind = ?", [user.id, ROOM])
-    return {row["id"] for row in found
-            if may_read(Conversation(id=row["id"], kind=row["kind"], is_open=bool(row["is_open"])),
-                        Membership() if row["member"] is not None else None)}
+    return {row["id"] for row in found if _may_read(row["kind"], row["is_open"], row["member"] is not None)}
 
 
 async def member_of(user: User, conversation_id: int) -> tuple[Conversation, Membership]:
