@@ -242,3 +242,11 @@ def test_the_routes_only_call_the_search_service():
     for door in ("app/search/routes.py", "app/api/operations.py"):
         code = (ROOT / door).read_text()
         assert "Message.filter" not in code and "MATCH" not in code and "tsvector" not in code
+
+
+async def test_a_direct_conversation_is_named_by_the_other_people_as_they_are_now(app, client, alice, bob, world):
+    async with app.app_context():
+        await chat.send_direct(bob, ["alice"], "a quiet quokka")
+    await client.login("alice")
+    body = await page(client, "/search?q=quokka")
+    assert '<span class="search-hit-where">with bob</span>' in body

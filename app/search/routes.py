@@ -37,7 +37,9 @@ async def where_and_who(me: User, hits: list[service.Hit]) -> tuple[dict[int, st
     conversations = {hit.message.conversation.id: hit.message.conversation for hit in hits}
     directs = [c for c in conversations.values() if not c.is_room]
     labels = await names.labels(titles.member_ids(directs) | {hit.message.author_id for hit in hits})
-    where = titles.direct_titles(me.id, directs, labels)
+    # "with ada": a direct conversation, told apart from its author's name beside it.
+    where = {cid: title if title == "Just you" else f"with {title}"
+             for cid, title in titles.direct_titles(me.id, directs, labels).items()}
     where.update({c.id: f"#{c.name}" for c in conversations.values() if c.is_room})
     return where, labels
 

@@ -42,8 +42,15 @@ def send(page, text: str) -> None:
 
 def test_typing_shows_highlighted_results_and_one_opens_in_context(server, new_context):
     server.create_user("sia", PASSWORD)
+    server.create_user("tom", PASSWORD)
     page = new_context(viewport={"width": 1200, "height": 800}).new_page()
     log_in(page, server, "sia")
+    general = int(page.url.rstrip("/").split("/")[-1])
+    tom = server.api_token("tom", PASSWORD)
+    server.api("POST", f"/api/v1/conversations/{general}/messages", tom,
+               {"text": "Has anyone read the wombat deploy notes? https://example.com/wombat-notes"})
+    direct = server.api("POST", "/api/v1/conversations", tom, {"usernames": ["sia"]})["data"]["id"]
+    server.api("POST", f"/api/v1/conversations/{direct}/messages", tom, {"text": "Wombat lunch on Friday?"})
     send(page, "The quarterly wombat report is ready")
     send(page, "lunch at noon?")
     send(page, "<i>wombat</i> facts, as text")
@@ -51,7 +58,7 @@ def test_typing_shows_highlighted_results_and_one_opens_in_context(server, new_c
     field(page).press_sequentially("wombat")
     panel = page.locator("#search-panel")
     expect(panel).to_be_visible()
-    expect(panel.locator(".search-hit")).to_have_count(2)
+    expect(panel.locator(".search-hit")).to_have_count(4)
     expect(panel.locator("mark").first).to_have_text(re.compile("wombat", re.I))
     expect(panel.locator(".snippet").first).to_contain_text("<i>")  # markup as text
     expect(panel.locator(".search-hit-where").first).to_have_text("#general")
@@ -90,7 +97,8 @@ def test_typing_shows_highlighted_results_and_one_opens_in_context(server, new_c
     field(page).press("Enter")
     page.wait_for_url(re.compile(r"/search\?q=wombat$"))
     results = page.get_by_role("list", name="Messages found")
-    expect(results.locator(".search-hit")).to_have_count(2)
+    expect(results.locator(".search-hit")).to_have_count(4)
+    expect(results.locator(".search-hit-where")).to_have_text(["#general", "#general", "with tom", "#general"])
     expect(page.locator("time[datetime]").first).not_to_have_text(re.compile("UTC"))  # local time
     check_accessibility(page)
     screenshot(page, "60-search")
