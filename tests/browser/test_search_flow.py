@@ -116,10 +116,34 @@ def test_typing_shows_highlighted_results_and_one_opens_in_context(server, new_c
     expect(page.get_by_role("heading", level=1)).to_have_text("Search")
 
 
+def in_view(page, locator, width: int) -> None:
+    for element in locator.all():
+        box = element.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, f"{element.inner_text()} is cut off"
+
+
+def test_on_a_phone_the_field_keeps_the_header_one_bar(server, new_context):
+    server.create_user("phoneadmin", PASSWORD, admin=True)
+    page = new_context(viewport={"width": 360, "height": 740}, has_touch=True).new_page()
+    log_in(page, server, "phoneadmin")
+    assert page.locator(".site-header").bounding_box()["height"] <= 64
+    in_view(page, page.locator(".site-nav a, .site-header summary, .site-search"), 360)
+    search, menu = page.locator(".site-search").bounding_box(), page.locator(".site-header summary").bounding_box()
+    assert search["width"] >= 36 and search["x"] + search["width"] <= menu["x"]
+    for link in page.locator(".site-nav a").all():
+        box = link.bounding_box()
+        assert box["x"] + box["width"] <= search["x"], f"{link.inner_text()} runs under the search field"
+    screenshot(page, "62-search-phone-header")
+    field(page).focus()  # focused, it takes the bar
+    assert field(page).bounding_box()["width"] > 300
+    assert page.locator(".site-header").bounding_box()["height"] <= 64
+
+
 def test_at_phone_width_the_field_the_results_and_the_message(server, new_context):
     server.create_user("pho", PASSWORD)
     page = new_context(viewport={"width": 390, "height": 844}, has_touch=True).new_page()
     log_in(page, server, "pho")
+    assert page.locator(".site-header").bounding_box()["height"] <= 64
     send(page, "the platypus arrives on Tuesday")
     field(page).press_sequentially("platyp")
     panel = page.locator("#search-panel")
