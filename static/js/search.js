@@ -3,8 +3,9 @@
 // something and hides it when it is empty, when the focus leaves the search, or on Escape
 // ("huddle:search-close" from keys.js), the focus back on the field. keys.js also sends
 // "huddle:search-focus" ("/" focuses the field) and "huddle:search-move" (the arrow keys step
-// through the results, [data-search-hit] links, and back up to the field). Without a script the
-// field is a plain form: Enter opens the search page.
+// through the results, [data-search-hit] links, and back up to the field). What an answer found
+// is said in the form's [data-search-status]. Without a script the field is a plain form: Enter
+// opens the search page.
 (function () {
   "use strict";
 
@@ -16,9 +17,14 @@
     panel.hidden = !(open && panel.children.length > 0 && field.value.trim() !== "");
   }
 
+  // A fresh answer: shown if the field still has the focus, and said in the status (a screen
+  // reader hears "Messages found: 3" without leaving the field).
   document.addEventListener("htmx:afterSwap", function (event) {
     var root = event.target.closest && event.target.closest("[data-search]");
-    if (root && event.target.matches("[data-search-panel]")) show(root, root.contains(document.activeElement));
+    if (!root || !event.target.matches("[data-search-panel]")) return;
+    show(root, root.contains(document.activeElement));
+    var said = event.target.querySelector("[data-search-said]");
+    root.querySelector("[data-search-status]").textContent = said ? said.dataset.searchSaid : "";
   });
 
   // An emptied field closes the panel at once, without waiting for an answer.

@@ -59,6 +59,7 @@ def test_typing_shows_highlighted_results_and_one_opens_in_context(server, new_c
     panel = page.locator("#search-panel")
     expect(panel).to_be_visible()
     expect(panel.locator(".search-hit")).to_have_count(4)
+    expect(page.locator("[data-search-status]")).to_have_text("Messages found: 4")  # said, for screen readers
     expect(panel.locator("mark").first).to_have_text(re.compile("wombat", re.I))
     expect(panel.locator(".snippet").first).to_contain_text("<i>")  # markup as text
     expect(panel.locator(".search-hit-where").first).to_have_text("#general")
