@@ -179,6 +179,16 @@ def test_without_javascript_the_page_searches_orders_and_pages(server, new_conte
             if (!r.ok) throw new Error('post ' + r.status);
         }
     }""")
+    # With JavaScript, "Older results" brings the next page in under the first, in place.
+    writer.goto(server.url + "/search?q=echidna")
+    listed = writer.locator("#search-results .search-hit")
+    expect(listed).to_have_count(20)
+    writer.get_by_role("link", name="Older results").click()
+    expect(listed).to_have_count(22)
+    expect(listed.last).to_contain_text("echidna number 1")
+    expect(writer.get_by_role("link", name="Older results")).to_have_count(0)
+    assert writer.url.endswith("/search?q=echidna")
+
     page = new_context(java_script_enabled=False).new_page()
     log_in(page, server, "nojs")
     form = page.get_by_role("search", name="Search")
