@@ -396,3 +396,14 @@ async def test_a_conversation_that_is_not_there_is_not_found(app, general, alice
 
 if __name__ == "__main__":
     print(json.dumps(asyncio.run(_on_postgresql(sys.argv[1], sys.argv[2]))))
+
+
+async def test_a_long_prefix_finds_every_word_it_starts_whichever_way_it_is_looked_up(app, general, alice,
+                                                                                      monkeypatch):
+    async with app.app_context():
+        for body in ["deploy now", "deployment done", "deployed it", "a depot"]:
+            await chat.post(alice, general, body)
+        assert await found(alice, "deploy") == ["deployed it", "deployment done", "deploy now"]
+        monkeypatch.setattr(service, "COMPLETIONS", 2)  # more words than that: FTS5's own prefix query
+        assert await found(alice, "deploy") == ["deployed it", "deployment done", "deploy now"]
+        assert await found(alice, "deployz") == []

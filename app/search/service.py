@@ -31,6 +31,7 @@ __all__ = ["Hit", "Query", "Results", "search"]
 
 MAX_LIMIT = 50
 RANKED = 2000          # "relevant" ranks this many of the newest matches at a time
+COMPLETIONS = 64       # a prefix longer than FTS5's prefix indexes is looked up as up to this many words
 SNIPPET = 200          # characters of body around the first match
 SNIPPET_BEFORE = 60    # of which this many before it, when there are
 
@@ -144,7 +145,7 @@ class _Sql:
     """One walk's SQL, with `?` placeholders, for the connection's dialect."""
 
     def __init__(self, dialect: str, plan: _Plan, conversation_ids: set[int], authors: set[int] | None,
-                 query: Query) -> None:
+                 query: Query, completions: dict[str, list[str]]) -> None:
         self.postgres = dialect == "postgres"
         self.params: list = []
         # SQLite walking FTS matches: "+" keeps it finding each row by message_id, not by probing
@@ -155,7 +156,7 @@ class _Sql:
         if plan.terms and not self.postgres:
             source = "message_fts CROSS JOIN message_search s ON s.message_id = message_fts.rowid"
             where.insert(0, "message_fts MATCH ?")
-            self.params.append(" AND ".join(f'"{term}"' + ("*" if prefix else "") for term, prefix in plan.terms))
+            self.params.append(" AND ".join(_fts_term(term, prefix, completions) for term, prefix in plan.terms))
             self.rank = "bm25(message_fts)"  # lower is better
             self.key = "message_fts.rowid"
         else:
@@ -200,6 +201,39 @@ class _Sql:
         return sql, [*rank_params, *self.params, *([top] if top is not None else [])]
 
 
+def _fts_term(term: str, prefix: bool, completions: dict[str, list[str]]) -> str:
+    if not prefix:
+        return f'"{term}"'
+    if term in completions:  # the words it starts, looked up: FTS5 walks an OR lazily
+        return "(" + " OR ".join(f'"{word}"' for word in completions[term]) + ")"
+    return f'"{term}"*'
+
+
+async def _completions(plan: _Plan) -> dict[str, list[str]] | None:
+    """SQLite: the indexed words that each prefix longer than FTS5's prefix indexes (2 and 3)
+    starts, up to COMPLETIONS of them. FTS5 answers such a prefix by merging every matching
+    word's list of rows in memory first (110 ms for `today` at a million messages, against
+    0.3 ms for the word); an OR of the words is walked newest first like a word. More words
+    than that: FTS5's own prefix query. None when a prefix starts no word (nothing can match)."""
+    long = [term for term, prefix in plan.terms if prefix and len(term) > 3]
+    if not long:
+        return {}
+    conn = Tortoise.get_connection("default")
+    await conn.execute_script(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.message_fts_vocab USING fts5vocab(main, message_fts, row)")
+    found = {}
+    for term in long:
+        after = term[:-1] + chr(ord(term[-1]) + 1)
+        rows = await conn.execute_query_dict(
+            f"SELECT term FROM temp.message_fts_vocab WHERE term >= ? AND term < ? LIMIT {COMPLETIONS + 1}",
+            [term, after])
+        if not rows:
+            return None
+        if len(rows) <= COMPLETIONS:
+            found[term] = [row["term"] for row in rows]
+    return found
+
+
 async def _rows(sql: str, params: list) -> list[dict]:
     conn = Tortoise.get_connection("default")
     if conn.capabilities.dialect == "postgres":
@@ -237,7 +271,10 @@ async def search(actor: User, q: str, *, conversation_id: int | None = None,
     if query.before and query.after and query.after >= query.before:
         return Results([], None, query)
     dialect = Tortoise.get_connection("default").capabilities.dialect
-    sql = _Sql(dialect, plan, conversation_ids, authors, query)
+    completions = await _completions(plan) if dialect == "sqlite" else {}
+    if completions is None:
+        return Results([], None, query)
+    sql = _Sql(dialect, plan, conversation_ids, authors, query, completions)
     if order == "relevant" and plan.terms:
         ids, older = await _relevant(sql, _cursor(before, "r"), limit)
     else:
