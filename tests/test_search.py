@@ -385,6 +385,8 @@ async def test_a_long_paste_and_control_characters_are_searched_as_words(app, ge
         assert await found(alice, "needle \ud800 haystack") == ["needle in a haystack"]
         assert await found(alice, "from:\x00bob needle") == []
         assert await found(alice, "in:#\ud800 needle") == []
+        assert await found(alice, "in:#" + "r" * 41 + " needle") == []
+        assert await found(alice, "in:#" + "ﬀ" * 30 + " needle") == []  # 30 typed, 60 once normalised
 
 
 async def test_a_conversation_that_is_not_there_is_not_found(app, general, alice):

@@ -120,7 +120,10 @@ async def _named_conversation(actor: User, name: str) -> set[int]:
             return set()
         found = await Conversation.get_or_none(kind=DIRECT, direct_key=chat.direct_key([actor, person]))
     else:
-        found = await Conversation.get_or_none(kind=ROOM, name_key=chat.room_key(bare))
+        key = chat.room_key(bare)
+        if not key or len(key) > chat.ROOM_NAME_MAX:  # no room has such a name (and the column refuses it)
+            return set()
+        found = await Conversation.get_or_none(kind=ROOM, name_key=key)
     return {found.id} if found else set()
 
 
