@@ -6,8 +6,9 @@ Seeds N messages (1,000,000 by default) in 200 conversations, the searcher a mem
 SQLite file and a PostgreSQL database: the app's migrations make the tables, the app's services
 make the people and rooms, and the messages go in by bulk insert (executemany in one transaction
 on SQLite, COPY on PostgreSQL) with their search index rows written by the engine's own
-functions (app.models.search.terms), so the index is the one the app would have built. Three words are planted:
-a rare one (30 matches per million), a middling one (5,000) and a very common one (350,000).
+functions (app.models.search.terms), so the index is the one the app would have built. Three
+words are planted: a rare one (30 matches per million, a third where the searcher reads), a
+middling one (5,000) and a very common one (350,000).
 Seeded databases are kept (bench/cache/, and PostgreSQL databases named huddle_bench_search_*),
 keyed by a hash of the migrations, the index's code (app/models/search*.py) and the seed, so a
 re-run does not reseed.
