@@ -63,6 +63,20 @@ async def test_one_upstream_subscription_per_worker_however_many_sockets(workers
     await until(lambda: _is(subscribers(admin, channel), 0))  # the last one left: unsubscribed
 
 
+async def test_a_first_subscriber_returns_once_redis_has_confirmed_it(workers, admin):
+    """An event published on another connection right after subscribe() reaches it: subscribe()
+    waited for Redis's confirmation (redis-py sends SUBSCRIBE without waiting; a publish could
+    then reach Redis first, and the full suite once lost one that way)."""
+    a, b, prefix = workers
+    for n in range(20):
+        topic = f"conversation:{900 + n}"
+        async with b.subscribe([topic]) as page:
+            assert dict(await admin.pubsub_numsub(prefix + topic))[(prefix + topic).encode()] == 1  # no polling
+            await a.publish(Event("note", topic, html=str(n)))
+            async with asyncio.timeout(5):
+                assert (await page.get()).html == str(n)
+
+
 async def _is(awaitable, value) -> bool:
     return await awaitable == value
 

@@ -22,6 +22,7 @@ from app.realtime.broker import Event, MemoryBroker, Subscription
 log = logging.getLogger("huddle.broker")
 RESTART = 1012  # "service restart": htmx reconnects, the page catches up
 BACKOFF_MAX = 5.0
+CONFIRM_SECONDS = 5.0  # how long a first subscriber waits for Redis to confirm its SUBSCRIBE
 # Anything the client raises while Redis is away: its own errors, the socket's, and the
 # RuntimeError("pubsub connection not set") of a pub/sub whose reconnection failed half-way.
 LOST = (RedisError, OSError, RuntimeError, asyncio.TimeoutError)
@@ -38,6 +39,7 @@ class RedisBroker(MemoryBroker):
         self.connected = False  # the pub/sub connection is up and listening (readiness)
         self.reconnects = 0     # times it came back after a loss (tests and logs)
         self.failed_tries = 0   # reconnection attempts that found Redis still away
+        self._confirming: dict[str, list[asyncio.Future]] = {}  # channel -> who waits for its SUBSCRIBE
 
     async def start(self) -> None:
         self._redis = redis.Redis.from_url(self.url)
@@ -86,7 +88,7 @@ class RedisBroker(MemoryBroker):
                 except LOST:
                     pass
             self._pubsub = None
-            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            pubsub = self._redis.pubsub()  # the reader sees SUBSCRIBE confirmations (_confirmed)
             try:
                 await pubsub.subscribe(self.prefix + "_", *(self.prefix + t for t in self._subscribers))
             except BaseException:
@@ -96,16 +98,41 @@ class RedisBroker(MemoryBroker):
             self.connected = True
 
     async def _attach(self, topic: str, subscription: Subscription) -> None:
+        """The first local subscriber of a topic returns only once Redis has confirmed the
+        SUBSCRIBE: redis-py sends it without waiting, and an event published on another
+        connection just after could reach Redis first and be lost to this subscriber (a page
+        subscribes, then reads its catch-up from the database, then relies on the stream)."""
         first = topic not in self._subscribers
         await super()._attach(topic, subscription)
         if first:
+            channel = self.prefix + topic
+            confirmed = asyncio.get_running_loop().create_future()
             async with self._lock:
                 if self._pubsub is None:
                     return  # reconnecting: every local topic is subscribed again then
+                self._confirming.setdefault(channel, []).append(confirmed)
                 try:
-                    await self._pubsub.subscribe(self.prefix + topic)
+                    await self._pubsub.subscribe(channel)
                 except LOST:
-                    pass  # the reader reconnects and subscribes every local topic again
+                    self._forget(channel, confirmed)
+                    return  # the reader reconnects and subscribes every local topic again
+            try:
+                await asyncio.wait_for(asyncio.shield(confirmed), CONFIRM_SECONDS)
+            except TimeoutError:  # Redis went away meanwhile: the reconnect closes this socket with 1012
+                self._forget(channel, confirmed)
+
+    def _forget(self, channel: str, waiter: asyncio.Future) -> None:
+        waiting = self._confirming.get(channel, [])
+        if waiter in waiting:
+            waiting.remove(waiter)
+        if not waiting:
+            self._confirming.pop(channel, None)
+
+    def _confirmed(self, channel: bytes | str) -> None:
+        name = channel.decode() if isinstance(channel, bytes) else channel
+        for waiter in self._confirming.pop(name, []):
+            if not waiter.done():
+                waiter.set_result(None)
 
     async def _detach(self, topic: str, subscription: Subscription) -> None:
         await super()._detach(topic, subscription)
@@ -133,7 +160,12 @@ class RedisBroker(MemoryBroker):
             except LOST as error:
                 await self._reconnect(error)
                 continue
-            if message is None or message.get("type") != "message":
+            if message is None:
+                continue
+            if message.get("type") == "subscribe":
+                self._confirmed(message.get("channel", b""))
+                continue
+            if message.get("type") != "message":
                 continue
             try:
                 event = Event.from_json(message["data"])
