@@ -2,7 +2,6 @@
 reconnects catches up from the database (edits and deletions included); typing; membership."""
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 
@@ -12,30 +11,7 @@ from app.chat import service
 from app.models import Conversation, Message
 from app.realtime.broker import MemoryBroker
 from app.runtime import Runtime
-from tests.helpers.live import ORIGIN, receive, receive_until
-
-
-@contextlib.asynccontextmanager
-async def page(client, conversation: Conversation | None, after: int | None = None):
-    """A conversation page's socket after its hello (as huddle.js sends it)."""
-    async with client.raw.websocket("/live", headers=ORIGIN) as socket:
-        hello = {"type": "hello", "presence": []}
-        if conversation is not None:
-            hello.update(conversation=conversation.id, after=conversation.last_seq if after is None else after)
-        await socket.send(json.dumps(hello))
-        socket.replay = []  # what the answer to the hello brought before its closing snapshot
-        while 'id="live-unread"' not in (message := await receive(socket)):
-            socket.replay.append(message)
-        yield socket
-
-
-async def barrier(socket) -> list[str]:
-    """Everything the page got before a fresh hello's answer: a barrier, not a clock."""
-    await socket.send(json.dumps({"type": "hello", "presence": []}))
-    got = []
-    while 'id="live-unread"' not in (message := await receive(socket)):
-        got.append(message)
-    return got
+from tests.helpers.live import ORIGIN, barrier, page, receive, receive_until
 
 
 def seqs(messages: list[str]) -> list[int]:

@@ -13,6 +13,7 @@ import pytest
 from app.config import ROOT
 from tests.helpers import PASSWORD
 from tests.helpers.ports import free_port
+from tests.helpers.redis import PrivateRedis
 from tests.helpers.server import Server
 from tests.helpers.services import missing
 
@@ -136,35 +137,6 @@ async def test_a_lost_database_gives_a_clear_503_writes_nothing_half_and_recover
 
 
 # --- Redis restarted --------------------------------------------------------------------------------
-
-class PrivateRedis:
-    """A redis-server of the test's own, to stop and start again (the machine's stays up)."""
-
-    def __init__(self, folder) -> None:
-        self.port, self.folder = free_port(), folder
-        self.process = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        import redis
-
-        client = redis.Redis(port=self.port)
-        for _ in range(100):
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                import time
-
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        self.process.kill()
-        self.process.wait(timeout=10)
-
 
 async def test_a_redis_restart_loses_nothing_and_writes_keep_working(tmp_path):
     import json

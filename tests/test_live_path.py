@@ -4,7 +4,6 @@ added in one place reaches all three; an answer comes before the events its requ
 catch-up never repeats; limits and expiry hold the same on every kind."""
 from __future__ import annotations
 
-import contextlib
 import json
 from datetime import timedelta
 
@@ -17,20 +16,10 @@ from app.models import Message, UserSession
 from app.realtime.broker import Event
 from app.runtime import Runtime
 from tests.helpers import PASSWORD
-from tests.helpers.api import act, api_login, frame_where, json_socket, pushed
+from tests.helpers.api import act, api_login, frame_where, json_socket, messenger_socket, pushed
 from tests.helpers.live import live, receive_until
 
 M = "/api/messenger"
-
-
-@contextlib.asynccontextmanager
-async def messenger_socket(app, token: str):
-    async with app.test_client().websocket(f"{M}/websocket") as socket:
-        assert json.loads(await socket.receive()) == {"Message": "Websocket Open"}
-        await socket.send(token)
-        # The answer comes first, before the presence its authentication caused.
-        assert json.loads(await socket.receive()) == {"Message": "Websocket Authenticated"}
-        yield socket
 
 
 async def next_frame(socket, timeout: float = 3.0) -> dict:

@@ -10,7 +10,7 @@ from app.config import Settings
 from app.realtime.broker import Event
 from app.realtime.redis_broker import RESTART, RedisBroker
 from app.startup import build
-from tests.helpers.redis import URL
+from tests.helpers.redis import URL, PrivateRedis
 from tests.helpers.redis import prefix as redis_prefix
 
 
@@ -112,8 +112,6 @@ async def test_live_delivery_survives_redis_outages_short_and_long(tmp_path, fai
     away the broker reports not ready and keeps trying (for as long as it takes); once it is
     back, every local socket is told to reconnect (1012, then it catches up from the database)
     and new subscriptions hear events again. The attack run's reader died on the second try."""
-    from tests.test_faults import PrivateRedis
-
     private = PrivateRedis(tmp_path)
     private.start()
     broker = RedisBroker(f"redis://127.0.0.1:{private.port}/0", prefix="outage:")

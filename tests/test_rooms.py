@@ -5,7 +5,6 @@ after a reconnect; removals and deletions told at once; "More rooms" following a
 room previewed with Join. The same rules through the pages and the REST API."""
 from __future__ import annotations
 
-import contextlib
 import json
 
 import pytest
@@ -14,29 +13,8 @@ from app.admin import audit_log
 from app.chat import service
 from app.models import AuditEvent, Conversation, Membership, Message, User
 from tests.helpers.accounts import make_user
-from tests.helpers.api import api_login, json_socket, pushed
-from tests.helpers.live import ORIGIN, live, receive, receive_until
-
-
-@contextlib.asynccontextmanager
-async def page(client, conversation: Conversation, after: int | None = None):
-    """A conversation page's socket after its hello (as static/js/live.js sends it)."""
-    async with client.raw.websocket("/live", headers=ORIGIN) as socket:
-        await socket.send(json.dumps({"type": "hello", "presence": [], "conversation": conversation.id,
-                                      "after": conversation.last_seq if after is None else after}))
-        socket.replay = []
-        while 'id="live-unread"' not in (message := await receive(socket)):
-            socket.replay.append(message)
-        yield socket
-
-
-async def barrier(socket) -> list[str]:
-    """Everything the page got before a fresh hello's answer: a barrier, not a clock."""
-    await socket.send(json.dumps({"type": "hello", "presence": []}))
-    got = []
-    while 'id="live-unread"' not in (message := await receive(socket)):
-        got.append(message)
-    return got
+from tests.helpers.api import api_login, json_socket, messenger_socket, pushed
+from tests.helpers.live import barrier, live, page, receive_until
 
 
 async def leads(app, creator: User, *members: User, is_open: bool = False, topic: str = "") -> Conversation:
@@ -368,7 +346,6 @@ async def test_programs_change_and_delete_rooms_by_the_same_rules(app, admin, al
 
 async def test_the_messenger_socket_hears_a_room_change_too(app, alice, bob, general):
     from tests.helpers.api import frame_where
-    from tests.test_live_path import messenger_socket
 
     room = await leads(app, alice, bob)
     api = await api_login(app, "bob")

@@ -78,3 +78,14 @@ async def frame_where(socket, test, timeout: float = 3.0) -> dict:
 
 async def pushed(socket, action: str, timeout: float = 3.0) -> dict:
     return await frame_where(socket, lambda f: f.get("action") == action, timeout)
+
+
+@contextlib.asynccontextmanager
+async def messenger_socket(app, token: str):
+    """The messenger socket, authenticated with this token (its answer read)."""
+    async with app.test_client().websocket("/api/messenger/websocket") as socket:
+        assert json.loads(await socket.receive()) == {"Message": "Websocket Open"}
+        await socket.send(token)
+        # The answer comes first, before the presence its authentication caused.
+        assert json.loads(await socket.receive()) == {"Message": "Websocket Authenticated"}
+        yield socket

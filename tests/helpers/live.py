@@ -75,3 +75,26 @@ async def websocket_status(client, path: str, origin: str | None = "http://local
             return 101
     except WebsocketResponseError as refused:
         return refused.response.status_code
+
+
+@contextlib.asynccontextmanager
+async def page(client, conversation, after: int | None = None):
+    """A conversation page's socket after its hello (as static/js/live.js sends it)."""
+    async with client.raw.websocket("/live", headers=ORIGIN) as socket:
+        hello = {"type": "hello", "presence": []}
+        if conversation is not None:
+            hello.update(conversation=conversation.id, after=conversation.last_seq if after is None else after)
+        await socket.send(json.dumps(hello))
+        socket.replay = []  # what the answer to the hello brought before its closing snapshot
+        while 'id="live-unread"' not in (message := await receive(socket)):
+            socket.replay.append(message)
+        yield socket
+
+
+async def barrier(socket) -> list[str]:
+    """Everything the page got before a fresh hello's answer: a barrier, not a clock."""
+    await socket.send(json.dumps({"type": "hello", "presence": []}))
+    got = []
+    while 'id="live-unread"' not in (message := await receive(socket)):
+        got.append(message)
+    return got
