@@ -173,12 +173,18 @@ def engine() -> type[Engine]:
 
 
 def schema_hash(n: int) -> str:
-    """The migrations, the index's code (its rows and normaliser) and the seed: a change to any of
-    them reseeds (a change to how queries are made does not)."""
-    digest = hashlib.sha256(f"{SEED_VERSION} {n}".encode())
-    paths = [*(ROOT / "migrations").glob("**/*.py"), *(ROOT / "app" / "models").glob("search*.py")]
-    for path in sorted(paths):
+    """The migrations, what makes the index's rows (the normaliser and the terms, not how rows are
+    written or queried) and the seed: a change to any of them reseeds."""
+    import inspect
+
+    from app.models import search, search_text
+
+    digest = hashlib.sha256(f"{SEED_VERSION} {n} {search.SEPARATOR} {search.LINK}".encode())
+    for path in sorted((ROOT / "migrations").glob("**/*.py")):
         digest.update(path.name.encode() + path.read_bytes())
+    digest.update(inspect.getsource(search_text).encode())
+    for made_by in (search.terms, search._terms, search.encode, search._base36):
+        digest.update(inspect.getsource(made_by).encode())
     return digest.hexdigest()[:10]
 
 

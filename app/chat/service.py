@@ -289,7 +289,7 @@ async def edit(actor: User, message: Message, text: str) -> Message:
         seq = await Conversation.next_seq(conn, message.conversation_id)
         message.body, message.version_seq, message.edited_at = body, seq, clock.now()
         await message.save(update_fields=["body", "version_seq", "edited_at"])
-        await search_index.index(conn, message.id, message.conversation_id, body)  # found by its new words only
+        await search_index.reindex(conn, message.id, body)  # found by its new words only
     await events.message_changed(message, "message.edited")
     return message
 

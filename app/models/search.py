@@ -11,11 +11,13 @@ own index holds:
 - SQLite: an FTS5 table (message_fts) with this table as its external content, kept in step by
   triggers (migration 11), `unicode61` over tokens that cannot be split, prefix indexes for the
   word being typed, `detail=none` (phrases are checked here, not by positions);
-- PostgreSQL: a GIN index on `array_to_tsvector(string_to_array(terms, ' '))`: the lexemes are
-  ours, never re-parsed, and queries are built from quoted lexemes (`'abc' & 'de':*`).
+- PostgreSQL: a stored generated column `vector`, `array_to_tsvector(string_to_array(terms, ' '))`,
+  with a GIN index (migration 12): the lexemes are ours, never re-parsed, and queries are built
+  from quoted lexemes (`'abc' & 'de':*`).
 
-Neither the FTS5 table, its triggers nor the GIN index can be described by a Tortoise model:
-migration 11 makes them (tests/test_migrations.py names them as the ones exception)."""
+Neither the FTS5 table, its triggers, the generated column nor the GIN index can be described by
+a Tortoise model: migrations 11 and 12 make them (tests/test_migrations.py names them as the one
+exception)."""
 from __future__ import annotations
 
 import re
@@ -92,11 +94,16 @@ def _terms(body: str) -> str:
 
 
 async def index(conn: BaseDBAsyncClient, message_id: int, conversation_id: int, body: str) -> None:
-    """Write (or rewrite) a message's row, inside the caller's transaction."""
-    await conn.execute_query(_sql(conn, "DELETE FROM message_search WHERE message_id = ?"), [message_id])
+    """A new message's row, inside the transaction that posts it."""
     await conn.execute_query(
         _sql(conn, "INSERT INTO message_search (message_id, conversation_id, terms) VALUES (?, ?, ?)"),
         [message_id, conversation_id, terms(body)])
+
+
+async def reindex(conn: BaseDBAsyncClient, message_id: int, body: str) -> None:
+    """An edited message's row, inside the transaction that edits it: found by its new words only."""
+    await conn.execute_query(_sql(conn, "UPDATE message_search SET terms = ? WHERE message_id = ?"),
+                             [terms(body), message_id])
 
 
 async def unindex(conn: BaseDBAsyncClient, message_id: int) -> None:

@@ -175,16 +175,19 @@ class _Sql:
                 if not all(term.isascii() and term.isalnum() and term.lower() == term for term, _ in plan.terms):
                     raise ValueError(f"search terms must be encoded to [0-9a-z]: {tsquery!r}")
                 literal = f"CAST('{tsquery}' AS tsquery)"
-                where.insert(0, f"array_to_tsvector(string_to_array(s.terms, ' ')) @@ {literal}")
-                self.rank = f"-ts_rank(array_to_tsvector(string_to_array(s.terms, ' ')), {literal})"
+                where.insert(0, f"s.vector @@ {literal}")  # stored, GIN-indexed (migration 12)
+                self.rank = f"-ts_rank(s.vector, {literal})"
         for pattern in plan.patterns:
             where.append("(' ' || s.terms || ' ') LIKE ?")
             self.params.append(pattern)
         for pattern in plan.not_patterns:
             where.append("(' ' || s.terms || ' ') NOT LIKE ?")
             self.params.append(pattern)
-        joins.append(("JOIN" if self.postgres else "CROSS JOIN") + " messages m ON m.id = s.message_id")
-        where.append("m.deleted_at IS NULL")
+        # Deleted messages have no row here (unindexed in the transaction that deletes them): the
+        # messages table is joined only for what is asked of it (a third of a walk's time).
+        if authors is not None or query.before or query.after:
+            joins.append(("JOIN" if self.postgres else "CROSS JOIN") + " messages m ON m.id = s.message_id")
+            where.append("m.deleted_at IS NULL")
         if authors is not None:
             where.append(f"m.author_id IN ({', '.join(str(int(i)) for i in sorted(authors))})")
         if query.before:
