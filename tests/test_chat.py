@@ -1,6 +1,8 @@
 """Chat pages and their rules: who sees and does what, bad input, escaping, pagination, limits."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from werkzeug.datastructures import MultiDict
 
@@ -307,6 +309,67 @@ async def test_a_permalink_opens_the_conversation_around_the_message_and_marks_i
     await client.login("bob")
     page = await (await client.get(f"/chat/{general.id}/messages/{ids[10]}")).get_data(as_text=True)
     assert f'data-highlight="message-{ids[10]}"' in page and f'id="message-{ids[10]}"' in page
+
+
+def marked(page: str, message_id: int) -> bool:
+    """The page marks this message as the permalink's target: the marker just before it."""
+    return re.search(rf'<div hidden data-highlight="message-{message_id}"></div>\s*<article id="message-{message_id}"',
+                     page) is not None
+
+
+async def test_a_permalink_into_an_open_room_shows_someone_not_in_it_the_message_in_context(
+        client, app, general, alice):
+    """It showed the room's latest messages instead: the preview did not read the permalink."""
+    async with app.app_context():
+        lift_posting_limit(app)
+        lounge = await service.create_room(alice, "lounge", "coffee")
+        ids = [(await service.post(alice, lounge, f"lounge talk {n:03}")).id for n in range(120)]
+    await client.login("bob")
+    response = await client.get(f"/chat/{lounge.id}/messages/{ids[10]}")
+    page = await response.get_data(as_text=True)
+    assert response.status_code == 200 and marked(page, ids[10]) and page.count("data-highlight") == 1
+    assert "lounge talk 010" in page and "lounge talk 000" in page and "lounge talk 119" not in page
+    assert "Join #lounge" in page and "data-composer" not in page  # still a read-only preview
+    # The newer messages are a link away, not a page that loads them (those are for members: 404).
+    assert f'href="/chat/{lounge.id}">Jump to latest</a>' in page and "data-newer" not in page
+    assert "data-older" not in page and "data-latest-url" not in page
+    latest = await (await client.get(f"/chat/{lounge.id}")).get_data(as_text=True)
+    assert "lounge talk 119" in latest and "data-highlight" not in latest and "Jump to latest" not in latest
+
+
+async def test_a_permalink_into_a_closed_room_is_not_found_by_someone_not_in_it(client, app, secret, alice):
+    async with app.app_context():
+        message = await service.post(alice, secret, "closed plans")
+    await client.login("bob")
+    response = await client.get(f"/chat/{secret.id}/messages/{message.id}")
+    assert response.status_code == 404 and "closed plans" not in await response.get_data(as_text=True)
+
+
+async def test_a_permalink_still_marks_the_message_for_a_member_of_an_open_room(client, app, general, alice):
+    async with app.app_context():
+        lounge = await service.create_room(alice, "lounge", "coffee")
+        first = await service.post(alice, lounge, "the first word")
+        await service.post(alice, lounge, "the last word")
+    await client.login("alice")
+    page = await (await client.get(f"/chat/{lounge.id}/messages/{first.id}")).get_data(as_text=True)
+    assert marked(page, first.id) and "the last word" in page and "data-composer" in page
+
+
+@pytest.mark.parametrize("member", ["alice", "bob"], ids=["member", "not in the room"])
+async def test_a_permalink_to_no_message_of_the_room_says_so(client, app, general, alice, member):
+    """An unknown id, a deleted message, another room's message, an id past any row: a 404 that
+    says why, for members and previews alike; letters are not a message id at all (404)."""
+    async with app.app_context():
+        lounge = await service.create_room(alice, "lounge", "coffee")
+        gone = await service.post(alice, lounge, "soon gone")
+        await service.delete(alice, gone)
+        elsewhere = await service.post(alice, general, "in general")
+    await client.login(member)
+    for message_id in (999999, gone.id, elsewhere.id, "9999999999999999999"):
+        response = await client.get(f"/chat/{lounge.id}/messages/{message_id}")
+        assert response.status_code == 404, message_id
+        assert "That message does not exist, or was deleted." in await response.get_data(as_text=True)
+    assert (await client.get(f"/chat/{lounge.id}/messages/abc")).status_code == 404
 
 
 # --- rooms and directs ----------------------------------------------------------------------------

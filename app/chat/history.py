@@ -62,6 +62,16 @@ async def around(conversation: Conversation, message_id: int, size: int = PAGE) 
     return older + list(newer), more
 
 
+async def preview(conversation: Conversation, *, around_id: int | None = None) -> tuple[list, bool]:
+    """What an open room shows someone not in it (read-only; paging is for members): its latest
+    messages, or for a permalink the stretch around that message, as a member sees it (NotFound
+    if it is not one of this room's). Also whether newer messages remain (the page links to them)."""
+    if around_id is None:
+        return (await history_rows(conversation))[0], False
+    messages, _ = await around(conversation, around_id)
+    return messages, bool(messages) and await has_newer(conversation, messages[-1].seq)
+
+
 async def changes_since(conversation_id: int, after: int, limit: int = 500) -> list[Message]:
     """Every message changed (posted, edited, deleted) after event number `after`, in order."""
     return await Message.filter(conversation_id=conversation_id, version_seq__gt=after).order_by(

@@ -90,8 +90,8 @@ async def _conversation_page(conversation_id: int, *, around: int | None = None,
                                  and m["author_id"] != me.id), None)
         else:
             messages, more = await service.history_rows(conversation, before=before)
-    else:  # an open room I am not in: a preview of its latest messages, read-only, and Join
-        messages, _ = await service.history_rows(conversation)
+    else:  # an open room I am not in: a preview, read-only, and Join (a permalink: around its message)
+        messages, more_newer = await service.preview(conversation, around_id=around)
     return await render(
         "chat/conversation.html", status=status, conversation=conversation, member=member, seq=seq,
         messages=messages, fragments=await chat_events.message_fragments(messages), more=more,

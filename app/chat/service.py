@@ -44,6 +44,7 @@ from app.chat.history import (  # noqa: F401 - one service for callers: reading 
     history_rows,
     newer_rows,
     newest_first,
+    preview,
 )
 from app.chat.room_changes import (  # noqa: F401 - one service for callers: changing rooms too
     CLOSING_KEEPS_MEMBERS,
