@@ -37,6 +37,10 @@ AUTHOR_OR_ADMIN_DELETES = "Only its author and administrators can delete a messa
 LAST_ADMIN = "admin is the last administrator and must stay one."
 OWN_ACCOUNT = "Administrators cannot delete their own account; another administrator can."
 ARCHIVED = "#archive is archived: it is read-only."
+PLANS = "zanzibar is the secret plan"  # alice's, in #secret: search finds it by "zanzibar"
+SECRET_PLAN = "is the secret plan"  # its words as every door shows them (the page marks the match)
+FORMER_PLANS, FORMER_PLAN = "quokka is the former plan", "is the former plan"  # another closed room's
+ODD = 'AND OR NOT NEAR( "unclosed *^() -x from: in:#nowhere before:2026-13-45 \x01 😀'
 
 
 @dataclass
@@ -49,6 +53,7 @@ class World:
     message: Message  # alice's, in #general
     archive: Conversation  # alice's archived room, bob in it: read-only
     archived: Message  # alice's, in it
+    former: Conversation  # alice's closed room, bob in it until a rule removes him
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,8 @@ class Rule:
     doors: tuple[str, ...]
     times: int = 1  # the last attempt is the one that meets the rule; those before it pass
     then: Callable[[World], Awaitable[bool]] | None = None  # and afterwards, this holds
+    meanwhile: Callable[[World], Awaitable[object]] | None = None  # just before the last attempt, this happens
+    hides: str = ""  # words the last attempt's answer never shows (a message the actor may not read)
 
 
 def in_general(username: str) -> Callable[[World], Awaitable[bool]]:
@@ -69,8 +76,14 @@ def in_general(username: str) -> Callable[[World], Awaitable[bool]]:
     return check
 
 
+async def bob_removed_from_former(world: World):
+    return await chat.remove_member(world.alice, world.former, world.bob)
+
+
 PAGES = ("page", "htmx")
 PROGRAMS = ("rest", "socket", "messenger")
+SEARCH = PAGES + ("rest", "socket")
+PROGRAMS_SEARCH = ("rest", "socket")  # the page takes no limit, and reads an unknown order as newest
 RULES = {
     "posting limit": Rule("alice", "post", lambda w: (w.general.id, "hello"), Outcome(LIMITED, TOO_FAST),
                           PAGES + PROGRAMS, times=POSTS_ALLOWED + 1),
@@ -107,6 +120,29 @@ RULES = {
         "admin", "delete_account", lambda w: (w.admin,), Outcome(REFUSED, OWN_ACCOUNT), PAGES),
     "an administrator's own account is not deleted (from the admin area)": Rule(
         "admin", "delete_user", lambda w: (w.admin,), Outcome(REFUSED, OWN_ACCOUNT), PAGES),
+    # Search: the page, the header's panel (htmx), REST and the JSON websocket; the conversation's
+    # search is each of them given its id. What is found is what may be read (chat.may_read).
+    "search: nobody signed in searches": Rule(None, "search", lambda w: ("zanzibar",), Outcome(REFUSED), SEARCH),
+    "search: a member of a closed room finds its messages": Rule(
+        "alice", "search", lambda w: ("zanzibar",), Outcome(OK, SECRET_PLAN), SEARCH),
+    "search: someone not in a closed room never finds its messages": Rule(
+        "bob", "search", lambda w: ("zanzibar",), Outcome(OK), SEARCH, hides=SECRET_PLAN),
+    "search: a removed member stops finding them in the very next search": Rule(
+        "bob", "search", lambda w: ("quokka",), Outcome(OK), SEARCH, times=2, meanwhile=bob_removed_from_former,
+        hides=FORMER_PLAN),
+    "search: an administrator finds only what they may read": Rule(
+        "admin", "search", lambda w: ("zanzibar",), Outcome(OK), SEARCH, hides=SECRET_PLAN),
+    "search: in a conversation one may not read, nothing is found": Rule(
+        "bob", "search", lambda w: ("zanzibar", w.secret.id), Outcome(HIDDEN, NO_SUCH), SEARCH, hides=SECRET_PLAN),
+    "search: an administrator may not search in a closed room either": Rule(
+        "admin", "search", lambda w: ("zanzibar", w.secret.id), Outcome(HIDDEN, NO_SUCH), SEARCH, hides=SECRET_PLAN),
+    "search: odd words and cursors are searched, never an error": Rule(
+        "alice", "search", lambda w: (ODD, None, "zzz\x00"), Outcome(OK), SEARCH),
+    "search: a limit out of 1 to 100 is refused, naming it": Rule(
+        "alice", "search_with", lambda w: ({"q": "plan", "limit": 0},), Outcome(REFUSED, "limit"), PROGRAMS_SEARCH),
+    "search: an order other than newest or relevant is refused, naming it": Rule(
+        "alice", "search_with", lambda w: ({"q": "plan", "order": "sideways"},), Outcome(REFUSED, "order"),
+        PROGRAMS_SEARCH),
 }
 DOOR_CLASSES = {"page": PageDoor, "htmx": PageDoor, "rest": RestDoor, "socket": SocketDoor,
                 "messenger": MessengerDoor, "command line": CommandLineDoor}
@@ -127,9 +163,12 @@ async def world(app, general, admin, alice, bob) -> World:
         archive = await chat.create_room(alice, "archive", is_open=False, member_names=["bob"])
         archived = await chat.post(alice, archive, "the last word")
         await chat.change_room(alice, archive, archived=True)
+        await chat.post(alice, secret, PLANS)
+        former = await chat.create_room(alice, "former", is_open=False, member_names=["bob"])
+        await chat.post(alice, former, FORMER_PLANS)
     # A fresh count, and a small limit: the posting rows need only a few posts.
     Runtime.of(app).limiters.post_user = MemoryLimiter(POSTS_ALLOWED, 10)
-    return World(admin, alice, bob, general, secret, message, archive, archived)
+    return World(admin, alice, bob, general, secret, message, archive, archived, former)
 
 
 @pytest.mark.parametrize("rule, door", CASES, ids=[f"{rule} × {door}" for rule, door in CASES])
@@ -142,11 +181,15 @@ async def test_each_door_meets_each_rule_with_the_same_outcome(app, settings, wo
         act = getattr(entrance, spec.act)
         for _ in range(spec.times - 1):
             assert (await act(*spec.args(world))).kind == OK
+        if spec.meanwhile is not None:
+            async with app.app_context():
+                await spec.meanwhile(world)
         outcome = await act(*spec.args(world))
     finally:
         if isinstance(entrance, SocketDoor):
             await entrance.close()
     assert outcome.agrees_with(spec.expected), f"{rule} at the {door} door: {outcome}"
+    assert not spec.hides or spec.hides not in outcome.text, f"{rule} at the {door} door: shows {spec.hides!r}"
     if spec.then is not None:
         assert await spec.then(world), f"{rule} at the {door} door: not so afterwards"
 

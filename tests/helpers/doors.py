@@ -35,6 +35,8 @@ class Outcome:
 
 
 def by_status(status: int, text: str) -> Outcome:
+    if status == 401:  # nobody signed in
+        return Outcome(REFUSED, text)
     if status == 429:
         return Outcome(LIMITED, text)
     if status == 404:
@@ -93,6 +95,14 @@ class PageDoor:
     async def delete_user(self, user) -> Outcome:
         return await self._post(f"/admin/users/{user.id}/delete")
 
+    async def search(self, q: str, conversation_id: int | None = None, before: str | None = None) -> Outcome:
+        """The search page, or with htmx the header field's as-you-type panel; in a conversation,
+        what its header's Search asks (`in`)."""
+        args = {"q": q, "in": conversation_id, "before": before, "panel": "1" if self.htmx else None}
+        query = {name: value for name, value in args.items() if value is not None}
+        return await self._answer(await self.client.get("/search", query_string=query,
+                                                        headers={"HX-Request": "true"} if self.htmx else {}))
+
     async def register(self, username: str) -> Outcome:
         return await self._post("/register", {"username": username, "email": f"{username}@example.com",
                                               "password": PASSWORD, "confirm_password": PASSWORD})
@@ -113,7 +123,9 @@ class RestDoor:
 
     @staticmethod
     def _answer(status: int, body: dict) -> Outcome:
-        return by_status(status, body["error"]["message"] if "error" in body else json.dumps(body))
+        if "error" in body:  # its words, then the fields it names (a value refused)
+            return by_status(status, " ".join([body["error"]["message"], *(body["error"].get("fields") or {})]))
+        return by_status(status, json.dumps(body))
 
     async def post(self, conversation_id: int, text: str) -> Outcome:
         status, body, _ = await self.api.post(f"/api/v1/conversations/{conversation_id}/messages", {"text": text})
@@ -129,6 +141,15 @@ class RestDoor:
 
     async def delete(self, message_id: int) -> Outcome:
         status, body, _ = await self.api.delete(f"/api/v1/messages/{message_id}")
+        return self._answer(status, body)
+
+    async def search(self, q: str, conversation_id: int | None = None, before: str | None = None) -> Outcome:
+        args = {"q": q, "conversation_id": conversation_id, "before": before}
+        return await self.search_with({name: value for name, value in args.items() if value is not None})
+
+    async def search_with(self, args: dict) -> Outcome:
+        """GET /api/v1/search with these query arguments as given (a limit, an order: programs choose them)."""
+        status, body, _ = await (self.api or Api(self.app)).get("/api/v1/search", query_string=args)
         return self._answer(status, body)
 
     async def register(self, username: str) -> Outcome:
@@ -160,7 +181,8 @@ class SocketDoor:
         answer = await act(self.socket, action, data)
         if "data" in answer:
             return Outcome(OK, json.dumps(answer["data"]))
-        return Outcome(LIMITED if "retry_after" in answer else ERROR, answer["error"])
+        words = " ".join([answer["error"], *answer.get("fields", {})])  # and the fields it names
+        return Outcome(LIMITED if "retry_after" in answer else ERROR, words)
 
     async def post(self, conversation_id: int, text: str) -> Outcome:
         return await self._act("send", {"conversation_id": conversation_id, "text": text})
@@ -173,6 +195,14 @@ class SocketDoor:
 
     async def delete(self, message_id: int) -> Outcome:
         return await self._act("delete", {"message_id": message_id})
+
+    async def search(self, q: str, conversation_id: int | None = None, before: str | None = None) -> Outcome:
+        args = {"q": q, "conversation_id": conversation_id, "before": before}
+        return await self.search_with({name: value for name, value in args.items() if value is not None})
+
+    async def search_with(self, args: dict) -> Outcome:
+        await self._open()  # nobody signed in: asked on a socket that never logged in
+        return await self._act("search", args)
 
     async def register(self, username: str) -> Outcome:
         await self._open()
