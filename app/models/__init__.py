@@ -3,6 +3,7 @@ from app.models.audit import AuditEvent
 from app.models.chat import DIRECT, ROOM, Conversation, Membership, Message
 from app.models.feedback import Feedback
 from app.models.invitation import Invitation, InvitationUse
+from app.models.notify import Mention, PushCount, PushDelivery, PushSubscription
 from app.models.reserved import ReservedName
 from app.models.reset_token import PasswordResetToken, password_fingerprint
 from app.models.search import MessageSearch
@@ -11,7 +12,8 @@ from app.models.user import User
 
 __all__ = [
     "DIRECT", "ROOM", "Conversation", "Membership", "Message",
-    "AuditEvent", "Feedback", "Invitation", "InvitationUse", "MessageSearch", "PasswordResetToken", "ReservedName",
+    "AuditEvent", "Feedback", "Invitation", "InvitationUse", "Mention", "MessageSearch",
+    "PushCount", "PushDelivery", "PushSubscription", "PasswordResetToken", "ReservedName",
     "User",
     "UserSession",
     "describe_user_agent", "hash_token", "password_fingerprint",

@@ -44,6 +44,8 @@ class Conversation(Model):
     header_seq = fields.BigIntField(default=0)
     # An archived room is read-only: nobody posts or edits; it leaves the sidebar's active list.
     archived_at = fields.DatetimeField(null=True)
+    # A room's administrators may forbid @everyone in it.
+    everyone_allowed = fields.BooleanField(default=True)
 
     class Meta:
         table = "conversations"
@@ -92,6 +94,9 @@ class Membership(Model):
     # The highest event number this member has seen: unread is what came after, not a counter.
     last_read_seq = fields.BigIntField(default=0)
     last_visited_at = fields.DatetimeField(null=True)
+    # What this member is notified of here (app/models/notify.py LEVELS); NULL: the default for
+    # the kind of conversation (rooms: mentions, directs: all).
+    notify = fields.CharField(max_length=8, null=True)
 
     class Meta:
         table = "memberships"
