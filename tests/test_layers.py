@@ -2,8 +2,8 @@
 points down or sideways, never up, and no two packages import each other.
 
     doors      pages and htmx (<feature>/routes.py), sockets (live/), the JSON API (api/), CLI
-    services   accounts, admin, chat, feedback, search (above chat: it asks chat who reads what):
-               rules, transactions, publish after commit
+    services   accounts, admin, chat, feedback, search and notify (above chat: they ask chat who
+               reads what): rules, transactions, publish after commit
     models     models/: Tortoise models and hot reads
     below      realtime/ (broker, presence, events, the connection base), web/ (HTTP plumbing),
                runtime, config, compat, clock, domain, mail, logs
@@ -17,7 +17,7 @@ from pathlib import Path
 from app.config import ROOT
 
 APP = ROOT / "app"
-FEATURES = {"accounts", "admin", "chat", "feedback", "search"}
+FEATURES = {"accounts", "admin", "chat", "feedback", "notify", "search"}
 DOORS = {"api", "live", "home", "health", "__main__", "supervisor"}
 DOOR_MODULES = {"routes", "password_routes", "rooms", "socket", "rest", "ws", "messenger"}
 # Who may import a door module: only the places that register blueprints.

@@ -25,6 +25,14 @@ ALL, MENTIONS, NOTHING = "all", "mentions", "nothing"
 LEVELS = (ALL, MENTIONS, NOTHING)
 
 
+def effective_level(kind: str, notify: str | None) -> str:
+    """A member's level for a conversation of this kind: what they chose, else the default
+    (direct conversations: every message; rooms: mentions only)."""
+    if notify in LEVELS:
+        return notify
+    return ALL if kind == "direct" else MENTIONS
+
+
 class Mention(Model):
     id = fields.BigIntField(primary_key=True)
     message: fields.ForeignKeyRelation[Message] = fields.ForeignKeyField(
