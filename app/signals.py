@@ -31,3 +31,6 @@ class Signal:
 user_created = Signal("user_created")
 # send(viewer, person): each receiver answers a dict of what person's profile page shows viewer.
 profile_shown = Signal("profile_shown")
+# send(user_id, conversation_id, seq): a member's read position moved forward to seq (chat's
+# mark_read, after commit); notify closes what it showed them of that conversation, on every device.
+conversation_read = Signal("conversation_read")

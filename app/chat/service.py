@@ -8,7 +8,7 @@ from typing import NamedTuple
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from app import clock
+from app import clock, signals
 from app.chat import events
 from app.chat.conversations import (  # noqa: F401 - one service for callers: rooms and directs too
     DIRECT_MAX_PEOPLE,
@@ -331,6 +331,7 @@ async def mark_read(actor: User, conversation: Conversation, seq: int | None = N
     member.last_read_seq = seq
     unread = (await unread_counts_by_id(actor.id)).get(conversation.id, 0)
     await events.read(actor.id, conversation.id, member.last_read_seq, unread)
+    await signals.conversation_read.send(actor.id, conversation.id, member.last_read_seq)
     return member.last_read_seq
 
 
