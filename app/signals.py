@@ -34,3 +34,10 @@ profile_shown = Signal("profile_shown")
 # send(user_id, conversation_id, seq): a member's read position moved forward to seq (chat's
 # mark_read, after commit); notify closes what it showed them of that conversation, on every device.
 conversation_read = Signal("conversation_read")
+# send(message, mentioned): a message was posted (chat's post, after commit; message.conversation
+# is set); mentioned is the set of user ids it mentions (app/chat/mentions.py: @name, @everyone).
+# notify decides from it who is told of the message.
+message_posted = Signal("message_posted")
+# send(message, added): an edit mentions these user ids newly (only them: those it mentioned
+# before are not told again), after commit.
+mentions_added = Signal("mentions_added")
