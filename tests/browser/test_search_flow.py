@@ -15,7 +15,7 @@ from tests.helpers.server import Server
 
 pytestmark = pytest.mark.browser
 
-PERMALINK = re.compile(r"/chat/\d+/messages/\d+$")
+PERMALINK = re.compile(r"/chat/\d+/messages/(\d+)#message-\1$")  # the fragment: scrolled to without a script too
 
 
 @pytest.fixture(scope="module")
