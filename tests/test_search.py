@@ -19,7 +19,9 @@ from app.chat import service as chat
 from app.config import ROOT
 from app.domain import NotFound
 from app.models import Conversation, MessageSearch, User
-from app.search import service
+from app.search import plan as plans
+from app.search import service, snippets, walk
+from app.search.query import parse
 from tests.helpers import ARGON2_MEMORY_KIB
 from tests.helpers.accounts import make_user
 from tests.helpers.chat import lift_posting_limit
@@ -279,7 +281,7 @@ async def test_pages_of_results_follow_each_other_with_no_cap(app, general, alic
 
 async def test_by_relevance_the_best_match_comes_first_and_pages_cover_every_match(app, general, alice, monkeypatch):
     lift_posting_limit(app)
-    monkeypatch.setattr(service, "RANKED", 7)  # windows of 7: paging crosses from one to the next
+    monkeypatch.setattr(walk, "RANKED", 7)  # windows of 7: paging crosses from one to the next
     async with app.app_context():
         await chat.post(alice, general, "kiwi kiwi kiwi kiwi")
         for n in range(20):
@@ -294,7 +296,7 @@ async def test_by_relevance_the_best_match_comes_first_and_pages_cover_every_mat
         assert len(seen) == len(set(seen)) == 21
         # the best match is outside the newest window of 7, then inside the newest 2,000
         assert (await service.search(alice, "kiwi ", order="relevant")).hits[0].message.body != "kiwi kiwi kiwi kiwi"
-        monkeypatch.setattr(service, "RANKED", 2000)
+        monkeypatch.setattr(walk, "RANKED", 2000)
         assert (await service.search(alice, "kiwi ", order="relevant")).hits[0].message.body == "kiwi kiwi kiwi kiwi"
 
 
@@ -318,8 +320,8 @@ async def test_a_long_message_is_cut_around_its_first_match(app, general, alice)
 
 
 def test_snippets_mark_prefixes_phrases_and_cjk():
-    marks = service._plan(service.parse('"the café" 東京 dep')).marks
-    assert str(service.snippet("Deploy THE CAFÉ in 東京都", marks)) == (
+    marks = plans.plan(parse('"the café" 東京 dep')).marks
+    assert str(snippets.snippet("Deploy THE CAFÉ in 東京都", marks)) == (
         "<mark>Deploy</mark> <mark>THE CAFÉ</mark> in <mark>東京</mark>都")
 
 
@@ -406,6 +408,6 @@ async def test_a_long_prefix_finds_every_word_it_starts_whichever_way_it_is_look
         for body in ["deploy now", "deployment done", "deployed it", "a depot"]:
             await chat.post(alice, general, body)
         assert await found(alice, "deploy") == ["deployed it", "deployment done", "deploy now"]
-        monkeypatch.setattr(service, "COMPLETIONS", 2)  # more words than that: FTS5's own prefix query
+        monkeypatch.setattr(walk, "COMPLETIONS", 2)  # more words than that: FTS5's own prefix query
         assert await found(alice, "deploy") == ["deployed it", "deployment done", "deploy now"]
         assert await found(alice, "deployz") == []

@@ -10,7 +10,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from app.models import search, search_text
-from app.search import service
+from app.search import plan as plans
 from app.search.query import Query, parse
 
 
@@ -58,7 +58,7 @@ def test_what_counts_as_something_to_search_for(q, searchable):
                           max_size=10).map("".join)))
 def test_any_text_parses_and_plans_without_raising(q):
     query = parse(q)
-    plan = service._plan(query)
+    plan = plans.plan(query)
     for term, _ in plan.terms:
         assert term and set(term) <= set("abcdefghijklmnopqrstuvwxyz0123456789")
     for pattern in plan.patterns + plan.not_patterns:
