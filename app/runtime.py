@@ -41,11 +41,17 @@ class Runtime:
     mailer: Mailer
     limiters: Limiters
     redis: Any = None  # one shared client when several workers run (HUDDLE_BROKER_URL=redis://)
+    # Which conversation each page with a visible tab shows (app/realtime/viewing.py): nobody is
+    # notified of what they are looking at. MemoryViewing, or RedisViewing with several workers.
+    viewing: Any = None
     # Rendered once, reused by every page and socket: message fragments and whole events.
     message_html: dict = field(default_factory=dict)
     rendered_events: dict = field(default_factory=dict)
     # (user, topic) → when "typing" was last announced there, by any socket of this worker.
     typing_started: dict = field(default_factory=dict)
+    # (user, conversation) → (highest message number notified, when), until read (app/notify/shown.py;
+    # in Redis instead when several workers run).
+    notified: dict = field(default_factory=dict)
 
     @staticmethod
     def of(app: Quart) -> Runtime:

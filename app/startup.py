@@ -9,6 +9,7 @@ from app.mail import Mailer
 from app.realtime.broker import Broker, MemoryBroker
 from app.realtime.limits import SocketLimits
 from app.realtime.presence import MemoryPresence
+from app.realtime.viewing import MemoryViewing
 from app.runtime import Limiters, Runtime
 from app.web.throttle import MemoryLimiter, RedisLimiter
 
@@ -23,14 +24,17 @@ def build(settings: Settings) -> Runtime:
 
         from app.realtime.redis_broker import RedisBroker
         from app.realtime.redis_presence import RedisPresence
+        from app.realtime.redis_viewing import RedisViewing
 
         redis = redis_asyncio.Redis.from_url(settings.broker_url)
         broker: Broker = RedisBroker(settings.broker_url, prefix=settings.redis_prefix)
         presence = RedisPresence(redis, settings.presence_grace_seconds,
                                  prefix=settings.redis_prefix + "presence:", ttl=settings.presence_ttl_seconds)
+        viewing = RedisViewing(redis, prefix=settings.redis_prefix + "viewing:", ttl=settings.presence_ttl_seconds)
     elif settings.broker_url.startswith("memory:"):
         broker = MemoryBroker()
         presence = MemoryPresence(settings.presence_grace_seconds)
+        viewing = MemoryViewing()
     else:
         raise ValueError(f"Unsupported HUDDLE_BROKER_URL {settings.broker_url!r}: "
                          "use memory:// or redis://host:6379/0")
@@ -55,5 +59,5 @@ def build(settings: Settings) -> Runtime:
         settings=settings, broker=broker, presence=presence,
         socket_limits=SocketLimits(settings.live_sockets_per_session, settings.live_sockets_per_user),
         mailer=Mailer(settings.smtp_url, settings.data_dir / "outbox", settings.mail_from),
-        limiters=limiters, redis=redis,
+        limiters=limiters, redis=redis, viewing=viewing,
     )

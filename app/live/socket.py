@@ -2,9 +2,11 @@
 
 A page is authenticated by its cookie (and a same-site Origin) before the socket is accepted. It
 sends small JSON: a `hello` (the conversation it shows and the highest event number it rendered,
-the people whose presence and names it shows) and `typing` hints. It receives each event's HTML, rendered
-once for every recipient. Everything else (limits, catch-up, ordering, typing, presence) is the
-one live connection's (app/realtime/connection.py): this is only the page's dialect."""
+the people whose presence and names it shows), `typing` hints and `viewing` (the conversation it
+shows and whether its tab is visible: nobody is notified of what they are looking at). It
+receives each event's HTML, rendered once for every recipient. Everything else (limits,
+catch-up, ordering, typing, presence) is the one live connection's (app/realtime/connection.py):
+this is only the page's dialect."""
 from __future__ import annotations
 
 import json
@@ -50,6 +52,8 @@ class PageDialect:
             await self._hello(conn, message)
         elif message.get("type") == "typing":
             await conn.typing_hint(message.get("conversation"), message.get("state", "start"))
+        elif message.get("type") == "viewing":  # static/js/viewing.js: what it shows, and if the tab is visible
+            await conn.viewing(message.get("conversation"), message.get("visible"))
 
     async def _hello(self, conn: Connection, message: dict) -> None:
         """The page says where it is: it gets what its conversation missed, then what was held

@@ -82,6 +82,7 @@ class Connection:
         self.typing: set[str] = set()  # topics where this socket announced typing, not yet stopped
         self.online = False
         self.pending_block: str | None = None  # counted among its address's unauthenticated sockets
+        self.viewing_key: str | None = None  # its entry in runtime().viewing, once it said what it shows
         self._send = direct_sender(websocket)
 
     @property
@@ -154,6 +155,19 @@ class Connection:
         await events.publish(await self.dialect.rooms.typing(topic, self.user, state))
         return True
 
+    async def viewing(self, conversation_id, visible) -> None:
+        """The page shows this conversation (or none) in a visible tab (or not): while it does,
+        its person is not notified of what comes there. Only a conversation this socket follows
+        counts; anything else (malformed, not theirs) counts as looking at nothing."""
+        registry = runtime().viewing
+        if self.viewing_key is None:
+            self.viewing_key = registry.key()
+        if (visible is True and isinstance(conversation_id, int) and not isinstance(conversation_id, bool)
+                and self.dialect.rooms.topic(conversation_id) in self.subscription.topics):
+            await registry.show(self.viewing_key, self.session.user_id, conversation_id)
+        else:
+            await registry.hide(self.viewing_key)
+
     async def recheck(self) -> bool:
         """Is the session still alive? Re-read it (and note the user was here); False if it ended."""
         alive = await self.dialect.resolve(self.token)
@@ -205,6 +219,8 @@ class Connection:
             self.cursor.unfollow(topic)
 
     async def goodbye(self) -> None:
+        if self.viewing_key is not None:
+            await runtime().viewing.hide(self.viewing_key)
         if not self.online:
             return
         user = self.user
