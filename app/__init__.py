@@ -108,6 +108,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     from app.accounts.password_routes import bp as password_bp
     from app.accounts.routes import bp as accounts_bp
     from app.admin.routes import bp as admin_bp
+    from app.chat.level_routes import bp as levels_bp
+    from app.chat.people_routes import bp as people_bp
     from app.chat.rooms import bp as rooms_bp
     from app.chat.routes import bp as chat_bp
     from app.feedback.routes import bp as feedback_bp
@@ -120,6 +122,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(health_bp)
     app.register_blueprint(chat_bp)
     app.register_blueprint(rooms_bp)
+    app.register_blueprint(people_bp)
+    app.register_blueprint(levels_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(live_bp)
     app.register_blueprint(admin_bp)

@@ -41,6 +41,8 @@ OPERATIONS = {
     "editMessage": ("patch", "/api/v1/messages/{message_id}"),
     "deleteMessage": ("delete", "/api/v1/messages/{message_id}"),
     "searchMessages": ("get", "/api/v1/search"),
+    "getNotificationLevel": ("get", "/api/v1/conversations/{conversation_id}/notifications"),
+    "setNotificationLevel": ("put", "/api/v1/conversations/{conversation_id}/notifications"),
 }
 
 
@@ -390,6 +392,30 @@ def test_searching_what_i_may_read(api, models, connect):
     bad_limit = api["searchMessages"].sync_detailed(client=cat, q="quokka", limit=0)
     assert "limit" in fields(refused(bad_limit, models, HTTPStatus.UNPROCESSABLE_ENTITY, "invalid"))
     refused(api["searchMessages"].sync_detailed(client=connect(token="x"), q="quokka"), models,
+            HTTPStatus.UNAUTHORIZED, "unauthorized")
+
+
+def test_notification_levels_read_and_chosen(api, models, connect):
+    ann, ben = connect("ann"), connect("ben")
+    room = api["createConversation"].sync_detailed(client=ben, body=models.NewConversation(room="alerts")).parsed.data
+    level = api["getNotificationLevel"].sync_detailed(room.id, client=ben)
+    assert level.status_code == HTTPStatus.OK and isinstance(level.parsed, models.NotificationLevelEnvelope)
+    assert (level.parsed.data.level, level.parsed.data.default) == (models.NotificationLevelLevel.MENTIONS, True)
+    nothing = models.LevelChoice(level=models.LevelChoiceLevelType0.NOTHING)
+    chosen = api["setNotificationLevel"].sync_detailed(room.id, client=ben, body=nothing)
+    assert isinstance(chosen.parsed, models.NotificationLevelEnvelope)
+    assert (chosen.parsed.data.level, chosen.parsed.data.default) == (models.NotificationLevelLevel.NOTHING, False)
+    back = api["setNotificationLevel"].sync_detailed(room.id, client=ben, body=models.LevelChoice(level=None))
+    assert (back.parsed.data.level, back.parsed.data.default) == (models.NotificationLevelLevel.MENTIONS, True)
+
+    loud = connect(token=ben.token, **with_body(body=b'{"level": "loud"}'))
+    bad = api["setNotificationLevel"].sync_detailed(room.id, client=loud, body=nothing)
+    assert "level" in fields(refused(bad, models, HTTPStatus.UNPROCESSABLE_ENTITY, "invalid"))
+    # An administrator who is not in it has no level there either.
+    refused(api["getNotificationLevel"].sync_detailed(room.id, client=ann), models, HTTPStatus.NOT_FOUND, "not_found")
+    refused(api["setNotificationLevel"].sync_detailed(room.id, client=ann, body=nothing), models,
+            HTTPStatus.NOT_FOUND, "not_found")
+    refused(api["getNotificationLevel"].sync_detailed(room.id, client=connect(token="x")), models,
             HTTPStatus.UNAUTHORIZED, "unauthorized")
 
 

@@ -89,6 +89,11 @@ ROUTES = {
     ("GET", "/chat/new"): (401, 200, 200),
     ("POST", "/chat/new"): (401, 422, 422),
     ("GET", "/chat/with/<username>"): (401, 303, 303),
+    # whom "@" offers, and what a member is notified of: members only (tests/test_mention_complete.py,
+    # tests/test_levels.py)
+    ("GET", "/chat/<int:conversation_id>/people"): (401, 404, 404),
+    ("GET", "/chat/<int:conversation_id>/notifications"): (401, 404, 404),
+    ("POST", "/chat/<int:conversation_id>/notifications"): (401, 404, 404),
     # search: what the reader may read (a conversation id they may not read is a 404: test_search_doors)
     ("GET", "/search"): (401, 200, 200),
     # The JSON API: a cookie never authenticates it (so a logged-in browser is anonymous there),
@@ -110,6 +115,8 @@ ROUTES = {
     ("GET", "/api/v1/conversations/<int:conversation_id>/messages"): (401, 401, 401),
     ("POST", "/api/v1/conversations/<int:conversation_id>/messages"): (401, 401, 401),
     ("POST", "/api/v1/conversations/<int:conversation_id>/read"): (401, 401, 401),
+    ("GET", "/api/v1/conversations/<int:conversation_id>/notifications"): (401, 401, 401),
+    ("PUT", "/api/v1/conversations/<int:conversation_id>/notifications"): (401, 401, 401),
     ("PATCH", "/api/v1/messages/<int:message_id>"): (401, 401, 401),
     ("DELETE", "/api/v1/messages/<int:message_id>"): (401, 401, 401),
     ("GET", "/api/v1/search"): (401, 401, 401),

@@ -14,6 +14,7 @@ from quart import current_app
 from app.accounts import auth, names
 from app.accounts import service as accounts
 from app.api import tokens
+from app.chat import levels
 from app.chat import service as chat
 from app.chat.events import messages_data
 from app.domain import Invalid, NotFound
@@ -178,6 +179,24 @@ async def read(user: User, conversation_id: int, seq: int | None = None) -> dict
     read_seq = await chat.mark_read(user, found, seq)
     return {"conversation_id": found.id, "read_seq": read_seq,
             "unread": (await chat.unread_counts(user)).get(found.id, 0)}
+
+
+# --- notification levels --------------------------------------------------------------------------
+
+def _level(level: levels.Level) -> dict:
+    return {"level": level.level, "default": level.default}
+
+
+async def notification_level(user: User, conversation_id: int) -> dict:
+    """What the member is notified of in the conversation (app/chat/levels.py)."""
+    _, level = await levels.get(user, conversation_id)
+    return _level(level)
+
+
+async def set_notification_level(user: User, conversation_id: int, level: object) -> dict:
+    """Choose it: "all", "mentions", "nothing", or None for the default."""
+    _, chosen = await levels.choose(user, conversation_id, level)
+    return _level(chosen)
 
 
 # --- search -------------------------------------------------------------------------------------

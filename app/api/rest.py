@@ -251,6 +251,29 @@ async def read(conversation_id: int):
     return {"data": await operations.read(auth.current(), conversation_id, data.seq)}
 
 
+@bp.get("/conversations/<int:conversation_id>/notifications")
+@operation_id("getNotificationLevel")
+@signed_in
+@validate_response(Envelope[schemas.NotificationLevel])
+@documented(404)
+async def notification_level(conversation_id: int):
+    """What I am notified of in one of my conversations: all, mentions or nothing, and whether
+    that is the default (rooms: mentions, direct conversations: all)."""
+    return {"data": await operations.notification_level(auth.current(), conversation_id)}
+
+
+@bp.put("/conversations/<int:conversation_id>/notifications")
+@operation_id("setNotificationLevel")
+@signed_in
+@validate_request(schemas.LevelChoice)
+@validate_response(Envelope[schemas.NotificationLevel])
+@documented(404, 400, 413, 415, 422)
+async def set_notification_level(conversation_id: int, data: schemas.LevelChoice):
+    """Choose what I am notified of in one of my conversations: `{"level": "all" | "mentions" |
+    "nothing"}`, or `null` for the default. The conversation's header shows the same choice."""
+    return {"data": await operations.set_notification_level(auth.current(), conversation_id, data.level)}
+
+
 # --- messages -----------------------------------------------------------------------------------
 
 @bp.patch("/messages/<int:message_id>")

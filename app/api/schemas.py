@@ -75,6 +75,12 @@ class ReadUpTo(Request):
     seq: int | None = Field(default=None, ge=0, le=MAX_SEQ, description="Read up to this event number (default: all).")
 
 
+class LevelChoice(Request):
+    level: Literal["all", "mentions", "nothing"] | None = Field(
+        description="all: every message; mentions: messages that mention you (or @everyone); nothing: none. "
+                    "null: back to the default (rooms: mentions, direct conversations: all).")
+
+
 class MessagesQuery(BaseModel):
     before: int | None = Field(default=None, ge=0, le=MAX_SEQ, description="Messages numbered below this seq.")
     after: int | None = Field(default=None, ge=0, le=MAX_SEQ, description="Messages numbered above this seq.")
@@ -189,6 +195,11 @@ class ReadState(BaseModel):
     conversation_id: int
     read_seq: int
     unread: int
+
+
+class NotificationLevel(BaseModel):
+    level: Literal["all", "mentions", "nothing"] = Field(description="What you are notified of in this conversation.")
+    default: bool = Field(description="Whether that is the default here (you have not chosen, or chose null).")
 
 
 class Done(BaseModel):

@@ -9,7 +9,11 @@ closes). Each answer is `{"action", "data"}` or
 `{"action", "error"}` (with `fields` when the error is about some of them).
 
 `subscribe` with the last event number seen per conversation replays what changed since, in
-order, then carries on live without duplicates or gaps: the same numbers the pages use."""
+order, then carries on live without duplicates or gaps: the same numbers the pages use.
+
+`notifications` reads (or, with `level`, sets) what the user is notified of in a conversation, as
+GET (PUT) /api/v1/conversations/<id>/notifications; a choice made anywhere is heard as
+`notifications.changed` (`conversation_id`, `level`, `default`)."""
 from __future__ import annotations
 
 import json
@@ -167,6 +171,15 @@ class JsonDialect(ProgramDialect):
         scope = id_of(data, "conversation_id") if data.get("conversation_id") is not None else None
         return await operations.search(conn.user, text_of(data, "q", limit=2000), conversation_id=scope, order=order,
                                        before=text_of(data, "before", required=False, limit=200), limit=limit)
+
+    async def do_notifications(self, conn: Connection, data: dict) -> dict:
+        """`{"conversation_id", "level"?}`: what I am notified of there (`{"level", "default"}`), as
+        GET /api/v1/conversations/<id>/notifications; with `level` ("all", "mentions", "nothing", or
+        null for the default), chosen first, as PUT."""
+        conversation_id = id_of(data, "conversation_id")
+        if "level" in data:
+            return await operations.set_notification_level(conn.user, conversation_id, data["level"])
+        return await operations.notification_level(conn.user, conversation_id)
 
     async def do_subscribe(self, conn: Connection, data: dict) -> dict:
         """`{"conversations": {"<id>": <last seq seen>, ...}}`: what changed since in each, in

@@ -188,3 +188,12 @@ async def typing(conversation_id: int, user_id: int, name: str, state: str, show
                                  user_id=user_id, name=shown or name, state=state)
     return Event("typing", topic(conversation_id), html=html,
                  data={"conversation_id": conversation_id, "user_id": user_id, "user": name, "state": state})
+
+
+async def level_changed(user_id: int, conversation_id: int, level: str, default: bool) -> None:
+    """A member chose what they are notified of in a conversation: every tab and program of theirs
+    hears it (the header's "Notify me of" follows it: static/js/level.js; programs get
+    `notifications.changed`)."""
+    html = await render_template("chat/_level_event.html", conversation_id=conversation_id, level=level)
+    await publish(Event("notifications.changed", f"user:{user_id}", html=html,
+                        data={"conversation_id": conversation_id, "level": level, "default": default}))

@@ -7,7 +7,7 @@ from quart import Blueprint, Response, flash, redirect, request, url_for
 
 from app.accounts import auth
 from app.chat import events as chat_events
-from app.chat import service, titles, visits
+from app.chat import levels, service, titles, visits
 from app.domain import DomainError, Invalid, RateLimited
 from app.models import Conversation, Message, User, names
 from app.realtime import events as live_events
@@ -98,7 +98,7 @@ async def _conversation_page(conversation_id: int, *, around: int | None = None,
         title=title_of(conversation, sidebar), member_count=member_count,
         more_newer=more_newer, first_unread=first_unread,
         highlight=around, draft=draft, errors=errors or {}, may_manage=service.may_manage(me, conversation),
-        may_leave=service.may_leave(conversation),
+        may_leave=service.may_leave(conversation), level=levels.of(conversation, member) if member else None,
         **sidebar,
     )
 

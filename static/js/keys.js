@@ -4,8 +4,9 @@
 // nothing). Escape closes an open menu, else in a form or table row that holds a [data-cancel]
 // link cancels in place, as that link does. Up arrow in an empty composer edits one's last
 // message; Ctrl+K (Cmd+K) opens the quick switcher; "/" focuses the header's search, whose
-// results the arrow keys walk and Escape closes. A new key goes in KEYS; no other script listens
-// to keydown.
+// results the arrow keys walk and Escape closes. While a text area's "@" list is open
+// (mention-complete.js), Up and Down walk it, Enter and Tab pick, Escape closes it, and those
+// keys do nothing else. A new key goes in KEYS; no other script listens to keydown.
 (function () {
   "use strict";
 
@@ -100,8 +101,22 @@
     document.dispatchEvent(new CustomEvent("huddle:search-close"));
   }
 
-  var KEYS = { Enter: enterSends, Escape: escapeClosesSearch, ArrowUp: searchMoves(-1), ArrowDown: searchMoves(1),
-               k: switcher, K: switcher, "/": slashSearches };
+  // The "@" list of a composer or an inline edit (static/js/mention-complete.js), while it is open;
+  // else the key does what it does without it (`otherwise`).
+  function mentionList(name, step, otherwise) {
+    return function (event) {
+      var open = event.target.matches('textarea[data-mention-list][aria-expanded="true"]');
+      if (!open || event.isComposing || event.shiftKey || event.altKey || event.ctrlKey || event.metaKey) {
+        return otherwise && otherwise(event);
+      }
+      event.preventDefault();
+      document.dispatchEvent(new CustomEvent("huddle:mention-" + name, { detail: { area: event.target, step: step } }));
+    };
+  }
+
+  var KEYS = { Enter: mentionList("pick", 0, enterSends), Tab: mentionList("pick", 0, null),
+               Escape: mentionList("close", 0, escapeClosesSearch), ArrowUp: mentionList("move", -1, searchMoves(-1)),
+               ArrowDown: mentionList("move", 1, searchMoves(1)), k: switcher, K: switcher, "/": slashSearches };
 
   document.addEventListener("keydown", function (event) {
     var action = KEYS[event.key];
