@@ -92,6 +92,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     from app.feedback import service as feedback
 
     feedback.subscribe()  # a profile shows the person's feedback to them and the administrators
+    from app.notify import service as notify
+
+    notify.subscribe()  # who is told of a message, and closing what was shown once it is read
     from app.accounts.rules import passwords_cleared
 
     app.jinja_env.globals["passwords_cleared"] = passwords_cleared  # account forms shown again
@@ -153,6 +156,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         except TimeoutError:
             log.warning("shutting down with mail still queued")
         await parts.presence.close()
+        await parts.viewing.close()
         await parts.broker.stop()
         if parts.redis is not None:
             await parts.redis.aclose()

@@ -12,8 +12,9 @@ Servers (each on CPU core 0; the load client, bench/loadgen.py, on core 1):
 
 Measured: post-to-delivery latency p50/p99 at fixed rates, deliveries/s at saturation, server
 CPU per delivery, server memory per idle connection, the room page against the bare Quart page,
-history paging at 1,000,000 messages in PostgreSQL, and search at 1,000,000 messages on SQLite and
-PostgreSQL (bench/search.py). Writes bench/results/latest.json, the
+history paging at 1,000,000 messages in PostgreSQL, search at 1,000,000 messages on SQLite and
+PostgreSQL (bench/search.py), and Web Push from a post mentioning @everyone in a room of 50 to
+every push accepted by a local receiver (bench/push.py). Writes bench/results/latest.json, the
 table between the bench markers in README.md, and docs/bench.png.
 """
 from __future__ import annotations
@@ -224,7 +225,7 @@ def run(quick: bool, only: set[str], servers: list[str]) -> dict:
     if "fanout" not in only:
         scenarios = []
     progress = Progress(len(servers) * (len(scenarios) + ("idle" in only)) + 2 * ("pages" in only)
-                        + ("history" in only) + ("search" in only))
+                        + ("history" in only) + ("search" in only) + ("push" in only))
     results: dict = {"fanout": [], "idle": [], "pages": {}, "machine": machine(), "when": time.strftime("%Y-%m-%d")}
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
@@ -256,6 +257,15 @@ def run(quick: bool, only: set[str], servers: list[str]) -> dict:
             except Exception as error:  # noqa: BLE001
                 results["search"] = {"error": repr(error)}
             progress.step("search at 1,000,000 messages")
+        if "push" in only:
+            import push
+
+            try:
+                results["push"] = push.run(10 if quick else 30, report=lambda text: print(
+                    f"\r{text:<78}", end="", file=sys.stderr, flush=True))
+            except Exception as error:  # noqa: BLE001
+                results["push"] = {"error": repr(error)}
+            progress.step("Web Push, @everyone in a room of 50")
     print(file=sys.stderr)
     return results
 
@@ -342,6 +352,10 @@ def table(results: dict) -> str:
         import search
 
         lines += ["", search.table(results["search"])]
+    if "p95_ms" in results.get("push", {}):
+        import push
+
+        lines += ["", push.table(results["push"])]
     return "\n".join(lines)
 
 
@@ -406,8 +420,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer, smaller runs (a smoke test)")
     parser.add_argument("--report-only", action="store_true", help="rewrite the table and chart from latest.json")
-    parser.add_argument("--only", default="fanout,idle,pages,history,search",
-                        help="some of: fanout,idle,pages,history,search")
+    parser.add_argument("--only", default="fanout,idle,pages,history,search,push",
+                        help="some of: fanout,idle,pages,history,search,push")
     parser.add_argument("--servers", default="raw,quart,huddle,huddle+redis", help="which servers' fan-out to run")
     args = parser.parse_args()
     out = ROOT / "bench" / "results"
@@ -418,10 +432,13 @@ def main() -> None:
     else:
         results = run(args.quick, set(args.only.split(",")), args.servers.split(","))
         # Only a whole run replaces the published figures; a partial one is kept beside them. Search
-        # stands apart from the rest: a full-size `--only search` run replaces just its own figures.
+        # and push stand apart from the rest: a full-size `--only search` (or push) run replaces just
+        # its own figures.
         (out / ("latest.json" if whole else "partial.json")).write_text(json.dumps(results, indent=2))
-        if not whole and not args.quick and "databases" in results.get("search", {}):
-            results = {**json.loads((out / "latest.json").read_text()), "search": results["search"]}
+        apart = {key: results[key] for key, done in (("search", "databases"), ("push", "p95_ms"))
+                 if done in results.get(key, {})}
+        if not whole and not args.quick and apart:
+            results = {**json.loads((out / "latest.json").read_text()), **apart}
             (out / "latest.json").write_text(json.dumps(results, indent=2))
             whole = True
     text = table(results)
