@@ -268,3 +268,11 @@ async def test_reading_closes_the_notification_on_every_device_and_page(app, cli
         assert f'data-tag="conversation-{direct.id}"' in closed
     async with app.app_context():  # closed once: reading again sends nothing
         assert not await service.read(bob.id, direct.id, second.seq)
+
+
+async def test_replying_closes_the_repliers_own_notification_of_the_conversation(app, receiver, alice, bob, direct):
+    _, phone = await device(app, receiver, "bob")
+    await post(app, alice, direct, "lunch?")
+    await post(app, bob, direct, "yes!")  # from another device: what one posts, one has read
+    got = pushes(receiver, phone)
+    assert len(got) == 2 and got[-1].payload == {"close": f"conversation-{direct.id}"}

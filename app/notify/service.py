@@ -148,6 +148,9 @@ async def read(user_id: int, conversation_id: int, seq: int) -> bool:
 
 async def message_posted(message: Message, mentioned: set[int]) -> None:
     await notify(message, mentioned)
+    # What one posts, one has read (chat moved the author's read position with the post): a reply
+    # from the laptop closes the conversation's notification on the phone.
+    await read(message.author_id, message.conversation_id, message.seq)
 
 
 async def mentions_added(message: Message, added: set[int]) -> None:
