@@ -78,11 +78,15 @@ def create_app(settings: Settings | None = None) -> Quart:
     auth.init_app(app)
     error_pages = errors.init_app(app)
     app.jinja_env.globals.update(dom_id=dom_id, url_for=path_for)  # paths by endpoint name, even with no request
-    from app.chat.events import message_html
+    from app.chat.events import message_body, message_html
     from app.chat.text import linkify
 
     app.jinja_env.filters["linkify"] = linkify
     app.jinja_env.globals["message_html"] = message_html  # async: Jinja awaits it (async templates)
+    app.jinja_env.globals["message_body"] = message_body  # async too: the text, its mentions highlighted
+    from app.chat.mentions import unread_total
+
+    app.jinja_env.globals["unread_mentions"] = unread_total  # the header's badge (async)
     from app.models.names import labels_of
 
     app.jinja_env.globals["labels_of"] = labels_of  # a page's list of people as they are called now
@@ -112,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     from app.accounts.routes import bp as accounts_bp
     from app.admin.routes import bp as admin_bp
     from app.chat.level_routes import bp as levels_bp
+    from app.chat.mention_routes import bp as mentions_bp
     from app.chat.people_routes import bp as people_bp
     from app.chat.rooms import bp as rooms_bp
     from app.chat.routes import bp as chat_bp
@@ -133,6 +138,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(feedback_bp)
     app.register_blueprint(password_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(mentions_bp)
     from app import api
 
     api.init_app(app, error_pages)

@@ -41,6 +41,7 @@ OPERATIONS = {
     "editMessage": ("patch", "/api/v1/messages/{message_id}"),
     "deleteMessage": ("delete", "/api/v1/messages/{message_id}"),
     "searchMessages": ("get", "/api/v1/search"),
+    "listMentions": ("get", "/api/v1/mentions"),
     "getNotificationLevel": ("get", "/api/v1/conversations/{conversation_id}/notifications"),
     "setNotificationLevel": ("put", "/api/v1/conversations/{conversation_id}/notifications"),
 }
@@ -417,6 +418,23 @@ def test_notification_levels_read_and_chosen(api, models, connect):
             HTTPStatus.NOT_FOUND, "not_found")
     refused(api["getNotificationLevel"].sync_detailed(room.id, client=connect(token="x")), models,
             HTTPStatus.UNAUTHORIZED, "unauthorized")
+
+
+def test_mentions_of_me(api, models, connect):
+    ben, cat = connect("ben"), connect("cat")
+    room = api["createConversation"].sync_detailed(client=ben, body=models.NewConversation(room="callouts")).parsed.data
+    api["createConversation"].sync_detailed(client=cat, body=models.NewConversation(room="callouts"))
+    sent = api["sendMessage"].sync_detailed(room.id, client=ben, body=models.NewMessage(text="@cat look"))
+    assert sent.parsed.data.mentions == [api["getUser"].sync_detailed("cat", client=ben).parsed.data.id]
+    page = api["listMentions"].sync_detailed(client=cat, limit=1)
+    assert isinstance(page.parsed, models.MentionPageEnvelope)
+    (hit,) = page.parsed.data.messages
+    assert (hit.id, hit.conversation_id, hit.unread, hit.everyone) == (sent.parsed.data.id, room.id, True, False)
+    assert api["listMentions"].sync_detailed(client=ben).parsed.data.messages == []
+    bad_limit = api["listMentions"].sync_detailed(client=cat, limit=0)
+    assert "limit" in fields(refused(bad_limit, models, HTTPStatus.UNPROCESSABLE_ENTITY, "invalid"))
+    refused(api["listMentions"].sync_detailed(client=connect(token="x")), models, HTTPStatus.UNAUTHORIZED,
+            "unauthorized")
 
 
 def test_sending_refusals(api, models, connect):

@@ -72,6 +72,7 @@ OPERATIONS = [
     ("PATCH", "/api/v1/messages/{message_id}"), ("DELETE", "/api/v1/messages/{message_id}"),
     ("PATCH", "/api/v1/conversations/{conversation_id}"), ("DELETE", "/api/v1/conversations/{conversation_id}"),
     ("GET", "/api/v1/search"),
+    ("GET", "/api/v1/mentions"),
     ("GET", "/api/v1/conversations/{conversation_id}/notifications"),
     ("PUT", "/api/v1/conversations/{conversation_id}/notifications"),
 ]

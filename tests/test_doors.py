@@ -40,6 +40,9 @@ ARCHIVED = "#archive is archived: it is read-only."
 PLANS = "zanzibar is the secret plan"  # alice's, in #secret: search finds it by "zanzibar"
 SECRET_PLAN = "is the secret plan"  # its words as every door shows them (the page marks the match)
 FORMER_PLANS, FORMER_PLAN = "quokka is the former plan", "is the former plan"  # another closed room's
+MEMO = "@bob the kiwi memo"  # alice's, in #former: it mentions bob while he may read it
+EVERYONE_OFF = "@everyone is turned off in #general"
+CONFIRM_EVERYONE = "Notify all 33 members of #general?"  # once 31 more people are in it (crowd_in_general)
 ODD = 'AND OR NOT NEAR( "unclosed *^() -x from: in:#nowhere before:2026-13-45 \x01 😀'
 
 
@@ -80,10 +83,21 @@ async def bob_removed_from_former(world: World):
     return await chat.remove_member(world.alice, world.former, world.bob)
 
 
+async def everyone_off_in_general(world: World):
+    await Conversation.filter(id=world.general.id).update(everyone_allowed=False)
+
+
+async def crowd_in_general(world: World):
+    """31 more members: #general has 34, more than @everyone may reach without confirming."""
+    people = [await User.create_account(f"crowd{n}", f"crowd{n}@example.com", password_hash="x") for n in range(31)]
+    await Membership.bulk_create([Membership(user_id=p.id, conversation_id=world.general.id) for p in people])
+
+
 PAGES = ("page", "htmx")
 PROGRAMS = ("rest", "socket", "messenger")
 SEARCH = PAGES + ("rest", "socket")
 PROGRAMS_SEARCH = ("rest", "socket")  # the page takes no limit, and reads an unknown order as newest
+MENTIONS = PAGES + ("rest", "socket")
 RULES = {
     "posting limit": Rule("alice", "post", lambda w: (w.general.id, "hello"), Outcome(LIMITED, TOO_FAST),
                           PAGES + PROGRAMS, times=POSTS_ALLOWED + 1),
@@ -143,6 +157,22 @@ RULES = {
     "search: an order other than newest or relevant is refused, naming it": Rule(
         "alice", "search_with", lambda w: ({"q": "plan", "order": "sideways"},), Outcome(REFUSED, "order"),
         PROGRAMS_SEARCH),
+    # Mentions: @everyone's two rules wherever one posts; the list of what mentioned me, mine only and
+    # only where I may read now (chat.may_read).
+    "@everyone where a room turned it off is refused": Rule(
+        "alice", "post", lambda w: (w.general.id, "@everyone lunch?"), Outcome(REFUSED, EVERYONE_OFF),
+        PAGES + PROGRAMS, meanwhile=everyone_off_in_general),
+    "@everyone in a room of more than 30 is confirmed first": Rule(
+        "alice", "post", lambda w: (w.general.id, "@everyone deploy"), Outcome(REFUSED, CONFIRM_EVERYONE),
+        PAGES + PROGRAMS, meanwhile=crowd_in_general),
+    "mentions: nobody signed in has any": Rule(None, "mentions", lambda w: (), Outcome(REFUSED), MENTIONS),
+    "mentions: the person mentioned finds them": Rule("bob", "mentions", lambda w: (), Outcome(OK, "kiwi memo"),
+                                                       MENTIONS),
+    "mentions: nobody finds someone else's": Rule("alice", "mentions", lambda w: (), Outcome(OK), MENTIONS,
+                                                  hides="kiwi memo"),
+    "mentions: a removed member stops finding them in the very next look": Rule(
+        "bob", "mentions", lambda w: (), Outcome(OK), MENTIONS, times=2, meanwhile=bob_removed_from_former,
+        hides="kiwi memo"),
 }
 DOOR_CLASSES = {"page": PageDoor, "htmx": PageDoor, "rest": RestDoor, "socket": SocketDoor,
                 "messenger": MessengerDoor, "command line": CommandLineDoor}
@@ -166,6 +196,7 @@ async def world(app, general, admin, alice, bob) -> World:
         await chat.post(alice, secret, PLANS)
         former = await chat.create_room(alice, "former", is_open=False, member_names=["bob"])
         await chat.post(alice, former, FORMER_PLANS)
+        await chat.post(alice, former, MEMO)
     # A fresh count, and a small limit: the posting rows need only a few posts.
     Runtime.of(app).limiters.post_user = MemoryLimiter(POSTS_ALLOWED, 10)
     return World(admin, alice, bob, general, secret, message, archive, archived, former)

@@ -20,7 +20,7 @@ APP = ROOT / "app"
 FEATURES = {"accounts", "admin", "chat", "feedback", "notify", "search"}
 DOORS = {"api", "live", "home", "health", "__main__", "supervisor"}
 DOOR_MODULES = {"routes", "password_routes", "rooms", "people_routes", "level_routes", "socket", "rest", "ws",
-                "messenger"}
+                "messenger", "mention_routes"}
 # Who may import a door module: only the places that register blueprints.
 REGISTRARS = {"app", "app.api"}
 

@@ -96,6 +96,9 @@ ROUTES = {
     ("POST", "/chat/<int:conversation_id>/notifications"): (401, 404, 404),
     # search: what the reader may read (a conversation id they may not read is a 404: test_search_doors)
     ("GET", "/search"): (401, 200, 200),
+    # mentions: one's own, in what one may read (tests/test_mentions.py); the viewer's own stylesheet
+    ("GET", "/mentions"): (401, 200, 200),
+    ("GET", "/mentions/viewer.css"): (401, 200, 200),
     # The JSON API: a cookie never authenticates it (so a logged-in browser is anonymous there),
     # and it takes only JSON bodies (a form is 415). Token-holders: tests/test_api*.py.
     ("GET", "/docs/api"): (200, 200, 200),
@@ -120,6 +123,7 @@ ROUTES = {
     ("PATCH", "/api/v1/messages/<int:message_id>"): (401, 401, 401),
     ("DELETE", "/api/v1/messages/<int:message_id>"): (401, 401, 401),
     ("GET", "/api/v1/search"): (401, 401, 401),
+    ("GET", "/api/v1/mentions"): (401, 401, 401),
     ("WS", "/api/v1/ws"): (101, 101, 101),
     ("POST", "/api/messenger/user"): (415, 415, 415),
     ("GET", "/api/messenger/user/<username>"): (401, 401, 401),

@@ -159,14 +159,17 @@ async def messages(user: User, conversation_id: int, *, before: int | None = Non
     return {"messages": await messages_data(rows), "older": older, "newer": newer}
 
 
-async def send(user: User, conversation_id: int, text: str, client_id: str | None = None) -> dict:
+async def send(user: User, conversation_id: int, text: str, client_id: str | None = None, *,
+               confirm_everyone: bool = False) -> dict:
     found, _ = await chat.member_of(user, conversation_id)
-    return (await messages_data([await chat.post(user, found, text, client_id)]))[0]
+    return (await messages_data([await chat.post(user, found, text, client_id, confirm_everyone=confirm_everyone)]))[0]
 
 
-async def edit(user: User, message_id: int, text: str) -> dict:
+async def edit(user: User, message_id: int, text: str, *, confirm_everyone: bool = False) -> dict:
     message = await chat.get_message(user, message_id)
-    return (await messages_data([await chat.edit(user, message, text)]))[0]
+    return (await messages_data([await chat.edit(user, message, text, confirm_everyone=confirm_everyone)]))[0]
+
+
 
 
 async def delete(user: User, message_id: int) -> dict:
@@ -197,6 +200,15 @@ async def set_notification_level(user: User, conversation_id: int, level: object
     """Choose it: "all", "mentions", "nothing", or None for the default."""
     _, chosen = await levels.choose(user, conversation_id, level)
     return _level(chosen)
+
+
+async def mentions(user: User, *, before: int | None = None, limit: int = 50) -> dict:
+    """The messages that mention this user, newest mention first, in conversations they may read
+    now (chat's rule, as on /mentions): each in the usual shape plus `unread` and `everyone`."""
+    items, older = await chat.mentions_of(user, before=before, size=max(1, min(int(limit), 100)))
+    shaped = await messages_data([item.message for item in items])
+    return {"messages": [{**data, "unread": item.unread, "everyone": item.everyone}
+                         for data, item in zip(shaped, items, strict=True)], "older": older}
 
 
 # --- search -------------------------------------------------------------------------------------

@@ -232,8 +232,13 @@ async def messages(conversation_id: int, query_args: schemas.MessagesQuery):
 @validate_response(Envelope[schemas.Message], 201)
 @documented(404, 400, 413, 415, 422, 429)
 async def send(conversation_id: int, data: schemas.NewMessage):
-    """Post a message (members only). The same `client_id` again returns the first message."""
-    return {"data": await operations.send(auth.current(), conversation_id, data.text, data.client_id)}, 201
+    """Post a message (members only). The same `client_id` again returns the first message.
+
+    `@username` mentions that person (if they may read the conversation), `@everyone` every
+    member: refused where the room turned it off, and in a room of more than 30 members unless
+    `confirm_everyone` is true (422 naming `confirm_everyone`). `mentions` lists who was mentioned."""
+    return {"data": await operations.send(auth.current(), conversation_id, data.text, data.client_id,
+                                          confirm_everyone=data.confirm_everyone)}, 201
 
 
 @bp.post("/conversations/<int:conversation_id>/read")
@@ -283,8 +288,9 @@ async def set_notification_level(conversation_id: int, data: schemas.LevelChoice
 @validate_response(Envelope[schemas.Message])
 @documented(403, 404, 400, 413, 415, 422)
 async def edit(message_id: int, data: schemas.MessageText):
-    """Edit my message (only its author may)."""
-    return {"data": await operations.edit(auth.current(), message_id, data.text)}
+    """Edit my message (only its author may). Its mentions follow the new text (see sendMessage)."""
+    return {"data": await operations.edit(auth.current(), message_id, data.text,
+                                          confirm_everyone=data.confirm_everyone)}
 
 
 @bp.delete("/messages/<int:message_id>")
@@ -295,6 +301,23 @@ async def edit(message_id: int, data: schemas.MessageText):
 async def delete(message_id: int):
     """Delete a message: its author, or an administrator. It keeps its number as a tombstone."""
     return {"data": await operations.delete(auth.current(), message_id)}
+
+
+# --- mentions ------------------------------------------------------------------------------------
+
+@bp.get("/mentions")
+@operation_id("listMentions")
+@signed_in
+@validate_querystring(schemas.MentionsQuery)
+@validate_response(Envelope[schemas.MentionPage])
+@documented(422)
+async def mentions(query_args: schemas.MentionsQuery):
+    """Messages that mention me, newest mention first, a page at a time (limit at most 100).
+
+    Only in conversations I may read now. Each carries its `conversation_id`, `unread` (after my
+    read position there) and `everyone` (by @everyone). Page back with `before=<older>`. The JSON
+    websocket says `mention` when a new one comes."""
+    return {"data": await operations.mentions(auth.current(), before=query_args.before, limit=query_args.limit)}
 
 
 # --- search -------------------------------------------------------------------------------------

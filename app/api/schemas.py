@@ -61,14 +61,22 @@ class RoomChanges(Request):
     archived: bool | None = Field(default=None, description="Archived rooms are read-only.")
 
 
+CONFIRM_EVERYONE = Field(default=False, description="@everyone in a room of more than 30 members is refused "
+                                                     "(422, field `confirm_everyone`) unless this is true.")
+
+
 class NewMessage(Request):
     text: str = Field(max_length=8192)
     client_id: str | None = Field(default=None, max_length=64,
                                   description="Your id for this message: sending it again returns the first.")
+    confirm_everyone: bool = CONFIRM_EVERYONE
 
 
 class MessageText(Request):
     text: str = Field(max_length=8192)
+    confirm_everyone: bool = CONFIRM_EVERYONE
+
+
 
 
 class ReadUpTo(Request):
@@ -84,6 +92,11 @@ class LevelChoice(Request):
 class MessagesQuery(BaseModel):
     before: int | None = Field(default=None, ge=0, le=MAX_SEQ, description="Messages numbered below this seq.")
     after: int | None = Field(default=None, ge=0, le=MAX_SEQ, description="Messages numbered above this seq.")
+    limit: int = Field(default=50, ge=1, le=100)
+
+
+class MentionsQuery(BaseModel):
+    before: int | None = Field(default=None, ge=1, le=MAX_ID, description="The `older` of the page before.")
     limit: int = Field(default=50, ge=1, le=100)
 
 
@@ -174,6 +187,7 @@ class Message(BaseModel):
     created_at: datetime
     edited_at: datetime | None
     deleted: bool
+    mentions: list[int] = Field(description="The ids of the people it mentions (by @username, or @everyone).")
 
 
 class MessagePage(BaseModel):
@@ -189,6 +203,16 @@ class SearchHit(Message):
 class SearchPage(BaseModel):
     messages: list[SearchHit] = Field(description="Newest first, or most relevant first.")
     older: str | None = Field(description="Pass as `before` for the next page (null: no more).")
+
+
+class MentionHit(Message):
+    unread: bool = Field(description="Not read yet: after your read position in its conversation.")
+    everyone: bool = Field(description="You were mentioned by @everyone, not by name.")
+
+
+class MentionPage(BaseModel):
+    messages: list[MentionHit] = Field(description="Newest mention first; each with its conversation_id.")
+    older: int | None = Field(description="Pass as `before` for the next page (null: no more).")
 
 
 class ReadState(BaseModel):

@@ -4,8 +4,9 @@ A program opens it without a cookie, then authenticates with `new`, `login` or `
 AUTH_SECONDS, or it is closed with 1008). From then on it may act (`me`, `display_name`, `details`,
 `conversations`, `send`, `edit`, `delete`, `typing`, `read`, `history`, `search`, `subscribe`, `logout`) and
 hears the user's events: `message.created`, `message.edited`, `message.deleted`, `typing`,
-`presence`, `unread`, `membership`, `user.changed` (someone's name), and `logout` (then the socket
-closes). Each answer is `{"action", "data"}` or
+`presence`, `unread`, `membership`, `user.changed` (someone's name), `mention` (a message mentions
+you: `conversation_id`, `message_id`, `seq`, `unread`), and `logout` (then the socket closes). The
+`mentions` action pages through what mentioned you, as GET /api/v1/mentions. Each answer is `{"action", "data"}` or
 `{"action", "error"}` (with `fields` when the error is about some of them).
 
 `subscribe` with the last event number seen per conversation replays what changed since, in
@@ -136,10 +137,13 @@ class JsonDialect(ProgramDialect):
 
     async def do_send(self, conn: Connection, data: dict) -> dict:
         return await operations.send(conn.user, id_of(data, "conversation_id"), text_of(data, "text"),
-                                     text_of(data, "client_id", required=False, limit=64))
+                                     text_of(data, "client_id", required=False, limit=64),
+                                     confirm_everyone=data.get("confirm_everyone") is True)
 
     async def do_edit(self, conn: Connection, data: dict) -> dict:
-        return await operations.edit(conn.user, id_of(data, "message_id"), text_of(data, "text"))
+        return await operations.edit(conn.user, id_of(data, "message_id"), text_of(data, "text"),
+                                     confirm_everyone=data.get("confirm_everyone") is True)
+
 
     async def do_delete(self, conn: Connection, data: dict) -> dict:
         return await operations.delete(conn.user, id_of(data, "message_id"))
@@ -180,6 +184,16 @@ class JsonDialect(ProgramDialect):
         if "level" in data:
             return await operations.set_notification_level(conn.user, conversation_id, data["level"])
         return await operations.notification_level(conn.user, conversation_id)
+
+    async def do_mentions(self, conn: Connection, data: dict) -> dict:
+        """`{"before"?, "limit"?}`: the messages that mention me, as GET /api/v1/mentions."""
+        limit = data.get("limit", 50)
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100:
+            raise Invalid({"limit": "Give limit from 1 to 100."})
+        before = data.get("before")
+        if before is not None:
+            before = id_of(data, "before")
+        return await operations.mentions(conn.user, before=before, limit=limit)
 
     async def do_subscribe(self, conn: Connection, data: dict) -> dict:
         """`{"conversations": {"<id>": <last seq seen>, ...}}`: what changed since in each, in

@@ -2,10 +2,13 @@
 the conversation's topic, or to the user's topic for what concerns only them."""
 from __future__ import annotations
 
+import json
+
 from markupsafe import Markup
 from quart import render_template
 
-from app.models import Conversation, Message, names
+from app.chat.text import linkify
+from app.models import Conversation, Message, names, reads
 from app.models.names import Label
 from app.realtime.broker import Event
 from app.realtime.events import publish
@@ -26,6 +29,7 @@ def message_data(message: Message, label: Label | None = None) -> dict:
         "author_display_name": label.display_name if label else "", "author_id": message.author_id,
         "text": None if deleted else message.body, "created_at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat() if message.edited_at else None, "deleted": deleted,
+        "mentions": [] if deleted else list(getattr(message, "mention_ids", ())),
     }
 
 
@@ -45,10 +49,39 @@ async def messages_data(messages) -> list[dict]:
 
 async def author_labels(messages) -> None:
     """Give each message (Message objects) its author's label as it is now, in one go: what
-    message_html and message_event show (app/models/names.py)."""
+    message_html and message_event show (app/models/names.py); and whom it mentions (mention_lists)."""
     found = await names.labels(m.author_id for m in messages)
     for message in messages:
         message.author_label = found.get(message.author_id)
+    await mention_lists([m for m in messages if not hasattr(m, "mention_ids")])
+
+
+async def mention_lists(messages) -> None:
+    """Give each message whom it mentions, from the rows (app/chat/mentions.py), in one query:
+    `mention_ids` (everyone it reaches: programs get them) and `mentioned` (the username keys it
+    names -> their ids: the text highlights exactly those)."""
+    by_id = {m.id: m for m in messages}
+    for message in by_id.values():
+        message.mention_ids, message.mentioned = [], {}
+    if not by_id:
+        return
+    rows = await reads.rows(
+        "SELECT mn.message_id AS message_id, mn.user_id AS user_id, mn.everyone AS everyone, u.username_key AS name "
+        f"FROM mentions mn JOIN users u ON u.id = mn.user_id WHERE mn.message_id IN ({', '.join('?' * len(by_id))}) "
+        "ORDER BY mn.user_id", list(by_id))
+    for row in rows:
+        message = by_id[row["message_id"]]
+        message.mention_ids.append(row["user_id"])
+        if not row["everyone"]:
+            message.mentioned[row["name"]] = row["user_id"]
+
+
+async def message_body(message: Message) -> Markup:
+    """A message's text as HTML (app/chat/text.py), its mentions highlighted: for
+    templates/chat/_message.html, whichever way the message was loaded."""
+    if not hasattr(message, "mentioned"):
+        await mention_lists([message])
+    return linkify(message.body, message.mentioned)
 
 
 async def _label(message: Message) -> Label | None:
@@ -92,6 +125,7 @@ async def message_fragments(rows) -> list[Markup]:
         full = {r.id: r for r in rows if isinstance(r, Message) and r.id in missing}
         if rest := missing - set(full):
             full.update({m.id: m for m in await Message.filter(id__in=rest)})
+        await mention_lists([m for m in full.values() if not hasattr(m, "mentioned")])
         for message in full.values():
             message.author_label = found.get(message.author_id)
             await message_html(message)
@@ -102,6 +136,8 @@ async def message_event(message: Message, kind: str, *, cursor_only: bool = Fals
     """The event for a message's latest change: the same rendering whether it goes out live or
     is replayed from the database for a page catching up."""
     label = await _label(message)
+    if not hasattr(message, "mention_ids"):
+        await mention_lists([message])
     key = (message.id, message.version_seq, message.author_id, label, kind, cursor_only)
     _rendered = runtime().rendered_events
     if (event := _rendered.get(key)) is None:
@@ -120,13 +156,33 @@ async def message_changed(message: Message, kind: str) -> None:
     await publish(await message_event(message, kind))
 
 
-async def read(user_id: int, conversation_id: int, seq: int, unread: int) -> None:
+async def read(user_id: int, conversation_id: int, seq: int, unread: int, *,
+               mentions: dict[int, int] | None = None) -> None:
     """Every tab and program of the user: this conversation is read up to seq, and how many
-    messages are still unread there (programs get it as `unread`)."""
+    messages are still unread there (programs get it as `unread`); pages also get the unread
+    mentions, there and in all (`mentions`: per conversation), for the sidebar and the header."""
+    mentions = mentions or {}
     html = await render_template("chat/_read_event.html", conversation_id=conversation_id, seq=seq,
-                                 unread=unread)
+                                 unread=unread, mentions=mentions.get(conversation_id, 0),
+                                 mentions_total=sum(mentions.values()))
     await publish(Event("unread", f"user:{user_id}", html=html,
                         data={"conversation_id": conversation_id, "read_seq": seq, "unread": unread}))
+
+
+async def mentions_changed(message: Message, counted: set[int], people: set[int], *, removed: bool = False) -> None:
+    """These people are newly mentioned by the message (or no longer: removed, by an edit or its
+    deletion). Each hears it on their own topic: their pages' badges count it when it is unread
+    for them (`counted`), programs get `mention` (new ones only). Rendered once per kind (counted
+    or not), the very same bytes for every person of that kind."""
+    for group, is_counted in ((people & counted, True), (people - counted, False)):
+        if not group:
+            continue
+        html = await render_template("chat/_mention_event.html", message=message, counted=is_counted, removed=removed)
+        data = {} if removed else {"conversation_id": message.conversation_id, "message_id": message.id,
+                                   "seq": message.seq, "unread": is_counted}
+        frame = json.dumps({"action": "mention", "data": data}, separators=(",", ":")) if data else ""
+        for user_id in sorted(group):
+            await publish(Event("mention", f"user:{user_id}", html=html, data=data, frame=frame))
 
 
 GONE_NOTICE = {

@@ -10,6 +10,7 @@ from app.chat import events as chat_events
 from app.chat import levels, service, titles, visits
 from app.domain import DomainError, Invalid, RateLimited
 from app.models import Conversation, Message, User, names
+from app.models.notify import NOTHING, effective_level
 from app.realtime import events as live_events
 from app.web.forms import domain_error_page
 from app.web.htmx import is_htmx, redirect_to, render
@@ -39,6 +40,9 @@ async def sidebar_context(me: User, current: Conversation | None = None) -> dict
         "labels": labels, "titles": titles.direct_titles(me.id, directs, labels),
         "rooms": rooms, "archived_rooms": archived, "directs": directs, "people_of": people_of, "current": current,
         "unread": await service.unread_counts(me), "people": people,
+        # Beside each unread count, the unread mentions; a conversation set to "Nothing" shows only those.
+        "mention_counts": await service.mention_counts_by_id(me.id),
+        "muted": {c.id for c, m in mine if effective_level(c.kind, m.notify) == NOTHING},
         "online_ids": await live_events.online_ids(p.id for p in people),
         "other_rooms": await service.open_rooms_not_joined(me),
         "last_visit": visits.latest([m for _, m in mine]),
@@ -146,7 +150,7 @@ async def post(conversation_id: int) -> Response:
     data = await request.form
     body, client_id = data.get("body", ""), data.get("client_id") or None
     try:
-        message = await service.post(me, conversation, body, client_id)
+        message = await service.post(me, conversation, body, client_id, confirm_everyone=confirmed(data))
     except RateLimited as refused:  # the text stays in the composer
         response = await render("chat/_composer.html", status=429, conversation=conversation, draft=body,
                                 errors={"body": refused.message})
@@ -160,6 +164,11 @@ async def post(conversation_id: int) -> Response:
     if not is_htmx():
         return redirect(url_for("chat.show", conversation_id=conversation.id), code=303)
     return await render("chat/_posted.html", conversation=conversation, message=message)
+
+
+def confirmed(form) -> bool:
+    """The composer's "Notify all members" box (@everyone in a big room) was ticked."""
+    return form.get("confirm_everyone") in {"1", "on", "true"}
 
 
 async def _my_message(message_id: int) -> Message:
@@ -185,9 +194,10 @@ async def edit_form(message_id: int) -> Response:
 @bp.post("/messages/<int:message_id>")
 async def edit(message_id: int) -> Response:
     item = await _my_message(message_id)
-    body = (await request.form).get("body", "")
+    form = await request.form
+    body = form.get("body", "")
     try:
-        item = await service.edit(auth.current(), item, body)
+        item = await service.edit(auth.current(), item, body, confirm_everyone=confirmed(form))
     except Invalid as refused:
         return await render("chat/edit.html", "chat/_edit_form.html", status=422, message=item, draft=body,
                             errors=refused.errors)

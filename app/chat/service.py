@@ -9,7 +9,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app import clock, signals
-from app.chat import events
+from app.chat import events, mentions
 from app.chat.conversations import (  # noqa: F401 - one service for callers: rooms and directs too
     DIRECT_MAX_PEOPLE,
     EVERYONE_IN_GENERAL,
@@ -234,9 +234,12 @@ def check_client_id(client_id: str | None) -> str | None:
     return client_id
 
 
-async def post(actor: User, conversation: Conversation, text: str, client_id: str | None = None) -> Message:
+async def post(actor: User, conversation: Conversation, text: str, client_id: str | None = None, *,
+               confirm_everyone: bool = False) -> Message:
     """A new message from a member, counted against their posting limit (RateLimited past it);
-    the same client_id again returns the first one (a retry, not counted)."""
+    the same client_id again returns the first one (a retry, not counted). Whom it mentions is
+    stored with it (app/chat/mentions.py: @everyone refused where it is off, and in a big room
+    unless confirm_everyone)."""
     body = check_body(text)
     client_id = check_client_id(client_id)
     if await membership(actor, conversation.id) is None:
@@ -244,6 +247,9 @@ async def post(actor: User, conversation: Conversation, text: str, client_id: st
     if client_id and (earlier := await Message.get_or_none(conversation_id=conversation.id, client_id=client_id)):
         return earlier
     check_not_archived(conversation)
+    said = mentions.find(body)
+    await mentions.check_everyone(actor, conversation, said, confirm_everyone)
+    mentioned = await mentions.targets(actor, conversation, said, may_read)
     await runtime().limiters.post_user.spend(str(actor.id), POSTING_TOO_FAST)
     try:
         async with in_transaction() as conn:
@@ -255,6 +261,7 @@ async def post(actor: User, conversation: Conversation, text: str, client_id: st
                 seq=seq, version_seq=seq, client_id=client_id,
             )
             await search_index.index(conn, message.id, conversation.id, body)
+            await mentions.record(message, mentioned)
             # What I post, I have read.
             await Membership.filter(user_id=actor.id, conversation_id=conversation.id).update(last_read_seq=seq)
     except IntegrityError:
@@ -263,6 +270,9 @@ async def post(actor: User, conversation: Conversation, text: str, client_id: st
         raise
     message.conversation = conversation
     await events.message_changed(message, "message.created")
+    people = set(mentioned.people)
+    await events.mentions_changed(message, await mentions.unread_among(conversation.id, message.seq, people), people)
+    await signals.message_posted.send(message, people)
     return message
 
 
@@ -280,18 +290,32 @@ def check_may_edit(actor: User, message: Message) -> None:
         raise NotAllowed("Only its author can edit a message.")
 
 
-async def edit(actor: User, message: Message, text: str) -> Message:
+async def edit(actor: User, message: Message, text: str, *, confirm_everyone: bool = False) -> Message:
+    """Its author changes it; whom it mentions follows (a person newly named is mentioned now, one
+    taken out is no longer), and adding @everyone asks what a post would ask."""
     check_may_edit(actor, message)
     body = check_body(text)
-    check_not_archived(await Conversation.get(id=message.conversation_id))
+    conversation = await Conversation.get(id=message.conversation_id)
+    check_not_archived(conversation)
     if body == message.body:
         return message
+    said = mentions.find(body)
+    await mentions.check_everyone(actor, conversation, said, confirm_everyone, before=mentions.find(message.body))
+    mentioned = await mentions.targets(actor, conversation, said, may_read)
     async with in_transaction() as conn:
         seq = await Conversation.next_seq(conn, message.conversation_id)
         message.body, message.version_seq, message.edited_at = body, seq, clock.now()
         await message.save(update_fields=["body", "version_seq", "edited_at"])
         await search_index.reindex(conn, message.id, body)  # found by its new words only
+        added, removed = await mentions.update(message, mentioned)
+        # Whose badges count the change (unread for them): asked where the rows changed.
+        counted = await mentions.unread_among(message.conversation_id, message.seq, added | removed)
+    message.conversation = conversation
     await events.message_changed(message, "message.edited")
+    await events.mentions_changed(message, counted & added, added)
+    await events.mentions_changed(message, counted & removed, removed, removed=True)
+    if added:
+        await signals.mentions_added.send(message, added)
     return message
 
 
@@ -304,9 +328,12 @@ async def delete(actor: User, message: Message) -> Message:
         message.version_seq, message.deleted_at = seq, clock.now()
         await message.save(update_fields=["version_seq", "deleted_at"])
         await search_index.unindex(conn, message.id)
+        mentioned = await mentions.remove_all(message)  # (the rows cascade only on a hard delete)
+        counted = await mentions.unread_among(message.conversation_id, message.seq, mentioned)
         if message.author_id != actor.id:
             await AuditEvent.record(actor, "message.deleted", None, author=message.author_name)
     await events.message_changed(message, "message.deleted")
+    await events.mentions_changed(message, counted, mentioned, removed=True)
     return message
 
 
@@ -330,7 +357,8 @@ async def mark_read(actor: User, conversation: Conversation, seq: int | None = N
     await Membership.filter(id=member.id, last_read_seq__lt=seq).update(last_read_seq=seq)
     member.last_read_seq = seq
     unread = (await unread_counts_by_id(actor.id)).get(conversation.id, 0)
-    await events.read(actor.id, conversation.id, member.last_read_seq, unread)
+    await events.read(actor.id, conversation.id, member.last_read_seq, unread,
+                      mentions=await mentions.unread_counts(actor.id))
     await signals.conversation_read.send(actor.id, conversation.id, member.last_read_seq)
     return member.last_read_seq
 
@@ -346,5 +374,19 @@ async def mark_unread_from(actor: User, message: Message) -> int:
         await Membership.filter(id=member.id).update(last_read_seq=seq)
         member.last_read_seq = seq
     unread = (await unread_counts_by_id(actor.id)).get(message.conversation_id, 0)
-    await events.read(actor.id, message.conversation_id, member.last_read_seq, unread)
+    await events.read(actor.id, message.conversation_id, member.last_read_seq, unread,
+                      mentions=await mentions.unread_counts(actor.id))
     return member.last_read_seq
+
+
+# --- mentions (app/chat/mentions.py) ---------------------------------------------------------------
+
+async def mention_counts_by_id(user_id: int) -> dict[int, int]:
+    """Per conversation: the user's unread mentions there (from last_read_seq, like unread)."""
+    return await mentions.unread_counts(user_id)
+
+
+async def mentions_of(user: User, *, before: int | None = None, size: int = PAGE) -> tuple[list, int | None]:
+    """Everything that mentioned the user, newest first, in conversations they may read now
+    (may_read), a page at a time (keyset: `before` is the cursor the page before gave)."""
+    return await mentions.page(user, before=before, size=size, may_read=may_read)

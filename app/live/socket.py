@@ -73,7 +73,8 @@ class PageDialect:
                  if isinstance(named, list) else set())
         labels = (await names.labels(named)).values() if named else ()
         await conn.send((await events.presence(online, ids - online, snapshot=True)).html + await render_template(
-            "chat/_unread_snapshot.html", counts=await chat.unread_counts_by_id(conn.session.user_id))
+            "chat/_unread_snapshot.html", counts=await chat.unread_counts_by_id(conn.session.user_id),
+            mentions=await chat.mention_counts_by_id(conn.session.user_id))
             + (labels and (await events.names(labels, snapshot=True)).html or ""))
 
     def render(self, conn: Connection, event: Event) -> str | None:

@@ -145,7 +145,9 @@
     var item = inFlight;
     if (!item || event.detail.target !== item.el) return;
     var status = event.detail.xhr.status;
+    var confirm = item.form.querySelector("[data-composer-confirm]");  // "Notify all members" (@everyone)
     if (status >= 200 && status < 300) {
+      if (confirm) { confirm.hidden = true; confirm.querySelector("input").checked = false; }
       var found = /id="(message-\d+)"/.exec(event.detail.serverResponse || "");
       var there = found && document.getElementById(found[1]);
       if (!item.el.isConnected || (there && there !== item.el)) {
@@ -158,6 +160,7 @@
     if (status === 422 || status === 429) {
       var answer = new DOMParser().parseFromString(event.detail.serverResponse || "", "text/html");
       var said = answer.querySelector("[data-composer-error]");
+      if (confirm) confirm.hidden = !answer.querySelector("[data-composer-confirm]:not([hidden])");  // asked
       var area = item.form.querySelector("textarea");
       area.value = area.value ? item.body + "\n" + area.value : item.body;
       showError(item.form, said ? said.textContent : "Not sent.");

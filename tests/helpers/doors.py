@@ -103,6 +103,11 @@ class PageDoor:
         return await self._answer(await self.client.get("/search", query_string=query,
                                                         headers={"HX-Request": "true"} if self.htmx else {}))
 
+    async def mentions(self) -> Outcome:
+        """/mentions, or with htmx the next page's fragment (what "Older mentions" asks)."""
+        headers = {"HX-Request": "true"} if self.htmx else {}
+        return await self._answer(await self.client.get("/mentions", headers=headers))
+
     async def register(self, username: str) -> Outcome:
         return await self._post("/register", {"username": username, "email": f"{username}@example.com",
                                               "password": PASSWORD, "confirm_password": PASSWORD})
@@ -150,6 +155,10 @@ class RestDoor:
     async def search_with(self, args: dict) -> Outcome:
         """GET /api/v1/search with these query arguments as given (a limit, an order: programs choose them)."""
         status, body, _ = await (self.api or Api(self.app)).get("/api/v1/search", query_string=args)
+        return self._answer(status, body)
+
+    async def mentions(self) -> Outcome:
+        status, body, _ = await (self.api or Api(self.app)).get("/api/v1/mentions")
         return self._answer(status, body)
 
     async def register(self, username: str) -> Outcome:
@@ -203,6 +212,10 @@ class SocketDoor:
     async def search_with(self, args: dict) -> Outcome:
         await self._open()  # nobody signed in: asked on a socket that never logged in
         return await self._act("search", args)
+
+    async def mentions(self) -> Outcome:
+        await self._open()  # nobody signed in: asked on a socket that never logged in
+        return await self._act("mentions", {})
 
     async def register(self, username: str) -> Outcome:
         await self._open()

@@ -1,0 +1,78 @@
+"""Mentions as a person meets them: someone writes @me, the header's badge counts it at once
+wherever I am, the sidebar counts it beside the conversation, /mentions lists it (accessible, at a
+phone's width too) and opens it in context, where it says "mentions you" (to a screen reader too,
+and only to me), and reading it takes the count back to nothing, live."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.helpers import PASSWORD
+from tests.helpers.browser import check_accessibility, log_in, screenshot
+
+pytestmark = pytest.mark.browser
+
+PERMALINK = re.compile(r"/chat/\d+/messages/\d+#message-\d+$")
+SHOWN = "el => getComputedStyle(el).display !== 'none'"
+
+
+def badge(page):
+    return page.locator("#mentions-badge")
+
+
+def test_a_mention_is_counted_listed_opened_in_context_and_read(server, new_context):
+    server.create_user("ama", PASSWORD)
+    server.create_user("ben", PASSWORD)
+    ben = new_context(viewport={"width": 1200, "height": 800}).new_page()
+    log_in(ben, server, "ben")
+    general = int(ben.url.rstrip("/").split("/")[-1])
+    ben.get_by_role("link", name="People").click()  # away from the conversation: nothing is read there
+    expect(badge(ben)).to_be_hidden()
+
+    ama = server.api_token("ama", PASSWORD)
+    sent = server.api("POST", f"/api/v1/conversations/{general}/messages", ama,
+                      {"text": "@ben could you review the `@ama` notes? mail ama@example.com"})["data"]
+    ben_id = sent["mentions"][0]
+    expect(badge(ben)).to_be_visible()  # live, without a reload
+    expect(badge(ben)).to_have_text(re.compile(r"1$"))
+    expect(ben.get_by_role("link", name=re.compile(r"^Mentions\s*, unread: 1$"))).to_be_visible()
+
+    ben.goto(server.url + "/chat/sidebar")  # the sidebar's own page (a phone's): the count beside #general
+    expect(ben.locator(f"#conversation-{general}-mentions")).to_have_text(re.compile(r"@1 unread mention$"))
+
+    ben.get_by_role("link", name=re.compile("^Mentions")).click()
+    found = ben.get_by_role("list", name="Messages that mention you")
+    expect(found.locator(".mention-item")).to_have_count(1)
+    expect(found.locator(".mention-new")).to_have_text("New")
+    expect(found.locator(".search-hit-where")).to_have_text("#general")
+    check_accessibility(ben)
+    screenshot(ben, "70-mentions")
+
+    found.get_by_role("link").click()
+    ben.wait_for_url(PERMALINK)
+    message = ben.locator(f"#message-{sent['id']}")
+    expect(message).to_have_class(re.compile("highlight"))
+    mention = message.locator(f".mention[data-user-id='{ben_id}']")
+    expect(mention).to_have_text("@ben, mentions you")  # the words are there for a screen reader
+    assert mention.locator(".mention-you").evaluate(SHOWN)
+    expect(message.locator(".mention")).to_have_count(1)  # code and an address are no mentions
+    expect(badge(ben)).to_be_hidden()  # read: the count went back to nothing, live
+    check_accessibility(ben)
+
+    # The author sees the same message without "mentions you" (it mentions ben, not ama).
+    ama_page = new_context(viewport={"width": 1200, "height": 800}).new_page()
+    log_in(ama_page, server, "ama")
+    theirs = ama_page.locator(f"#message-{sent['id']} .mention[data-user-id='{ben_id}']")
+    expect(theirs).to_be_visible()
+    assert not theirs.locator(".mention-you").evaluate(SHOWN)
+
+    # At a phone's width, the list reads as well.
+    phone = new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page()
+    log_in(phone, server, "ben")
+    phone.goto(server.url + "/mentions")
+    expect(phone.locator(".mention-item")).to_have_count(1)
+    expect(phone.locator(".mention-new")).to_have_count(0)  # read since
+    check_accessibility(phone)
+    screenshot(phone, "71-mentions-phone")
