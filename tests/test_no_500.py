@@ -589,7 +589,9 @@ def page_frames(draw, world: World):
                       conversation, st.one_of(world.good("seq"), JSON_VALUE), people, people)
     typing = st.builds(lambda c, s: {"type": "typing", "conversation": c, "state": s},
                        conversation, st.one_of(st.sampled_from(["start", "stop"]), JSON_VALUE))
-    frame = draw(st.one_of(hello, typing, JSON_VALUE))
+    viewing = st.builds(lambda c, v: {"type": "viewing", "conversation": c, "visible": v},
+                        conversation, st.one_of(st.booleans(), JSON_VALUE))
+    frame = draw(st.one_of(hello, typing, viewing, JSON_VALUE))
     return json.dumps(frame)
 
 
@@ -609,7 +611,9 @@ def test_no_hello_or_typing_on_the_page_socket_gets_a_server_error(fuzzed):
                       {"type": "hello", "conversation": conversation, "after": value, "presence": value,
                        "names": value},
                       {"type": "typing", "conversation": value, "state": value},
-                      {"type": "typing", "conversation": conversation, "state": value}]:
+                      {"type": "typing", "conversation": conversation, "state": value},
+                      {"type": "viewing", "conversation": value, "visible": True},
+                      {"type": "viewing", "conversation": conversation, "visible": value}]:
             check = example(frame=json.dumps(frame))(check)
     check()
 
@@ -642,7 +646,7 @@ DOORS = ["accounts/routes.py", "accounts/password_routes.py", "chat/routes.py", 
 READS = re.compile(r'(?:args|form|data|message)\.get(?:list)?\(\s*"(\w+)"'
                    r'|(?:text_of|id_of|cursor_of|text|number)\(data, "(\w+)"|data\["(\w+)"\]')
 # Read from the frame itself, or from what the broker delivers: the socket tests build these.
-FRAME_NAMES = {"action", "data", "type", "conversation", "presence", "names", "ConvId", "user_id"}
+FRAME_NAMES = {"action", "data", "type", "conversation", "presence", "names", "ConvId", "user_id", "visible"}
 
 
 def test_the_fuzzing_sends_every_field_a_door_reads():
