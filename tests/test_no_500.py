@@ -66,15 +66,15 @@ JSON_VALUE = st.one_of(SCALAR, st.lists(SCALAR, max_size=3), st.dictionaries(TEX
 # code behind the other checks.
 FORM = ["username", "email", "password", "confirm_password", "current_password", "next", "invitation", "body",
         "client_id", "seq", "name", "topic", "open", "members", "usernames", "people", "title", "content", "kind",
-        "days", "is_admin", "archived", "display_name", "level"]
+        "days", "is_admin", "archived", "display_name", "level", "confirm_everyone"]
 QUERY = ["next", "reason", "after", "before", "limit", "to", "user", "welcome", "cancel", "invitation", "q", "order",
          "in", "conversation_id", "panel"]
 JSON_FIELDS = ["username", "email", "password", "invitation", "usernames", "room", "topic", "text", "client_id",
                "seq", "Username", "Password", "Email", "Invitation", "Recipient", "ConversationId", "MessageId",
-               "Message", "name", "is_open", "archived", "display_name", "level"]
+               "Message", "name", "is_open", "archived", "display_name", "level", "confirm_everyone"]
 WS_FIELDS = ["username", "email", "password", "invitation", "token", "conversations", "id", "conversation_id",
              "message_id", "text", "client_id", "seq", "before", "after", "limit", "state", "display_name", "q",
-             "order", "level"]
+             "order", "level", "confirm_everyone"]
 WS_ACTIONS = sorted(name[3:] for name in dir(JsonDialect) if name.startswith("do_"))
 OPEN_ACTIONS = {"new", "login", "auth"}
 
@@ -126,6 +126,7 @@ GOOD = {
     "user": ["alice"], "welcome": ["1"], "cancel": [""], "state": ["start", "stop"], "token": ["x"],
     "archived": ["on", ""], "is_open": [True, False], "q": ["hello", '"hello everyone" -x from:admin', "hel"],
     "order": ["newest", "relevant"], "in": ["1"], "panel": ["1"], "level": ["all", "mentions", "nothing"],
+    "confirm_everyone": ["1", True],
 }
 
 
@@ -642,7 +643,7 @@ def test_the_fuzzing_covers_every_route_and_every_socket():
 
 DOORS = ["accounts/routes.py", "accounts/password_routes.py", "chat/routes.py", "chat/rooms.py", "admin/routes.py",
          "feedback/routes.py", "home.py", "api/rest.py", "api/ws.py", "api/messenger.py", "live/socket.py",
-         "search/routes.py", "chat/people_routes.py", "chat/level_routes.py"]
+         "search/routes.py", "chat/people_routes.py", "chat/level_routes.py", "chat/mention_routes.py"]
 READS = re.compile(r'(?:args|form|data|message)\.get(?:list)?\(\s*"(\w+)"'
                    r'|(?:text_of|id_of|cursor_of|text|number)\(data, "(\w+)"|data\["(\w+)"\]')
 # Read from the frame itself, or from what the broker delivers: the socket tests build these.

@@ -134,7 +134,8 @@ class Connection:
         """Announce typing in a conversation of mine; False if that is not one. At most one
         "start" a second per person and conversation, whatever the order of the signals, and a
         "stop" only after a "start" this socket announced."""
-        if not isinstance(conversation_id, int) or isinstance(conversation_id, bool) or state not in {"start", "stop"}:
+        if (not isinstance(conversation_id, int) or isinstance(conversation_id, bool) or not isinstance(state, str)
+                or state not in {"start", "stop"}):  # (a list or an object is no state: not hashable either)
             return False
         topic = self.dialect.rooms.topic(conversation_id)
         if topic not in self.subscription.topics:
