@@ -276,3 +276,16 @@ async def test_replying_closes_the_repliers_own_notification_of_the_conversation
     await post(app, bob, direct, "yes!")  # from another device: what one posts, one has read
     got = pushes(receiver, phone)
     assert len(got) == 2 and got[-1].payload == {"close": f"conversation-{direct.id}"}
+
+
+async def test_without_previews_neither_the_push_nor_the_page_shows_the_text(app, client, receiver, settings, alice,
+                                                                              bob, direct):
+    Runtime.of(app).settings = settings.replace(push_preview=False, push_allowed_origins=(receiver.origin,))
+    _, phone = await device(app, receiver, "bob")
+    await client.login("bob")
+    async with page(client, None) as tab:
+        await post(app, alice, direct, "the secret plan")
+        shown = await receive_until(tab, 'id="live-notification"')
+    assert 'data-body="New message"' in shown and "secret" not in shown
+    [got] = pushes(receiver, phone)
+    assert got.payload["body"] == "New message" and got.payload["title"] == "alice"
