@@ -112,6 +112,33 @@ async def test_a_room_can_turn_everyone_off(app, general, alice, bob, sign_in):
     assert await Message.filter(conversation_id=general.id).count() == 0
 
 
+async def test_the_rooms_creator_or_an_admin_turns_everyone_off_and_on(app, general, admin, alice, bob, sign_in):
+    async with app.app_context():
+        lounge = await chat.create_room(alice, "lounge", is_open=True)
+    # The settings page: its creator (alice) turns it off; the audit log says so.
+    page = await sign_in("alice")
+    form = {"name": "lounge", "topic": "", "open": "open", "everyone_shown": "1"}
+    assert 'name="everyone" checked' in await (await page.get(f"/chat/{lounge.id}/settings")).get_data(as_text=True)
+    assert (await page.post(f"/chat/{lounge.id}/settings", form)).status_code == 303
+    assert not (await Conversation.get(id=lounge.id)).everyone_allowed
+    audit = await (await (await sign_in("admin")).get("/admin/audit")).get_data(as_text=True)
+    assert "@everyone: on → off" in audit
+    # A form that never showed the box changes nothing of it.
+    assert (await page.post(f"/chat/{lounge.id}/settings", {**form, "everyone_shown": ""})).status_code == 303
+    assert not (await Conversation.get(id=lounge.id)).everyone_allowed
+    # Programs: an administrator turns #general's off (its one switch besides the topic); a member may not.
+    api = await api_login(app, "admin")
+    status, body, _ = await api.patch(f"/api/v1/conversations/{general.id}", {"everyone_allowed": False})
+    assert status == 200 and body["data"]["everyone_allowed"] is False
+    bobs = await api_login(app, "bob")
+    status, _, _ = await bobs.patch(f"/api/v1/conversations/{general.id}", {"everyone_allowed": True})
+    assert status == 403
+    status, body, _ = await bobs.post(f"/api/v1/conversations/{general.id}/messages", {"text": "@everyone hi"})
+    assert status == 422 and "turned off in #general" in body["error"]["fields"]["body"]
+    status, body, _ = await api.patch(f"/api/v1/conversations/{lounge.id}", {"everyone_allowed": True})
+    assert status == 200 and body["data"]["everyone_allowed"] is True
+
+
 @pytest.fixture
 async def big_room(app, general, alice):
     """#big: alice and 31 others (more than EVERYONE_CONFIRM_ABOVE)."""

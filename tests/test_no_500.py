@@ -66,12 +66,14 @@ JSON_VALUE = st.one_of(SCALAR, st.lists(SCALAR, max_size=3), st.dictionaries(TEX
 # code behind the other checks.
 FORM = ["username", "email", "password", "confirm_password", "current_password", "next", "invitation", "body",
         "client_id", "seq", "name", "topic", "open", "members", "usernames", "people", "title", "content", "kind",
-        "days", "is_admin", "archived", "display_name", "level", "confirm_everyone"]
+        "days", "is_admin", "archived", "display_name", "level", "confirm_everyone",
+        "everyone", "everyone_shown"]
 QUERY = ["next", "reason", "after", "before", "limit", "to", "user", "welcome", "cancel", "invitation", "q", "order",
          "in", "conversation_id", "panel"]
 JSON_FIELDS = ["username", "email", "password", "invitation", "usernames", "room", "topic", "text", "client_id",
                "seq", "Username", "Password", "Email", "Invitation", "Recipient", "ConversationId", "MessageId",
-               "Message", "name", "is_open", "archived", "display_name", "level", "confirm_everyone"]
+               "Message", "name", "is_open", "archived", "display_name", "level", "confirm_everyone",
+               "everyone_allowed"]
 WS_FIELDS = ["username", "email", "password", "invitation", "token", "conversations", "id", "conversation_id",
              "message_id", "text", "client_id", "seq", "before", "after", "limit", "state", "display_name", "q",
              "order", "level", "confirm_everyone"]
@@ -126,7 +128,7 @@ GOOD = {
     "user": ["alice"], "welcome": ["1"], "cancel": [""], "state": ["start", "stop"], "token": ["x"],
     "archived": ["on", ""], "is_open": [True, False], "q": ["hello", '"hello everyone" -x from:admin', "hel"],
     "order": ["newest", "relevant"], "in": ["1"], "panel": ["1"], "level": ["all", "mentions", "nothing"],
-    "confirm_everyone": ["1", True],
+    "confirm_everyone": ["1", True], "everyone": ["on", ""], "everyone_shown": ["1"], "everyone_allowed": [True, False],
 }
 
 

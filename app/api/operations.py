@@ -100,6 +100,7 @@ def _conversation(conversation: Conversation, member: Membership | None, unread:
         "id": conversation.id, "kind": "room" if conversation.is_room else "direct",
         "name": ", ".join(names or []) if direct else conversation.name, "topic": conversation.topic or "",
         "is_open": bool(conversation.is_open), "archived": conversation.is_archived,
+        "everyone_allowed": bool(conversation.everyone_allowed),
         "members": names if direct else None,
         "last_seq": conversation.last_seq, "read_seq": member.last_read_seq if member else 0, "unread": unread,
     }
@@ -134,10 +135,12 @@ async def start_conversation(user: User, usernames: list[str] | None, room: str 
 
 
 async def change_room(user: User, conversation_id: int, *, name: str | None = None, topic: str | None = None,
-                      is_open: bool | None = None, archived: bool | None = None) -> dict:
+                      is_open: bool | None = None, archived: bool | None = None,
+                      everyone_allowed: bool | None = None) -> dict:
     """The same rules as the room's settings page (app/chat/room_changes.py)."""
     room = await chat.manageable(user, conversation_id)
-    room = await chat.change_room(user, room, name=name, topic=topic, is_open=is_open, archived=archived)
+    room = await chat.change_room(user, room, name=name, topic=topic, is_open=is_open, archived=archived,
+                                  everyone_allowed=everyone_allowed)
     return await _one_conversation(user, room, await chat.membership(user, room.id))
 
 
@@ -168,8 +171,6 @@ async def send(user: User, conversation_id: int, text: str, client_id: str | Non
 async def edit(user: User, message_id: int, text: str, *, confirm_everyone: bool = False) -> dict:
     message = await chat.get_message(user, message_id)
     return (await messages_data([await chat.edit(user, message, text, confirm_everyone=confirm_everyone)]))[0]
-
-
 
 
 async def delete(user: User, message_id: int) -> dict:

@@ -192,9 +192,10 @@ async def change_room(conversation_id: int, data: schemas.RoomChanges):
 
     What is left out stays as it is. Closing keeps the people in it; opening lists it for every
     member. #general keeps its name, stays open and is never archived (422). Everyone who has the
-    room open hears `room.changed`."""
+    room open hears `room.changed`. `everyone_allowed` turns @everyone on or off there (#general's too)."""
     return {"data": await operations.change_room(auth.current(), conversation_id, name=data.name, topic=data.topic,
-                                                 is_open=data.is_open, archived=data.archived)}
+                                                 is_open=data.is_open, archived=data.archived,
+                                                 everyone_allowed=data.everyone_allowed)}
 
 
 @bp.delete("/conversations/<int:conversation_id>")

@@ -59,6 +59,8 @@ class RoomChanges(Request):
     topic: str | None = Field(default=None, max_length=400)
     is_open: bool | None = Field(default=None, description="Open to every member (true) or closed (false).")
     archived: bool | None = Field(default=None, description="Archived rooms are read-only.")
+    everyone_allowed: bool | None = Field(default=None, description="Whether @everyone may be written there "
+                                                                    "(#general's too).")
 
 
 CONFIRM_EVERYONE = Field(default=False, description="@everyone in a room of more than 30 members is refused "
@@ -75,8 +77,6 @@ class NewMessage(Request):
 class MessageText(Request):
     text: str = Field(max_length=8192)
     confirm_everyone: bool = CONFIRM_EVERYONE
-
-
 
 
 class ReadUpTo(Request):
@@ -169,6 +169,7 @@ class Conversation(BaseModel):
     topic: str
     is_open: bool
     archived: bool = Field(description="An archived room is read-only.")
+    everyone_allowed: bool = Field(description="Whether @everyone may be written there (a room's switch).")
     members: list[str] | None = Field(description="Usernames, for direct conversations.")
     last_seq: int
     read_seq: int

@@ -55,8 +55,11 @@ async def message_count(room: Conversation) -> int:
 
 
 async def change_room(actor: User, room: Conversation, *, name: str | None = None, topic: str | None = None,
-                      is_open: bool | None = None, archived: bool | None = None) -> Conversation:
-    """Change what is given (None: unchanged). Nothing changed: nothing written, nothing sent."""
+                      is_open: bool | None = None, archived: bool | None = None,
+                      everyone_allowed: bool | None = None) -> Conversation:
+    """Change what is given (None: unchanged). Nothing changed: nothing written, nothing sent.
+    `everyone_allowed` is whether @everyone may be written there (app/chat/mentions.py): #general's
+    too, its biggest room."""
     if not may_manage(actor, room):
         raise NotAllowed(NOT_YOURS)
     new_name, new_topic = check_room(room.name if name is None else name, room.topic if topic is None else topic)
@@ -69,10 +72,12 @@ async def change_room(actor: User, room: Conversation, *, name: str | None = Non
         changes.append(["open", "open" if room.is_open else "closed", "open" if is_open else "closed"])
     if archived is not None and archived != room.is_archived:
         changes.append(["archived", "no" if archived else "yes", "yes" if archived else "no"])
+    if everyone_allowed is not None and everyone_allowed != room.everyone_allowed:
+        changes.append(["@everyone", "on" if room.everyone_allowed else "off", "on" if everyone_allowed else "off"])
     if not changes:
         return room
-    if is_everyones(room) and any(field != "topic" for field, _, _ in changes):
-        raise Invalid({field: GENERAL_STAYS for field, _, _ in changes if field != "topic"})
+    if is_everyones(room) and any(field not in {"topic", "@everyone"} for field, _, _ in changes):
+        raise Invalid({field: GENERAL_STAYS for field, _, _ in changes if field not in {"topic", "@everyone"}})
     key, (folded, shown) = room_key(new_name), Conversation.skeletons(new_name)
     if new_name != room.name:
         others = Conversation.filter(Q(name_skeleton=folded) | Q(name_shown_skeleton=shown) | Q(name_key=key))
@@ -82,6 +87,7 @@ async def change_room(actor: User, room: Conversation, *, name: str | None = Non
     was_open = room.is_open
     now_open = room.is_open if is_open is None else is_open
     archived_at = room.archived_at if archived is None else ((room.archived_at or clock.now()) if archived else None)
+    everyone = room.everyone_allowed if everyone_allowed is None else everyone_allowed
     try:
         async with in_transaction() as conn:
             seq = await Conversation.next_seq(conn, room.id)
@@ -90,7 +96,8 @@ async def change_room(actor: User, room: Conversation, *, name: str | None = Non
             renamed = ({"name": new_name, "name_key": key, "name_skeleton": folded, "name_shown_skeleton": shown}
                        if new_name != room.name else {})
             await Conversation.filter(id=room.id).using_db(conn).update(
-                **renamed, topic=new_topic, is_open=now_open, archived_at=archived_at, header_seq=seq)
+                **renamed, topic=new_topic, is_open=now_open, archived_at=archived_at, everyone_allowed=everyone,
+                header_seq=seq)
             await AuditEvent.record(actor, "room.edited", None, room=new_name, changes=changes)
     except IntegrityError:  # renamed at the same moment to the same name, or one like it
         taken = await Conversation.filter(name_key=key).exclude(id=room.id).exists()
@@ -100,6 +107,7 @@ async def change_room(actor: User, room: Conversation, *, name: str | None = Non
         setattr(room, column, value)
     room.topic, room.is_open, room.archived_at, room.header_seq, room.last_seq = (
         new_topic, now_open, archived_at, seq, seq)
+    room.everyone_allowed = everyone
     await events.room_changed(room)
     if was_open or room.is_open:  # "More rooms" and the sidebars, on every page
         await events.rooms_changed(room, "closed" if not room.is_open else "archived" if room.is_archived else "active")

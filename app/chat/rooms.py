@@ -46,7 +46,8 @@ async def new_room() -> Response:
 
 def _settings_form(room) -> Form:
     return Form(values={"name": room.name, "topic": room.topic or "", "open": "open" if room.is_open else "closed",
-                        "archived": "on" if room.is_archived else ""})
+                        "archived": "on" if room.is_archived else "",
+                        "everyone": "on" if room.everyone_allowed else ""})
 
 
 async def _settings_page(room, form: Form, status: int = 200) -> Response:
@@ -63,11 +64,13 @@ async def settings(conversation_id: int) -> Response:
     if request.method == "GET":
         return await _settings_page(room, _settings_form(room))
     data = await request.form
-    form = Form(values={k: data.get(k, "") for k in ("name", "topic", "open", "archived")})
+    form = Form(values={k: data.get(k, "") for k in ("name", "topic", "open", "archived", "everyone")})
+    # The @everyone box is read only from a form that showed it (an unticked box sends nothing).
+    everyone = data.get("everyone") == "on" if data.get("everyone_shown") else None
     try:
         await service.change_room(auth.current(), room, name=data.get("name", ""), topic=data.get("topic", ""),
                                   is_open=ACCESS.get(data.get("open"), room.is_open),
-                                  archived=data.get("archived") == "on")
+                                  archived=data.get("archived") == "on", everyone_allowed=everyone)
     except Invalid as refused:
         form.errors.update(refused.errors)
         return await _settings_page(room, form, 422)
