@@ -111,6 +111,9 @@ def create_app(settings: Settings | None = None) -> Quart:
             await events.went_offline(user_id)
 
     parts.presence.on_offline = went_offline
+    from app.notify.push_worker import PushWorker
+
+    parts.push = PushWorker(settings)  # Web Push: one delivery task per process, started with serving
 
     from app.accounts.password_routes import bp as password_bp
     from app.accounts.routes import bp as accounts_bp
@@ -124,6 +127,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     from app.health import bp as health_bp
     from app.home import bp as home_bp
     from app.live.socket import bp as live_bp
+    from app.notify.push_routes import bp as push_bp
     from app.search.routes import bp as search_bp
 
     app.register_blueprint(home_bp)
@@ -139,6 +143,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(password_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(mentions_bp)
+    app.register_blueprint(push_bp)
     from app import api
 
     api.init_app(app, error_pages)
@@ -149,6 +154,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         # Connections every task reaches: requests and websockets run in other tasks than this.
         await compat.init_tortoise(tortoise_config(settings.resolved_database_url()))
         await parts.broker.start()
+        await parts.push.start()
         # Everything made so far (modules, templates, the ORM's metadata) lives as long as the
         # process: move it out of the cyclic collector's sight, so collections triggered by the
         # fan-out's short-lived objects do not walk it again and again.
@@ -161,6 +167,7 @@ def create_app(settings: Settings | None = None) -> Quart:
             await asyncio.wait_for(parts.mailer.drain(), timeout=5)
         except TimeoutError:
             log.warning("shutting down with mail still queued")
+        await parts.push.stop()
         await parts.presence.close()
         await parts.viewing.close()
         await parts.broker.stop()

@@ -91,6 +91,18 @@ class Settings(BaseSettings):
     presence_grace_seconds: float = 10.0
     # Several workers: a worker that dies without a word has its users go offline after this.
     presence_ttl_seconds: float = 60.0
+    # Web Push (app/notify/push*.py). The private VAPID key that signs every push (base64url of the
+    # raw 32-byte P-256 key, or PEM): set the same on every host; unset, one is generated once into
+    # data/vapid_private_key.pem (mode 600), shared by the workers of one host.
+    vapid_private_key: str | None = Field(None, repr=False)
+    # The site administrator's address: the VAPID subject (mailto:) push services write to about
+    # this site's pushes. Unset: https://<the base URL's host>.
+    admin_email: str = ""
+    # Push endpoints taken although they are not https on a public address: scheme://host:port,
+    # comma-separated (the tests' local receiver; a self-hosted push relay on the private network).
+    push_allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    # off: pushes carry who and where, never the message's text.
+    push_preview: bool = True
 
     # Fixed limits, not read from the environment (make one a field, and a README row, to change that).
     max_body_bytes: ClassVar[int] = 1024 * 1024
@@ -118,6 +130,18 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(host.strip() for host in value.split(",") if host.strip())
         return value
+
+    @field_validator("push_allowed_origins", mode="before")
+    @classmethod
+    def _push_allowed_origins(cls, value: Any) -> Any:
+        items = [each.strip() for each in value.split(",")] if isinstance(value, str) else list(value or ())
+        origins = []
+        for item in filter(None, items):
+            origin, parts = url_origin(item), urlsplit(item)
+            if origin is None or parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc:
+                raise ValueError(f"HUDDLE_PUSH_ALLOWED_ORIGINS has {item!r}: give scheme://host:port, comma-separated.")
+            origins.append(origin)
+        return tuple(origins)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
@@ -170,6 +194,12 @@ class Settings(BaseSettings):
         scheme = urlsplit(self.base_url).scheme
         return {f"{scheme}://{host}" for host in self.allowed_hosts()}
 
+    def vapid_subject(self) -> str:
+        """Who push services should write to about this site's pushes (the VAPID `sub`)."""
+        if self.admin_email.strip():
+            return "mailto:" + self.admin_email.strip()
+        return f"https://{urlsplit(self.base_url).hostname}"
+
     def load_secret_key(self) -> str:
         """HUDDLE_SECRET_KEY, or one generated once and kept in the data folder."""
         if self.secret_key:
@@ -192,6 +222,20 @@ class Settings(BaseSettings):
             tmp.unlink()
         key = path.read_text().strip()
         return key
+
+
+def url_origin(url: str) -> str | None:
+    """`scheme://host:port` of an http(s) URL, lower-cased and with its port always written, or
+    None if it has none (so `https://push.example` and `https://PUSH.example:443/x` are one origin)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"https": 443, "http": 80}.get(parts.scheme.lower())
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or port is None:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme.lower()}://{host.lower()}:{port}"
 
 
 def _explain(error: Any) -> str:

@@ -44,6 +44,8 @@ class Runtime:
     # Which conversation each page with a visible tab shows (app/realtime/viewing.py): nobody is
     # notified of what they are looking at. MemoryViewing, or RedisViewing with several workers.
     viewing: Any = None
+    # This process's Web Push delivery worker (app/notify/push_worker.py): enqueuing wakes it.
+    push: Any = None
     # Rendered once, reused by every page and socket: message fragments and whole events.
     message_html: dict = field(default_factory=dict)
     rendered_events: dict = field(default_factory=dict)

@@ -44,6 +44,9 @@ OPERATIONS = {
     "listMentions": ("get", "/api/v1/mentions"),
     "getNotificationLevel": ("get", "/api/v1/conversations/{conversation_id}/notifications"),
     "setNotificationLevel": ("put", "/api/v1/conversations/{conversation_id}/notifications"),
+    "getPushKey": ("get", "/api/v1/push/key"),
+    "subscribePush": ("post", "/api/v1/push/subscriptions"),
+    "unsubscribePush": ("delete", "/api/v1/push/subscriptions"),
 }
 
 
@@ -396,6 +399,23 @@ def test_searching_what_i_may_read(api, models, connect):
             HTTPStatus.UNAUTHORIZED, "unauthorized")
 
 
+def test_mentions_of_me(api, models, connect):
+    ben, cat = connect("ben"), connect("cat")
+    room = api["createConversation"].sync_detailed(client=ben, body=models.NewConversation(room="callouts")).parsed.data
+    api["createConversation"].sync_detailed(client=cat, body=models.NewConversation(room="callouts"))
+    sent = api["sendMessage"].sync_detailed(room.id, client=ben, body=models.NewMessage(text="@cat look"))
+    assert sent.parsed.data.mentions == [api["getUser"].sync_detailed("cat", client=ben).parsed.data.id]
+    page = api["listMentions"].sync_detailed(client=cat, limit=1)
+    assert isinstance(page.parsed, models.MentionPageEnvelope)
+    (hit,) = page.parsed.data.messages
+    assert (hit.id, hit.conversation_id, hit.unread, hit.everyone) == (sent.parsed.data.id, room.id, True, False)
+    assert api["listMentions"].sync_detailed(client=ben).parsed.data.messages == []
+    bad_limit = api["listMentions"].sync_detailed(client=cat, limit=0)
+    assert "limit" in fields(refused(bad_limit, models, HTTPStatus.UNPROCESSABLE_ENTITY, "invalid"))
+    refused(api["listMentions"].sync_detailed(client=connect(token="x")), models, HTTPStatus.UNAUTHORIZED,
+            "unauthorized")
+
+
 def test_notification_levels_read_and_chosen(api, models, connect):
     ann, ben = connect("ann"), connect("ben")
     room = api["createConversation"].sync_detailed(client=ben, body=models.NewConversation(room="alerts")).parsed.data
@@ -420,21 +440,40 @@ def test_notification_levels_read_and_chosen(api, models, connect):
             HTTPStatus.UNAUTHORIZED, "unauthorized")
 
 
-def test_mentions_of_me(api, models, connect):
+def test_push_key_and_subscriptions(api, models, connect):
+    import base64
+    import os
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    def b64url(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    key = api["getPushKey"].sync_detailed(client=connect.anonymous())
+    assert key.status_code == HTTPStatus.OK and isinstance(key.parsed, models.PushKeyEnvelope)
+    assert len(base64.urlsafe_b64decode(key.parsed.data.public_key + "==")) == 65
     ben, cat = connect("ben"), connect("cat")
-    room = api["createConversation"].sync_detailed(client=ben, body=models.NewConversation(room="callouts")).parsed.data
-    api["createConversation"].sync_detailed(client=cat, body=models.NewConversation(room="callouts"))
-    sent = api["sendMessage"].sync_detailed(room.id, client=ben, body=models.NewMessage(text="@cat look"))
-    assert sent.parsed.data.mentions == [api["getUser"].sync_detailed("cat", client=ben).parsed.data.id]
-    page = api["listMentions"].sync_detailed(client=cat, limit=1)
-    assert isinstance(page.parsed, models.MentionPageEnvelope)
-    (hit,) = page.parsed.data.messages
-    assert (hit.id, hit.conversation_id, hit.unread, hit.everyone) == (sent.parsed.data.id, room.id, True, False)
-    assert api["listMentions"].sync_detailed(client=ben).parsed.data.messages == []
-    bad_limit = api["listMentions"].sync_detailed(client=cat, limit=0)
-    assert "limit" in fields(refused(bad_limit, models, HTTPStatus.UNPROCESSABLE_ENTITY, "invalid"))
-    refused(api["listMentions"].sync_detailed(client=connect(token="x")), models, HTTPStatus.UNAUTHORIZED,
-            "unauthorized")
+    point = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    keys = models.PushKeys(p256dh=b64url(point), auth=b64url(os.urandom(16)))
+    endpoint = "https://93.184.215.14/push/ben"  # a public address: no DNS, and nothing is sent here
+    body = models.NewPushSubscription(endpoint=endpoint, keys=keys)
+    made = api["subscribePush"].sync_detailed(client=ben, body=body)
+    assert made.status_code == HTTPStatus.CREATED and isinstance(made.parsed, models.PushSubscriptionInfoEnvelope)
+    assert made.parsed.data.endpoint == endpoint
+    again = api["subscribePush"].sync_detailed(client=ben, body=body)
+    assert again.status_code == HTTPStatus.OK and again.parsed.data.id == made.parsed.data.id
+    inward = models.NewPushSubscription(endpoint="https://127.0.0.1/push", keys=keys)
+    detail = refused(api["subscribePush"].sync_detailed(client=ben, body=inward), models,
+                     HTTPStatus.UNPROCESSABLE_ENTITY, "invalid")
+    assert "endpoint" in fields(detail)
+    refused(api["unsubscribePush"].sync_detailed(client=cat, body=models.PushEndpoint(endpoint=endpoint)), models,
+            HTTPStatus.NOT_FOUND, "not_found")
+    gone = api["unsubscribePush"].sync_detailed(client=ben, body=models.PushEndpoint(endpoint=endpoint))
+    assert gone.status_code == HTTPStatus.OK and gone.parsed.data.success is True
+    refused(api["subscribePush"].sync_detailed(client=connect(token="x"), body=inward), models,
+            HTTPStatus.UNAUTHORIZED, "unauthorized")
 
 
 def test_sending_refusals(api, models, connect):

@@ -75,6 +75,7 @@ OPERATIONS = [
     ("GET", "/api/v1/mentions"),
     ("GET", "/api/v1/conversations/{conversation_id}/notifications"),
     ("PUT", "/api/v1/conversations/{conversation_id}/notifications"),
+    ("GET", "/api/v1/push/key"), ("POST", "/api/v1/push/subscriptions"), ("DELETE", "/api/v1/push/subscriptions"),
 ]
 
 

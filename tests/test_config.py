@@ -72,6 +72,9 @@ def sample(name: str, field, tmp_path: Path) -> tuple[str, object]:
         "data_dir": (str(tmp_path), tmp_path),
         "cookie_secure": ("false", False),
         "templates_auto_reload": ("true", True),
+        "push_allowed_origins": ("http://127.0.0.1:8081, https://relay.example",
+                                 ("http://127.0.0.1:8081", "https://relay.example:443")),
+        "push_preview": ("off", False),
     }
     if name in special:
         return special[name]

@@ -61,6 +61,10 @@ ROUTES = {
     ("POST", "/account/password"): (401, 422, 422),
     ("GET", "/account/name"): (401, 200, 200),
     ("POST", "/account/name"): (401, 303, 303),
+    # Web Push: this device's notifications page, the root-scoped service worker and the manifest
+    ("GET", "/account/notifications"): (401, 200, 200),
+    ("GET", "/service-worker.js"): (200, 200, 200),
+    ("GET", "/manifest.webmanifest"): (200, 200, 200),
     # chat: a conversation or message that does not exist (or is not yours) is a 404 for everyone
     ("GET", "/chat"): (401, 303, 303),
     ("GET", "/chat/sidebar"): (401, 200, 200),
@@ -123,6 +127,10 @@ ROUTES = {
     ("PATCH", "/api/v1/messages/<int:message_id>"): (401, 401, 401),
     ("DELETE", "/api/v1/messages/<int:message_id>"): (401, 401, 401),
     ("GET", "/api/v1/search"): (401, 401, 401),
+    # Push subscriptions also take a page's cookie, but only with its X-CSRF-Token header (a form is 403).
+    ("GET", "/api/v1/push/key"): (200, 200, 200),
+    ("POST", "/api/v1/push/subscriptions"): (401, 403, 403),
+    ("DELETE", "/api/v1/push/subscriptions"): (401, 403, 403),
     ("GET", "/api/v1/mentions"): (401, 401, 401),
     ("WS", "/api/v1/ws"): (101, 101, 101),
     ("POST", "/api/messenger/user"): (415, 415, 415),

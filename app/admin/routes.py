@@ -6,7 +6,7 @@ from quart import Blueprint, Response, abort, current_app, flash, redirect, requ
 from app.accounts import auth
 from app.accounts.rules import account_values
 from app.accounts.service import get_user
-from app.admin import audit_log, invitations, service
+from app.admin import audit_log, invitations, push_status, service
 from app.domain import DomainError, Invalid
 from app.models import AuditEvent, Feedback, Invitation, User
 from app.models.paging import page, page_by_name
@@ -45,7 +45,7 @@ async def _users_page(status: int = 200, start_at: User | None = None, **context
     return await render(
         "admin/users.html", status=status, users=users, me=auth.current(), next_after=next_after,
         online_ids=await events.online_ids(user.id for user in users), reserved=await service.reserved_names(),
-        **context,
+        push=await push_status.status(), **context,
     )
 
 

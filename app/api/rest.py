@@ -20,6 +20,7 @@ from quart_schema import (
 
 from app.accounts import service as accounts
 from app.api import auth, errors, operations, schemas, tokens
+from app.api.push import bp as push_bp
 from app.api.schemas import Envelope, ErrorBody
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -339,5 +340,9 @@ async def search(query_args: schemas.SearchQuery):
                                             order=query_args.order, before=query_args.before,
                                             limit=query_args.limit)}
 
+
+# --- push: /api/v1/push/... (app/api/push.py), nested so it shares the tokens, errors and document
+
+bp.register_blueprint(push_bp)
 
 __all__ = ["bp", "tokens"]

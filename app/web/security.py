@@ -17,6 +17,8 @@ CSP = "; ".join(
         "style-src 'self'",
         "img-src 'self' data:",
         "connect-src 'self'",
+        "worker-src 'self'",  # the service worker (/service-worker.js), Web Push's receiver
+        "manifest-src 'self'",  # /manifest.webmanifest: installing Huddle
         "font-src 'self'",
         "object-src 'none'",
         "base-uri 'self'",
