@@ -76,3 +76,27 @@ def test_a_mention_is_counted_listed_opened_in_context_and_read(server, new_cont
     expect(phone.locator(".mention-new")).to_have_count(0)  # read since
     check_accessibility(phone)
     screenshot(phone, "71-mentions-phone")
+
+
+def test_everyone_in_a_big_room_asks_first_and_is_sent_once_confirmed(server, new_context):
+    server.create_user("cal", PASSWORD)
+    for n in range(31):  # #general: more than 30 people, everyone is in it
+        server.create_user(f"crowd{n:02d}", PASSWORD)
+    page = new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page()
+    log_in(page, server, "cal")
+    box = page.get_by_role("textbox", name="Message", exact=True)
+    box.fill("@everyone the deploy is at five")
+    box.press("Enter")
+    error = page.locator("[data-composer-error]")
+    expect(error).to_contain_text(re.compile(r"^Notify all \d+ members of #general\?"))
+    expect(box).to_have_value("@everyone the deploy is at five")  # the text is kept
+    confirm = page.get_by_role("checkbox", name="Notify all members")
+    check_accessibility(page)
+    confirm.check()
+    box.press("Enter")
+    sent = page.locator("#conversation article.message:not([data-pending])", has_text="the deploy is at five")
+    expect(sent).to_be_visible()
+    expect(sent.locator(".mention[data-everyone]")).to_be_visible()
+    assert not sent.locator(".mention[data-everyone] .mention-you").evaluate(SHOWN)  # cal wrote it: not "you"
+    expect(confirm).to_be_hidden()
+    expect(error).to_be_hidden()
