@@ -84,6 +84,8 @@ OPERATIONS = [
 def test_the_api_keeps_to_its_document(server, api_schema, method, path, mode):
     """Requests that follow the document, and requests that break it (wrong types, missing
     fields, values out of range): never a 5xx, and every answer as documented."""
+    if (method, path) == ("GET", "/api/v1/push/key") and mode == GenerationMode.NEGATIVE:
+        pytest.skip("nothing to send wrong: no parameters, no body, no token")
     fuzz(server, api_schema[path][method], mode, logout=path == "/api/v1/logout")
 
 

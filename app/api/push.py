@@ -14,7 +14,14 @@ from functools import wraps
 from pydantic import BaseModel, Field
 from quart import Blueprint, current_app, g, request, session
 from quart_auth import current_user
-from quart_schema import document_response, operation_id, validate_request, validate_response
+from quart_schema import (
+    document_response,
+    operation_id,
+    security_scheme_blueprint,
+    tag_blueprint,
+    validate_request,
+    validate_response,
+)
 
 from app.api import auth, errors
 from app.api.schemas import Done, Envelope, ErrorBody, Request
@@ -23,6 +30,8 @@ from app.notify import push_keys, push_subscriptions
 from app.web.security import origin_allowed
 
 bp = Blueprint("push", __name__, url_prefix="/push")
+tag_blueprint(bp, ["api"])  # quart-schema reads these per blueprint, not from the parent
+security_scheme_blueprint(bp, [{"bearer": []}])
 
 CSRF_REFUSED = ("A browser's cookie is taken here only with the page's CSRF token in X-CSRF-Token, "
                 "from this site's own pages; programs send `Authorization: Bearer <token>`.")
