@@ -73,7 +73,7 @@ QUERY = ["next", "reason", "after", "before", "limit", "to", "user", "welcome", 
 JSON_FIELDS = ["username", "email", "password", "invitation", "usernames", "room", "topic", "text", "client_id",
                "seq", "Username", "Password", "Email", "Invitation", "Recipient", "ConversationId", "MessageId",
                "Message", "name", "is_open", "archived", "display_name", "level", "confirm_everyone",
-               "everyone_allowed"]
+               "everyone_allowed", "endpoint", "keys"]
 WS_FIELDS = ["username", "email", "password", "invitation", "token", "conversations", "id", "conversation_id",
              "message_id", "text", "client_id", "seq", "before", "after", "limit", "state", "display_name", "q",
              "order", "level", "confirm_everyone"]
@@ -129,6 +129,10 @@ GOOD = {
     "archived": ["on", ""], "is_open": [True, False], "q": ["hello", '"hello everyone" -x from:admin', "hel"],
     "order": ["newest", "relevant"], "in": ["1"], "panel": ["1"], "level": ["all", "mentions", "nothing"],
     "confirm_everyone": ["1", True], "everyone": ["on", ""], "everyone_shown": ["1"], "everyone_allowed": [True, False],
+    # A push subscription (api/push.py): a public address (no DNS), and one aimed inward.
+    "endpoint": ["https://93.184.215.14/push/fuzz", "https://127.0.0.1/push"],
+    "keys": [{"p256dh": "BLXyTKULgzSQLXYIoeyV-WAjglzCgJdwZhnMp5l1VzDGTKiJzKsn-eUnpSKH1GpQs4qObbWB-few8lLqssp-7tU",
+              "auth": "AAAAAAAAAAAAAAAAAAAAAA"}],
 }
 
 
@@ -645,7 +649,8 @@ def test_the_fuzzing_covers_every_route_and_every_socket():
 
 DOORS = ["accounts/routes.py", "accounts/password_routes.py", "chat/routes.py", "chat/rooms.py", "admin/routes.py",
          "feedback/routes.py", "home.py", "api/rest.py", "api/ws.py", "api/messenger.py", "live/socket.py",
-         "search/routes.py", "chat/people_routes.py", "chat/level_routes.py", "chat/mention_routes.py"]
+         "search/routes.py", "chat/people_routes.py", "chat/level_routes.py", "chat/mention_routes.py",
+         "api/push.py"]
 READS = re.compile(r'(?:args|form|data|message)\.get(?:list)?\(\s*"(\w+)"'
                    r'|(?:text_of|id_of|cursor_of|text|number)\(data, "(\w+)"|data\["(\w+)"\]')
 # Read from the frame itself, or from what the broker delivers: the socket tests build these.
