@@ -137,6 +137,17 @@ def test_turning_notifications_on_showing_a_push_clicking_it_and_closing_it(serv
     push({"close": tag})
     wait_for(lambda: notifications(page), lambda found: found == [])
 
+    # Logging out ends the session and its subscription; the next login's first page stores the
+    # browser's subscription again, so pushes resume without a visit to the settings.
+    account_menu(page).get_by_role("button", name="Log out").click()
+    page.wait_for_url(re.compile(re.escape(server.url) + r"/login"))
+    assert stored(server) == []
+    with page.expect_response(lambda r: r.url == server.url + "/api/v1/push/subscriptions"
+                              and r.request.method == "POST") as again:
+        log_in(page, server, "pia")
+    assert again.value.status == 201  # made anew: the logout deleted it
+    assert stored(server) == [(browser.endpoint, "web", "pia")]
+
     # Turned off: unsubscribed, and the server forgets it.
     page.goto(server.url + "/account/notifications")
     expect(status).to_contain_text("On: this browser shows")
