@@ -100,3 +100,26 @@ def test_everyone_in_a_big_room_asks_first_and_is_sent_once_confirmed(server, ne
     assert not sent.locator(".mention[data-everyone] .mention-you").evaluate(SHOWN)  # cal wrote it: not "you"
     expect(confirm).to_be_hidden()
     expect(error).to_be_hidden()
+
+
+def test_a_conversation_set_to_nothing_shows_only_its_mentions(server, new_context):
+    server.create_user("dan", PASSWORD)
+    server.create_user("eve", PASSWORD)
+    eve, dan_token = server.api_token("eve", PASSWORD), server.api_token("dan", PASSWORD)
+    ops = server.api("POST", "/api/v1/conversations", eve, {"room": "ops"})["data"]["id"]
+    server.api("POST", "/api/v1/conversations", dan_token, {"room": "ops"})  # dan joins it
+    server.api("POST", f"/api/v1/conversations/{ops}/messages", eve, {"text": "plain news"})
+    server.api("POST", f"/api/v1/conversations/{ops}/messages", eve, {"text": "@dan your turn"})
+    page = new_context(viewport={"width": 1200, "height": 800}).new_page()
+    log_in(page, server, "dan")  # in #general: ops is only in the sidebar
+    expect(page.locator("body")).to_have_attribute("data-live", "open")
+    unread, mentions = page.locator(f"#conversation-{ops}-unread"), page.locator(f"#conversation-{ops}-mentions")
+    expect(unread).to_have_text("2")
+    expect(mentions).to_have_text(re.compile(r"^@1 unread mention$"))
+    expect(page).to_have_title(re.compile(r"^\(2\) "))
+    # "Nothing" chosen elsewhere (a program here): the sidebar follows at once, the mention stays.
+    server.api("PUT", f"/api/v1/conversations/{ops}/notifications", dan_token, {"level": "nothing"})
+    expect(unread).to_have_count(0)
+    expect(mentions).to_have_text(re.compile(r"^@1 unread mention$"))
+    expect(page).not_to_have_title(re.compile(r"^\(\d"))
+    check_accessibility(page)
