@@ -144,7 +144,6 @@ class JsonDialect(ProgramDialect):
         return await operations.edit(conn.user, id_of(data, "message_id"), text_of(data, "text"),
                                      confirm_everyone=data.get("confirm_everyone") is True)
 
-
     async def do_delete(self, conn: Connection, data: dict) -> dict:
         return await operations.delete(conn.user, id_of(data, "message_id"))
 
