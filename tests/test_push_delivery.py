@@ -297,17 +297,33 @@ async def test_a_restart_sends_what_was_queued_and_what_a_dead_worker_had_claime
     assert sorted(each["body"] for each in receiver.payloads(browser)) == ["one", "two"]
 
 
-def test_two_workers_on_one_postgresql_database_send_each_push_once(pg_database, tmp_path):
-    """In a process of its own: the ORM compiles its SQL for the first database a process opens."""
+def test_three_workers_on_one_postgresql_database_send_each_push_once(pg_database, tmp_path):
+    """Two workers of one app and a third in another process (another app), claiming at once. In
+    processes of their own: the ORM compiles its SQL for the first database a process opens."""
     env = {**os.environ, "HUDDLE_DATABASE_URL": pg_database}
     subprocess.run([sys.executable, "-m", "app", "migrate"], cwd=ROOT, check=True, capture_output=True, env=env)
     child = subprocess.run([sys.executable, "-m", "tests.test_push_delivery", pg_database, str(tmp_path)],
                            cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert child.returncode == 0, child.stderr
     result = json.loads(child.stdout.strip().splitlines()[-1])
-    assert result["problems"] == [] and result["total"] == 60 and result["claimed"] == 60  # no row claimed twice
+    assert result["problems"] == [] and result["total"] == 60
+    assert len(result["claimed"]) == len(set(result["claimed"])) == 60, result  # each row claimed once, by one
     for bodies in result["bodies"]:
         assert bodies == sorted(f"m{n}" for n in range(10)), bodies  # each once, none twice
+
+
+def _count_claims() -> list[int]:
+    """Every row id any worker of this process claims, its loop's rounds included."""
+    claimed: list[int] = []
+    claim = push_worker.PushWorker._claim
+
+    async def counted(self):
+        rows = await claim(self)
+        claimed.extend(row["id"] for row in rows)
+        return rows
+
+    push_worker.PushWorker._claim = counted
+    return claimed
 
 
 async def _two_workers_on_postgresql(url: str, data_dir: str) -> dict:
@@ -320,7 +336,8 @@ async def _two_workers_on_postgresql(url: str, data_dir: str) -> dict:
     settings = Settings(data_dir=Path(data_dir), database_url=url, secret_key="k", base_url="http://localhost",
                         argon2_memory_kib=ARGON2_MEMORY_KIB, registration="open",
                         push_allowed_origins=(receiver.origin,))
-    push_worker.BATCH = 7  # many small claims, so the two workers interleave
+    push_worker.BATCH = 7  # many small claims, so the workers interleave
+    claimed = _count_claims()
     app = create_app(settings)
     try:
         async with app.test_app():
@@ -331,13 +348,22 @@ async def _two_workers_on_postgresql(url: str, data_dir: str) -> dict:
             await one.stop()
             for n in range(10):
                 await send(app, [person.id for person in people], note(f"m{n}"))
-            claimed = []
-            while sum(rounds := await asyncio.gather(one.deliver_due(), two.deliver_due())):
-                claimed.append(rounds)
+            # A third worker: another app on the same database, in a process of its own.
+            other = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "tests.test_push_delivery", "--worker", url, data_dir, receiver.origin,
+                cwd=ROOT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+            assert (await other.stdout.readline()).strip() == b"ready"
+            other.stdin.write(b"go\n")
+            await other.stdin.drain()
+            while sum(await asyncio.gather(one.deliver_due(), two.deliver_due())):
+                pass
             await two.stop()
+            out, _ = await other.communicate()
+            assert other.returncode == 0
+            elsewhere = json.loads(out.strip().splitlines()[-1])["claimed"]
     finally:
         receiver.close()
-    return {"total": len(receiver.pushes()), "claimed": sum(map(sum, claimed)),
+    return {"total": len(receiver.pushes()), "claimed": sorted(claimed + elsewhere), "elsewhere": len(elsewhere),
             "problems": [each.problems for each in receiver.pushes() if each.problems],
             "bodies": [sorted(each["body"] for each in receiver.payloads(browser)) for browser in browsers]}
 
@@ -358,5 +384,30 @@ async def test_admins_see_how_pushes_ended_and_others_cannot(app, admin, alice, 
     assert (await (await sign_in("alice")).get("/admin/users")).status_code == 403
 
 
+async def _worker_process(url: str, data_dir: str, origin: str) -> dict:
+    """Another app on the database: says it is ready, waits for the word, then delivers until
+    nothing is left to claim; the rows it claimed (its loop's first round included)."""
+    from pathlib import Path
+
+    from app.config import Settings
+
+    settings = Settings(data_dir=Path(data_dir), database_url=url, secret_key="k", base_url="http://localhost",
+                        push_allowed_origins=(origin,))
+    push_worker.BATCH = 7
+    claimed = _count_claims()
+    app = create_app(settings)
+    async with app.test_app():
+        worker = Runtime.of(app).push
+        await worker.stop()
+        print("ready", flush=True)
+        await asyncio.to_thread(sys.stdin.readline)
+        while await worker.deliver_due():
+            pass
+    return {"claimed": claimed}
+
+
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(_two_workers_on_postgresql(sys.argv[1], sys.argv[2]))))
+    if sys.argv[1] == "--worker":
+        print(json.dumps(asyncio.run(_worker_process(*sys.argv[2:5]))))
+    else:
+        print(json.dumps(asyncio.run(_two_workers_on_postgresql(sys.argv[1], sys.argv[2]))))
