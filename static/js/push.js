@@ -143,6 +143,8 @@
   if (!box && url && Notification.permission === "granted" && localStorage.getItem(SYNCED) !== csrf()) {
     current().then(function (subscription) {
       if (subscription) return store(url, subscription);
-    }).catch(function () { /* tried again on the next page */ });
+    }).catch(function () {
+      localStorage.setItem(SYNCED, csrf());  // once per login: refused, the settings page says why
+    });
   }
 })();
