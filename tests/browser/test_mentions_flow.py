@@ -123,3 +123,17 @@ def test_a_conversation_set_to_nothing_shows_only_its_mentions(server, new_conte
     expect(mentions).to_have_text(re.compile(r"^@1 unread mention$"))
     expect(page).not_to_have_title(re.compile(r"^\(\d"))
     check_accessibility(page)
+
+
+def test_everyone_in_an_open_room_does_not_mention_a_reader_who_is_not_in_it(server, new_context):
+    server.create_user("fay", PASSWORD)
+    server.create_user("gus", PASSWORD)
+    gus = server.api_token("gus", PASSWORD)
+    town = server.api("POST", "/api/v1/conversations", gus, {"room": "town"})["data"]["id"]
+    sent = server.api("POST", f"/api/v1/conversations/{town}/messages", gus, {"text": "@everyone and @fay"})["data"]
+    page = new_context(viewport={"width": 1200, "height": 800}).new_page()
+    log_in(page, server, "fay")
+    page.goto(f"{server.url}/chat/{town}")  # read, not joined: a preview
+    message = page.locator(f"#message-{sent['id']}")
+    assert not message.locator(".mention[data-everyone] .mention-you").evaluate(SHOWN)  # for its members
+    assert message.locator(".mention[data-user-id] .mention-you").evaluate(SHOWN)  # named: fay may read it
