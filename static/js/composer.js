@@ -85,6 +85,8 @@
     if (field) field.value = "";
     var item = { form: form, url: form.getAttribute("action"), body: text, clientId: clientId, failed: false };
     item.el = standIn(form, text, clientId);
+    var ask = form.querySelector("[data-composer-confirm] input");  // "Notify all members" (@everyone): this send's
+    if ((item.ask = ask)) { item.everyone = ask.checked; ask.checked = false; ask.closest("p").hidden = true; }
     area.value = "";  // only what is sent leaves; the box stays, and the focus in it
     showError(form, "");
     queue.push(item);
@@ -116,7 +118,7 @@
     }
     htmx.ajax("POST", item.url, {
       source: item.form, target: item.el, swap: "outerHTML settle:0ms",
-      values: { body: item.body, client_id: item.clientId },
+      values: { body: item.body, client_id: item.clientId, confirm_everyone: item.everyone ? "1" : "" },
     }).then(settled, function () { setFailed(item, true); settled(); });
   }
 
@@ -145,9 +147,7 @@
     var item = inFlight;
     if (!item || event.detail.target !== item.el) return;
     var status = event.detail.xhr.status;
-    var confirm = item.form.querySelector("[data-composer-confirm]");  // "Notify all members" (@everyone)
     if (status >= 200 && status < 300) {
-      if (confirm) { confirm.hidden = true; confirm.querySelector("input").checked = false; }
       var found = /id="(message-\d+)"/.exec(event.detail.serverResponse || "");
       var there = found && document.getElementById(found[1]);
       if (!item.el.isConnected || (there && there !== item.el)) {
@@ -160,7 +160,7 @@
     if (status === 422 || status === 429) {
       var answer = new DOMParser().parseFromString(event.detail.serverResponse || "", "text/html");
       var said = answer.querySelector("[data-composer-error]");
-      if (confirm) confirm.hidden = !answer.querySelector("[data-composer-confirm]:not([hidden])");  // asked
+      if (item.ask) item.ask.closest("p").hidden = !answer.querySelector("[data-composer-confirm]:not([hidden])");
       var area = item.form.querySelector("textarea");
       area.value = area.value ? item.body + "\n" + area.value : item.body;
       showError(item.form, said ? said.textContent : "Not sent.");
