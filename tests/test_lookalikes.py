@@ -98,6 +98,22 @@ def test_username_scripts(name, problem):
     assert found is None if problem is None else problem in found
 
 
+@pytest.mark.parametrize("name", ["everyone", "Everyone", "EVERYONE", "ｅｖｅｒｙｏｎｅ"])
+def test_no_account_is_named_everyone(name):
+    """@everyone mentions every member: no person may be it (look-alikes with a Greek ο or a
+    Cyrillic е are refused too, as mixed alphabets)."""
+    assert usernames.problem(usernames.normalize(name)) == usernames.RESERVED_NAME.format(name="everyone")
+    assert usernames.problem("everyοne") and usernames.problem("evеryone")
+    assert usernames.problem("everyone2") is None
+
+
+async def test_registering_as_everyone_is_refused_beside_the_field(client):
+    response = await client.post("/register", account("ＥＶＥＲＹＯＮＥ"))  # full-width: folded first
+    assert response.status_code == 422
+    assert "is reserved: @everyone mentions every member" in text_of(await response.get_data(as_text=True))
+    assert not await User.filter(email="new@example.com").exists()
+
+
 # --- usernames, on every door ---------------------------------------------------------------------
 
 @pytest.fixture

@@ -13,6 +13,10 @@ DISPLAY_NAME_MAX = 64
 SKELETON_MAX_LENGTH = MAX_LENGTH * lookalikes.SKELETON_GROWTH
 _PUNCTUATION = set("._-")
 TOO_CLOSE = "That username looks too much like an existing one: choose another."
+# Words a message gives a meaning of their own after "@" (app/chat/mentions.py): no account is
+# named like them, or looks like them, so "@everyone" can never mean one person.
+RESERVED = ("everyone",)
+RESERVED_NAME = "“{name}” is reserved: @{name} mentions every member of a conversation. Choose another."
 
 
 def normalize(raw: str) -> str:
@@ -49,4 +53,8 @@ def problem(username: str) -> str | None:
         return "Use letters from one alphabet only."
     if username[0] in _PUNCTUATION or username[-1] in _PUNCTUATION:
         return "Start and end with a letter or digit."
+    folded = lookalikes.folded_skeleton(username)
+    for word in RESERVED:
+        if folded == lookalikes.folded_skeleton(word):
+            return RESERVED_NAME.format(name=word)
     return None
