@@ -26,7 +26,11 @@ def people(page):
 
 
 def sent(page, text: str):
-    return page.locator("#conversation article.message:not([data-pending])", has_text=text)
+    """The message with this text, confirmed. Each mention carries its ", mentions you" in the
+    page (shown to its person only, app/chat/text.py), so the text may hold it after a name."""
+    parts = re.split(r"(@[\w.-]+)", text)
+    pattern = "".join(re.escape(part) + ("(?:, mentions you)?" if part.startswith("@") else "") for part in parts)
+    return page.locator("#conversation article.message:not([data-pending])", has_text=re.compile(pattern))
 
 
 def conversation_of(page) -> int:
