@@ -49,6 +49,7 @@ def test_a_mention_is_counted_listed_opened_in_context_and_read(server, new_cont
     expect(found.locator(".search-hit-where")).to_have_text("#general")
     check_accessibility(ben)
     screenshot(ben, "70-mentions")
+    ben.screenshot(path="docs/screenshot-mentions.png")
 
     found.get_by_role("link").click()
     ben.wait_for_url(PERMALINK)
