@@ -19,8 +19,8 @@ from app.config import ROOT
 APP = ROOT / "app"
 FEATURES = {"accounts", "admin", "chat", "feedback", "notify", "search"}
 DOORS = {"api", "live", "home", "health", "__main__", "supervisor"}
-DOOR_MODULES = {"routes", "password_routes", "push_routes", "rooms", "people_routes", "level_routes", "socket", "rest", "rest_chat",
-                "ws", "messenger", "mention_routes"}
+DOOR_MODULES = {"routes", "password_routes", "push_routes", "rooms", "people_routes", "level_routes", "socket",
+                "rest", "rest_chat", "ws", "messenger", "mention_routes"}
 # Who may import a door module: only the places that register blueprints.
 REGISTRARS = {"app", "app.api"}
 
