@@ -154,3 +154,14 @@ async def general(app, admin, alice, bob):
         for person in (admin, alice, bob):
             await service.welcome(person)
         return await service.general()
+
+
+@pytest.fixture
+def receiver():
+    """A push service of our own (tests/helpers/push_receiver.py): checks VAPID, decrypts, answers
+    as a test chooses. A test's module lists its origin in its settings to be pushed to."""
+    from tests.helpers.push_receiver import PushReceiver
+
+    made = PushReceiver()
+    yield made
+    made.close()

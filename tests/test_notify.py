@@ -21,16 +21,8 @@ from app.runtime import Runtime
 from tests.helpers.accounts import make_user
 from tests.helpers.api import api_login
 from tests.helpers.live import barrier, page, receive_until
-from tests.helpers.push_receiver import PushReceiver
 
 SUBSCRIPTIONS = "/api/v1/push/subscriptions"
-
-
-@pytest.fixture
-def receiver():
-    made = PushReceiver()
-    yield made
-    made.close()
 
 
 @pytest.fixture

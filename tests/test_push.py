@@ -19,16 +19,9 @@ from app.models import PushSubscription, UserSession
 from app.notify import push_endpoints, push_keys
 from app.notify.push_subscriptions import PER_PERSON
 from tests.helpers.api import Api, api_login
-from tests.helpers.push_receiver import PushReceiver, b64url, unb64url
+from tests.helpers.push_receiver import b64url, unb64url
 
 SUBSCRIPTIONS = "/api/v1/push/subscriptions"
-
-
-@pytest.fixture
-def receiver():
-    made = PushReceiver()
-    yield made
-    made.close()
 
 
 @pytest.fixture

@@ -31,13 +31,6 @@ SUBSCRIPTIONS = "/api/v1/push/subscriptions"
 
 
 @pytest.fixture
-def receiver():
-    made = PushReceiver()
-    yield made
-    made.close()
-
-
-@pytest.fixture
 def settings(settings, receiver):
     return settings.replace(push_allowed_origins=(receiver.origin,), admin_email="ops@example.com")
 

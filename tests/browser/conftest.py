@@ -22,6 +22,24 @@ def server(tmp_path_factory):
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def receiver():
+    """A push service of our own for a module's tests (tests/helpers/push_receiver.py)."""
+    from tests.helpers.push_receiver import PushReceiver
+
+    made = PushReceiver()
+    yield made
+    made.close()
+
+
+@pytest.fixture(scope="module")
+def push_server(tmp_path_factory, receiver):
+    """A module's server that may push to the receiver (its origin listed)."""
+    server = Server(tmp_path_factory.mktemp("push"), HUDDLE_PUSH_ALLOWED_ORIGINS=receiver.origin)
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def empty_server(tmp_path_factory):
     """A server of the test's own, with no accounts yet: for what only the first account sees."""

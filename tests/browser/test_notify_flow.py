@@ -16,8 +16,6 @@ from playwright.sync_api import expect
 
 from tests.helpers import PASSWORD
 from tests.helpers.browser import check_accessibility, log_in
-from tests.helpers.push_receiver import PushReceiver
-from tests.helpers.server import Server
 
 pytestmark = pytest.mark.browser
 
@@ -45,17 +43,9 @@ def payload_of(receiver, device, message_id: int, timeout: float = 10) -> dict:
 
 
 @pytest.fixture(scope="module")
-def receiver():
-    made = PushReceiver()
-    yield made
-    made.close()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, receiver):
-    server = Server(tmp_path_factory.mktemp("notify"), HUDDLE_PUSH_ALLOWED_ORIGINS=receiver.origin)
-    yield server
-    server.stop()
+def server(push_server):
+    """Every test here may push to the module's receiver."""
+    return push_server
 
 
 def wait_for_notifications(page, count: int | None = None, where: str = "true") -> list[dict]:

@@ -22,8 +22,6 @@ from playwright.sync_api import expect
 
 from tests.helpers import PASSWORD
 from tests.helpers.browser import account_menu, check_accessibility, log_in, screenshot
-from tests.helpers.push_receiver import PushReceiver
-from tests.helpers.server import Server
 
 pytestmark = pytest.mark.browser
 
@@ -48,17 +46,9 @@ FAKE_SUBSCRIBE = """
 
 
 @pytest.fixture(scope="module")
-def receiver():
-    made = PushReceiver()
-    yield made
-    made.close()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, receiver):
-    server = Server(tmp_path_factory.mktemp("push"), HUDDLE_PUSH_ALLOWED_ORIGINS=receiver.origin)
-    yield server
-    server.stop()
+def server(push_server):
+    """Every test here may push to the module's receiver."""
+    return push_server
 
 
 def stored(server) -> list[tuple]:
