@@ -25,6 +25,26 @@ REGISTRATION_MODES = ("invite", "open", "closed")
 _reading_environment: ContextVar[bool] = ContextVar("reading_environment", default=False)
 
 
+def private_file_once(path: Path, make) -> bytes:
+    """The content of a private file (mode 600) made once: if it does not exist, make() is written
+    to a private temp file linked into place, atomically, so workers starting at once all read the
+    winner's, never a half-written one. Secrets kept in the data directory (the secret key, Web
+    Push's VAPID key) come from here."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(make())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_bytes()
+
+
 class SettingsError(ValueError):
     """A setting in the environment the site must not start with; says which, and what is allowed."""
 
@@ -207,21 +227,7 @@ class Settings(BaseSettings):
         path = self.data_dir / "secret_key"
         if path.exists():
             return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        # Write a private temp file, then link it into place: atomic, and if another
-        # worker won the race we read its key instead of a half-written file.
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-        key = path.read_text().strip()
-        return key
+        return private_file_once(path, lambda: secrets.token_urlsafe(48).encode()).decode().strip()
 
 
 def url_origin(url: str) -> str | None:

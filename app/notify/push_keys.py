@@ -7,7 +7,6 @@ subscribed with one public key cannot be pushed with another: never regenerate i
 from __future__ import annotations
 
 import base64
-import os
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -17,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
 
-from app.config import Settings
+from app.config import Settings, private_file_once
 
 KEY_FILE = "vapid_private_key.pem"
 JWT_SECONDS = 12 * 3600  # a push service accepts at most 24 h; re-signed well before that
@@ -49,24 +48,10 @@ def _from_setting(value: str) -> ec.EllipticCurvePrivateKey:
 
 
 def _from_file(folder: Path) -> ec.EllipticCurvePrivateKey:
-    path = folder / KEY_FILE
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        # A private temp file linked into place: atomic, and a worker that lost the race reads
-        # the winner's key, never a half-written one (as app/config.py does for the secret key).
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    return serialization.load_pem_private_key(path.read_bytes(), password=None)
+    """The key generated once into the data directory (the same for every worker on this host)."""
+    pem = private_file_once(folder / KEY_FILE, lambda: ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return serialization.load_pem_private_key(pem, password=None)
 
 
 class Keys:
