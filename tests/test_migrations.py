@@ -303,9 +303,8 @@ def check_names_get_skeletons(url: str, execute, select) -> None:
     assert "username_skeleton" not in str(select("SELECT * FROM users ORDER BY id LIMIT 1", keys=True))
 
 
-def test_names_get_their_skeletons_and_back_on_sqlite(tmp_path):
-    path = tmp_path / "names.db"
-
+def on_sqlite(path):
+    """execute(query, args) and select(query, keys=False) on a SQLite file, for the data checks."""
     def execute(query, args):
         db = sqlite3.connect(path)
         try:
@@ -321,12 +320,11 @@ def test_names_get_their_skeletons_and_back_on_sqlite(tmp_path):
         db.close()
         return rows
 
-    check_names_get_skeletons(f"sqlite://{path}", execute, select)
+    return execute, select
 
 
-def test_names_get_their_skeletons_and_back_on_postgresql(pg_databases):
-    url = pg_databases[0]
-
+def on_postgresql(url):
+    """The same on a PostgreSQL database (`?` placeholders numbered for asyncpg)."""
     def numbered(query):
         first, *rest = query.split("?")
         return first + "".join(f"${n}{part}" for n, part in enumerate(rest, 1))
@@ -343,9 +341,18 @@ def test_names_get_their_skeletons_and_back_on_postgresql(pg_databases):
 
     def select(query, keys=False):
         rows = asyncio.run(on_database(lambda conn: conn.fetch(query)))
-        return [tuple(rows[0].keys())] if keys else [tuple(row) for row in rows]
+        return [tuple(rows[0].keys())] if keys and rows else [tuple(row.values()) for row in rows]
 
-    check_names_get_skeletons(url, execute, select)
+    return execute, select
+
+
+def test_names_get_their_skeletons_and_back_on_sqlite(tmp_path):
+    path = tmp_path / "names.db"
+    check_names_get_skeletons(f"sqlite://{path}", *on_sqlite(path))
+
+
+def test_names_get_their_skeletons_and_back_on_postgresql(pg_databases):
+    check_names_get_skeletons(pg_databases[0], *on_postgresql(pg_databases[0]))
 
 
 # --- migration 11: the search index, with every message there is -----------------------------------
@@ -377,48 +384,10 @@ def check_messages_get_indexed(url: str, execute, select, search_sql: str) -> No
 
 def test_existing_messages_are_indexed_on_sqlite(tmp_path):
     path = tmp_path / "search.db"
-
-    def execute(query, args):
-        db = sqlite3.connect(path)
-        try:
-            db.execute(query, args)
-            db.commit()
-        finally:
-            db.close()
-
-    def select(query, keys=False):
-        db = sqlite3.connect(path)
-        cursor = db.execute(query)
-        rows = [tuple(d[0] for d in cursor.description)] if keys else cursor.fetchall()
-        db.close()
-        return rows
-
-    check_messages_get_indexed(f"sqlite://{path}", execute, select,
+    check_messages_get_indexed(f"sqlite://{path}", *on_sqlite(path),
                                "SELECT rowid FROM message_fts WHERE message_fts MATCH '\"TERM\"'")
 
 
 def test_existing_messages_are_indexed_on_postgresql(pg_databases):
-    url = pg_databases[0]
-
-    def numbered(query):
-        first, *rest = query.split("?")
-        return first + "".join(f"${n}{part}" for n, part in enumerate(rest, 1))
-
-    async def on_database(work):
-        conn = await asyncpg.connect(url)
-        try:
-            return await work(conn)
-        finally:
-            await conn.close()
-
-    def execute(query, args):
-        asyncio.run(on_database(lambda conn: conn.execute(numbered(query), *args)))
-
-    def select(query, keys=False):
-        async def fetch(conn):
-            rows = await conn.fetch(query)
-            return [tuple(rows[0].keys())] if keys and rows else [tuple(row.values()) for row in rows]
-        return asyncio.run(on_database(fetch))
-
-    check_messages_get_indexed(url, execute, select,
+    check_messages_get_indexed(pg_databases[0], *on_postgresql(pg_databases[0]),
                                "SELECT message_id FROM message_search WHERE vector @@ CAST('TERM' AS tsquery)")
