@@ -94,6 +94,36 @@ def baseline(name: str):
         process.wait(timeout=15)
 
 
+class Hypercorn:
+    """The app under Hypercorn as hypercorn.toml configures it (without its access log: the
+    baselines log nothing per request either) on a port, pinned to a core; ready when /healthz is."""
+
+    def __init__(self, folder: Path, port: int, env: dict, core: str, **options) -> None:
+        config = tomllib.loads((ROOT / "hypercorn.toml").read_text())
+        config.pop("accesslog", None)
+        config.update(bind=[f"127.0.0.1:{port}"], **options)
+        path = folder / "hypercorn.toml"
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(f"{key} = {json.dumps(value)}\n" for key, value in config.items()))
+        self.log = open(folder / "server.log", "w")
+        self.process = subprocess.Popen(
+            [*pinned(core), PY, "-m", "hypercorn", "--config", str(path), "app:create_app()"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        wait_http(f"http://127.0.0.1:{port}/healthz")
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.log.close()
+
+
 class Huddle:
     """The real app on a free port, with a member reading (cookie) and one posting (token)."""
 
@@ -104,20 +134,11 @@ class Huddle:
                     "HUDDLE_ARGON2_MEMORY_KIB": "1024", "HUDDLE_LIVE_SOCKETS_PER_SESSION": "100000",
                     "HUDDLE_LIVE_SOCKETS_PER_USER": "100000", "HUDDLE_POSTS_PER_10_SECONDS": "10000000",
                     "HUDDLE_LOGIN_FAILURES_PER_IP": "100000", **env}
-        config = tomllib.loads((ROOT / "hypercorn.toml").read_text())
-        config.pop("accesslog", None)  # the baselines log nothing per request either
-        config.update(bind=[f"127.0.0.1:{self.port}"], backlog=4096)
-        self.config = folder / "hypercorn.toml"
-        self.config.write_text("".join(f"{key} = {json.dumps(value)}\n" for key, value in config.items()))
         subprocess.run([PY, "-m", "app", "migrate"], cwd=ROOT, env=self.env, check=True, capture_output=True)
         for name in ("reader", "poster"):
             subprocess.run([PY, "-m", "app", "create-user", name, f"{name}@example.com", "--password-stdin"],
                            cwd=ROOT, env=self.env, input=PASSWORD + "\n", check=True, capture_output=True, text=True)
-        self.log = open(folder / "server.log", "w")
-        self.process = subprocess.Popen(
-            [*pinned(SERVER_CORE), PY, "-m", "hypercorn", "--config", str(self.config), "app:create_app()"],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        wait_http(self.url + "/healthz")
+        self.server = Hypercorn(folder, self.port, self.env, SERVER_CORE, backlog=4096)
         from tests.helpers.server import Server
 
         self.cookie = Server.login_cookie(self, "reader", PASSWORD)
@@ -133,17 +154,12 @@ class Huddle:
     def target(self) -> dict:
         last = self.api("GET", f"/api/v1/conversations/{self.room}", self.token)["data"]["last_seq"]
         hello = json.dumps({"type": "hello", "presence": [], "conversation": self.room, "after": last})
-        return {"port": self.port, "pid": self.process.pid, "path": "/live", "hello": hello, "send": "http",
+        return {"port": self.port, "pid": self.server.pid, "path": "/live", "hello": hello, "send": "http",
                 "post_path": f"/api/v1/conversations/{self.room}/messages",
                 "headers": [f"Cookie: {self.cookie}", f"Origin: {self.url}", f"Authorization: Bearer {self.token}"]}
 
     def stop(self) -> None:
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.log.close()
+        self.server.stop()
 
 
 def loadgen(mode: str, target: dict, **options) -> dict:

@@ -31,13 +31,11 @@ import json
 import os
 import random
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 import urllib.parse
 from pathlib import Path
 from types import SimpleNamespace
@@ -54,10 +52,6 @@ SEED_VERSION = "2"  # change when the corpus below changes
 WORDS = [("rare", "quokka", 30), ("middling", "rollback", 5_000), ("common", "today", 350_000)]
 BARS = {"newest": 50.0, "relevant": 100.0, "page": 100.0, "indexing": 10.0}
 PG_PREFIX = "huddle_bench_search_"
-
-
-def pinned(core: str) -> list[str]:
-    return ["taskset", "-c", core] if shutil.which("taskset") and (os.cpu_count() or 1) > 1 else []
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -448,32 +442,17 @@ def count_matches(urls: dict[str, str]) -> dict:
 
 
 class Served:
-    """Huddle under Hypercorn (hypercorn.toml without its access log) on a free port, on core 0."""
+    """Huddle under Hypercorn (bench/run.py's, without its access log) on a free port, on core 0."""
 
     def __init__(self, url: str, folder: Path) -> None:
-        from bench.run import free_port, wait_http
+        from bench.run import Hypercorn, free_port
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = app_env(url, folder, HUDDLE_BASE_URL=self.url)
-        config = tomllib.loads((ROOT / "hypercorn.toml").read_text())
-        config.pop("accesslog", None)
-        config.update(bind=[f"127.0.0.1:{self.port}"])
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "hypercorn.toml").write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in config.items()))
-        self.log = open(folder / "server.log", "w")
-        self.process = subprocess.Popen(
-            [*pinned("0"), PY, "-m", "hypercorn", "--config", str(folder / "hypercorn.toml"), "app:create_app()"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        wait_http(self.url + "/healthz")
+        self.server = Hypercorn(folder, self.port, app_env(url, folder, HUDDLE_BASE_URL=self.url), "0")
 
     def stop(self) -> None:
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.log.close()
+        self.server.stop()
 
 
 def time_page(url: str, runs: int) -> dict:
