@@ -3,7 +3,6 @@ default, and the defaults run on a fresh machine. Importing this module reads no
 `Settings.from_env()` does, when the app or the command line starts."""
 from __future__ import annotations
 
-import os
 import secrets
 from contextvars import ContextVar
 from pathlib import Path
@@ -12,6 +11,8 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from app.files import private_file_once
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = ROOT / "data"
@@ -23,26 +24,6 @@ REGISTRATION_MODES = ("invite", "open", "closed")
 # Set only while Settings.from_env() builds its settings: `Settings(...)` alone is exactly what
 # it is given plus the defaults (tests), whatever the environment holds.
 _reading_environment: ContextVar[bool] = ContextVar("reading_environment", default=False)
-
-
-def private_file_once(path: Path, make) -> bytes:
-    """The content of a private file (mode 600) made once: if it does not exist, make() is written
-    to a private temp file linked into place, atomically, so workers starting at once all read the
-    winner's, never a half-written one. Secrets kept in the data directory (the secret key, Web
-    Push's VAPID key) come from here."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(make())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    return path.read_bytes()
 
 
 class SettingsError(ValueError):
