@@ -12,7 +12,7 @@ from quart.testing.connections import WebsocketDisconnectError
 from app.api import program_socket
 from app.chat import service as chat
 from app.models import Message, UserSession
-from app.realtime import connection
+from app.realtime import connection, serving
 from app.runtime import Runtime
 from tests.helpers import PASSWORD
 from tests.helpers.api import act, api_login, frame_where, json_socket, pushed
@@ -475,7 +475,7 @@ async def test_a_password_change_logs_the_socket_out(app, sign_in, alice):
 
 
 async def test_one_address_may_hold_only_so_many_unauthenticated_sockets(app, alice, monkeypatch):
-    monkeypatch.setattr(connection, "PENDING_PER_ADDRESS", 3)
+    monkeypatch.setattr(serving, "PENDING_PER_ADDRESS", 3)
     sockets = [json_socket(app) for _ in range(3)]
     opened = [await s.__aenter__() for s in sockets]
     try:

@@ -9,7 +9,7 @@ import pytest
 from quart.testing.connections import WebsocketDisconnectError
 
 from app.models import User, UserSession
-from app.realtime import connection
+from app.realtime import serving
 from app.realtime.broker import Event, MemoryBroker, Overflow
 from app.runtime import Runtime
 from tests.helpers.live import ORIGIN, closed, hello, live, receive, receive_until, websocket_status
@@ -177,7 +177,7 @@ async def test_logging_out_closes_every_tab_of_that_browser(client, alice):
 
 
 async def test_a_session_deleted_without_notice_is_caught_by_the_periodic_check(client, alice, monkeypatch):
-    monkeypatch.setattr(connection, "RECHECK_SECONDS", 0.05)
+    monkeypatch.setattr(serving, "RECHECK_SECONDS", 0.05)
     await client.login("alice")
     async with live(client) as page:
         await UserSession.filter(user=alice).delete()  # e.g. by another worker, event lost

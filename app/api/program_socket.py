@@ -8,7 +8,7 @@ from quart import abort, websocket
 
 from app.api import tokens
 from app.chat.live import rooms
-from app.realtime import connection
+from app.realtime import serving
 from app.realtime.connection import Connection, Dialect
 from app.realtime.cursor import TooFarBehind
 from app.web.security import same_origin
@@ -46,4 +46,4 @@ async def serve(dialect: Dialect) -> None:
     origin = websocket.headers.get("Origin")
     if origin is not None and not same_origin(origin):
         abort(403)  # a page of another site may not drive a socket here (and no cookie counts anyway)
-    await connection.serve(dialect)
+    await serving.serve(dialect)

@@ -19,8 +19,9 @@ from app.chat.live import rooms
 from app.models import UserSession, names
 from app.realtime import events
 from app.realtime.broker import Event
-from app.realtime.connection import Connection, serve
+from app.realtime.connection import Connection
 from app.realtime.cursor import TooFarBehind
+from app.realtime.serving import serve
 from app.runtime import runtime
 from app.web.security import same_origin
 from app.web.urls import MAX_ID, MAX_SEQ
