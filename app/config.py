@@ -104,6 +104,14 @@ class Settings(BaseSettings):
     push_allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
     # off: pushes carry who and where, never the message's text.
     push_preview: bool = True
+    # Files (app/files/, app/storage/). Where they are kept: unset, the data folder's files/;
+    # s3://bucket?endpoint=https://host&region=…: an S3-compatible bucket (keys from
+    # AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), for several hosts.
+    storage_url: str = ""
+    # The largest file one may upload (bytes), refused while it streams in (413).
+    upload_max_bytes: int = 25 * 1024 * 1024
+    # What one person's files may take in all (bytes; files in deleted messages are freed).
+    upload_quota_bytes: int = 2 * 1024 * 1024 * 1024
 
     # Fixed limits, not read from the environment (make one a field, and a README row, to change that).
     max_body_bytes: ClassVar[int] = 1024 * 1024

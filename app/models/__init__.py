@@ -2,6 +2,7 @@
 from app.models.audit import AuditEvent
 from app.models.chat import DIRECT, ROOM, Conversation, Membership, Message
 from app.models.feedback import Feedback
+from app.models.files import Attachment, Blob, FileJob
 from app.models.invitation import Invitation, InvitationUse
 from app.models.notify import Mention, PushCount, PushDelivery, PushSubscription
 from app.models.reserved import ReservedName
@@ -12,7 +13,7 @@ from app.models.user import User
 
 __all__ = [
     "DIRECT", "ROOM", "Conversation", "Membership", "Message",
-    "AuditEvent", "Feedback", "Invitation", "InvitationUse", "Mention", "MessageSearch",
+    "AuditEvent", "Attachment", "Blob", "Feedback", "FileJob", "Invitation", "InvitationUse", "Mention", "MessageSearch",
     "PushCount", "PushDelivery", "PushSubscription", "PasswordResetToken", "ReservedName",
     "User",
     "UserSession",

@@ -49,6 +49,10 @@ class User(Model):
     is_admin = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
     last_seen_at = fields.DatetimeField(null=True)
+    # Their picture (app/files/avatars.py): storage keys of the square webp at the sizes shown
+    # (`avatar` 256 px, `avatar_small` 64 px); NULL: generated initials on a colour from the id.
+    avatar = fields.CharField(max_length=64, null=True)
+    avatar_small = fields.CharField(max_length=64, null=True)
 
     sessions: fields.ReverseRelation[UserSession]
 
