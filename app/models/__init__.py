@@ -13,7 +13,8 @@ from app.models.user import User
 
 __all__ = [
     "DIRECT", "ROOM", "Conversation", "Membership", "Message",
-    "AuditEvent", "Attachment", "Blob", "Feedback", "FileJob", "Invitation", "InvitationUse", "Mention", "MessageSearch",
+    "AuditEvent", "Attachment", "Blob", "Feedback", "FileJob",
+    "Invitation", "InvitationUse", "Mention", "MessageSearch",
     "PushCount", "PushDelivery", "PushSubscription", "PasswordResetToken", "ReservedName",
     "User",
     "UserSession",
