@@ -46,6 +46,10 @@ class Runtime:
     viewing: Any = None
     # This process's Web Push delivery worker (app/notify/push_worker.py): enqueuing wakes it.
     push: Any = None
+    # Where files are kept (app/storage/: the data folder, or an S3-compatible bucket), and this
+    # process's preview worker (app/files/worker.py: thumbnails off the request path).
+    storage: Any = None
+    files: Any = None
     # Rendered once, reused by every page and socket: message fragments and whole events.
     message_html: dict = field(default_factory=dict)
     rendered_events: dict = field(default_factory=dict)

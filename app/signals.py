@@ -41,3 +41,7 @@ message_posted = Signal("message_posted")
 # send(message, added): an edit mentions these user ids newly (only them: those it mentioned
 # before are not told again), after commit.
 mentions_added = Signal("mentions_added")
+# send(blob_id): a file's preview (thumbnail, large version) is ready, or will never be (the
+# preview job, after commit); chat gives every message showing the file its next number and
+# publishes it, so every page and program swaps the preview in, live or catching up.
+preview_ready = Signal("preview_ready")
