@@ -1,4 +1,5 @@
-"""Files Huddle makes for itself in its data directory."""
+"""Files: uploads and their previews (receive, service, images, worker, routes), and the files Huddle
+makes for itself in its data directory (private_file_once)."""
 from __future__ import annotations
 
 import os
