@@ -461,9 +461,9 @@ def main() -> None:
         results = json.loads((out / "latest.json").read_text())
     else:
         results = run(args.quick, set(args.only.split(",")), args.servers.split(","))
-        # Only a whole run replaces the published figures; a partial one is kept beside them. Search
-        # push and files stand apart from the rest: a full-size `--only search` (or push, files) run replaces just
-        # its own figures.
+        # Only a whole run replaces the published figures; a partial one is kept beside them. Search,
+        # push and files stand apart from the rest: a full-size `--only search` (or push, files) run
+        # replaces just its own figures.
         (out / ("latest.json" if whole else "partial.json")).write_text(json.dumps(results, indent=2))
         apart = {key: results[key] for key, done in (("search", "databases"), ("push", "p95_ms"),
                                                      ("files", "thumb_p95_ms"))
