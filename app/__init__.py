@@ -171,6 +171,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         await parts.presence.close()
         await parts.viewing.close()
         await parts.broker.stop()
+        await parts.storage.close()
         if parts.redis is not None:
             await parts.redis.aclose()
         await Tortoise.close_connections()

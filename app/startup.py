@@ -11,6 +11,7 @@ from app.realtime.limits import SocketLimits
 from app.realtime.presence import MemoryPresence
 from app.realtime.viewing import MemoryViewing
 from app.runtime import Limiters, Runtime
+from app.storage import open_storage
 from app.web.throttle import MemoryLimiter, RedisLimiter
 
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
@@ -60,4 +61,5 @@ def build(settings: Settings) -> Runtime:
         socket_limits=SocketLimits(settings.live_sockets_per_session, settings.live_sockets_per_user),
         mailer=Mailer(settings.smtp_url, settings.data_dir / "outbox", settings.mail_from),
         limiters=limiters, redis=redis, viewing=viewing,
+        storage=open_storage(settings),  # the data folder, or an S3 bucket (HUDDLE_STORAGE_URL)
     )
