@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
 
 from app.config import Settings
-from app.files import private_file_once
+from app.private_files import private_file_once
 
 KEY_FILE = "vapid_private_key.pem"
 JWT_SECONDS = 12 * 3600  # a push service accepts at most 24 h; re-signed well before that
