@@ -3,10 +3,11 @@ points down or sideways, never up, and no two packages import each other.
 
     doors      pages and htmx (<feature>/routes.py), sockets (live/), the JSON API (api/), CLI
     services   accounts, admin, chat, feedback, search and notify (above chat: they ask chat who
-               reads what): rules, transactions, publish after commit
+               reads what), files (below chat: messages carry files; who reads a file is the
+               models' reading rule): rules, transactions, publish after commit
     models     models/: Tortoise models and hot reads
     below      realtime/ (broker, presence, events, the connection base), web/ (HTTP plumbing),
-               runtime, config, files, storage/, compat, clock, domain, mail, logs
+               runtime, config, private_files, storage/, compat, clock, domain, mail, logs
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 from app.config import ROOT
 
 APP = ROOT / "app"
-FEATURES = {"accounts", "admin", "chat", "feedback", "notify", "search"}
+FEATURES = {"accounts", "admin", "chat", "feedback", "files", "notify", "search"}
 DOORS = {"api", "live", "home", "health", "__main__", "supervisor"}
 DOOR_MODULES = {"routes", "password_routes", "push_routes", "rooms", "people_routes", "level_routes", "socket",
                 "rest", "rest_chat", "ws", "messenger", "mention_routes"}
@@ -67,8 +68,8 @@ def graph() -> dict[str, set[str]]:
 
 
 def test_models_and_the_layers_below_import_no_feature_and_no_door():
-    below = {"models", "realtime", "web", "runtime", "config", "files", "storage", "compat", "clock", "domain", "mail",
-             "logs"}
+    below = {"models", "realtime", "web", "runtime", "config", "private_files", "storage", "compat", "clock", "domain",
+             "mail", "logs"}
     wrong = sorted((name, target) for name, targets in graph().items() if area(name) in below
                    for target in targets if area(target) in FEATURES | DOORS)
     assert wrong == [], "imports pointing up: " + ", ".join(f"{a} → {b}" for a, b in wrong)
