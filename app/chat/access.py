@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from app.domain import NotFound
 from app.models import ROOM, Conversation, Membership, User, reads
+from app.models.chat import may_read  # THE reading rule: chat asks it here, files in the models
+from app.models.chat import readable as _may_read
 
 
 async def membership(user: User, conversation_id: int) -> Membership | None:
@@ -18,17 +20,6 @@ async def membership_by_id(user_id: int, conversation_id: int) -> Membership | N
 
 async def conversation_ids(user_id: int) -> list[int]:
     return await Membership.filter(user_id=user_id).values_list("conversation_id", flat=True)
-
-
-def may_read(conversation: Conversation, member: Membership | None) -> bool:
-    """THE rule of who reads a conversation: its members, and everyone an open room (a preview,
-    read-only, until they join). Administrators too only by this rule. The conversation page
-    (visible) and search (readable_conversation_ids) both ask it."""
-    return _may_read(conversation.kind, conversation.is_open, member is not None)
-
-
-def _may_read(kind: str, is_open: bool, is_member: bool) -> bool:
-    return is_member or (kind == ROOM and bool(is_open))
 
 
 async def visible(user: User, conversation_id: int) -> tuple[Conversation, Membership | None]:

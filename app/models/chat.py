@@ -82,6 +82,18 @@ class Conversation(Model):
         return int(rows[0]["last_seq"])
 
 
+def may_read(conversation: Conversation, member: Membership | None) -> bool:
+    """THE rule of who reads a conversation: its members, and everyone an open room (a preview,
+    read-only, until they join). Administrators too only by this rule. The conversation page,
+    search and a message's files all ask it (app/chat/access.py, app/files/service.py)."""
+    return readable(conversation.kind, conversation.is_open, member is not None)
+
+
+def readable(kind: str, is_open: bool, is_member: bool) -> bool:
+    """may_read from a row's columns (a query that reads many conversations at once)."""
+    return is_member or (kind == ROOM and bool(is_open))
+
+
 class Membership(Model):
     id = fields.IntField(primary_key=True)
     conversation: fields.ForeignKeyRelation[Conversation] = fields.ForeignKeyField(
