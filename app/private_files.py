@@ -1,5 +1,4 @@
-"""Files: uploads and their previews (receive, service, images, worker, routes), and the files Huddle
-makes for itself in its data directory (private_file_once)."""
+"""Files Huddle makes for itself in its data directory: the secret key, Web Push's VAPID key."""
 from __future__ import annotations
 
 import os
