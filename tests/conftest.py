@@ -165,3 +165,24 @@ def receiver():
     made = PushReceiver()
     yield made
     made.close()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3 API (moto's server, tests/helpers/s3.py), one per test process."""
+    from tests.helpers.s3 import S3Server
+
+    server = S3Server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_url(s3_server, monkeypatch) -> str:
+    """The HUDDLE_STORAGE_URL of a new, empty bucket of the test's own, its credentials in the
+    environment as an operator would set them."""
+    from tests.helpers.s3 import ACCESS
+
+    for name, value in ACCESS.items():
+        monkeypatch.setenv(name, value)
+    return s3_server.url(s3_server.bucket())

@@ -115,6 +115,7 @@ class LocalStorage:
 
     async def signed_url(self, key: str, *, filename: str, content_type: str, inline: bool,
                          seconds: int = 300) -> str | None:
+        check_key(key)
         return None  # a folder has no URL of its own: Huddle streams the file
 
     async def close(self) -> None:
