@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import zipfile
 from pathlib import Path
 
 import puremagic
@@ -41,6 +42,9 @@ HTML = re.compile(rb"<(!doctype html|html|head|script|iframe|h1|div|font|table|a
                   rb"[ \t\n\f\r>]", re.IGNORECASE)
 SVG = re.compile(rb"<svg[\s>/]", re.IGNORECASE)
 XML_START = re.compile(rb"<(\?xml|!--|!doctype svg|svg)", re.IGNORECASE)
+OFFICE = {"word/": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+          "xl/": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+          "ppt/": "application/vnd.openxmlformats-officedocument.presentationml.presentation"}
 CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")
 # puremagic answers for these are not trusted: only the checks above may name them.
 DECIDED_HERE = set(PILLOW_FORMATS) | {"image/svg+xml", "text/html", "application/pdf", "text/plain"}
@@ -58,6 +62,8 @@ def sniff(path: Path) -> str:
     markup = _markup_type(head)
     if markup is not None:
         return markup
+    if head.startswith(b"PK\x03\x04"):
+        return _zip_type(path)
     if _is_text(path, head):
         return "text/plain"
     return _puremagic(path)
@@ -109,6 +115,25 @@ def _markup_type(head: bytes) -> str | None:
     return None
 
 
+def _zip_type(path: Path) -> str:
+    """A ZIP, or the document format built on one: by its own "mimetype" entry (OpenDocument,
+    EPUB) or the folders Office puts in it. Only the archive's directory is read."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            if "mimetype" in names and archive.getinfo("mimetype").file_size < 100:
+                declared = archive.read("mimetype").decode("ascii", "replace").strip()
+                if re.fullmatch(r"application/[\w.+-]+", declared):
+                    return declared
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+        return "application/zip"
+    if "[Content_Types].xml" in names:
+        for folder, media_type in OFFICE.items():
+            if any(name.startswith(folder) for name in names):
+                return media_type
+    return "application/zip"
+
+
 def _is_text(path: Path, head: bytes) -> bool:
     """UTF-8 throughout (read in blocks; a character cut at a block's end is carried over), with no
     control characters but tab, new line, form feed, carriage return and escape."""
@@ -132,7 +157,8 @@ def _is_text(path: Path, head: bytes) -> bool:
 
 def _puremagic(path: Path) -> str:
     try:
-        matches = puremagic.magic_file(str(path))
+        with open(path, "rb") as handle:  # a stream, not a file name: puremagic would weigh the name
+            matches = puremagic.magic_stream(handle)
     except (puremagic.PureError, ValueError, OSError):
         return OCTET
     for match in matches:
