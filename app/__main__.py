@@ -1,4 +1,4 @@
-"""Command line: `python -m app migrate | create-user | grant-admin` (see README)."""
+"""Command line: `python -m app migrate | create-user | grant-admin | move-files` (see README)."""
 from __future__ import annotations
 
 import argparse
@@ -104,6 +104,31 @@ async def grant_admin(settings: Settings, username: str, admin: bool) -> str | N
     return None
 
 
+async def move_files(settings: Settings, url: str) -> str | None:
+    """Copy every stored file to the storage url names; returns what is wrong, or None."""
+    from app.storage import open_storage
+    from app.storage.move import move
+
+    try:
+        source, target = open_storage(settings), open_storage(settings, url)
+    except ValueError as wrong:
+        return str(wrong)
+    if repr(source) == repr(target):
+        return f"The files are already kept there ({url})."
+    try:
+        moved = await move(source, target, settings.data_dir / "tmp")
+    finally:
+        await source.close()
+        await target.close()
+    print(f"Copied {moved.copied} file{'' if moved.copied == 1 else 's'}; {moved.present} were there already.")
+    if moved.damaged:
+        return (f"{len(moved.damaged)} damaged (their bytes no longer match their keys), not copied: "
+                + ", ".join(moved.damaged[:10]) + (", …" if len(moved.damaged) > 10 else ""))
+    print(f"Now set HUDDLE_STORAGE_URL={url} on every host and restart Huddle (run this again just before, "
+          "for files uploaded meanwhile). The old files can be removed once it serves from there.")
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app", description="Manage a Huddle site.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -116,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     grant = commands.add_parser("grant-admin", help="make an existing user an administrator")
     grant.add_argument("username")
     grant.add_argument("--revoke", action="store_true", help="take administrator rights away instead")
+    move = commands.add_parser("move-files", help="copy every stored file to another storage (s3://… or a folder)")
+    move.add_argument("url", help="where to: s3://bucket?endpoint=https://host&region=name, or a folder")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
 
@@ -144,6 +171,12 @@ def main(argv: list[str] | None = None) -> int:
             print(problem, file=sys.stderr)
             return 1
         print(f"{args.username} is {'no longer' if args.revoke else 'now'} an administrator.")
+        return 0
+    if args.command == "move-files":
+        problem = asyncio.run(move_files(settings, args.url))
+        if problem:
+            print(problem, file=sys.stderr)
+            return 1
         return 0
     return 2
 

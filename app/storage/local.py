@@ -25,7 +25,7 @@ class LocalStorage:
         self.root = Path(root)
 
     def __repr__(self) -> str:
-        return f"LocalStorage({str(self.root)!r})"
+        return f"LocalStorage({os.path.abspath(self.root)!r})"
 
     def path(self, key: str) -> Path:
         check_key(key)
