@@ -32,6 +32,15 @@ class Conflict(DomainError):
     """It cannot be done in the state things are in now."""
 
 
+class TooLarge(DomainError):
+    """What was sent is over a size limit (HTTP 413): an upload past HUDDLE_UPLOAD_MAX_BYTES, refused
+    while it streams in. `errors` names the field, as Invalid's do."""
+
+    def __init__(self, message: str, field: str = "file") -> None:
+        super().__init__(message)
+        self.errors = {field: message}
+
+
 class RateLimited(DomainError):
     """Too many attempts for now: try again after `retry_after` seconds (HTTP 429 + Retry-After)."""
 

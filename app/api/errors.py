@@ -11,7 +11,7 @@ from collections.abc import Callable
 from quart import Response, json
 from quart_schema import RequestSchemaValidationError
 
-from app.domain import Conflict, DomainError, Invalid, NotAllowed, NotFound, RateLimited
+from app.domain import Conflict, DomainError, Invalid, NotAllowed, NotFound, RateLimited, TooLarge
 
 CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
@@ -54,7 +54,7 @@ def messenger_error(status: int, message: str | None = None, fields: dict | None
 
 
 DOMAIN_STATUS: dict[type[DomainError], int] = {Invalid: 422, NotAllowed: 403, NotFound: 404, Conflict: 409,
-                                               RateLimited: 429}
+                                               RateLimited: 429, TooLarge: 413}
 
 
 def domain_error(error: DomainError, renderer: Callable[..., Response] = v1_error) -> Response:

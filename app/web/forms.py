@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from quart import Response, current_app
 from werkzeug import exceptions
 
-from app.domain import Conflict, DomainError, Invalid, NotAllowed, NotFound
+from app.domain import Conflict, DomainError, Invalid, NotAllowed, NotFound, TooLarge
 
 
 @dataclass
@@ -28,6 +28,7 @@ HTTP_ERRORS: dict[type[DomainError], type[exceptions.HTTPException]] = {
     NotAllowed: exceptions.Forbidden,
     NotFound: exceptions.NotFound,
     Conflict: exceptions.Conflict,
+    TooLarge: exceptions.RequestEntityTooLarge,
 }
 
 

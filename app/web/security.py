@@ -6,7 +6,10 @@ import secrets
 
 from quart import Quart, Response, abort, current_app, has_request_context, request, session, websocket
 
+from app.web import streaming
 from app.web.urls import is_api_path
+
+EXPIRED = "This form has expired. Reload the page and try again."
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 
@@ -81,12 +84,19 @@ async def check_csrf() -> None:
         abort(403, description="This request came from another site and was refused.")
     sent = request.headers.get("X-CSRF-Token")
     if sent is None:
+        if streaming.is_streamed():
+            return  # its reader checks the form's token as it streams in (app/web/streaming.py)
         form = await request.form
         sent = form.get("csrf_token")
+    check_csrf_token(sent)
+
+
+def check_csrf_token(sent: str | None) -> None:
+    """403 unless sent is this browser's token."""
     expected = session.get("csrf")
     # Compared as bytes: compare_digest refuses non-ASCII text, and a token is never that.
     if not sent or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
-        abort(403, description="This form has expired. Reload the page and try again.")
+        abort(403, description=EXPIRED)
 
 
 async def add_security_headers(response: Response) -> Response:
@@ -104,6 +114,7 @@ async def add_security_headers(response: Response) -> Response:
 
 
 def init_app(app: Quart) -> None:
+    streaming.init_app(app)  # uploads read as they stream, with their own limit
     app.before_request(check_host)
     app.before_websocket(check_host)
     app.before_request(check_csrf)
