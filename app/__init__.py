@@ -114,6 +114,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     from app.notify.push_worker import PushWorker
 
     parts.push = PushWorker(settings)  # Web Push: one delivery task per process, started with serving
+    from app.files.worker import FileWorker
+
+    parts.files = FileWorker(settings, parts.storage)  # previews: one task per process, started with serving
 
     from app.accounts.password_routes import bp as password_bp
     from app.accounts.routes import bp as accounts_bp
@@ -155,6 +158,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         await compat.init_tortoise(tortoise_config(settings.resolved_database_url()))
         await parts.broker.start()
         await parts.push.start()
+        await parts.files.start()
         # Everything made so far (modules, templates, the ORM's metadata) lives as long as the
         # process: move it out of the cyclic collector's sight, so collections triggered by the
         # fan-out's short-lived objects do not walk it again and again.
@@ -168,6 +172,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         except TimeoutError:
             log.warning("shutting down with mail still queued")
         await parts.push.stop()
+        await parts.files.stop()
         await parts.presence.close()
         await parts.viewing.close()
         await parts.broker.stop()
