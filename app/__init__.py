@@ -96,6 +96,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     from app.feedback import service as feedback
 
     feedback.subscribe()  # a profile shows the person's feedback to them and the administrators
+    from app.files import avatars
+
+    avatars.subscribe()  # a deleted account's picture goes with it
     from app.notify import service as notify
 
     notify.subscribe()  # who is told of a message, and closing what was shown once it is read
@@ -127,6 +130,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     from app.chat.rooms import bp as rooms_bp
     from app.chat.routes import bp as chat_bp
     from app.feedback.routes import bp as feedback_bp
+    from app.files.avatar_routes import bp as avatars_bp
     from app.health import bp as health_bp
     from app.home import bp as home_bp
     from app.live.socket import bp as live_bp
@@ -147,6 +151,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(search_bp)
     app.register_blueprint(mentions_bp)
     app.register_blueprint(push_bp)
+    app.register_blueprint(avatars_bp)  # people's pictures (and the initials filters the face macro uses)
     from app import api
 
     api.init_app(app, error_pages)

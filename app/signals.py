@@ -29,6 +29,8 @@ class Signal:
 
 # send(user): a new account exists (registered, added by an administrator or on the command line).
 user_created = Signal("user_created")
+# send(user): an account was deleted (after commit; the User as it was): files deletes its picture.
+account_deleted = Signal("account_deleted")
 # send(viewer, person): each receiver answers a dict of what person's profile page shows viewer.
 profile_shown = Signal("profile_shown")
 # send(user_id, conversation_id, seq): a member's read position moved forward to seq (chat's

@@ -65,6 +65,12 @@ ROUTES = {
     ("GET", "/account/notifications"): (401, 200, 200),
     ("GET", "/service-worker.js"): (200, 200, 200),
     ("GET", "/manifest.webmanifest"): (200, 200, 200),
+    # People's pictures: one's own to choose or remove (a form without a file is 422); anyone signed
+    # in sees someone's, at its current key only (tests/test_avatars.py)
+    ("GET", "/account/picture"): (401, 200, 200),
+    ("POST", "/account/picture"): (401, 422, 422),
+    ("POST", "/account/picture/remove"): (401, 303, 303),
+    ("GET", "/people/<int:user_id>/avatar/<key>.webp"): (401, 404, 404),
     # chat: a conversation or message that does not exist (or is not yours) is a 404 for everyone
     ("GET", "/chat"): (401, 303, 303),
     ("GET", "/chat/sidebar"): (401, 200, 200),
@@ -150,7 +156,7 @@ API = {route for route in ROUTES if route[1].startswith("/api/")}
 EXAMPLES = {"<username>": "alice", "<int:session_id>": "999999", "<path:filename>": "css/huddle.css",
             "<int:feedback_id>": "999999", "<token>": "no-such-token", "<int:conversation_id>": "999999",
             "<int:message_id>": "999999", "<int:invitation_id>": "999999",
-            "<int:reserved_id>": "999999"}
+            "<int:reserved_id>": "999999", "<key>": "0" * 64}
 
 
 def concrete(path: str, user: User) -> str:

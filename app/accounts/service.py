@@ -267,4 +267,5 @@ async def delete_account(actor: Actor, target: User) -> None:
         await ReservedName.reserve(target.username, target, "deleted")
         await target.delete()
     await force_logout(f"user:{target.id}", "deleted")
+    await signals.account_deleted.send(target)
     await people_changed()

@@ -13,12 +13,15 @@ from app.models.user import User
 
 
 class Label(NamedTuple):
-    """How one person is shown: `name`, and `handle` (their username) when it must be beside it."""
+    """How one person is shown: `name`, and `handle` (their username) when it must be beside it;
+    `avatar`, their picture's key (None: initials), so a fragment keyed by the label is rendered
+    again when the picture changes (app/files/avatars.py)."""
     id: int
     name: str
     username: str
     display_name: str
     handle: bool
+    avatar: str | None = None
 
     @property
     def full(self) -> str:
@@ -33,7 +36,9 @@ async def labels(user_ids: Iterable[int | None]) -> dict[int, Label]:
     ids = {uid for uid in user_ids if uid is not None}
     if not ids:
         return {}
-    people = await User.filter(id__in=ids).only("id", "username", "display_name", "display_name_skeleton")
+    people = await User.filter(id__in=ids).only(
+        "id", "username", "display_name", "display_name_skeleton", "avatar"
+    )
     return await _labelled(people)
 
 
@@ -56,7 +61,7 @@ async def _labelled(people: list[User]) -> dict[int, Label]:
     found = {}
     for p in people:
         handle = bool(p.display_name) and bool(holders.get(p.display_name_skeleton, set()) - {p.id})
-        found[p.id] = Label(p.id, p.display_name or p.username, p.username, p.display_name, handle)
+        found[p.id] = Label(p.id, p.display_name or p.username, p.username, p.display_name, handle, p.avatar)
     return found
 
 

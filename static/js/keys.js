@@ -6,7 +6,8 @@
 // message; Ctrl+K (Cmd+K) opens the quick switcher; "/" focuses the header's search, whose
 // results the arrow keys walk and Escape closes. While a text area's "@" list is open
 // (mention-complete.js), Up and Down walk it, Enter and Tab pick, Escape closes it, and those
-// keys do nothing else. A new key goes in KEYS; no other script listens to keydown.
+// keys do nothing else. On a picture's crop square (avatar-crop.js), the arrow keys move it and
+// + and − resize it. A new key goes in KEYS; no other script listens to keydown.
 (function () {
   "use strict";
 
@@ -114,9 +115,22 @@
     };
   }
 
+  // A picture's crop square (static/js/avatar-crop.js), while it has the focus; else `otherwise`.
+  function cropSquare(otherwise) {
+    return function (event) {
+      if (!event.target.matches("[data-crop-square]")) return otherwise && otherwise(event);
+      event.preventDefault();
+      document.dispatchEvent(new CustomEvent("huddle:crop-key", {
+        detail: { square: event.target, key: event.key, big: event.shiftKey } }));
+    };
+  }
+
   var KEYS = { Enter: mentionList("pick", 0, enterSends), Tab: mentionList("pick", 0, null),
-               Escape: mentionList("close", 0, escapeClosesSearch), ArrowUp: mentionList("move", -1, searchMoves(-1)),
-               ArrowDown: mentionList("move", 1, searchMoves(1)), k: switcher, K: switcher, "/": slashSearches };
+               Escape: mentionList("close", 0, escapeClosesSearch),
+               ArrowUp: cropSquare(mentionList("move", -1, searchMoves(-1))),
+               ArrowDown: cropSquare(mentionList("move", 1, searchMoves(1))), k: switcher, K: switcher, "/": slashSearches,
+               ArrowLeft: cropSquare(null), ArrowRight: cropSquare(null), "+": cropSquare(null), "=": cropSquare(null),
+               "-": cropSquare(null), "−": cropSquare(null) };
 
   document.addEventListener("keydown", function (event) {
     var action = KEYS[event.key];

@@ -166,3 +166,12 @@ def random_file(path: Path, size: int, *, chunk: int = 1 << 20) -> Path:
             handle.write(os.urandom(min(chunk, left)))
             left -= min(chunk, left)
     return path
+
+
+def halves(path: Path, size: tuple[int, int] = (480, 240), left: tuple[int, int, int] = (220, 30, 30),
+           right: tuple[int, int, int] = (30, 30, 220), *, image_format: str = "PNG") -> Path:
+    """Two colours side by side: a square crop shows by its colour which half it kept."""
+    image = Image.new("RGB", size, left)
+    image.paste(right, (size[0] // 2, 0, size[0], size[1]))
+    image.save(path, image_format)
+    return path
