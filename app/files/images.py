@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pillow_heif
-from PIL import Image, ImageOps
+from PIL import Image
 
 from app.files.metadata import strip_metadata
 from app.files.sniff import OCTET, PILLOW_FORMATS, sniff
@@ -43,6 +43,9 @@ MAX_FRAMES = 100
 INLINE = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 ANIMATABLE = {"image/gif", "image/webp", "image/png", "image/avif"}
 SWAPS_SIDES = {5, 6, 7, 8}  # EXIF orientations turned by 90 degrees
+T = Image.Transpose
+UPRIGHT = {2: T.FLIP_LEFT_RIGHT, 3: T.ROTATE_180, 4: T.FLIP_TOP_BOTTOM, 5: T.TRANSPOSE, 6: T.ROTATE_270,
+           7: T.TRANSVERSE, 8: T.ROTATE_90}  # as ImageOps.exif_transpose turns them
 PDF_POINTS = 14_400  # the largest page PDF allows (200 inches)
 PDF_PAGES = 100_000
 _pdfium_lock = threading.Lock()  # PDFium is not thread-safe
@@ -173,27 +176,35 @@ def _orientation(image: Image.Image) -> int:
 
 
 def _mode(frame: Image.Image) -> Image.Image:
+    """RGB, or RGBA when there is transparency (palette, grey, CMYK and 16-bit images included)."""
     alpha = frame.mode in ("RGBA", "LA", "PA") or "transparency" in frame.info
     if frame.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
         frame = frame.point(lambda value: value / 256).convert("L")
-    return frame.convert("RGBA" if alpha else "RGB")
+    return frame if frame.mode == ("RGBA" if alpha else "RGB") else frame.convert("RGBA" if alpha else "RGB")
+
+
+def _upright(frame: Image.Image, orientation: int) -> Image.Image:
+    turn = UPRIGHT.get(orientation)
+    return frame.transpose(turn) if turn is not None else frame
 
 
 def _oriented(image: Image.Image) -> Image.Image:
-    frame = ImageOps.exif_transpose(image) or image.copy()
-    return _mode(frame)
+    return _upright(_mode(image), _orientation(image))
 
 
 def _decoded(image: Image.Image, box: tuple[int, int]) -> Image.Image:
     """Decoded at the smallest size that still fills box (JPEG's DCT scaling: a 12 MP photo is read
-    at an eighth of the work), turned upright, shrunk to fit."""
+    at an eighth of the work), shrunk to fit before anything else (one full-size copy at most: a
+    100 MP PNG is 300 MB once, not three times), then turned upright."""
+    orientation = _orientation(image)
     width, height = image.size
-    upright_box = box[::-1] if _orientation(image) in SWAPS_SIDES else box
-    scale = min(1.0, upright_box[0] / width, upright_box[1] / height)
+    stored_box = box[::-1] if orientation in SWAPS_SIDES else box
+    scale = min(1.0, stored_box[0] / width, stored_box[1] / height)
     image.draft("RGB", (max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))))
-    frame = _oriented(image)
-    frame.thumbnail(box, Image.Resampling.LANCZOS, reducing_gap=3.0)
-    return frame
+    # Palettes and 16 bits are made RGB first: resizing them otherwise picks nearest pixels.
+    frame = _mode(image) if image.mode in ("1", "P", "PA", "I", "I;16", "I;16B", "I;16L", "F") else image
+    frame.thumbnail(stored_box, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return _upright(_mode(frame), orientation)
 
 
 def _animated(image: Image.Image) -> Preview:
