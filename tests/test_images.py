@@ -192,6 +192,19 @@ def test_strip_metadata_drops_gps_and_text_from_every_image_format_losslessly(tm
         assert same_pixels(pixels(path), original)
 
 
+def test_strip_metadata_skips_stray_bytes_between_a_jpegs_segments_as_decoders_do(tmp_path):
+    photo = files.jpeg(tmp_path / "a.jpg", orientation=8)
+    original = pixels(photo)
+    data = photo.read_bytes()
+    at = 4 + int.from_bytes(data[4:6], "big")  # after JFIF's APP0, before the Exif
+    photo.write_bytes(data[:at] + b"\x00\x00stray" + data[at:])
+    images.strip_metadata(photo, "image/jpeg")
+    assert b"stray" not in photo.read_bytes() and b"Spyphone" not in photo.read_bytes()
+    assert same_pixels(pixels(photo), original)
+    with Image.open(photo) as image:
+        assert dict(image.getexif()) == {0x0112: 8}
+
+
 def test_strip_metadata_refuses_a_jpeg_that_is_not_one(tmp_path):
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 6 + b"garbage, not a marker")

@@ -70,10 +70,13 @@ def orientation_of(tiff: bytes) -> int:
 def _jpeg(data: bytes) -> bytes:
     if data[:2] != b"\xff\xd8":
         raise ValueError("not a JPEG")
-    kept, orientation, position, end = [], 1, 2, len(data)
+    kept, orientation, position, end, scanned = [], 1, 2, len(data), False
     while position + 1 < end:
-        if data[position] != 0xFF:
-            raise ValueError(f"no JPEG marker at {position}")
+        if data[position] != 0xFF:  # stray bytes before a marker: skipped, as libjpeg does
+            position = data.find(b"\xff", position)
+            if position < 0:
+                break
+            continue
         marker = data[position + 1]
         if marker == 0xFF:  # fill byte
             position += 1
@@ -95,9 +98,12 @@ def _jpeg(data: bytes) -> bytes:
         else:
             kept.append(segment)
         if marker == 0xDA:  # entropy-coded data runs to the next marker that is not a restart
+            scanned = True
             scan_end = _scan_end(data, position)
             kept.append(data[position:scan_end])
             position = scan_end
+    if not scanned:
+        raise ValueError("a JPEG without image data")
     at = 1 if kept and kept[0][:2] == b"\xff\xe0" else 0  # after JFIF's APP0 when there is one
     if orientation != 1:
         exif = b"Exif\x00\x00" + minimal_exif(orientation)
