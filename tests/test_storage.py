@@ -184,3 +184,33 @@ async def test_a_signed_url_downloads_the_file_with_our_headers(s3_url, tmp_path
         assert response.headers["Content-Disposition"] == disposition
         assert response.headers["Cache-Control"].startswith("private")
     await storage.close()
+
+
+async def test_the_running_app_keeps_files_where_the_setting_says(settings, s3_url):
+    from app import create_app
+    from app.runtime import Runtime
+
+    for url, kind in (("", LocalStorage), (s3_url, S3Storage)):
+        app = create_app(settings.model_copy(update={"storage_url": url}))
+        async with app.test_app():
+            storage = Runtime.of(app).storage
+            assert isinstance(storage, kind)
+            await storage.put_bytes(key_of(SMALL), SMALL, "text/plain")
+        again = open_storage(settings, url)
+        assert await again.read_bytes(key_of(SMALL)) == SMALL
+        await again.close()
+    assert (settings.data_dir / "files").is_dir()
+
+
+def test_where_services_are_promised_no_s3_server_is_a_failure(monkeypatch):
+    import moto.server
+
+    from tests.helpers.s3 import S3Server
+
+    def refuse(*args, **kwargs):
+        raise OSError("no S3 here")
+
+    monkeypatch.setattr(moto.server, "ThreadedMotoServer", refuse)
+    monkeypatch.setenv("HUDDLE_REQUIRE_SERVICES", "1")
+    with pytest.raises(pytest.fail.Exception, match="moto's S3 server could not start"):
+        S3Server()
