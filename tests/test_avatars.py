@@ -4,9 +4,11 @@ key only; replaced or removed, the old files go unless someone else has them; re
 not a picture, a decompression bomb and a crop outside the image. Without one: initials."""
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 import time
+import urllib.request
 
 import pytest
 from PIL import Image
@@ -348,3 +350,21 @@ async def test_a_deleted_accounts_picture_goes_with_it(app, alice_in, alice, tmp
     assert (await alice_in.post("/users/alice/delete")).status_code == 303
     for key in keys:
         assert not await storage(app).exists(key)
+
+
+async def test_in_a_bucket_a_picture_is_a_short_lived_signed_url_after_the_same_checks(settings, s3_url, tmp_path):
+    app = create_app(settings.model_copy(update={"storage_url": s3_url}))
+    async with app.test_app():
+        await User.create_account("dora", "dora@example.com", "correct horse battery")
+        client = Client(app)
+        await client.login("dora")
+        assert (await upload(client, files.halves(tmp_path / "halves.png", left=BLUE, right=BLUE))).status_code == 303
+        dora = await User.get(username="dora")
+        response = await client.get(picture_url(dora, 64))
+        assert response.status_code == 302 and "immutable" not in response.headers["Cache-Control"]
+        with await asyncio.to_thread(urllib.request.urlopen, response.headers["Location"]) as fetched:
+            assert fetched.status == 200 and fetched.headers["Content-Type"] == "image/webp"
+            assert Image.open(io.BytesIO(fetched.read())).size == (64, 64)
+        assert (await client.get(f"/people/{dora.id}/avatar/{'0' * 64}.webp")).status_code == 404
+        await client.post("/account/picture/remove")
+        assert not await storage(app).exists(dora.avatar)

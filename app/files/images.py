@@ -151,15 +151,15 @@ def avatar(path: Path, media_type: str, crop: tuple[int, int, int] | None = None
     """A person's picture: the square crop (x, y, side in the image's pixels as shown; None: the
     centre) as webp at each of AVATAR_SIZES."""
     with open_image(path, media_type) as image:
-        frame = _oriented(image)
-    if crop is None:
-        side = min(frame.size)
-        x, y = (frame.width - side) // 2, (frame.height - side) // 2
-    else:
-        x, y, side = crop
-        side = max(1, min(side, frame.width, frame.height))
-        x, y = max(0, min(x, frame.width - side)), max(0, min(y, frame.height - side))
-    square = frame.crop((x, y, x + side, y + side))
+        frame = _oriented(image)  # may still read from the file (an RGB image is not converted)
+        if crop is None:
+            side = min(frame.size)
+            x, y = (frame.width - side) // 2, (frame.height - side) // 2
+        else:
+            x, y, side = crop
+            side = max(1, min(side, frame.width, frame.height))
+            x, y = max(0, min(x, frame.width - side)), max(0, min(y, frame.height - side))
+        square = frame.crop((x, y, x + side, y + side))
     return tuple(_webp([square.resize((size, size), Image.Resampling.LANCZOS)], 85, {}) for size in AVATAR_SIZES)
 
 
