@@ -267,6 +267,10 @@ def test_heic_gets_a_thumbnail_and_a_large_version_browsers_can_show(tmp_path, m
     assert (big.width, big.height) == (1000, 667)
     no_metadata(big.data)
     assert close_colour(pixels(big.data).getpixel((500, 333)), pixels(photo).getpixel((600, 400)))
+    both = images.previews(photo, "image/heic")  # what the worker calls: one decode for the two
+    assert both[0].width == preview.width and both[1].width == big.width
+    no_metadata(both[0].data)
+    assert images.previews(files.png(tmp_path / "b.png"), "image/png")[1] is None
 
 
 def test_a_pdf_gets_its_first_page_as_a_thumbnail(tmp_path):

@@ -25,7 +25,7 @@ from app.files.metadata import strip_metadata
 from app.files.sniff import OCTET, PILLOW_FORMATS, sniff
 
 __all__ = ["OCTET", "ImageInfo", "Preview", "TooManyPixels", "avatar", "inspect", "large", "needs_large",
-           "open_image", "pdf_thumbnail", "sniff", "strip_metadata", "thumbnail"]
+           "open_image", "pdf_thumbnail", "previews", "sniff", "strip_metadata", "thumbnail"]
 
 LIMIT_PIXELS = 100_000_000  # one frame (Zulip: 90 MP); a 12 MP phone photo is far below
 ANIMATION_PIXELS = 1_000_000_000  # every frame of an animation together
@@ -124,6 +124,18 @@ def large(path: Path, media_type: str) -> Preview:
     with open_image(path, media_type) as image:
         frame = _decoded(image, (LARGE, LARGE))
         return Preview(_webp([frame], 85, {}), frame.width, frame.height)
+
+
+def previews(path: Path, media_type: str) -> tuple[Preview, Preview | None]:
+    """The thumbnail, and the large version when browsers cannot show the original: decoded once
+    for both (a 12 MP HEIC takes a second to decode)."""
+    if not needs_large(media_type):
+        return thumbnail(path, media_type), None
+    with open_image(path, media_type) as image:
+        frame = _decoded(image, (LARGE, LARGE))
+    big = Preview(_webp([frame], 85, {}), frame.width, frame.height)
+    frame.thumbnail(BOX, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return _fit([frame], {}), big
 
 
 def pdf_thumbnail(path: Path) -> Preview:

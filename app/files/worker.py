@@ -22,7 +22,6 @@ import logging
 import os
 import secrets
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from quart import current_app, has_app_context
@@ -74,12 +73,6 @@ async def enqueue(conn, blob_id: int) -> None:
 def backoff(attempts: int) -> int:
     """Seconds before try number attempts + 1: 10, 20."""
     return 5 * 2 ** attempts
-
-
-def make_previews(path: Path, media_type: str) -> tuple[images.Preview, images.Preview | None]:
-    """The thumbnail, and the large version when browsers cannot show the original (in a thread)."""
-    thumbnail = images.thumbnail(path, media_type)
-    return thumbnail, (images.large(path, media_type) if images.needs_large(media_type) else None)
 
 
 class FileWorker:
@@ -181,7 +174,7 @@ class FileWorker:
         path = folder / f"preview-{os.getpid()}-{secrets.token_hex(8)}"
         try:
             await self.storage.copy_to_path(blob.key, path)
-            thumb, large = await asyncio.to_thread(make_previews, path, blob.type)
+            thumb, large = await asyncio.to_thread(images.previews, path, blob.type)
         finally:
             path.unlink(missing_ok=True)
         fields = {"preview": READY, "thumb_key": key_of(thumb.data), "thumb_width": thumb.width,
