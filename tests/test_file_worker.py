@@ -146,6 +146,14 @@ async def test_a_bomb_fails_at_once_without_retries(app, tmp_path, announced):
     assert await FileJob.all().count() == 0
 
 
+async def test_a_job_for_a_file_that_has_no_preview_fails_at_once(app, tmp_path, announced):
+    blob = await stored(app, files.svg_with_script(tmp_path / "a.svg"))
+    assert blob.type == "image/svg+xml"
+    assert await work(app) == 1
+    await blob.refresh_from_db()
+    assert blob.preview == FAILED and announced == [blob.id]
+
+
 async def test_a_file_missing_from_storage_is_retried_like_any_failure(app, tmp_path, announced):
     blob = await stored(app, files.png(tmp_path / "a.png"))
     await Runtime.of(app).storage.delete(blob.key)
@@ -167,6 +175,20 @@ async def test_a_worker_that_dies_holding_a_job_loses_nothing(app, settings, tmp
     await dead._finish(job, claim, {"preview": FAILED})
     await blob.refresh_from_db()
     assert blob.preview == READY and announced == [blob.id]
+
+
+async def test_a_start_removes_copies_a_killed_worker_left_once_they_are_old(settings):
+    folder = settings.data_dir / "tmp"
+    folder.mkdir(parents=True, exist_ok=True)
+    old, fresh, other = folder / "preview-1-aa", folder / "preview-2-bb", folder / "upload-3"
+    for path in (old, fresh, other):
+        path.write_bytes(b"x")
+    os.utime(old, (clock.now().timestamp() - 7200,) * 2)
+    os.utime(other, (clock.now().timestamp() - 7200,) * 2)
+    app = create_app(settings)
+    async with app.test_app():
+        pass
+    assert not old.exists() and fresh.exists() and other.exists()
 
 
 async def test_a_restart_makes_what_was_queued_and_the_worker_works_on_its_own(settings, tmp_path, announced):

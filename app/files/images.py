@@ -24,8 +24,8 @@ from PIL import Image
 from app.files.metadata import strip_metadata
 from app.files.sniff import OCTET, PILLOW_FORMATS, sniff
 
-__all__ = ["OCTET", "ImageInfo", "Preview", "TooManyPixels", "avatar", "inspect", "large", "needs_large",
-           "open_image", "pdf_thumbnail", "previews", "sniff", "strip_metadata", "thumbnail"]
+__all__ = ["OCTET", "PILLOW_FORMATS", "ImageInfo", "Preview", "TooManyPixels", "avatar", "inspect", "large",
+           "needs_large", "open_image", "pdf_thumbnail", "previews", "sniff", "strip_metadata", "thumbnail"]
 
 LIMIT_PIXELS = 100_000_000  # one frame (Zulip: 90 MP); a 12 MP phone photo is far below
 ANIMATION_PIXELS = 1_000_000_000  # every frame of an animation together

@@ -43,6 +43,8 @@ CLAIM = timedelta(seconds=60)
 MAX_ATTEMPTS = 3
 ROUND = 50  # jobs a round does before looking whether it should stop
 STOP_SECONDS = 5
+PREVIEWABLE = {*images.PILLOW_FORMATS, "application/pdf"}
+TEMP_MAX_AGE = 3600  # seconds: far longer than any decode
 DUE_SQL = "SELECT 1 FROM file_jobs WHERE due_at <= ? AND (claimed_until IS NULL OR claimed_until < ?) LIMIT 1"
 CLAIM_SQL = (
     "UPDATE file_jobs SET claimed_until = ? WHERE id IN (SELECT id FROM file_jobs "
@@ -91,7 +93,16 @@ class FileWorker:
 
     async def start(self) -> None:
         self._app = current_app._get_current_object() if has_app_context() else None
+        await asyncio.to_thread(self._sweep_temporary_files)
         self._task = asyncio.create_task(self._run(), name="file previews")
+
+    def _sweep_temporary_files(self) -> None:
+        """Copies left by a worker killed mid-decode (any process of this data folder), once old."""
+        cutoff = clock.now().timestamp() - TEMP_MAX_AGE
+        for path in (self.settings.data_dir / "tmp").glob("preview-*"):
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
 
     async def stop(self) -> None:
         """Let the round end (a decode in its thread finishes anyway); cancel the task only if it
@@ -153,6 +164,8 @@ class FileWorker:
             await self._finish(job, claim, None)
             return
         try:
+            if blob.type not in PREVIEWABLE:
+                raise images.TooManyPixels(f"no preview is made of {blob.type}")  # as final as a bomb
             fields = await self._previews(blob)
         except images.TooManyPixels as error:
             log.warning("no preview for blob %s: %s", blob.id, error)
