@@ -93,6 +93,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     from app.chat import conversations
 
     conversations.subscribe()  # chat acts on what accounts announce (a new account joins #general)
+    from app.chat import previews
+
+    previews.subscribe()  # a file's preview is ready: its messages take their next number
     from app.feedback import service as feedback
 
     feedback.subscribe()  # a profile shows the person's feedback to them and the administrators
@@ -131,6 +134,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     from app.chat.routes import bp as chat_bp
     from app.feedback.routes import bp as feedback_bp
     from app.files.avatar_routes import bp as avatars_bp
+    from app.files.routes import bp as files_bp
     from app.health import bp as health_bp
     from app.home import bp as home_bp
     from app.live.socket import bp as live_bp
@@ -151,6 +155,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(search_bp)
     app.register_blueprint(mentions_bp)
     app.register_blueprint(push_bp)
+    app.register_blueprint(files_bp)  # uploads, and files served to whoever may read them
     app.register_blueprint(avatars_bp)  # people's pictures (and the initials filters the face macro uses)
     from app import api
 

@@ -327,7 +327,7 @@ async def test_sending_the_same_client_id_twice_posts_once(apis, general):
 
 
 @pytest.mark.parametrize("body, field", [
-    ({"text": ""}, "body"), ({"text": "   \n "}, "body"), ({"text": "x" * 4001}, "body"), ({}, "text"),
+    ({"text": ""}, "body"), ({"text": "   \n "}, "body"), ({"text": "x" * 4001}, "body"), ({}, "body"),
     ({"text": None}, "text"), ({"text": ["a"]}, "text"), ({"text": "ok", "client_id": "bad id!"}, "client_id"),
 ])
 async def test_sending_bad_text_says_why_and_posts_nothing(apis, general, body, field):

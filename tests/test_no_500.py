@@ -67,16 +67,16 @@ JSON_VALUE = st.one_of(SCALAR, st.lists(SCALAR, max_size=3), st.dictionaries(TEX
 FORM = ["username", "email", "password", "confirm_password", "current_password", "next", "invitation", "body",
         "client_id", "seq", "name", "topic", "open", "members", "usernames", "people", "title", "content", "kind",
         "days", "is_admin", "archived", "display_name", "level", "confirm_everyone",
-        "everyone", "everyone_shown"]
+        "everyone", "everyone_shown", "attachments"]
 QUERY = ["next", "reason", "after", "before", "limit", "to", "user", "welcome", "cancel", "invitation", "q", "order",
          "in", "conversation_id", "panel"]
 JSON_FIELDS = ["username", "email", "password", "invitation", "usernames", "room", "topic", "text", "client_id",
                "seq", "Username", "Password", "Email", "Invitation", "Recipient", "ConversationId", "MessageId",
                "Message", "name", "is_open", "archived", "display_name", "level", "confirm_everyone",
-               "everyone_allowed", "endpoint", "keys"]
+               "everyone_allowed", "endpoint", "keys", "attachments", "Attachments"]
 WS_FIELDS = ["username", "email", "password", "invitation", "token", "conversations", "id", "conversation_id",
              "message_id", "text", "client_id", "seq", "before", "after", "limit", "state", "display_name", "q",
-             "order", "level", "confirm_everyone"]
+             "order", "level", "confirm_everyone", "attachments"]
 WS_ACTIONS = sorted(name[3:] for name in dir(JsonDialect) if name.startswith("do_"))
 OPEN_ACTIONS = {"new", "login", "auth"}
 
@@ -131,6 +131,8 @@ GOOD = {
     "confirm_everyone": ["1", True], "everyone": ["on", ""], "everyone_shown": ["1"], "everyone_allowed": [True, False],
     # A push subscription (api/push.py): a public address (no DNS), and one aimed inward.
     "endpoint": ["https://93.184.215.14/push/fuzz", "https://127.0.0.1/push"],
+    # Ids of uploads (none exist in the fuzzed world: each names nothing of the sender's).
+    "attachments": [[], [1], "1"], "Attachments": [[], [1]],
     "keys": [{"p256dh": "BLXyTKULgzSQLXYIoeyV-WAjglzCgJdwZhnMp5l1VzDGTKiJzKsn-eUnpSKH1GpQs4qObbWB-few8lLqssp-7tU",
               "auth": "AAAAAAAAAAAAAAAAAAAAAA"}],
 }

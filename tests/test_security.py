@@ -71,6 +71,13 @@ ROUTES = {
     ("POST", "/account/picture"): (401, 422, 422),
     ("POST", "/account/picture/remove"): (401, 303, 303),
     ("GET", "/people/<int:user_id>/avatar/<key>.webp"): (401, 404, 404),
+    # Files: an upload that is not multipart is 422; a file whose token names nothing, or an upload
+    # not one's own to take back, is a 404 for everyone (tests/test_files.py: who reads what)
+    ("POST", "/uploads"): (401, 422, 422),
+    ("POST", "/uploads/<int:attachment_id>/remove"): (401, 404, 404),
+    ("GET", "/files/<token>/<path:name>"): (401, 404, 404),
+    ("GET", "/files/preview/<token>.webp"): (401, 404, 404),
+    ("GET", "/files/large/<token>.webp"): (401, 404, 404),
     # chat: a conversation or message that does not exist (or is not yours) is a 404 for everyone
     ("GET", "/chat"): (401, 303, 303),
     ("GET", "/chat/sidebar"): (401, 200, 200),
@@ -133,6 +140,9 @@ ROUTES = {
     ("PATCH", "/api/v1/messages/<int:message_id>"): (401, 401, 401),
     ("DELETE", "/api/v1/messages/<int:message_id>"): (401, 401, 401),
     ("GET", "/api/v1/search"): (401, 401, 401),
+    ("POST", "/api/v1/uploads"): (401, 401, 401),
+    ("GET", "/api/v1/files/<token>"): (401, 401, 401),
+    ("GET", "/api/v1/files/<token>/preview"): (401, 401, 401),
     # Push subscriptions also take a page's cookie, but only with its X-CSRF-Token header (a form is 403).
     ("GET", "/api/v1/push/key"): (200, 200, 200),
     ("POST", "/api/v1/push/subscriptions"): (401, 403, 403),
@@ -156,7 +166,8 @@ API = {route for route in ROUTES if route[1].startswith("/api/")}
 EXAMPLES = {"<username>": "alice", "<int:session_id>": "999999", "<path:filename>": "css/huddle.css",
             "<int:feedback_id>": "999999", "<token>": "no-such-token", "<int:conversation_id>": "999999",
             "<int:message_id>": "999999", "<int:invitation_id>": "999999",
-            "<int:reserved_id>": "999999", "<key>": "0" * 64}
+            "<int:reserved_id>": "999999", "<key>": "0" * 64, "<int:attachment_id>": "999999",
+            "<path:name>": "report.pdf"}
 
 
 def concrete(path: str, user: User) -> str:

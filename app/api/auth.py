@@ -71,6 +71,8 @@ def json_body_required(refuse: Callable[[], Response]) -> Callable[[], Awaitable
             return None
         if getattr(view, "body_optional", False) and not request.content_length:
             return None
+        if getattr(view, "streams_body", False):
+            return None  # a multipart upload, read as it streams (app/web/streaming.py)
         if getattr(view, "token_required", False) and g.get("api_session") is None:
             return None  # the view answers 401 first: who you are before what you sent
         if request.mimetype != "application/json" and not request.mimetype.endswith("+json"):

@@ -37,6 +37,16 @@ def cursor_of(data: dict, name: str) -> int | None:
     return value
 
 
+def ids_of(data: dict, name: str) -> list[int]:
+    """A list of ids (absent: none); the service checks what they name."""
+    value = data.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise Invalid({name: f"Give {name} as a list of ids."})
+    return value
+
+
 def text_of(data: dict, name: str, *, required: bool = True, limit: int = 8192) -> str | None:
     value = data.get(name)
     if value is None and not required:

@@ -14,6 +14,7 @@ from quart import Blueprint, Response, abort, request
 
 from app.accounts import service as accounts
 from app.api import auth, errors, operations, tokens
+from app.api.frames import ids_of
 from app.api.program_socket import ProgramDialect, resolve_token, serve
 from app.chat import service as chat
 from app.domain import Invalid, NotFound
@@ -146,7 +147,9 @@ def message_shape(message: dict) -> dict:
 @signed_in
 async def send() -> Response:
     data = await body()
-    sent = await operations.send(auth.current(), number(data, "ConversationId"), text(data, "Message"))
+    files = ids_of(data, "Attachments")  # ids of uploads (POST /api/v1/uploads): then Message may be ""
+    message = data.get("Message", "") if files and isinstance(data.get("Message", ""), str) else text(data, "Message")
+    sent = await operations.send(auth.current(), number(data, "ConversationId"), message, attachments=files)
     return reply("Message Sent", {"MessageId": sent["id"]}, 201)
 
 

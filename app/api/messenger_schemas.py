@@ -32,7 +32,9 @@ class NewConversation(BaseModel):
 
 class NewMessage(BaseModel):
     ConversationId: int = Field(ge=1, le=MAX_ID)
-    Message: str = Field(min_length=1, max_length=8192)
+    Message: str = Field(default="", max_length=8192, description="Required unless Attachments are sent.")
+    Attachments: list[int] = Field(default_factory=list, max_length=10,
+                                   description="Ids of your uploads (POST /api/v1/uploads) to send with it.")
 
 
 class MessageEdit(BaseModel):

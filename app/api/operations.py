@@ -163,9 +163,11 @@ async def messages(user: User, conversation_id: int, *, before: int | None = Non
 
 
 async def send(user: User, conversation_id: int, text: str, client_id: str | None = None, *,
-               confirm_everyone: bool = False) -> dict:
+               confirm_everyone: bool = False, attachments: list | None = None) -> dict:
+    """`attachments`: ids of the user's uploads (POST /api/v1/uploads) not sent yet."""
     found, _ = await chat.member_of(user, conversation_id)
-    return (await messages_data([await chat.post(user, found, text, client_id, confirm_everyone=confirm_everyone)]))[0]
+    posted = await chat.post(user, found, text, client_id, confirm_everyone=confirm_everyone, attachments=attachments)
+    return (await messages_data([posted]))[0]
 
 
 async def edit(user: User, message_id: int, text: str, *, confirm_everyone: bool = False) -> dict:

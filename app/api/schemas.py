@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Generic, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field
+from quart_schema.pydantic import File
 
 from app.api.errors import CODES
 from app.web.urls import MAX_ID, MAX_SEQ
@@ -68,7 +69,9 @@ CONFIRM_EVERYONE = Field(default=False, description="@everyone in a room of more
 
 
 class NewMessage(Request):
-    text: str = Field(max_length=8192)
+    text: str = Field(default="", max_length=8192, description="May be empty when attachments go with it, not both.")
+    attachments: list[int] = Field(default_factory=list, max_length=10,
+                                   description="Ids of your uploads (uploadFile) not sent yet, in the order shown.")
     client_id: str | None = Field(default=None, max_length=64,
                                   description="Your id for this message: sending it again returns the first.")
     confirm_everyone: bool = CONFIRM_EVERYONE
@@ -176,6 +179,22 @@ class Conversation(BaseModel):
     unread: int
 
 
+class Attachment(BaseModel):
+    id: int
+    name: str = Field(description="The file's name as it was uploaded (never a path on the server).")
+    type: str = Field(description="The media type, read from the bytes (never the name or the sender's claim).")
+    size: int = Field(description="Bytes (an image's metadata, GPS included, is stripped at upload).")
+    width: int | None = Field(description="An image's width as shown (null: not an image).")
+    height: int | None
+    url: str = Field(description="The file (a path on this site): served only to who may read its message now.")
+    thumbnail_url: str | None = Field(description="Its preview (a webp), null until it is made.")
+
+
+class UploadForm(BaseModel):
+    file: File = Field(description="The file, as one multipart/form-data part named `file`: streamed, "
+                                   "at most HUDDLE_UPLOAD_MAX_BYTES (25 MiB by default).")
+
+
 class Message(BaseModel):
     id: int
     conversation_id: int
@@ -189,6 +208,7 @@ class Message(BaseModel):
     edited_at: datetime | None
     deleted: bool
     mentions: list[int] = Field(description="The ids of the people it mentions (by @username, or @everyone).")
+    attachments: list[Attachment] = Field(default_factory=list, description="Its files, in order.")
 
 
 class MessagePage(BaseModel):

@@ -23,7 +23,7 @@ import logging
 from quart import Blueprint, websocket
 
 from app.api import operations, tokens
-from app.api.frames import answer, cursor_of, id_of, refusal, text_of
+from app.api.frames import answer, cursor_of, id_of, ids_of, refusal, text_of
 from app.api.program_socket import ProgramDialect, resolve_token, serve
 from app.domain import DomainError, Invalid, RateLimited, quotable
 from app.realtime.broker import Event
@@ -136,9 +136,12 @@ class JsonDialect(ProgramDialect):
         return await operations.details(username=text_of(data, "username", limit=200))
 
     async def do_send(self, conn: Connection, data: dict) -> dict:
-        return await operations.send(conn.user, id_of(data, "conversation_id"), text_of(data, "text"),
+        """`text`, and/or `attachments`: ids of uploads (POST /api/v1/uploads) to send with it."""
+        return await operations.send(conn.user, id_of(data, "conversation_id"),
+                                     text_of(data, "text", required=False) or "",
                                      text_of(data, "client_id", required=False, limit=64),
-                                     confirm_everyone=data.get("confirm_everyone") is True)
+                                     confirm_everyone=data.get("confirm_everyone") is True,
+                                     attachments=ids_of(data, "attachments"))
 
     async def do_edit(self, conn: Connection, data: dict) -> dict:
         return await operations.edit(conn.user, id_of(data, "message_id"), text_of(data, "text"),

@@ -8,6 +8,7 @@ from markupsafe import Markup
 from quart import render_template
 
 from app.chat.text import linkify
+from app.files import service as files
 from app.models import Conversation, Message, names, reads
 from app.models.names import Label
 from app.realtime.broker import Event
@@ -30,6 +31,7 @@ def message_data(message: Message, label: Label | None = None) -> dict:
         "text": None if deleted else message.body, "created_at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat() if message.edited_at else None, "deleted": deleted,
         "mentions": [] if deleted else list(getattr(message, "mention_ids", ())),
+        "attachments": [] if deleted else [files.attachment_data(a) for a in getattr(message, "attachment_list", ())],
     }
 
 
@@ -49,11 +51,13 @@ async def messages_data(messages) -> list[dict]:
 
 async def author_labels(messages) -> None:
     """Give each message (Message objects) its author's label as it is now, in one go: what
-    message_html and message_event show (app/models/names.py); and whom it mentions (mention_lists)."""
+    message_html and message_event show (app/models/names.py); whom it mentions (mention_lists) and
+    its files (app/files/service.py attachment_lists), one query each for all of them."""
     found = await names.labels(m.author_id for m in messages)
     for message in messages:
         message.author_label = found.get(message.author_id)
     await mention_lists([m for m in messages if not hasattr(m, "mention_ids")])
+    await files.attachment_lists([m for m in messages if not hasattr(m, "attachment_list")])
 
 
 async def mention_lists(messages) -> None:
@@ -100,6 +104,8 @@ async def message_html(message: Message) -> Markup:
     key = (message.id, message.version_seq, message.author_id, label)
     cache = runtime().message_html
     if (html := cache.get(key)) is None:
+        if not hasattr(message, "attachment_list"):
+            await files.attachment_lists([message])
         html = Markup(await render_template("chat/_message.html", message=message, author=label))
         if len(cache) >= FRAGMENT_LIMIT:
             cache.clear()
@@ -126,6 +132,7 @@ async def message_fragments(rows) -> list[Markup]:
         if rest := missing - set(full):
             full.update({m.id: m for m in await Message.filter(id__in=rest)})
         await mention_lists([m for m in full.values() if not hasattr(m, "mentioned")])
+        await files.attachment_lists([m for m in full.values() if not hasattr(m, "attachment_list")])
         for message in full.values():
             message.author_label = found.get(message.author_id)
             await message_html(message)
@@ -141,6 +148,8 @@ async def message_event(message: Message, kind: str, *, cursor_only: bool = Fals
     key = (message.id, message.version_seq, message.author_id, label, kind, cursor_only)
     _rendered = runtime().rendered_events
     if (event := _rendered.get(key)) is None:
+        if not hasattr(message, "attachment_list"):
+            await files.attachment_lists([message])
         html = await render_template("chat/_message_event.html", message=message, kind=kind, cursor_only=cursor_only)
         # A cursor-only event (posted and deleted while the reader was away) moves a page's
         # cursor and has nothing for programs: no data, so no JSON frame.

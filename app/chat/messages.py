@@ -12,7 +12,8 @@ from app.chat import events, mentions
 from app.chat.access import may_read, membership
 from app.chat.conversations import open_direct
 from app.domain import Invalid, NotAllowed, NotFound, RateLimited, check_text
-from app.models import AuditEvent, Conversation, Membership, Message, User, reads
+from app.files import service as files
+from app.models import Attachment, AuditEvent, Conversation, Membership, Message, User, reads
 from app.models import search as search_index
 from app.runtime import runtime
 
@@ -22,21 +23,23 @@ UNREAD_CAP = 100  # counted up to here, shown as "99+"
 POSTING_TOO_FAST = "You are sending very fast: wait {wait} s, then send again."
 
 
-async def send_direct(actor: User, usernames: list[str], text: str, client_id: str | None = None) -> Message:
+async def send_direct(actor: User, usernames: list[str], text: str, client_id: str | None = None, *,
+                      attachments: list | None = None) -> Message:
     """Start (or continue) a direct conversation with its first message: nothing is made before
     (nor when the sender is over the posting limit; post() then counts the message)."""
-    body = check_body(text)
+    body = check_body(text, files.check_ids(attachments or []))
     if wait := await runtime().limiters.post_user.retry_after(str(actor.id)):
         raise RateLimited(POSTING_TOO_FAST.format(wait=wait), wait)
     conversation = await open_direct(actor, usernames)
-    return await post(actor, conversation, body, client_id)
+    return await post(actor, conversation, body, client_id, attachments=attachments)
 
 
 # --- messages -----------------------------------------------------------------------------------
 
-def check_body(text: str) -> str:
+def check_body(text: str, attachments: list[int] = ()) -> str:
+    """The text as kept; it may be empty when files go with it, not both."""
     body = (text or "").replace("\r\n", "\n").strip()
-    if not body:
+    if not body and not attachments:
         raise Invalid({"body": "Write something first."})
     check_text(body=body)
     if len(body) > Message.MAX_LENGTH:
@@ -59,12 +62,14 @@ def check_client_id(client_id: str | None) -> str | None:
 
 
 async def post(actor: User, conversation: Conversation, text: str, client_id: str | None = None, *,
-               confirm_everyone: bool = False) -> Message:
+               confirm_everyone: bool = False, attachments: list | None = None) -> Message:
     """A new message from a member, counted against their posting limit (RateLimited past it);
     the same client_id again returns the first one (a retry, not counted). Whom it mentions is
     stored with it (app/chat/mentions.py: @everyone refused where it is off, and in a big room
-    unless confirm_everyone)."""
-    body = check_body(text)
+    unless confirm_everyone). `attachments`: ids of the actor's uploads not sent yet, which become
+    the message's in its transaction (all of them, or Invalid)."""
+    ids = files.check_ids(attachments or [])
+    body = check_body(text, ids)
     client_id = check_client_id(client_id)
     if await membership(actor, conversation.id) is None:
         raise NotFound("Join this room to read and post in it.")
@@ -84,6 +89,7 @@ async def post(actor: User, conversation: Conversation, text: str, client_id: st
                 conversation_id=conversation.id, author=actor, author_name=actor.username, body=body,
                 seq=seq, version_seq=seq, client_id=client_id,
             )
+            await files.attach(conn, actor, message.id, ids)
             await search_index.index(conn, message.id, conversation.id, body)
             await mentions.record(message, mentioned)
             # What I post, I have read.
@@ -118,7 +124,7 @@ async def edit(actor: User, message: Message, text: str, *, confirm_everyone: bo
     """Its author changes it; whom it mentions follows (a person newly named is mentioned now, one
     taken out is no longer), and adding @everyone asks what a post would ask."""
     check_may_edit(actor, message)
-    body = check_body(text)
+    body = check_body(text, await Attachment.filter(message_id=message.id).values_list("id", flat=True))
     conversation = await Conversation.get(id=message.conversation_id)
     check_not_archived(conversation)
     if body == message.body:
@@ -153,11 +159,15 @@ async def delete(actor: User, message: Message) -> Message:
         await message.save(update_fields=["version_seq", "deleted_at"])
         await search_index.unindex(conn, message.id)
         mentioned = await mentions.remove_all(message)  # (the rows cascade only on a hard delete)
+        # Its files go for everyone: the rows now, the stored files once nothing else uses them.
+        blob_ids = await Attachment.filter(message_id=message.id).using_db(conn).values_list("blob_id", flat=True)
+        await Attachment.filter(message_id=message.id).using_db(conn).delete()
         counted = await mentions.unread_among(message.conversation_id, message.seq, mentioned)
         if message.author_id != actor.id:
             await AuditEvent.record(actor, "message.deleted", None, author=message.author_name)
     await events.message_changed(message, "message.deleted")
     await events.mentions_changed(message, counted, mentioned, removed=True)
+    await files.release(blob_ids)
     return message
 
 

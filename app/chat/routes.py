@@ -8,12 +8,15 @@ from quart import Blueprint, Response, flash, redirect, request, url_for
 from app.accounts import auth
 from app.chat import events as chat_events
 from app.chat import levels, service, titles, visits
-from app.domain import DomainError, Invalid, RateLimited
+from app.domain import DomainError, Invalid, RateLimited, TooLarge
+from app.files import service as files
+from app.files.doors import read_form
 from app.models import Conversation, Message, User, names
 from app.models.notify import NOTHING, effective_level
 from app.realtime import events as live_events
 from app.web.forms import domain_error_page
 from app.web.htmx import is_htmx, redirect_to, render
+from app.web.streaming import streams_body
 from app.web.urls import id_param
 
 bp = Blueprint("chat", __name__, url_prefix="/chat")
@@ -142,28 +145,48 @@ async def older(conversation_id: int) -> Response:
 
 
 @bp.post("/<int:conversation_id>/messages")
+@streams_body
 async def post(conversation_id: int) -> Response:
-    """Post a message: for htmx the stored message (static/js/composer.js puts it in place of its
-    "Sending…" stand-in), or the composer with its error and the text kept; else a redirect."""
+    """Post a message, with the ids of files uploaded already (`attachments`), or, from a form
+    without script, the files themselves (multipart, streamed: each stored as an upload first).
+    For htmx the stored message (static/js/composer.js puts it in place of its "Sending…"
+    stand-in), or the composer with its error and the text kept; else a redirect."""
     me = auth.current()
     conversation, _ = await service.member_of(me, conversation_id)
-    data = await request.form
-    body, client_id = data.get("body", ""), data.get("client_id") or None
+    body = ""
     try:
-        message = await service.post(me, conversation, body, client_id, confirm_everyone=confirmed(data))
+        if request.mimetype == "multipart/form-data":
+            with await read_form() as data:
+                body = data.get("body", "")
+                ids = files.check_ids(data.getlist("attachments"))
+                for each in data.files:  # the no-script composer's files, in the order chosen
+                    ids.append((await files.upload(me, each)).id)
+        else:
+            data = await request.form
+            body, ids = data.get("body", ""), data.getlist("attachments")
+        message = await service.post(me, conversation, body, data.get("client_id") or None,
+                                     confirm_everyone=confirmed(data), attachments=ids)
     except RateLimited as refused:  # the text stays in the composer
         response = await render("chat/_composer.html", status=429, conversation=conversation, draft=body,
                                 errors={"body": refused.message})
         response.headers["Retry-After"] = str(refused.retry_after)
         return response
-    except Invalid as refused:
+    except (Invalid, TooLarge) as refused:
+        body = body or (getattr(refused, "fields", {}).get("body") or [""])[0]  # typed before a file too large
+        status, errors = 413 if isinstance(refused, TooLarge) else 422, shown(refused.errors)
         if not is_htmx():
-            return await _conversation_page(conversation_id, status=422, draft=body, errors=refused.errors)
-        return await render("chat/_composer.html", status=422, conversation=conversation, draft=body,
-                            errors=refused.errors)
+            return await _conversation_page(conversation_id, status=status, draft=body, errors=errors)
+        return await render("chat/_composer.html", status=status, conversation=conversation, draft=body, errors=errors)
     if not is_htmx():
         return redirect(url_for("chat.show", conversation_id=conversation.id), code=303)
     return await render("chat/_posted.html", conversation=conversation, message=message)
+
+
+def shown(errors: dict[str, str]) -> dict[str, str]:
+    """The composer shows one error, under the text: a file's (too large, not yours) goes there too."""
+    if "body" in errors or "confirm_everyone" in errors:
+        return errors
+    return {"body": " ".join(errors.values())}
 
 
 def confirmed(form) -> bool:
