@@ -51,6 +51,7 @@ def no_metadata(data: bytes) -> None:
     (files.webp, "sticker.webp", "image/webp"),
     (files.animated_gif, "party.gif", "image/gif"),
     (files.heic, "IMG_0001.HEIC", "image/heic"),
+    (files.avif, "photo.jpg", "image/avif"),
     (files.png_bomb, "bomb.png", "image/png"),  # an image, refused by inspect for its size
     (files.svg_with_script, "cat.png", "image/svg+xml"),
     (files.html_page, "cat.jpg", "text/html"),
@@ -142,8 +143,9 @@ def test_the_bomb_costs_a_fresh_process_no_memory_to_speak_of(tmp_path):
 def test_too_many_frames_of_an_animation_are_refused(tmp_path, monkeypatch):
     gif = files.animated_gif(tmp_path / "long.gif", frames=10)
     monkeypatch.setattr(images, "ANIMATION_PIXELS", 120 * 80 * 9)
-    with pytest.raises(images.TooManyPixels):
-        images.inspect(gif, "image/gif")
+    for call in (images.inspect, images.thumbnail):
+        with pytest.raises(images.TooManyPixels):
+            call(gif, "image/gif")
 
 
 def test_strip_metadata_drops_gps_from_a_jpeg_keeps_its_orientation_and_every_pixel(tmp_path):
@@ -172,7 +174,7 @@ def test_strip_metadata_drops_what_hides_after_a_jpeg_and_a_photo_without_exif_s
 
 @pytest.mark.parametrize(("make", "media_type"), [
     (files.png, "image/png"), (lambda path: files.webp(path, orientation=3), "image/webp"),
-    (files.animated_gif, "image/gif"), (files.heic, "image/heic"),
+    (files.animated_gif, "image/gif"), (files.heic, "image/heic"), (files.avif, "image/avif"),
 ])
 def test_strip_metadata_drops_gps_and_text_from_every_image_format_losslessly(tmp_path, make, media_type):
     path = make(tmp_path / "image")
@@ -271,6 +273,8 @@ def test_heic_gets_a_thumbnail_and_a_large_version_browsers_can_show(tmp_path, m
     assert both[0].width == preview.width and both[1].width == big.width
     no_metadata(both[0].data)
     assert images.previews(files.png(tmp_path / "b.png"), "image/png")[1] is None
+    thumb, big = images.previews(files.avif(tmp_path / "c.avif"), "image/avif")
+    assert (thumb.width, thumb.height) == (big.width, big.height) == (320, 200)
 
 
 def test_a_pdf_gets_its_first_page_as_a_thumbnail(tmp_path):

@@ -95,8 +95,6 @@ def inspect(path: Path, media_type: str) -> ImageInfo | None:
         with open_image(path, media_type) as image:
             frames = _frames(image, media_type)
             width, height = image.size
-            if frames * width * height > ANIMATION_PIXELS:
-                raise TooManyPixels(f"{frames} frames of {width} x {height} pixels is too many")
             if _orientation(image) in SWAPS_SIDES:
                 width, height = height, width
             return ImageInfo(width, height, frames > 1, frames)
@@ -176,8 +174,12 @@ def avatar(path: Path, media_type: str, crop: tuple[int, int, int] | None = None
 
 
 def _frames(image: Image.Image, media_type: str) -> int:
-    # HEIF's several images are a burst or a depth map, TIFF's pages are pages: not animations.
-    return getattr(image, "n_frames", 1) if media_type in ANIMATABLE else 1
+    """How many frames move (HEIF's several images are a burst or a depth map, TIFF's pages are
+    pages: not animations); TooManyPixels when all of them together are too many."""
+    frames = getattr(image, "n_frames", 1) if media_type in ANIMATABLE else 1
+    if frames * image.width * image.height > ANIMATION_PIXELS:
+        raise TooManyPixels(f"{frames:,} frames of {image.width:,} x {image.height:,} pixels: too many")
+    return frames
 
 
 def _orientation(image: Image.Image) -> int:

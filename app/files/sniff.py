@@ -78,14 +78,12 @@ def _image_type(head: bytes) -> str | None:
     if head[4:8] == b"ftyp":
         size = int.from_bytes(head[:4], "big")
         brands = {head[8:12]} | {head[at:at + 4] for at in range(16, min(size, 256), 4)}
-        if brands & AVIF_BRANDS and head[8:12] in AVIF_BRANDS:
-            return "image/avif"
-        if brands & HEIC_BRANDS:
+        if brands & HEIC_BRANDS and head[8:12] not in AVIF_BRANDS:
             return "image/heic"
-        if brands & HEIF_BRANDS:
-            return "image/heif"
         if brands & AVIF_BRANDS:
             return "image/avif"
+        if brands & HEIF_BRANDS:
+            return "image/heif"
     return None
 
 

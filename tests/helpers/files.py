@@ -101,6 +101,12 @@ def heic(path: Path, size: tuple[int, int] = (640, 480), *, gps: bool = True) ->
     return path
 
 
+def avif(path: Path, size: tuple[int, int] = (320, 200)) -> Path:
+    """An AVIF (Pillow's own encoder) with Exif (GPS)."""
+    gradient(size).save(path, "AVIF", quality=60, speed=10, exif=exif_bytes())
+    return path
+
+
 def pdf(path: Path, text: str = "Quarterly numbers", *, width: int = 612, height: int = 792) -> Path:
     """A one-page PDF (written by hand: objects, an xref table with true offsets) with a filled box
     and a line of text, so its first page is not blank."""
