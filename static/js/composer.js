@@ -9,12 +9,13 @@
 // after it back, so the order stays; an error (422, 429) puts the text back in the box with the
 // error beside it. From a page holding the past (a permalink), a send goes to the latest first
 // (latest.js: `huddle:to-latest`, then `huddle:at-latest`), so my message never goes in the middle
-// of history. On opening a conversation the focus starts in the box, unless a permalink points at
-// a message. Without a script the form is a plain POST and a redirect.
+// of history. Uploaded files (attach.js, `huddle:take-files`) go by id, their chips on the stand-in
+// (put back if refused). The focus starts in the box, unless a permalink points at a message.
+// Without a script the form is a plain POST and a redirect.
 (function () {
   "use strict";
 
-  var queue = [];      // {form, url, body, clientId, el, failed}, oldest first
+  var queue = [];      // {form, url, body, clientId, el, failed, files (chips), ids}, oldest first
   var inFlight = null; // the one being sent
   var catchingUp = false; // the newest page is on its way in place of the past: sends wait
 
@@ -27,45 +28,36 @@
     var area = form.querySelector("textarea");
     var error = form.querySelector("[data-composer-error]");
     if (error) { error.textContent = message || ""; error.hidden = !message; }
-    if (message) {
-      area.setAttribute("aria-invalid", "true");
-      if (error) area.setAttribute("aria-describedby", error.id);
-    } else {
-      area.removeAttribute("aria-invalid");
-      area.removeAttribute("aria-describedby");
-    }
+    if (!message) return ["aria-invalid", "aria-describedby"].forEach(function (name) { area.removeAttribute(name); });
+    area.setAttribute("aria-invalid", "true");
+    if (error) area.setAttribute("aria-describedby", error.id);
   }
 
-  function standIn(form, text, clientId) {
-    var el = document.createElement("article");
-    el.className = "message pending";
+  function make(tag, className, text) {
+    var el = document.createElement(tag);
+    el.className = className;
+    if (text) el.textContent = text;
+    return el;
+  }
+
+  function standIn(form, text, clientId, chips) {
+    var el = make("article", "message pending");
     el.id = "pending-" + clientId;
     el.dataset.pending = "";
     el.dataset.clientId = clientId;
     el.dataset.author = document.body.dataset.me || "";
-    var head = document.createElement("header");
-    head.className = "message-head";
-    var author = document.createElement("span");
-    author.className = "author";
-    author.textContent = document.body.dataset.meName || "";
-    head.append(author);
-    var body = document.createElement("div");
-    body.className = "message-body";
-    body.textContent = text;
-    var status = document.createElement("p");
-    status.className = "sending muted";
-    status.textContent = "Sending…";
-    var failed = document.createElement("p");
-    failed.className = "send-failed field-error";
+    var head = make("header", "message-head");
+    head.append(make("span", "author", document.body.dataset.meName || ""));
+    var files = make("ul", "attach-chips");  // the files going with it: attach.js's chips
+    files.append.apply(files, chips);
+    var failed = make("p", "send-failed field-error");
     failed.setAttribute("role", "alert");
     failed.hidden = true;
-    var retry = document.createElement("button");
+    var retry = make("button", "button link small", "Retry");
     retry.type = "button";
-    retry.className = "button link small";
-    retry.textContent = "Retry";
     retry.addEventListener("click", function () { retryFrom(clientId); });
     failed.append("Not sent — Huddle could not be reached. ", retry);
-    el.append(head, body, status, failed);
+    el.append(head, make("div", "message-body", text), files, make("p", "sending muted", "Sending…"), failed);
     return el;
   }
 
@@ -79,12 +71,16 @@
   function send(form) {
     var area = form.querySelector("textarea");
     var text = area.value;
-    if (!text.trim()) return;
+    var files = { form: form, ids: [], chips: [], busy: false };
+    document.dispatchEvent(new CustomEvent("huddle:take-files", { detail: files }));
+    if (files.busy) return showError(form, "Wait until the files are uploaded, then send.");
+    if (!text.trim() && !files.ids.length) return;
     var field = form.querySelector("input[name=client_id]");
     var clientId = (field && field.value) || newClientId();
     if (field) field.value = "";
-    var item = { form: form, url: form.getAttribute("action"), body: text, clientId: clientId, failed: false };
-    item.el = standIn(form, text, clientId);
+    var item = { form: form, url: form.getAttribute("action"), body: text, clientId: clientId, failed: false,
+                 files: files.chips, ids: files.ids };
+    item.el = standIn(form, text, clientId, files.chips);
     var ask = form.querySelector("[data-composer-confirm] input");  // "Notify all members" (@everyone): this send's
     if ((item.ask = ask)) { item.everyone = ask.checked; ask.checked = false; ask.closest("p").hidden = true; }
     area.value = "";  // only what is sent leaves; the box stays, and the focus in it
@@ -118,7 +114,7 @@
     }
     htmx.ajax("POST", item.url, {
       source: item.form, target: item.el, swap: "outerHTML settle:0ms",
-      values: { body: item.body, client_id: item.clientId, confirm_everyone: item.everyone ? "1" : "" },
+      values: { body: item.body, client_id: item.clientId, confirm_everyone: item.everyone ? "1" : "", attachments: item.ids },
     }).then(settled, function () { setFailed(item, true); settled(); });
   }
 
@@ -163,6 +159,8 @@
       if (item.ask) item.ask.closest("p").hidden = !answer.querySelector("[data-composer-confirm]:not([hidden])");
       var area = item.form.querySelector("textarea");
       area.value = area.value ? item.body + "\n" + area.value : item.body;
+      var chips = item.form.querySelector("[data-attach-chips]");
+      if (chips) chips.prepend.apply(chips, item.files);  // the files too, to send again
       showError(item.form, said ? said.textContent : "Not sent.");
       item.el.remove();
       area.focus();

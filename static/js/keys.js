@@ -17,7 +17,7 @@
     var form = area.form;
     if (!form || !form.matches("[data-enter-sends]")) return;
     event.preventDefault();
-    if (!area.value.trim()) return;
+    if (!area.value.trim() && !form.querySelector("[data-attach-id]")) return;  // files alone may go (attach.js)
     if (form.requestSubmit) form.requestSubmit(); else form.submit();
   }
 
