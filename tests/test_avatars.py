@@ -163,7 +163,7 @@ async def test_removing_the_picture_brings_back_the_initials(app, alice_in, alic
     assert (alice.avatar, alice.avatar_small) == (None, None)
     page = await (await alice_in.get("/users/alice")).get_data(as_text=True)
     assert "Your picture is removed" in page
-    assert re.search(r'<span class="face face-large face-hue-\d+" aria-hidden="true">A</span>', page)
+    assert re.search(r'<span class="face face-large face-hue-\d+" data-initials="A" aria-hidden="true"></span>', page)
     assert "/avatar/" not in page and "Remove picture" not in page
     for key in keys:
         assert not await storage(app).exists(key)
@@ -313,7 +313,7 @@ async def test_a_message_shows_its_authors_face_as_it_is_now(app, alice_in, alic
     assert response.status_code in (200, 303)
     page = await (await alice_in.get(f"/chat/{general.id}")).get_data(as_text=True)
     head = page[page.index("Hello, faces") - 2000:page.index("Hello, faces")]
-    assert re.search(r'class="face face-message face-hue-\d+" aria-hidden="true">A</span>', head)
+    assert re.search(r'class="face face-message face-hue-\d+" data-initials="A" aria-hidden="true"></span>', head)
 
     await upload(alice_in, files.png(tmp_path / "me.png"))
     await alice.refresh_from_db()
@@ -331,7 +331,7 @@ async def test_people_lists_show_faces(app, alice_in, alice, bob, general, tmp_p
         page = await (await alice_in.get(path)).get_data(as_text=True)
         assert f"/people/{alice.id}/avatar/{alice.avatar}.webp" in page, path
         if path != "/users/alice":
-            assert re.search(r'face-hue-\d+" aria-hidden="true">B</span>', page), path  # bob has none
+            assert re.search(r'face-hue-\d+" data-initials="B" aria-hidden="true"></span>', page), path  # bob has none
 
 
 async def test_the_picture_page_offers_the_form_and_the_profile_too(app, alice_in, alice, bob):
