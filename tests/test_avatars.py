@@ -138,6 +138,16 @@ async def test_a_new_picture_replaces_the_old_one_whose_files_and_url_go(app, al
     assert (await alice_in.get(picture_url(alice))).status_code == 200
 
 
+async def test_two_pictures_sent_at_once_leave_one_and_no_stray_files(app, alice_in, alice, tmp_path):
+    one = files.halves(tmp_path / "one.png", left=RED, right=RED)
+    two = files.halves(tmp_path / "two.png", left=BLUE, right=BLUE)
+    answers = await asyncio.gather(upload(alice_in, one), upload(alice_in, two))
+    assert [answer.status_code for answer in answers] == [303, 303]
+    await alice.refresh_from_db()
+    kept = sorted(path.name for path in nothing_stored(app))
+    assert kept == sorted([alice.avatar, alice.avatar_small])  # the other picture's files went
+
+
 async def test_a_picture_someone_else_also_has_stays_when_one_of_them_changes_theirs(app, make_client, alice,
                                                                                    bob, tmp_path):
     same = files.halves(tmp_path / "same.png", left=RED, right=BLUE)
