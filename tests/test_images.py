@@ -244,8 +244,20 @@ def test_a_small_image_is_not_enlarged_and_transparency_is_kept(tmp_path):
         assert image.convert("RGBA").getpixel((5, 5))[3] == 0
 
 
-def test_an_animated_gif_keeps_moving_in_its_thumbnail(tmp_path):
-    preview = images.thumbnail(files.animated_gif(tmp_path / "a.gif", frames=8), "image/gif")
+@pytest.mark.parametrize("kind", ["GIF", "WEBP", "PNG"])
+def test_an_animation_keeps_moving_in_its_thumbnail(tmp_path, kind):
+    path = files.animated_gif(tmp_path / "a.gif", frames=8)
+    if kind != "GIF":  # the same frames as an animated WebP, or an APNG
+        frames = []
+        with Image.open(path) as gif:
+            for index in range(gif.n_frames):
+                gif.seek(index)
+                frames.append(gif.convert("RGBA"))
+        path = tmp_path / f"a.{kind.lower()}"
+        frames[0].save(path, kind, save_all=True, append_images=frames[1:], duration=80, loop=0)
+    media_type = images.sniff(path)
+    assert images.inspect(path, media_type).animated
+    preview = images.thumbnail(path, media_type)
     with Image.open(io.BytesIO(preview.data)) as image:
         assert image.format == "WEBP" and image.n_frames == 8
     no_metadata(preview.data)
