@@ -67,6 +67,7 @@ async def test_a_reconnecting_page_catches_up_with_posts_edits_and_deletions_in_
         assert seqs(got) == sorted(seqs(got)) and len(set(seqs(got))) == len(seqs(got))  # in order, once
         text = "".join(got)
         assert "first, edited" in text and f'id="message-{first.id}" class="message" hx-swap-oob="true"' in text
+        assert "(removed account)" not in text  # an edit swaps in with its author's name, as a post does
         assert f'id="message-{second.id}"' not in text  # posted and deleted while away: never shown
         assert f'id="message-{third.id}"' in text
         # and live again: the next post arrives once, after the replay
