@@ -10,9 +10,12 @@ from dataclasses import dataclass
 import pytest
 
 from app.chat import service as chat
-from app.models import AuditEvent, Conversation, Membership, Message, User
+from app.files import service as files
+from app.files.receive import ReceivedFile
+from app.models import Attachment, AuditEvent, Conversation, Membership, Message, User
 from app.runtime import Runtime
 from app.web.throttle import MemoryLimiter
+from tests.helpers import files as made
 from tests.helpers.doors import (
     DOORS,
     HIDDEN,
@@ -43,6 +46,8 @@ FORMER_PLANS, FORMER_PLAN = "quokka is the former plan", "is the former plan"  #
 MEMO = "@bob the kiwi memo"  # alice's, in #former: it mentions bob while he may read it
 EVERYONE_OFF = "@everyone is turned off in #general"
 CONFIRM_EVERYONE = "Notify all 33 members of #general?"  # once 31 more people are in it (crowd_in_general)
+UPLOAD_LIMIT = 64 * 1024  # HUDDLE_UPLOAD_MAX_BYTES, for these tests
+TOO_LARGE = "A file can be at most 64 KB"
 ODD = 'AND OR NOT NEAR( "unclosed *^() -x from: in:#nowhere before:2026-13-45 \x01 😀'
 
 
@@ -57,6 +62,10 @@ class World:
     archive: Conversation  # alice's archived room, bob in it: read-only
     archived: Message  # alice's, in it
     former: Conversation  # alice's closed room, bob in it until a rule removes him
+    png: bytes  # a small picture to upload
+    upload: Attachment  # alice's, not sent yet
+    secret_file: Attachment  # alice's, sent in #secret (bob is not in it)
+    former_file: Attachment  # alice's, sent in #former (bob in it until a rule removes him)
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,7 @@ PAGES = ("page", "htmx")
 PROGRAMS = ("rest", "socket", "messenger")
 SEARCH = PAGES + ("rest", "socket")
 PROGRAMS_SEARCH = ("rest", "socket")  # the page takes no limit, and reads an unknown order as newest
+FILES = PAGES + ("rest",)  # uploading and reading a file: the composer's script and REST
 MENTIONS = PAGES + ("rest", "socket")
 RULES = {
     "posting limit": Rule("alice", "post", lambda w: (w.general.id, "hello"), Outcome(LIMITED, TOO_FAST),
@@ -165,6 +175,26 @@ RULES = {
     "@everyone in a room of more than 30 is confirmed first": Rule(
         "alice", "post", lambda w: (w.general.id, "@everyone deploy"), Outcome(REFUSED, CONFIRM_EVERYONE),
         PAGES + PROGRAMS, meanwhile=crowd_in_general),
+    # Files: uploads count as posts and are refused past the limit wherever they come in; sent, a file
+    # is read by who may read its message now (chat.may_read), administrators included, nobody else.
+    "uploads count in the posting limit": Rule(
+        "alice", "upload", lambda w: ("a.png", w.png), Outcome(LIMITED, TOO_FAST), FILES, times=POSTS_ALLOWED + 1),
+    "a file past the upload limit is refused": Rule(
+        "alice", "upload", lambda w: ("big.bin", b"\0" * (UPLOAD_LIMIT + 1)), Outcome(REFUSED, TOO_LARGE), FILES),
+    "files alone are a message": Rule(
+        "alice", "post_files", lambda w: (w.general.id, "", [w.upload.id]), Outcome(OK), PAGES + PROGRAMS),
+    "someone else's upload is not theirs to send": Rule(
+        "bob", "post_files", lambda w: (w.general.id, "mine now", [w.upload.id]), Outcome(REFUSED, files.NOT_YOURS),
+        PAGES + PROGRAMS),
+    "files: nobody signed in reads one": Rule(None, "fetch_file", lambda w: (w.secret_file,), Outcome(REFUSED), FILES),
+    "files: a member reads one": Rule("alice", "fetch_file", lambda w: (w.secret_file,), Outcome(OK), FILES),
+    "files: someone not in a closed room never reads its files": Rule(
+        "bob", "fetch_file", lambda w: (w.secret_file,), Outcome(HIDDEN), FILES),
+    "files: an administrator reads only what they may read": Rule(
+        "admin", "fetch_file", lambda w: (w.secret_file,), Outcome(HIDDEN), FILES),
+    "files: a removed member stops reading them at once": Rule(
+        "bob", "fetch_file", lambda w: (w.former_file,), Outcome(HIDDEN), FILES, times=2,
+        meanwhile=bob_removed_from_former),
     "mentions: nobody signed in has any": Rule(None, "mentions", lambda w: (), Outcome(REFUSED), MENTIONS),
     "mentions: the person mentioned finds them": Rule("bob", "mentions", lambda w: (), Outcome(OK, "kiwi memo"),
                                                        MENTIONS),
@@ -186,7 +216,15 @@ def test_every_door_that_offers_an_act_meets_every_rule_about_it():
 
 
 @pytest.fixture
-async def world(app, general, admin, alice, bob) -> World:
+async def world(app, settings, general, admin, alice, bob, tmp_path) -> World:
+    settings.upload_max_bytes = UPLOAD_LIMIT
+    png = made.png(tmp_path / "p.png").read_bytes()
+
+    async def upload(name: str) -> Attachment:
+        path = tmp_path / name
+        path.write_bytes(png)
+        return await files.upload(alice, ReceivedFile(path, name, len(png)))
+
     async with app.app_context():
         secret = await chat.create_room(alice, "secret", is_open=False)
         message = await chat.post(alice, general, "from alice")
@@ -197,9 +235,13 @@ async def world(app, general, admin, alice, bob) -> World:
         former = await chat.create_room(alice, "former", is_open=False, member_names=["bob"])
         await chat.post(alice, former, FORMER_PLANS)
         await chat.post(alice, former, MEMO)
+        unsent, secret_file, former_file = await upload("unsent.png"), await upload("s.png"), await upload("f.png")
+        await chat.post(alice, secret, "", attachments=[secret_file.id])
+        await chat.post(alice, former, "", attachments=[former_file.id])
     # A fresh count, and a small limit: the posting rows need only a few posts.
     Runtime.of(app).limiters.post_user = MemoryLimiter(POSTS_ALLOWED, 10)
-    return World(admin, alice, bob, general, secret, message, archive, archived, former)
+    return World(admin, alice, bob, general, secret, message, archive, archived, former, png, unsent, secret_file,
+                 former_file)
 
 
 @pytest.mark.parametrize("rule, door", CASES, ids=[f"{rule} × {door}" for rule, door in CASES])

@@ -42,11 +42,13 @@ def operations(document: dict) -> list[dict]:
     for path, methods in document.get("paths", {}).items():
         for method in sorted(methods, key=lambda m: METHOD_ORDER.index(m) if m in METHOD_ORDER else 9):
             op = methods[method]
-            body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+            # JSON, or a multipart form for an upload (uploadFile)
+            body_type, media = next(iter(op.get("requestBody", {}).get("content", {}).items()), (None, {}))
+            body = media.get("schema")
             query = [p for p in op.get("parameters", []) if p.get("in") == "query"]
             rows.append({
                 "method": method.upper(), "path": path, "summary": op.get("summary", ""),
-                "description": op.get("description", ""), "body": _fields(body, document),
+                "description": op.get("description", ""), "body": _fields(body, document), "body_type": body_type,
                 "query": [{"name": p["name"], "description": p.get("schema", {}).get("description", ""),
                            "required": p.get("required", False)} for p in query],
                 "statuses": sorted(str(code) for code in op.get("responses", {})),

@@ -102,9 +102,12 @@ async def send(conversation_id: int, data: schemas.NewMessage):
 
     `@username` mentions that person (if they may read the conversation), `@everyone` every
     member: refused where the room turned it off, and in a room of more than 30 members unless
-    `confirm_everyone` is true (422 naming `confirm_everyone`). `mentions` lists who was mentioned."""
+    `confirm_everyone` is true (422 naming `confirm_everyone`). `mentions` lists who was mentioned.
+
+    `attachments`: ids of your uploads (uploadFile) not sent yet, at most 10, shown in that order;
+    `text` may then be empty (not both). Someone else's upload, or one sent already, is a 422."""
     return {"data": await operations.send(auth.current(), conversation_id, data.text, data.client_id,
-                                          confirm_everyone=data.confirm_everyone)}, 201
+                                          confirm_everyone=data.confirm_everyone, attachments=data.attachments)}, 201
 
 
 @bp.post("/conversations/<int:conversation_id>/read")

@@ -18,6 +18,7 @@ from tests.helpers import ARGON2_MEMORY_KIB, PASSWORD
 from tests.helpers.api import Api, act, api_login, json_socket
 from tests.helpers.client import Client
 from tests.helpers.html import text_of
+from tests.helpers.uploads import CONTENT_TYPE, body, part
 
 OK, LIMITED, HIDDEN, REFUSED = "ok", "limited", "hidden", "refused"
 ERROR = "error"  # the JSON websocket answers a refusal without a status: its words tell which
@@ -39,6 +40,8 @@ def by_status(status: int, text: str) -> Outcome:
         return Outcome(REFUSED, text)
     if status == 429:
         return Outcome(LIMITED, text)
+    if status == 413:  # an upload past the limit, or over the quota
+        return Outcome(REFUSED, text)
     if status == 404:
         return Outcome(HIDDEN, text)
     if status in (403, 422):
@@ -67,6 +70,22 @@ class PageDoor:
 
     async def first_message(self, username: str, text: str) -> Outcome:
         return await self._post("/chat/new", {"usernames": username, "body": text})
+
+    async def upload(self, name: str, data: bytes) -> Outcome:
+        """The composer's script uploading a file (its answer is JSON, for either kind of page)."""
+        headers = {"Content-Type": CONTENT_TYPE, "X-CSRF-Token": await self.client.token()}
+        response = await self.client.raw.post("/uploads", data=body(part("file", data, name)), headers=headers)
+        return by_status(response.status_code, await response.get_data(as_text=True))
+
+    async def post_files(self, conversation_id: int, text: str, ids: list[int]) -> Outcome:
+        form = [("body", text), ("csrf_token", await self.client.token()), *(("attachments", str(i)) for i in ids)]
+        response = await self.client.raw.post(f"/chat/{conversation_id}/messages", form=form,
+                                              headers={"HX-Request": "true"} if self.htmx else {})
+        return await self._answer(response)
+
+    async def fetch_file(self, attachment) -> Outcome:
+        response = await self.client.get(f"/files/{attachment.token}/{attachment.name}")
+        return by_status(response.status_code, "" if response.status_code == 200 else await response.get_data(True))
 
     async def read(self, conversation_id: int) -> Outcome:
         if self.htmx:  # what scrolling up asks for
@@ -136,6 +155,23 @@ class RestDoor:
         status, body, _ = await self.api.post(f"/api/v1/conversations/{conversation_id}/messages", {"text": text})
         return self._answer(status, body)
 
+    async def upload(self, name: str, data: bytes) -> Outcome:
+        headers = self.api.headers({"Content-Type": CONTENT_TYPE})
+        response = await self.api.raw.post("/api/v1/uploads", data=body(part("file", data, name)), headers=headers)
+        return self._answer(response.status_code, await response.get_json())
+
+    async def post_files(self, conversation_id: int, text: str, ids: list[int]) -> Outcome:
+        status, answer, _ = await self.api.post(f"/api/v1/conversations/{conversation_id}/messages",
+                                                {"text": text, "attachments": ids})
+        return self._answer(status, answer)
+
+    async def fetch_file(self, attachment) -> Outcome:
+        api = self.api or Api(self.app)  # nobody signed in: no token
+        response = await api.raw.get(f"/api/v1/files/{attachment.token}", headers=api.headers())
+        if response.status_code == 200:
+            return Outcome(OK)
+        return self._answer(response.status_code, await response.get_json())
+
     async def read(self, conversation_id: int) -> Outcome:
         status, body, _ = await self.api.get(f"/api/v1/conversations/{conversation_id}/messages")
         return self._answer(status, body)
@@ -196,6 +232,9 @@ class SocketDoor:
     async def post(self, conversation_id: int, text: str) -> Outcome:
         return await self._act("send", {"conversation_id": conversation_id, "text": text})
 
+    async def post_files(self, conversation_id: int, text: str, ids: list[int]) -> Outcome:
+        return await self._act("send", {"conversation_id": conversation_id, "text": text, "attachments": ids})
+
     async def read(self, conversation_id: int) -> Outcome:
         return await self._act("history", {"conversation_id": conversation_id})
 
@@ -240,6 +279,10 @@ class MessengerDoor:
 
     async def post(self, conversation_id: int, text: str) -> Outcome:
         return await self._call("POST", "/message", {"ConversationId": conversation_id, "Message": text})
+
+    async def post_files(self, conversation_id: int, text: str, ids: list[int]) -> Outcome:
+        return await self._call("POST", "/message", {"ConversationId": conversation_id, "Message": text,
+                                                     "Attachments": ids})
 
     async def read(self, conversation_id: int) -> Outcome:
         return await self._call("GET", f"/message/{conversation_id}")
