@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import re
+import subprocess
+import sys
 import time
 import urllib.request
 
@@ -15,6 +18,7 @@ from PIL import Image
 from werkzeug.datastructures import FileStorage
 
 from app import create_app
+from app.config import ROOT
 from app.files import avatars
 from app.models import User
 from app.runtime import Runtime
@@ -378,3 +382,27 @@ async def test_in_a_bucket_a_picture_is_a_short_lived_signed_url_after_the_same_
         assert (await client.get(f"/people/{dora.id}/avatar/{'0' * 64}.webp")).status_code == 404
         await client.post("/account/picture/remove")
         assert not await storage(app).exists(dora.avatar)
+
+
+@pytest.fixture
+def migrated_pg(pg_database) -> str:
+    env = dict(os.environ, HUDDLE_DATABASE_URL=pg_database)
+    subprocess.run([sys.executable, "-m", "app", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
+    return pg_database
+
+
+async def test_on_postgresql_two_pictures_at_once_leave_one_and_no_stray_files(settings, migrated_pg, tmp_path):
+    """The person's row is locked while the keys change (FOR UPDATE): each upload sees the other's
+    keys as old, so whichever wins, the loser's files are gone."""
+    app = create_app(settings.model_copy(update={"database_url": migrated_pg}))
+    async with app.test_app():
+        await User.create_account("erin", "erin@example.com", "correct horse battery")
+        browsers = [Client(app), Client(app)]
+        for browser in browsers:
+            await browser.login("erin")
+        pictures = [files.halves(tmp_path / f"{n}.png", left=colour, right=colour)
+                    for n, colour in enumerate((RED, BLUE, (30, 200, 30), (200, 200, 30)))]
+        answers = await asyncio.gather(*(upload(browsers[n % 2], picture) for n, picture in enumerate(pictures)))
+        assert [answer.status_code for answer in answers] == [303] * 4
+        erin = await User.get(username="erin")
+        assert sorted(path.name for path in nothing_stored(app)) == sorted([erin.avatar, erin.avatar_small])
