@@ -228,6 +228,7 @@ def test_files_picked_show_progress_can_be_removed_and_go_with_the_text(server, 
         shown = image.locator("svg.attachment-box")
         expect(shown).to_have_attribute("width", "373")
         expect(shown).to_have_attribute("height", "280")
+        expect(image.locator("img")).to_be_visible()  # (its preview made meanwhile: the box stays)
         assert box(shown)["width"] == 373 and box(shown)["height"] == 280
         card = message.locator(".attachment-file a")
         expect(card).to_contain_text("report.pdf")
@@ -311,6 +312,8 @@ def test_the_other_person_sees_the_image_at_its_size_and_the_thumbnail_takes_tha
     assert box(thumbnail) == before
     assert fin.locator("#conversation form[data-composer]").bounding_box()["y"] == below
     expect(message.locator(".attachment-pending")).to_have_count(0)
+    expect(message.locator(".message-head")).not_to_contain_text("removed account")  # still its author's
+    expect(message.locator(".author")).to_have_text("fl_eve")
     assert fin.evaluate("img => img.naturalWidth", thumbnail.element_handle()) == 840  # sharp at 2x
 
 
@@ -370,3 +373,41 @@ def test_on_a_phone_the_composer_and_the_images_fit(server, new_context, tmp_pat
     assert abs(shown["width"] / shown["height"] - 420 / 131) < 0.05
     assert ivy.evaluate("document.documentElement.scrollWidth") <= 360  # nothing scrolls sideways
     check_accessibility(ivy)
+
+
+def test_without_javascript_the_composer_posts_its_files_itself(server, new_context, tmp_path):
+    server.create_user("fl_jo", PASSWORD)
+    page = new_context(java_script_enabled=False).new_page()
+    log_in(page, server, "fl_jo")
+    expect(page.get_by_role("button", name="Attach files", exact=True)).to_be_hidden()  # the paperclip needs a script
+    field = page.get_by_label("Attach files (up to 10)")
+    field.set_input_files([str(made.png(tmp_path / "chart.png", (500, 250))), str(made.pdf(tmp_path / "budget.pdf"))])
+    composer(page).fill("the chart and the budget, no script")
+    page.get_by_role("button", name="Send").click()
+    message = page.locator("article.message", has_text="the chart and the budget, no script")
+    expect(message.locator(".attachment-image svg.attachment-box")).to_have_attribute("width", "420")
+    expect(message.locator(".attachment-file")).to_contain_text("budget.pdf")
+
+
+def test_a_conversation_with_an_image_and_a_pdf(server, new_context, tmp_path):
+    """The README's picture: both previews made, as a reader sees them."""
+    (kit, lu) = start(server, new_context, "fl_kit", "fl_lu", viewport={"width": 1100, "height": 860})
+    with previews_held(server):
+        pick(kit, made.jpeg(tmp_path / "site-visit.jpg", (1200, 800), gps=False),
+             made.pdf(tmp_path / "Q3 numbers.pdf", "Q3 numbers, as discussed"))
+        expect(kit.locator("#conversation form [data-attach-chips] > li[data-attach-id]")).to_have_count(2)
+        composer(kit).fill("Photos from the site visit, and the numbers we talked about")
+        composer(kit).press("Enter")
+        message = lu.locator("article.message", has_text="Photos from the site visit")
+        expect(message.locator(".attachment-pending")).to_have_text("Preparing preview…")
+        assert make_previews(server) == 2
+    expect(message.locator(".attachment-image img")).to_be_visible()
+    expect(message.locator(".attachment-file img.attachment-page")).to_be_visible()
+    for image in message.locator("img").all():
+        lu.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+    lu.get_by_role("button", name="Dismiss the notifications hint").click()
+    composer(lu).fill("Thanks! The drawings are next")
+    pick(lu, made.png(tmp_path / "drawings.png", (900, 600)))
+    expect(lu.locator("#conversation form [data-attach-chips] > li[data-attach-id]")).to_have_count(1)
+    check_accessibility(lu)
+    lu.screenshot(path="docs/screenshot-files.png")
