@@ -269,6 +269,55 @@ def test_a_dropped_file_and_a_pasted_image_attach_like_picked_ones(server, new_c
     expect(message.locator(".attachment-image svg").first).to_have_attribute("width", "300")
 
 
+def test_ten_files_a_message_and_a_refused_send_keeps_its_files_and_text(server, new_context, tmp_path):
+    (mo,) = start(server, new_context, "fl_mo")
+    notes = []
+    for number in range(12):
+        notes.append(tmp_path / f"note-{number:02}.txt")
+        notes[-1].write_text(f"note {number}\n")
+    pick(mo, *notes)
+    expect(chips(mo).filter(has=mo.locator(".attach-chip-name"))).to_have_count(10)
+    expect(chips(mo).last.get_by_role("alert")).to_have_text("Up to 10 files a message: 2 were left out.")
+    expect(mo.locator("#conversation form [data-attach-chips] > li[data-attach-id]")).to_have_count(10)
+    chips(mo).last.get_by_role("button", name="Dismiss").click()
+    expect(chips(mo)).to_have_count(10)
+
+    # A send the server refuses (a text too long): the text back in the box, the files back as chips.
+    composer(mo).fill("x" * 4001)
+    composer(mo).press("Enter")
+    expect(mo.locator("[data-composer-error]")).to_be_visible()
+    expect(composer(mo)).to_have_value("x" * 4001)
+    expect(mo.locator("#conversation form [data-attach-chips] > li[data-attach-id]")).to_have_count(10)
+    expect(mo.locator("article.message")).to_have_count(0)
+    composer(mo).fill("ten notes")
+    composer(mo).press("Enter")
+    message = mo.locator("article.message:not(.pending)", has_text="ten notes")
+    expect(message.locator(".attachment-file")).to_have_count(10)
+    expect(message.locator(".attachment-file").first).to_contain_text("note-00.txt")
+    expect(message.locator(".attachment-file").first).to_contain_text("TXT")
+    expect(chips(mo)).to_have_count(0)
+
+
+def test_a_heic_photo_opens_converted(server, new_context, tmp_path):
+    (ned,) = start(server, new_context, "fl_ned")
+    with previews_held(server):
+        pick(ned, made.heic(tmp_path / "IMG_0001.HEIC", (800, 600)))
+        expect(ned.locator("#conversation form [data-attach-chips] > li[data-attach-id]")).to_have_count(1)
+        composer(ned).fill("from my phone")
+        composer(ned).press("Enter")
+        frame = ned.locator("article.message:not(.pending)", has_text="from my phone").locator(".attachment-frame")
+        expect(frame.locator("svg.attachment-placeholder")).to_have_attribute("width", "373")
+        # Not converted yet: the link is the original, a download (browsers cannot show HEIC).
+        expect(frame).to_have_attribute("href", re.compile(r"/IMG_0001\.HEIC$"))
+        assert make_previews(server) == 1
+    expect(frame.locator("img")).to_be_visible()
+    expect(frame).to_have_attribute("href", re.compile(r"/large/[\w-]+\.webp$"))  # the converted photo
+    with ned.context.expect_page() as opened:
+        frame.click()
+    opened.value.wait_for_load_state()
+    assert opened.value.evaluate("document.images[0].naturalWidth") == 800
+
+
 def test_a_file_too_large_is_refused_on_its_chip_and_the_text_stays(server, new_context, tmp_path):
     (di,) = start(server, new_context, "fl_di")
     big = made.random_file(tmp_path / "backup.bin", LIMIT + 200_000)
