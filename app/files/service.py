@@ -117,15 +117,18 @@ async def upload(actor: User, file: ReceivedFile) -> Attachment:
 
 
 async def _blob(conn, key: str, size: int, media_type: str, info) -> tuple[Blob, bool]:
-    """The blob stored under key, made if new (True), with its row locked until commit."""
+    """The blob stored under key, made if new (True), with its row locked until commit. A release
+    may remove the row between the insert that found it and the lock: then it is made anew."""
     previewed = info is not None or media_type in PREVIEWED
-    made = await conn.execute_query_dict(_sql(conn, (
-        "INSERT INTO blobs (key, size, type, width, height, animated, preview, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING id")),
-        [key, size, media_type, info.width if info else None, info.height if info else None,
-         bool(info and info.animated), PENDING if previewed else NONE, clock.now()])
-    blob = await Blob.filter(key=key).select_for_update().using_db(conn).get()
-    return blob, bool(made)
+    while True:
+        made = await conn.execute_query_dict(_sql(conn, (
+            "INSERT INTO blobs (key, size, type, width, height, animated, preview, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING id")),
+            [key, size, media_type, info.width if info else None, info.height if info else None,
+             bool(info and info.animated), PENDING if previewed else NONE, clock.now()])
+        blob = await Blob.filter(key=key).select_for_update().using_db(conn).first()
+        if blob is not None:
+            return blob, bool(made)
 
 
 async def remove_unsent(actor: User, attachment_id: int) -> None:
