@@ -45,6 +45,7 @@ ROUND = 50  # jobs a round does before looking whether it should stop
 STOP_SECONDS = 5
 PREVIEWABLE = {*images.PILLOW_FORMATS, "application/pdf"}
 TEMP_MAX_AGE = 3600  # seconds: far longer than any decode
+SWEEP_SECONDS = 3600  # how often uploads never sent (a day old) are removed (app/files/service.py sweep)
 DUE_SQL = "SELECT 1 FROM file_jobs WHERE due_at <= ? AND (claimed_until IS NULL OR claimed_until < ?) LIMIT 1"
 CLAIM_SQL = (
     "UPDATE file_jobs SET claimed_until = ? WHERE id IN (SELECT id FROM file_jobs "
@@ -121,8 +122,12 @@ class FileWorker:
         self._stopping = False
 
     async def _run(self) -> None:
+        swept: float | None = None  # at start, then every SWEEP_SECONDS
         while not self._stopping:
             self._wake.clear()
+            if swept is None or asyncio.get_running_loop().time() - swept > SWEEP_SECONDS:
+                swept = asyncio.get_running_loop().time()
+                await self._sweep()
             try:
                 done = await self.work_due()
             except Exception:  # noqa: BLE001 (the loop must outlive a database or storage outage)
@@ -205,6 +210,19 @@ class FileWorker:
                 return  # another worker took the lapsed claim over: it finishes and announces
             await Blob.filter(id=job["blob_id"]).using_db(conn).update(**fields)
         await self._announce(job["blob_id"])
+
+    async def _sweep(self) -> None:
+        """Uploads never sent within a day, and blobs nobody uses: removed, in the app's context."""
+        from app.files import service  # (it enqueues here: imported when first needed)
+
+        try:
+            if self._app is None or has_app_context():
+                await service.sweep()
+                return
+            async with self._app.app_context():
+                await service.sweep()
+        except Exception:  # noqa: BLE001 (the loop must outlive a database or storage outage)
+            log.exception("removing unsent uploads failed; trying again in %s s", SWEEP_SECONDS)
 
     async def _announce(self, blob_id: int) -> None:
         """preview_ready, inside the app's context (the loop runs outside any request)."""
