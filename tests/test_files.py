@@ -387,3 +387,24 @@ async def test_the_upload_is_in_the_openapi_document_and_the_docs_page(app, clie
     assert "attachments" in document["components"]["schemas"]["NewMessage"]["properties"]
     html = await (await client.get("/docs/api")).get_data(as_text=True)
     assert "/api/v1/uploads" in html and "multipart/form-data" in html
+
+
+async def test_a_message_shown_again_or_edited_keeps_its_files(app, room, sign_in, tmp_path):
+    alices = await sign_in("alice")
+    answer = await uploaded(alices, made.pdf(tmp_path / "agenda.pdf"))
+    await send(alices, room, "the agenda", [answer["id"]])
+    message = await Message.get(body="the agenda")
+    shown = await alices.get(f"/chat/messages/{message.id}", headers={"HX-Request": "true"})
+    assert "agenda.pdf" in await shown.get_data(as_text=True)
+    edited = await alices.post(f"/chat/messages/{message.id}", {"body": ""}, htmx=True)  # files alone now
+    assert edited.status_code == 200 and "agenda.pdf" in await edited.get_data(as_text=True)
+
+
+async def test_the_form_without_script_keeps_the_text_when_a_file_is_too_large(app, room, sign_in, tmp_path):
+    alices = await sign_in("alice")
+    form = uploads.body(uploads.part("csrf_token", await alices.token()), uploads.part("body", "my long reply"),
+                        uploads.file_part(made.random_file(tmp_path / "big.bin", LIMIT + 1)))
+    response = await uploads.send(alices.raw, f"/chat/{room.id}/messages", form)
+    page_html = await response.get_data(as_text=True)
+    assert response.status_code == 413 and "my long reply" in page_html and "at most 256 KB" in page_html
+    assert await Message.filter(conversation_id=room.id).count() == 0

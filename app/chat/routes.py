@@ -195,7 +195,9 @@ def confirmed(form) -> bool:
 
 
 async def _my_message(message_id: int) -> Message:
-    return await service.get_message(auth.current(), message_id)
+    message = await service.get_message(auth.current(), message_id)
+    await files.attachment_lists([message])  # its fragment shows its files
+    return message
 
 
 @bp.get("/messages/<int:message_id>")
