@@ -7,20 +7,22 @@ import asyncio
 import io
 import json
 from datetime import timedelta
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import pytest
 from PIL import Image
 
-from app import clock
+from app import clock, create_app
 from app.chat import service as chat
 from app.files import service as files
 from app.models import Attachment, Blob, Conversation, FileJob, Message
 from app.runtime import Runtime
 from tests.helpers import files as made
 from tests.helpers import uploads
+from tests.helpers.accounts import make_user
 from tests.helpers.api import act, api_login, json_socket, pushed
 from tests.helpers.chat import lift_posting_limit
+from tests.helpers.client import Client
 from tests.helpers.live import page, receive_until
 
 LIMIT = 256 * 1024
@@ -408,3 +410,35 @@ async def test_the_form_without_script_keeps_the_text_when_a_file_is_too_large(a
     page_html = await response.get_data(as_text=True)
     assert response.status_code == 413 and "my long reply" in page_html and "at most 256 KB" in page_html
     assert await Message.filter(conversation_id=room.id).count() == 0
+
+
+# --- in an S3 bucket ----------------------------------------------------------------------------
+
+@pytest.fixture
+async def bucket_app(settings, s3_url):
+    """The site with its files in a bucket of moto's real S3 server (HUDDLE_STORAGE_URL=s3://…)."""
+    settings.storage_url = s3_url
+    app = create_app(settings)
+    async with app.test_app():
+        yield app
+
+
+async def test_in_a_bucket_a_file_is_a_short_signed_redirect_given_only_to_who_may_read(bucket_app, tmp_path):
+    async with bucket_app.app_context():
+        alice, _, _ = await make_user("alice"), await make_user("bob"), await make_user("admin", admin=True)
+        room = await chat.create_room(alice, "plans", is_open=False, member_names=["bob"])
+    alices, bobs, admins = Client(bucket_app), Client(bucket_app), Client(bucket_app)
+    for client, name in ((alices, "alice"), (bobs, "bob"), (admins, "admin")):
+        await client.login(name)
+    report = await uploaded(alices, made.pdf(tmp_path / "report.pdf"))
+    assert (await send(alices, room, "", [report["id"]])).status_code == 200
+    got = await bobs.get(report["url"])
+    assert got.status_code == 302 and "X-Amz-Signature" in got.headers["Location"]
+    assert "attachment" in unquote(got.headers["Location"])  # still a download, not a page
+    assert (await admins.get(report["url"])).status_code == 404
+    key = (await Blob.get()).key
+    storage = Runtime.of(bucket_app).storage
+    assert await storage.exists(key)
+    message = await Message.get(conversation_id=room.id)
+    assert (await alices.post(f"/chat/messages/{message.id}/delete")).status_code == 303
+    assert not await storage.exists(key) and (await bobs.get(report["url"])).status_code == 404
