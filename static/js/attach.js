@@ -22,6 +22,7 @@
       if (!button || !input || form.dataset.attachReady !== undefined) return;
       form.dataset.attachReady = "";
       input.removeAttribute("name");  // the files go by upload now, never inside the send
+      input.disabled = false;  // the paperclip is what room.js turns off and on (an archived room)
       form.querySelector("[data-attach-plain]").hidden = true;
       button.hidden = false;
     });

@@ -229,7 +229,9 @@ def test_files_picked_show_progress_can_be_removed_and_go_with_the_text(server, 
         shown = image.locator("svg.attachment-box")
         expect(shown).to_have_attribute("width", "373")
         expect(shown).to_have_attribute("height", "280")
-        expect(image.locator("img")).to_be_visible()  # (its preview made meanwhile: the box stays)
+        # (Both previews made meanwhile, each a new version swapped in: the box stays.)
+        expect(image.locator("img")).to_be_visible()
+        expect(message.locator(".attachment-file img.attachment-page")).to_be_visible()
         assert box(shown)["width"] == 373 and box(shown)["height"] == 280
         card = message.locator(".attachment-file a")
         expect(card).to_contain_text("report.pdf")
@@ -416,7 +418,8 @@ def test_on_a_phone_the_composer_and_the_images_fit(server, new_context, tmp_pat
     composer(ivy).press("Enter")
     message = ivy.locator("article.message:not(.pending)", has_text="from the hill")
     image = message.locator(".attachment-image svg")
-    expect(image).to_be_visible()
+    expect(message.locator(".attachment-image img")).to_be_visible()  # (no more swaps to come)
+    expect(message.locator(".attachment-file img.attachment-page")).to_be_visible()
     shown = box(image)
     assert shown["x"] + shown["width"] <= 360, "the image is wider than the screen"
     # Narrowed to the screen, the image keeps its shape (1600 x 500: 420 x 131 at most).
