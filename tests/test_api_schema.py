@@ -76,6 +76,7 @@ OPERATIONS = [
     ("GET", "/api/v1/conversations/{conversation_id}/notifications"),
     ("PUT", "/api/v1/conversations/{conversation_id}/notifications"),
     ("GET", "/api/v1/push/key"), ("POST", "/api/v1/push/subscriptions"), ("DELETE", "/api/v1/push/subscriptions"),
+    ("POST", "/api/v1/uploads"), ("GET", "/api/v1/files/{token}"), ("GET", "/api/v1/files/{token}/preview"),
 ]
 
 
