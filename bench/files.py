@@ -98,11 +98,11 @@ async def run_async(server, pages: int, runs: int, report) -> dict:
                 if message_id is None and f'data-client-id="{client_id}"' in text:
                     created.append(time.perf_counter())
                     message_id = text.split('data-message="', 1)[1].split('"', 1)[0]
-                    if "preview.webp" in text:  # (the thumbnail was ready already)
+                    if "/files/preview/" in text:  # (the thumbnail was ready already)
                         swapped.append(created[-1])
                         return
                 elif message_id and 'data-kind="message.edited"' in text and f"message-{message_id}" in text \
-                        and "preview.webp" in text:
+                        and "/files/preview/" in text:
                     swapped.append(time.perf_counter())
                     return
 
