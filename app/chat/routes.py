@@ -7,13 +7,12 @@ from quart import Blueprint, Response, flash, redirect, request, url_for
 
 from app.accounts import auth
 from app.chat import events as chat_events
-from app.chat import levels, service, titles, visits
+from app.chat import levels, service, visits
+from app.chat.sidebar import sidebar_context, title_of
 from app.domain import DomainError, Invalid, RateLimited, TooLarge
 from app.files import service as files
 from app.files.doors import read_form
-from app.models import Conversation, Message, User, names
-from app.models.notify import NOTHING, effective_level
-from app.realtime import events as live_events
+from app.models import Message
 from app.web.forms import domain_error_page
 from app.web.htmx import is_htmx, redirect_to, render
 from app.web.streaming import streams_body
@@ -27,35 +26,6 @@ bp.register_error_handler(DomainError, domain_error_page)
 @auth.login_required
 async def members_only() -> None:
     """Chat is for logged-in members (401 / login page otherwise)."""
-
-
-async def sidebar_context(me: User, current: Conversation | None = None) -> dict:
-    mine = await service.my_conversations(me)
-    rooms = sorted((c for c, _ in mine if c.is_room), key=lambda c: c.name_key or "")
-    archived = [c for c in rooms if c.is_archived]  # out of the active list, still reachable
-    rooms = [c for c in rooms if not c.is_archived]
-    directs = [c for c, _ in mine if not c.is_room]
-    people_of = await service.members_of([c.id for c in directs], without=me.id)  # one query for all
-    people = await service.people_list(100)
-    # Names as they are now, for the people list and the direct conversations' titles.
-    labels = await names.labels({p.id for p in people} | titles.member_ids(directs))
-    return {
-        "labels": labels, "titles": titles.direct_titles(me.id, directs, labels),
-        "rooms": rooms, "archived_rooms": archived, "directs": directs, "people_of": people_of, "current": current,
-        "unread": await service.unread_counts(me), "people": people,
-        # Beside each unread count, the unread mentions; a conversation set to "Nothing" shows only those.
-        "mention_counts": await service.mention_counts_by_id(me.id),
-        "muted": {c.id for c, m in mine if effective_level(c.kind, m.notify) == NOTHING},
-        "online_ids": await live_events.online_ids(p.id for p in people),
-        "other_rooms": await service.open_rooms_not_joined(me),
-        "last_visit": visits.latest([m for _, m in mine]),
-    }
-
-
-def title_of(conversation: Conversation, sidebar: dict) -> str:
-    if conversation.is_room:
-        return f"#{conversation.name}"
-    return sidebar["titles"].get(conversation.id, "Just you")
 
 
 @bp.get("")
