@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.helpers import PASSWORD
-from tests.helpers.browser import log_in
+from tests.helpers.browser import in_a_new_room
 
 pytestmark = pytest.mark.browser
 
@@ -61,31 +61,8 @@ class Held:
             self.routes.pop(0).continue_()
 
 
-def start(server, new_context, *names: str):
-    """The people logged in, each page in a new open room of the first one's, which all joined."""
-    pages = []
-    for name in names:
-        server.create_user(name, PASSWORD)
-        page = new_context().new_page()
-        log_in(page, server, name)
-        pages.append(page)
-    first = pages[0]
-    first.goto(server.url + "/chat/rooms/new")
-    first.get_by_label("Name", exact=True).fill(f"room-{names[0]}")
-    first.get_by_role("radio", name="Open").check()
-    first.get_by_role("button", name="Create room").click()
-    expect(first.locator("#conversation-title")).to_have_text(f"#room-{names[0]}")
-    for page in pages[1:]:
-        page.goto(first.url)
-        page.get_by_role("button", name=f"Join #room-{names[0]}").click()
-        expect(page.locator("#conversation-title")).to_have_text(f"#room-{names[0]}")
-    for page in pages:
-        expect(page.locator("body")).to_have_attribute("data-live", "open")
-    return pages
-
-
 def test_what_is_typed_while_a_send_is_in_flight_is_kept(server, new_context):
-    (page,) = start(server, new_context, "kai")
+    (page,) = in_a_new_room(server, new_context, "kai")
     held = Held(page, count=1)
     box = composer(page)
     box.press_sequentially("first", delay=90)
@@ -108,7 +85,7 @@ def test_what_is_typed_while_a_send_is_in_flight_is_kept(server, new_context):
 
 
 def test_rapid_sends_each_land_once_in_order(server, new_context):
-    (page,) = start(server, new_context, "lea")
+    (page,) = in_a_new_room(server, new_context, "lea")
     held = Held(page, count=1)  # the first is slow to answer: the others come while it is out
     box = composer(page)
     sent = [f"rapid {n}" for n in range(1, 6)]
@@ -123,7 +100,7 @@ def test_rapid_sends_each_land_once_in_order(server, new_context):
 
 
 def test_a_send_that_fails_says_not_sent_keeps_its_text_and_holds_the_next_back(server, new_context):
-    (page,) = start(server, new_context, "mona")
+    (page,) = in_a_new_room(server, new_context, "mona")
     page.route(POSTS, lambda route: route.abort("failed") if route.request.method == "POST" else route.continue_())
     box = composer(page)
     box.fill("did this arrive?")
@@ -142,7 +119,7 @@ def test_a_send_that_fails_says_not_sent_keeps_its_text_and_holds_the_next_back(
 
 
 def test_a_send_whose_answer_is_lost_is_stored_and_shown_once(server, new_context):
-    (page,) = start(server, new_context, "nia")
+    (page,) = in_a_new_room(server, new_context, "nia")
 
     lost = []
 
@@ -166,7 +143,7 @@ def test_a_send_whose_answer_is_lost_is_stored_and_shown_once(server, new_contex
 
 
 def test_my_message_shows_at_once_as_sending_then_is_confirmed_in_place(server, new_context):
-    ned, oli = start(server, new_context, "ned", "oli")
+    ned, oli = in_a_new_room(server, new_context, "ned", "oli")
     held = Held(ned)
     composer(ned).fill("seen before the answer")
     composer(ned).press("Enter")
@@ -194,7 +171,7 @@ def test_my_message_shows_at_once_as_sending_then_is_confirmed_in_place(server, 
 
 
 def test_the_live_push_confirms_my_message_when_it_beats_the_answer(server, new_context):
-    (pia,) = start(server, new_context, "pia")
+    (pia,) = in_a_new_room(server, new_context, "pia")
     answers = []
 
     def hold_the_answer(route):
@@ -219,7 +196,7 @@ def test_the_live_push_confirms_my_message_when_it_beats_the_answer(server, new_
 
 
 def test_enter_sends_in_new_message_and_shift_enter_adds_a_line(server, new_context):
-    (quin,) = start(server, new_context, "quin")
+    (quin,) = in_a_new_room(server, new_context, "quin")
     server.create_user("rae", PASSWORD)
     quin.goto(server.url + "/chat/new")
     quin.get_by_label("rae").check()
@@ -234,7 +211,7 @@ def test_enter_sends_in_new_message_and_shift_enter_adds_a_line(server, new_cont
 
 
 def test_two_people_sending_at_once_see_one_order_live_and_after_reload(server, new_context):
-    sam, tia = start(server, new_context, "sam", "tia")
+    sam, tia = in_a_new_room(server, new_context, "sam", "tia")
     # tia's message is stored first, but its push reaches sam's page late (his socket held), after
     # his own message came back from the server: his screen must still put hers first.
     frames, holding = [], [True]

@@ -23,7 +23,7 @@ from playwright.sync_api import expect
 
 from tests.helpers import PASSWORD
 from tests.helpers import files as made
-from tests.helpers.browser import check_accessibility, log_in, screenshot
+from tests.helpers.browser import check_accessibility, in_a_new_room, log_in, screenshot
 from tests.helpers.redis import URL as REDIS
 from tests.helpers.redis import prefix as redis_prefix
 from tests.helpers.server import Server
@@ -106,29 +106,6 @@ def chips(page):
     return page.locator("#conversation form [data-attach-chips] > li")
 
 
-def start(server, new_context, *names: str, **options):
-    """The people logged in, each page in a new open room of the first one's, which all joined."""
-    pages = []
-    for name in names:
-        server.create_user(name, PASSWORD)
-        page = new_context(**options).new_page()
-        log_in(page, server, name)
-        pages.append(page)
-    first = pages[0]
-    first.goto(server.url + "/chat/rooms/new")
-    first.get_by_label("Name", exact=True).fill(f"room-{names[0]}")
-    first.get_by_role("radio", name="Open").check()
-    first.get_by_role("button", name="Create room").click()
-    expect(first.locator("#conversation-title")).to_have_text(f"#room-{names[0]}")
-    for page in pages[1:]:
-        page.goto(first.url)
-        page.get_by_role("button", name=f"Join #room-{names[0]}").click()
-        expect(page.locator("#conversation-title")).to_have_text(f"#room-{names[0]}")
-    for page in pages:
-        expect(page.locator("body")).to_have_attribute("data-live", "open")
-    return pages
-
-
 def pick(page, *paths) -> None:
     with page.expect_file_chooser() as chooser:
         page.get_by_role("button", name="Attach files").click()
@@ -183,7 +160,7 @@ def box(locator) -> dict:
 # --- tests -----------------------------------------------------------------------------------------
 
 def test_files_picked_show_progress_can_be_removed_and_go_with_the_text(server, new_context, tmp_path):
-    (ana, bo) = start(server, new_context, "fl_ana", "fl_bo")
+    (ana, bo) = in_a_new_room(server, new_context, "fl_ana", "fl_bo")
     photo = made.png(tmp_path / "harbour.png", (640, 480))
     report = made.pdf(tmp_path / "report.pdf")
     notes = tmp_path / "notes.txt"
@@ -242,7 +219,7 @@ def test_files_picked_show_progress_can_be_removed_and_go_with_the_text(server, 
 
 
 def test_a_dropped_file_and_a_pasted_image_attach_like_picked_ones(server, new_context, tmp_path):
-    (cy,) = start(server, new_context, "fl_cy")
+    (cy,) = in_a_new_room(server, new_context, "fl_cy")
     dropped = as_file(made.jpeg(tmp_path / "dropped.jpg", (300, 200), gps=False), "image/jpeg")
     drag_over(cy, [dropped])
     expect(cy.locator("#conversation")).to_have_class(re.compile(r"\bdrop-files\b"))  # it says where to drop
@@ -273,7 +250,7 @@ def test_a_dropped_file_and_a_pasted_image_attach_like_picked_ones(server, new_c
 
 
 def test_ten_files_a_message_and_a_refused_send_keeps_its_files_and_text(server, new_context, tmp_path):
-    (mo,) = start(server, new_context, "fl_mo")
+    (mo,) = in_a_new_room(server, new_context, "fl_mo")
     notes = []
     for number in range(12):
         notes.append(tmp_path / f"note-{number:02}.txt")
@@ -302,7 +279,7 @@ def test_ten_files_a_message_and_a_refused_send_keeps_its_files_and_text(server,
 
 
 def test_a_heic_photo_opens_converted(server, new_context, tmp_path):
-    (ned,) = start(server, new_context, "fl_ned")
+    (ned,) = in_a_new_room(server, new_context, "fl_ned")
     with previews_held(server):
         pick(ned, made.heic(tmp_path / "IMG_0001.HEIC", (800, 600)))
         expect(ned.locator("#conversation form [data-attach-chips] > li[data-attach-id]")).to_have_count(1)
@@ -322,7 +299,7 @@ def test_a_heic_photo_opens_converted(server, new_context, tmp_path):
 
 
 def test_a_file_too_large_is_refused_on_its_chip_and_the_text_stays(server, new_context, tmp_path):
-    (di,) = start(server, new_context, "fl_di")
+    (di,) = in_a_new_room(server, new_context, "fl_di")
     big = made.random_file(tmp_path / "backup.bin", LIMIT + 200_000)
     composer(di).fill("the backup, as promised")
     with di.expect_response(UPLOADS) as answer:
@@ -341,7 +318,7 @@ def test_a_file_too_large_is_refused_on_its_chip_and_the_text_stays(server, new_
 
 
 def test_the_other_person_sees_the_image_at_its_size_and_the_thumbnail_takes_that_box(server, new_context, tmp_path):
-    (eve, fin) = start(server, new_context, "fl_eve", "fl_fin")
+    (eve, fin) = in_a_new_room(server, new_context, "fl_eve", "fl_fin")
     with previews_held(server):
         pick(eve, made.jpeg(tmp_path / "sunset.jpg", (1200, 400)))
         expect(eve.locator("#conversation form [data-attach-chips] > li[data-attach-id]")).to_have_count(1)
@@ -370,7 +347,7 @@ def test_the_other_person_sees_the_image_at_its_size_and_the_thumbnail_takes_tha
 
 
 def test_a_page_away_when_the_thumbnail_came_gets_it_when_it_reconnects(server, new_context, tmp_path):
-    (gil, hal) = start(server, new_context, "fl_gil", "fl_hal")
+    (gil, hal) = in_a_new_room(server, new_context, "fl_gil", "fl_hal")
     sockets = []
 
     def follow(ws):
@@ -405,7 +382,7 @@ def test_a_page_away_when_the_thumbnail_came_gets_it_when_it_reconnects(server, 
 
 
 def test_on_a_phone_the_composer_and_the_images_fit(server, new_context, tmp_path):
-    (ivy,) = start(server, new_context, "fl_ivy", **PHONE)
+    (ivy,) = in_a_new_room(server, new_context, "fl_ivy", **PHONE)
     pick(ivy, made.jpeg(tmp_path / "wide-panorama.jpg", (1600, 500)), made.pdf(tmp_path / "minutes.pdf"))
     expect(ivy.locator("#conversation form [data-attach-chips] > li[data-attach-id]")).to_have_count(2)
     for element in (ivy.get_by_role("button", name="Attach files"), ivy.get_by_role("button", name="Send"),
@@ -444,7 +421,7 @@ def test_without_javascript_the_composer_posts_its_files_itself(server, new_cont
 
 def test_a_conversation_with_an_image_and_a_pdf(server, new_context, tmp_path):
     """The README's picture: both previews made, as a reader sees them."""
-    (kit, lu) = start(server, new_context, "fl_kit", "fl_lu", viewport={"width": 1100, "height": 860})
+    (kit, lu) = in_a_new_room(server, new_context, "fl_kit", "fl_lu", viewport={"width": 1100, "height": 860})
     with previews_held(server):
         pick(kit, made.jpeg(tmp_path / "site-visit.jpg", (1200, 800), gps=False),
              made.pdf(tmp_path / "Q3 numbers.pdf", "Q3 numbers, as discussed"))

@@ -46,3 +46,29 @@ def account_menu(page):
 def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def in_a_new_room(server, new_context, *names: str, **options) -> list:
+    """The people logged in (each in a new browser context made with options), each page in a new
+    open room of the first one's, which all joined and whose live socket is open."""
+    from playwright.sync_api import expect
+
+    pages = []
+    for name in names:
+        server.create_user(name, PASSWORD)
+        page = new_context(**options).new_page()
+        log_in(page, server, name)
+        pages.append(page)
+    first = pages[0]
+    first.goto(server.url + "/chat/rooms/new")
+    first.get_by_label("Name", exact=True).fill(f"room-{names[0]}")
+    first.get_by_role("radio", name="Open").check()
+    first.get_by_role("button", name="Create room").click()
+    expect(first.locator("#conversation-title")).to_have_text(f"#room-{names[0]}")
+    for page in pages[1:]:
+        page.goto(first.url)
+        page.get_by_role("button", name=f"Join #room-{names[0]}").click()
+        expect(page.locator("#conversation-title")).to_have_text(f"#room-{names[0]}")
+    for page in pages:
+        expect(page.locator("body")).to_have_attribute("data-live", "open")
+    return pages
