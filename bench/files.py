@@ -174,7 +174,18 @@ def table(result: dict) -> str:
         f"p95 ≤ {result['thumb_goal_ms']:,} ms: {met(result['thumb_p95_ms'], result['thumb_goal_ms'])} |",
         f"| largest thumbnail | {result['thumb_max_kb']:g} KB | | ≤ {result['thumb_goal_kb']} KB: "
         f"{met(result['thumb_max_kb'], result['thumb_goal_kb'])} |",
+        *steps(result),
     ])
+
+
+def steps(result: dict) -> list[str]:
+    """Each step of reading an upload and making its previews, alone in one process (bench/images.py)."""
+    if "steps" not in result:
+        return []
+    import images
+
+    return ["", "Each step alone (`bench/images.py`, in one process, on the tests' files; the bomb is a "
+            "50,000 × 50,000 PNG):", "", images.table(result["steps"])]
 
 
 def main() -> None:

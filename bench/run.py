@@ -289,6 +289,9 @@ def run(quick: bool, only: set[str], servers: list[str]) -> dict:
             try:
                 results["files"] = files.run(5 if quick else 20, report=lambda text: print(
                     f"\r{text:<100}", end="", file=sys.stderr, flush=True))
+                import images
+
+                results["files"]["steps"] = images.run(3 if quick else 10)
             except Exception as error:  # noqa: BLE001
                 results["files"] = {"error": repr(error)}
             progress.step("a 12 MP photo to 100 pages")
