@@ -1,6 +1,6 @@
 """Database models, one module per aggregate; Tortoise reads them all from this package."""
 from app.models.audit import AuditEvent
-from app.models.chat import DIRECT, ROOM, Conversation, Membership, Message
+from app.models.chat import DIRECT, ROOM, Conversation, Membership, Message, Reaction
 from app.models.feedback import Feedback
 from app.models.files import Attachment, Blob, FileJob
 from app.models.invitation import Invitation, InvitationUse
@@ -12,7 +12,7 @@ from app.models.session import UserSession, describe_user_agent, hash_token
 from app.models.user import User
 
 __all__ = [
-    "DIRECT", "ROOM", "Conversation", "Membership", "Message",
+    "DIRECT", "ROOM", "Conversation", "Membership", "Message", "Reaction",
     "AuditEvent", "Attachment", "Blob", "Feedback", "FileJob",
     "Invitation", "InvitationUse", "Mention", "MessageSearch",
     "PushCount", "PushDelivery", "PushSubscription", "PasswordResetToken", "ReservedName",
