@@ -7,6 +7,7 @@ import json
 from markupsafe import Markup
 from quart import render_template
 
+from app.chat.reaction_lists import reaction_lists, reactions_data
 from app.chat.text import linkify
 from app.files import service as files
 from app.models import Conversation, Message, names, reads
@@ -32,6 +33,7 @@ def message_data(message: Message, label: Label | None = None) -> dict:
         "edited_at": message.edited_at.isoformat() if message.edited_at else None, "deleted": deleted,
         "mentions": [] if deleted else list(getattr(message, "mention_ids", ())),
         "attachments": [] if deleted else [files.attachment_data(a) for a in getattr(message, "attachment_list", ())],
+        "reactions": reactions_data(message),
     }
 
 
@@ -58,6 +60,7 @@ async def author_labels(messages) -> None:
         message.author_label = found.get(message.author_id)
     await mention_lists([m for m in messages if not hasattr(m, "mention_ids")])
     await files.attachment_lists([m for m in messages if not hasattr(m, "attachment_list")])
+    await reaction_lists([m for m in messages if not hasattr(m, "reaction_list")])
 
 
 async def mention_lists(messages) -> None:
@@ -106,6 +109,8 @@ async def message_html(message: Message) -> Markup:
     if (html := cache.get(key)) is None:
         if not hasattr(message, "attachment_list"):
             await files.attachment_lists([message])
+        if not hasattr(message, "reaction_list"):
+            await reaction_lists([message])
         html = Markup(await render_template("chat/_message.html", message=message, author=label))
         if len(cache) >= FRAGMENT_LIMIT:
             cache.clear()
@@ -133,6 +138,7 @@ async def message_fragments(rows) -> list[Markup]:
             full.update({m.id: m for m in await Message.filter(id__in=rest)})
         await mention_lists([m for m in full.values() if not hasattr(m, "mentioned")])
         await files.attachment_lists([m for m in full.values() if not hasattr(m, "attachment_list")])
+        await reaction_lists([m for m in full.values() if not hasattr(m, "reaction_list")])
         for message in full.values():
             message.author_label = found.get(message.author_id)
             await message_html(message)
@@ -145,6 +151,8 @@ async def message_event(message: Message, kind: str, *, cursor_only: bool = Fals
     label = await _label(message)
     if not hasattr(message, "mention_ids"):
         await mention_lists([message])
+    if not hasattr(message, "reaction_list"):
+        await reaction_lists([message])
     key = (message.id, message.version_seq, message.author_id, label, kind, cursor_only)
     _rendered = runtime().rendered_events
     if (event := _rendered.get(key)) is None:
@@ -163,6 +171,17 @@ async def message_event(message: Message, kind: str, *, cursor_only: bool = Fals
 
 async def message_changed(message: Message, kind: str) -> None:
     await publish(await message_event(message, kind))
+
+
+async def reaction_changed(message: Message, kind: str, emoji: str, user_id: int) -> None:
+    """A reaction added or taken back (app/chat/reactions.py): pages get the message again, as an
+    edit's (the same render); programs get `reaction.added` / `reaction.removed` at the message's
+    new number. A replay gives the message's latest version (`message.edited`, with all its
+    reactions), so a program that was away ends where one that stayed did."""
+    edited = await message_event(message, "message.edited")
+    await publish(Event(kind, edited.topic, html=edited.html, seq=message.version_seq, data={
+        "message_id": message.id, "conversation_id": message.conversation_id, "emoji": emoji,
+        "user_id": user_id, "seq": message.version_seq}))
 
 
 async def read(user_id: int, conversation_id: int, seq: int, unread: int, *,
