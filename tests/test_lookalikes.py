@@ -305,5 +305,6 @@ async def test_a_posted_link_shows_where_it_goes(ctx, client, general, alice):
     await client.login("bob")
     page = await (await client.get(f"/chat/{general.id}")).get_data(as_text=True)
     clean = RLO_URL.replace("\u202e", "")
-    assert f'<bdi dir="ltr"><a href="{clean}" rel="noopener nofollow ugc" target="_blank">{clean}</a></bdi>' in page
+    link = f'<a href="{clean}" target="_blank" rel="noopener noreferrer nofollow ugc">{clean}</a>'
+    assert f'<bdi dir="ltr">{link}</bdi>' in page
     assert "\u202e" not in page

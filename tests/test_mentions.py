@@ -26,7 +26,8 @@ from tests.helpers.live import live, receive_until
     ("hi @bob", {"bob"}, False),
     ("@BOB, @Alice.", {"bob", "alice"}, False),
     ("ＡＤＡ? no: @ＡＤＡ", {"ada"}, False),  # full width folds, like User.by_username
-    ("`@bob` and ```\n@alice\n```", set(), False),  # code
+    ("`@bob` and\n```\n@alice\n```", set(), False),  # code (a fence opens its own line)
+    ("~~~\n@bob\n~~~\n[@alice](https://example.com)", set(), False),  # a fence of tildes, a link's words
     ("``@bob`` still code, `unclosed @alice", {"alice"}, False),
     ("see https://example.com/@bob and <https://x.example/?u=@alice>", set(), False),  # web addresses
     ("mail bob@example.com or a@b.c", set(), False),  # addresses, not mentions
@@ -194,7 +195,7 @@ async def test_the_text_highlights_mentions_with_the_persons_id(app, general, al
     html = await (await (await sign_in("bob")).get(f"/chat/{general.id}")).get_data(as_text=True)
     body = re.search(rf'id="message-{message.id}".*?<div class="message-body">(.*?)</div>', html, re.S).group(1)
     assert f'<span class="mention" data-user-id="{bob.id}">@bob<span class="mention-you">, mentions you</span>' in body
-    assert "`@alice`" in body and 'data-everyone=""' in body
+    assert "<code>@alice</code>" in body and 'data-everyone=""' in body
     css = await (await (await sign_in("bob")).get(f"/mentions/viewer.css?u={bob.id}")).get_data(as_text=True)
     assert f'.mention[data-user-id="{bob.id}"] .mention-you' in css
 

@@ -7,8 +7,8 @@ import json
 from markupsafe import Markup
 from quart import render_template
 
+from app.chat import markdown
 from app.chat.reaction_lists import reaction_lists, reactions_data
-from app.chat.text import linkify
 from app.files import service as files
 from app.models import Conversation, Message, names, reads
 from app.models.names import Label
@@ -29,7 +29,9 @@ def message_data(message: Message, label: Label | None = None) -> dict:
         "id": message.id, "conversation_id": message.conversation_id, "seq": message.seq,
         "version": message.version_seq, "author": label.username if label else message.author_name,
         "author_display_name": label.display_name if label else "", "author_id": message.author_id,
-        "text": None if deleted else message.body, "created_at": message.created_at.isoformat(),
+        "text": None if deleted else message.body,
+        "html": None if deleted else str(markdown.render(message.body, getattr(message, "mentioned", None))),
+        "created_at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat() if message.edited_at else None, "deleted": deleted,
         "mentions": [] if deleted else list(getattr(message, "mention_ids", ())),
         "attachments": [] if deleted else [files.attachment_data(a) for a in getattr(message, "attachment_list", ())],
@@ -84,11 +86,11 @@ async def mention_lists(messages) -> None:
 
 
 async def message_body(message: Message) -> Markup:
-    """A message's text as HTML (app/chat/text.py), its mentions highlighted: for
+    """A message's text as HTML (app/chat/markdown.py), its mentions highlighted: for
     templates/chat/_message.html, whichever way the message was loaded."""
     if not hasattr(message, "mentioned"):
         await mention_lists([message])
-    return linkify(message.body, message.mentioned)
+    return markdown.render(message.body, message.mentioned)
 
 
 async def _label(message: Message) -> Label | None:
@@ -102,9 +104,10 @@ async def message_html(message: Message) -> Markup:
     by every page load, history page and answer that shows it (it is the same for every viewer),
     as Campfire caches its message partials. Keyed by what the fragment shows that can change:
     the version (edits, deletion), the author's account (a removed account shows as such) and
-    the author's name as it is now (a rename is a new key: no stale render survives it)."""
+    the author's name as it is now (a rename is a new key: no stale render survives it), and the
+    text renderer's version (an upgrade that formats differently renders every message again)."""
     label = await _label(message)
-    key = (message.id, message.version_seq, message.author_id, label)
+    key = (message.id, message.version_seq, message.author_id, label, markdown.VERSION)
     cache = runtime().message_html
     if (html := cache.get(key)) is None:
         if not hasattr(message, "attachment_list"):
@@ -130,7 +133,7 @@ async def message_fragments(rows) -> list[Markup]:
     cache = runtime().message_html
     found = await names.labels(_field(r, "author_id") for r in rows)
     keys = [(_field(r, "id"), _field(r, "version_seq"), _field(r, "author_id"),
-             found.get(_field(r, "author_id"))) for r in rows]
+             found.get(_field(r, "author_id")), markdown.VERSION) for r in rows]
     missing = {key[0] for key in keys if key not in cache}
     if missing:
         full = {r.id: r for r in rows if isinstance(r, Message) and r.id in missing}
@@ -153,7 +156,7 @@ async def message_event(message: Message, kind: str, *, cursor_only: bool = Fals
         await mention_lists([message])
     if not hasattr(message, "reaction_list"):
         await reaction_lists([message])
-    key = (message.id, message.version_seq, message.author_id, label, kind, cursor_only)
+    key = (message.id, message.version_seq, message.author_id, label, markdown.VERSION, kind, cursor_only)
     _rendered = runtime().rendered_events
     if (event := _rendered.get(key)) is None:
         if not hasattr(message, "attachment_list"):

@@ -2,7 +2,7 @@
 Mention, one row per person) written in the transaction that posts, edits or deletes the message,
 so /mentions, the header's badge and the sidebar's counts read rows, never the text.
 
-- `@name` (outside code and web addresses: app/chat/text.py finds them) mentions that account,
+- `@name` (in the words, never in code or a link: app/chat/markdown.py finds them) mentions that account,
   looked up like User.by_username (case and width folded), if they may read the conversation now
   (chat.service.may_read, the one rule, which service passes in) and are not the author.
 - `@everyone` mentions every member but the author (Mention.everyone). A room's administrators
@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from app.chat.text import EVERYONE, mention_key, mention_tokens
+from app.chat.markdown import mention_names
+from app.chat.text import EVERYONE, mention_key
 from app.domain import Invalid
 from app.models import Conversation, Membership, Mention, Message, User, reads, usernames
 
@@ -37,7 +38,7 @@ class Found:
 
 def find(body: str) -> Found:
     keys, everyone = [], False
-    for _, _, name in mention_tokens(body):
+    for name in mention_names(body):
         key = mention_key(name)
         if key == EVERYONE:
             everyone = True

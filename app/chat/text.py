@@ -32,7 +32,7 @@ MENTION = re.compile(r"(?<![\w.@/\-])@([\w.\-]+)")
 EVERYONE = "everyone"
 
 
-def _invisible(ch: str) -> bool:
+def invisible(ch: str) -> bool:
     """A format character (category Cf): bidi controls, zero-width spaces and joiners, ..."""
     return unicodedata.category(ch) == "Cf"
 
@@ -58,9 +58,9 @@ def mention_key(name: str) -> str:
 
 def _link(match: re.Match) -> tuple[Markup, int]:
     trimmed = match.group(0)
-    while trimmed[-1] in TRAILING or _invisible(trimmed[-1]):  # (the scheme always stays)
+    while trimmed[-1] in TRAILING or invisible(trimmed[-1]):  # (the scheme always stays)
         trimmed = trimmed[:-1]
-    url = "".join(ch for ch in trimmed if not _invisible(ch))
+    url = "".join(ch for ch in trimmed if not invisible(ch))
     html = Markup('<bdi dir="ltr"><a href="{0}" rel="noopener nofollow ugc" target="_blank">{0}</a></bdi>').format(url)
     return html, match.start() + len(trimmed)
 

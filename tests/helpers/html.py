@@ -22,3 +22,18 @@ def toast(response) -> str | None:
 
     header = response.headers.get("HX-Trigger")
     return json.loads(header)["huddle:toast"]["message"] if header else None
+
+
+def attributes(html: str) -> set[tuple[str, str | None]]:
+    """Every (name, value) that some element of the page carries: what a browser (and htmx) reads,
+    never the text (`&lt;b hx-get="/x"&gt;` written in a message is words, not an attribute)."""
+    from html.parser import HTMLParser
+
+    found: set[tuple[str, str | None]] = set()
+
+    class Reader(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.update(attrs)
+
+    Reader().feed(html)
+    return found
