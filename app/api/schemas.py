@@ -203,7 +203,10 @@ class Message(BaseModel):
     author: str = Field(description="The author's username as it is now (for a removed account, the name it had).")
     author_display_name: str = Field(description="The author's display name now (\"\": none, or a removed account).")
     author_id: int | None
-    text: str | None
+    text: str | None = Field(description="As written, a small Markdown (README: Formatting); null once deleted.")
+    html: str | None = Field(description="The text as Huddle shows it: sanitised HTML (p, strong, em, s, code, pre, "
+                             "blockquote, lists, tables, links with rel and target, mentions as "
+                             "<span class=\"mention\" data-user-id>); null once deleted.")
     created_at: datetime
     edited_at: datetime | None
     deleted: bool
