@@ -130,6 +130,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     from app.chat.level_routes import bp as levels_bp
     from app.chat.mention_routes import bp as mentions_bp
     from app.chat.people_routes import bp as people_bp
+    from app.chat.reaction_routes import bp as reactions_bp
     from app.chat.rooms import bp as rooms_bp
     from app.chat.routes import bp as chat_bp
     from app.feedback.routes import bp as feedback_bp
@@ -154,6 +155,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(password_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(mentions_bp)
+    app.register_blueprint(reactions_bp)
     app.register_blueprint(push_bp)
     app.register_blueprint(files_bp)  # uploads, and files served to whoever may read them
     app.register_blueprint(avatars_bp)  # people's pictures (and the initials filters the face macro uses)

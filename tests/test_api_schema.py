@@ -70,6 +70,8 @@ OPERATIONS = [
     ("POST", "/api/v1/conversations/{conversation_id}/messages"),
     ("POST", "/api/v1/conversations/{conversation_id}/read"),
     ("PATCH", "/api/v1/messages/{message_id}"), ("DELETE", "/api/v1/messages/{message_id}"),
+    ("PUT", "/api/v1/messages/{message_id}/reactions/{emoji}"),
+    ("DELETE", "/api/v1/messages/{message_id}/reactions/{emoji}"),
     ("PATCH", "/api/v1/conversations/{conversation_id}"), ("DELETE", "/api/v1/conversations/{conversation_id}"),
     ("GET", "/api/v1/search"),
     ("GET", "/api/v1/mentions"),

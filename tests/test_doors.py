@@ -108,6 +108,7 @@ SEARCH = PAGES + ("rest", "socket")
 PROGRAMS_SEARCH = ("rest", "socket")  # the page takes no limit, and reads an unknown order as newest
 FILES = PAGES + ("rest",)  # uploading and reading a file: the composer's script and REST
 MENTIONS = PAGES + ("rest", "socket")
+REACTIONS = PAGES + ("rest", "socket")  # the messenger API has no reactions
 RULES = {
     "posting limit": Rule("alice", "post", lambda w: (w.general.id, "hello"), Outcome(LIMITED, TOO_FAST),
                           PAGES + PROGRAMS, times=POSTS_ALLOWED + 1),
@@ -195,6 +196,16 @@ RULES = {
     "files: a removed member stops reading them at once": Rule(
         "bob", "fetch_file", lambda w: (w.former_file,), Outcome(HIDDEN), FILES, times=2,
         meanwhile=bob_removed_from_former),
+    # Reactions: members only (as posting), never in an archived room, one emoji of the table.
+    "reactions: a member reacts": Rule("bob", "react", lambda w: (w.message.id, "👍"), Outcome(OK), REACTIONS),
+    "reactions: someone not in a closed room cannot react there": Rule(
+        "bob", "react", lambda w: (w.secret_file.message_id, "👍"), Outcome(HIDDEN), REACTIONS),
+    "reactions: an administrator not in a closed room cannot either": Rule(
+        "admin", "react", lambda w: (w.secret_file.message_id, "👍"), Outcome(HIDDEN), REACTIONS),
+    "reactions: nobody reacts in an archived room": Rule(
+        "bob", "react", lambda w: (w.archived.id, "👍"), Outcome(REFUSED, ARCHIVED), REACTIONS),
+    "reactions: anything but one emoji is refused, naming it": Rule(
+        "bob", "react", lambda w: (w.message.id, "👍\u200d👍"), Outcome(REFUSED, "emoji"), REACTIONS),
     "mentions: nobody signed in has any": Rule(None, "mentions", lambda w: (), Outcome(REFUSED), MENTIONS),
     "mentions: the person mentioned finds them": Rule("bob", "mentions", lambda w: (), Outcome(OK, "kiwi memo"),
                                                        MENTIONS),

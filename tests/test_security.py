@@ -101,6 +101,9 @@ ROUTES = {
     ("GET", "/chat/messages/<int:message_id>/edit"): (401, 404, 404),
     ("GET", "/chat/messages/<int:message_id>/delete"): (401, 404, 404),
     ("POST", "/chat/messages/<int:message_id>/delete"): (401, 404, 404),
+    # reactions: members of the message's conversation only (tests/test_reactions.py)
+    ("GET", "/chat/messages/<int:message_id>/reactions"): (401, 404, 404),
+    ("POST", "/chat/messages/<int:message_id>/reactions"): (401, 404, 404),
     ("GET", "/chat/rooms/new"): (401, 200, 200),
     ("POST", "/chat/rooms/new"): (401, 422, 422),
     ("GET", "/chat/new"): (401, 200, 200),
@@ -139,6 +142,8 @@ ROUTES = {
     ("PUT", "/api/v1/conversations/<int:conversation_id>/notifications"): (401, 401, 401),
     ("PATCH", "/api/v1/messages/<int:message_id>"): (401, 401, 401),
     ("DELETE", "/api/v1/messages/<int:message_id>"): (401, 401, 401),
+    ("PUT", "/api/v1/messages/<int:message_id>/reactions/<emoji>"): (401, 401, 401),
+    ("DELETE", "/api/v1/messages/<int:message_id>/reactions/<emoji>"): (401, 401, 401),
     ("GET", "/api/v1/search"): (401, 401, 401),
     ("POST", "/api/v1/uploads"): (401, 401, 401),
     ("GET", "/api/v1/files/<token>"): (401, 401, 401),
@@ -167,7 +172,7 @@ EXAMPLES = {"<username>": "alice", "<int:session_id>": "999999", "<path:filename
             "<int:feedback_id>": "999999", "<token>": "no-such-token", "<int:conversation_id>": "999999",
             "<int:message_id>": "999999", "<int:invitation_id>": "999999",
             "<int:reserved_id>": "999999", "<key>": "0" * 64, "<int:attachment_id>": "999999",
-            "<path:name>": "report.pdf"}
+            "<path:name>": "report.pdf", "<emoji>": "%F0%9F%91%8D"}
 
 
 def concrete(path: str, user: User) -> str:

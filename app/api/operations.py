@@ -14,7 +14,7 @@ from quart import current_app
 from app.accounts import auth, names
 from app.accounts import service as accounts
 from app.api import tokens
-from app.chat import levels
+from app.chat import levels, reactions
 from app.chat import service as chat
 from app.chat.events import messages_data
 from app.domain import Invalid, NotFound
@@ -178,6 +178,12 @@ async def edit(user: User, message_id: int, text: str, *, confirm_everyone: bool
 async def delete(user: User, message_id: int) -> dict:
     message = await chat.get_message(user, message_id)
     return (await messages_data([await chat.delete(user, message)]))[0]
+
+
+async def react(user: User, message_id: int, emoji: str, *, add: bool = True) -> dict:
+    """Put my reaction on a message (add) or take it back: the message as it is then."""
+    message = await (reactions.react if add else reactions.unreact)(user, message_id, emoji)
+    return (await messages_data([message]))[0]
 
 
 async def read(user: User, conversation_id: int, seq: int | None = None) -> dict:

@@ -172,6 +172,32 @@ async def delete(message_id: int):
     return {"data": await operations.delete(auth.current(), message_id)}
 
 
+@bp.put("/messages/<int:message_id>/reactions/<emoji>")
+@operation_id("addReaction")
+@signed_in
+@validate_response(Envelope[schemas.Message])
+@documented(404, 422, 429)
+async def react(message_id: int, emoji: str):
+    """React to a message with an emoji: the emoji itself in the path, URL-encoded (`%F0%9F%91%8D` is 👍).
+
+    Members of its conversation only; not in an archived room (422); one emoji of Huddle's table,
+    nothing else (422); counted as a post against the posting limit (429). Already there: nothing
+    changes. Everyone in the conversation hears `reaction.added`; the answer is the message."""
+    return {"data": await operations.react(auth.current(), message_id, emoji)}
+
+
+@bp.delete("/messages/<int:message_id>/reactions/<emoji>")
+@operation_id("removeReaction")
+@signed_in
+@validate_response(Envelope[schemas.Message])
+@documented(404, 422, 429)
+async def unreact(message_id: int, emoji: str):
+    """Take my reaction back (only mine: others' stay). Not there: nothing changes.
+
+    Everyone in the conversation hears `reaction.removed`; the answer is the message."""
+    return {"data": await operations.react(auth.current(), message_id, emoji, add=False)}
+
+
 # --- mentions ------------------------------------------------------------------------------------
 
 @bp.get("/mentions")

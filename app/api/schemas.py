@@ -195,6 +195,13 @@ class UploadForm(BaseModel):
                                    "at most HUDDLE_UPLOAD_MAX_BYTES (25 MiB by default).")
 
 
+class Reaction(BaseModel):
+    emoji: str = Field(description="One emoji, of Huddle's table (README: Reactions).")
+    count: int
+    users: list[int] = Field(description="Who reacted with it (user ids), first first.")
+    usernames: list[str] = Field(description="Their usernames, in the same order.")
+
+
 class Message(BaseModel):
     id: int
     conversation_id: int
@@ -212,6 +219,8 @@ class Message(BaseModel):
     deleted: bool
     mentions: list[int] = Field(description="The ids of the people it mentions (by @username, or @everyone).")
     attachments: list[Attachment] = Field(default_factory=list, description="Its files, in order.")
+    reactions: list[Reaction] = Field(default_factory=list,
+                                      description="Its reactions, grouped by emoji, in the order each was first given.")
 
 
 class MessagePage(BaseModel):

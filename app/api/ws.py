@@ -2,8 +2,9 @@
 
 A program opens it without a cookie, then authenticates with `new`, `login` or `auth` (within
 AUTH_SECONDS, or it is closed with 1008). From then on it may act (`me`, `display_name`, `details`,
-`conversations`, `send`, `edit`, `delete`, `typing`, `read`, `history`, `search`, `subscribe`, `logout`) and
-hears the user's events: `message.created`, `message.edited`, `message.deleted`, `typing`,
+`conversations`, `send`, `edit`, `delete`, `react`, `unreact`, `typing`, `read`, `history`, `search`, `subscribe`,
+`logout`) and hears the user's events: `message.created`, `message.edited`, `message.deleted`,
+`reaction.added` and `reaction.removed` (`message_id`, `conversation_id`, `emoji`, `user_id`, `seq`), `typing`,
 `presence`, `unread`, `membership`, `user.changed` (someone's name), `mention` (a message mentions
 you: `conversation_id`, `message_id`, `seq`, `unread`), and `logout` (then the socket closes). The
 `mentions` action pages through what mentioned you, as GET /api/v1/mentions. Each answer is `{"action", "data"}` or
@@ -149,6 +150,13 @@ class JsonDialect(ProgramDialect):
 
     async def do_delete(self, conn: Connection, data: dict) -> dict:
         return await operations.delete(conn.user, id_of(data, "message_id"))
+
+    async def do_react(self, conn: Connection, data: dict) -> dict:
+        """`{"message_id", "emoji"}`: as PUT /api/v1/messages/<id>/reactions/<emoji>."""
+        return await operations.react(conn.user, id_of(data, "message_id"), text_of(data, "emoji", limit=64))
+
+    async def do_unreact(self, conn: Connection, data: dict) -> dict:
+        return await operations.react(conn.user, id_of(data, "message_id"), text_of(data, "emoji", limit=64), add=False)
 
     async def do_typing(self, conn: Connection, data: dict) -> dict:
         state = data.get("state", "start")

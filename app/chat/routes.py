@@ -8,6 +8,7 @@ from quart import Blueprint, Response, flash, redirect, request, url_for
 from app.accounts import auth
 from app.chat import events as chat_events
 from app.chat import levels, service, visits
+from app.chat.reaction_lists import reaction_lists
 from app.chat.sidebar import sidebar_context, title_of
 from app.domain import DomainError, Invalid, RateLimited, TooLarge
 from app.files import service as files
@@ -167,6 +168,7 @@ def confirmed(form) -> bool:
 async def _my_message(message_id: int) -> Message:
     message = await service.get_message(auth.current(), message_id)
     await files.attachment_lists([message])  # its fragment shows its files
+    await reaction_lists([message])  # and its reactions
     return message
 
 

@@ -42,6 +42,13 @@
       button.focus();
       return;
     }
+    var close = event.target.closest("[data-reaction-picker]");  // a reaction palette (reactions.js)
+    close = close && close.querySelector("[data-reaction-close]:not([hidden])");
+    if (close) {
+      event.preventDefault();
+      close.click();
+      return;
+    }
     var details = event.target.closest("details.account-menu[open]");
     if (details) {
       event.preventDefault();

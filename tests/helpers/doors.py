@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from app.config import ROOT
 from tests.helpers import ARGON2_MEMORY_KIB, PASSWORD
@@ -99,6 +100,9 @@ class PageDoor:
     async def delete(self, message_id: int) -> Outcome:
         return await self._post(f"/chat/messages/{message_id}/delete")
 
+    async def react(self, message_id: int, emoji: str) -> Outcome:
+        return await self._post(f"/chat/messages/{message_id}/reactions", {"emoji": emoji})
+
     async def leave(self, conversation_id: int) -> Outcome:
         return await self._post(f"/chat/{conversation_id}/leave")
 
@@ -184,6 +188,10 @@ class RestDoor:
         status, body, _ = await self.api.delete(f"/api/v1/messages/{message_id}")
         return self._answer(status, body)
 
+    async def react(self, message_id: int, emoji: str) -> Outcome:
+        status, body, _ = await self.api.put(f"/api/v1/messages/{message_id}/reactions/{quote(emoji, safe='')}")
+        return self._answer(status, body)
+
     async def search(self, q: str, conversation_id: int | None = None, before: str | None = None) -> Outcome:
         args = {"q": q, "conversation_id": conversation_id, "before": before}
         return await self.search_with({name: value for name, value in args.items() if value is not None})
@@ -243,6 +251,9 @@ class SocketDoor:
 
     async def delete(self, message_id: int) -> Outcome:
         return await self._act("delete", {"message_id": message_id})
+
+    async def react(self, message_id: int, emoji: str) -> Outcome:
+        return await self._act("react", {"message_id": message_id, "emoji": emoji})
 
     async def search(self, q: str, conversation_id: int | None = None, before: str | None = None) -> Outcome:
         args = {"q": q, "conversation_id": conversation_id, "before": before}
