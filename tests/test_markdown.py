@@ -60,13 +60,14 @@ def assert_safe(fragment: str) -> Shape:
     ("_italic_ and *italic*", "<p><em>italic</em> and <em>italic</em></p>"),
     ("~~strike~~", "<p><s>strike</s></p>"),
     ("`a <b> & c`", "<p><code>a &lt;b&gt; &amp; c</code></p>"),
-    ("> quoted\n> more", "<blockquote>\n<p>quoted<br>\nmore</p>\n</blockquote>"),
-    ("- one\n- two", "<ul>\n<li>one</li>\n<li>two</li>\n</ul>"),
-    ("3. three\n4. four", '<ol start="3">\n<li>three</li>\n<li>four</li>\n</ol>'),
-    ("line one\nline two", "<p>line one<br>\nline two</p>"),
-    ("# A heading\n## and another", "<p><strong>A heading</strong></p>\n<p><strong>and another</strong></p>"),
+    ("> quoted\n> more", "<blockquote><p>quoted<br>more</p></blockquote>"),
+    ("- one\n- two", "<ul><li>one</li><li>two</li></ul>"),
+    ("3. three\n4. four", '<ol start="3"><li>three</li><li>four</li></ol>'),
+    ("line one\nline two", "<p>line one<br>line two</p>"),
+    ("if x:\n    y()\n\tz  z", "<p>if x:<br>    y()<br>\tz  z</p>"),  # spaces as typed (pre-wrap shows them)
+    ("# A heading\n## and another", "<p><strong>A heading</strong></p><p><strong>and another</strong></p>"),
     ("    four spaces are not code", "<p>four spaces are not code</p>"),
-    ("a\n\n---\n\nb", "<p>a</p>\n<hr>\n<p>b</p>"),
+    ("a\n\n---\n\nb", "<p>a</p><hr><p>b</p>"),
 ])
 def test_each_construct(text, expected):
     assert html(text).strip() == expected
@@ -167,7 +168,7 @@ def test_raw_html_and_htmx_attributes_are_only_words(text):
 
 
 def test_template_code_stays_text():
-    assert html("{{ 7*7 }} {% if true %}x{% endif %} {# c #}") == "<p>{{ 7*7 }} {% if true %}x{% endif %} {# c #}</p>\n"
+    assert html("{{ 7*7 }} {% if true %}x{% endif %} {# c #}") == "<p>{{ 7*7 }} {% if true %}x{% endif %} {# c #}</p>"
 
 
 @pytest.mark.parametrize("text", [
@@ -220,7 +221,7 @@ async def test_programs_get_the_text_and_its_html(app, general, alice):
     status, body, _ = await api.post(f"/api/v1/conversations/{general.id}/messages", {"text": "**hi** <b>x</b>"})
     assert status == 201
     assert body["data"]["text"] == "**hi** <b>x</b>"
-    assert body["data"]["html"] == "<p><strong>hi</strong> &lt;b&gt;x&lt;/b&gt;</p>\n"
+    assert body["data"]["html"] == "<p><strong>hi</strong> &lt;b&gt;x&lt;/b&gt;</p>"
     status, page, _ = await api.get(f"/api/v1/conversations/{general.id}/messages")
     assert page["data"]["messages"][0]["html"] == body["data"]["html"]
 

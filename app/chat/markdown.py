@@ -19,10 +19,12 @@ same tokens, so what is highlighted is what notified)."""
 from __future__ import annotations
 
 import functools
+import re
 from urllib.parse import urlsplit
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.rules_inline.newline import newline
 from markdown_it.token import Token
 from markupsafe import Markup, escape
 from pygments import highlight
@@ -59,14 +61,29 @@ def _parser() -> MarkdownIt:
     md.normalizeLinkText = lambda url: normalize_text(_visible(url))
     md.validateLink = _allowed
     md.core.ruler.after("linkify", "chat_links", _chat_links)
+    md.inline.ruler.at("newline", _newline)
     rules = md.add_render_rule
     rules("fence", _fence)
+    rules("softbreak", lambda self, tokens, i, options, env: "<br>")
+    rules("hardbreak", lambda self, tokens, i, options, env: "<br>")
     rules("heading_open", lambda self, tokens, i, options, env: "<p><strong>")
-    rules("heading_close", lambda self, tokens, i, options, env: "</strong></p>\n")
+    rules("heading_close", lambda self, tokens, i, options, env: "</strong></p>")
     rules("link_open", _link_open)
     rules("link_close", _link_close)
     rules("mention", lambda self, tokens, i, options, env: tokens[i].content)
     return md
+
+
+def _newline(state, silent: bool) -> bool:
+    """A line break keeps the next line's indentation (chat is not a document: a line typed
+    indented is meant so, and paragraphs keep their spaces: static/css/formatting.css); markdown-it's
+    own rule drops it."""
+    start = state.pos
+    if not newline(state, silent):
+        return False
+    if not silent:
+        state.pending += state.src[start + 1:state.pos]
+    return True
 
 
 # --- the tokens: links, images, mentions ----------------------------------------------------------
@@ -232,7 +249,16 @@ def _render(text: str, mentioned: tuple[tuple[str, int], ...]) -> str:
     if tokens and max(token.level for token in tokens) >= LIMIT_NESTING - 1:
         # markdown-it stops at its limit and drops the rest: show every word, unformatted, instead.
         return "<p>" + str(escape(text)).replace("\n", "<br>\n") + "</p>"
-    return _clean(MD.renderer.render(tokens, MD.options, env))
+    return _clean(_joined(MD.renderer.render(tokens, MD.options, env)))
+
+
+PRE = re.compile(r"(<pre\b.*?</pre>)", re.DOTALL)
+
+
+def _joined(html: str) -> str:
+    """The renderer's line feeds between tags taken out (a paragraph keeps its spaces, so one
+    would show): every line break of the text is a <br> by then, and a code block keeps its own."""
+    return "".join(part if part.startswith("<pre") else part.replace("\n", "") for part in PRE.split(html))
 
 
 def render(text: str, mentioned: dict[str, int] | None = None) -> Markup:
