@@ -81,3 +81,28 @@ def test_a_reaction_is_chosen_by_keyboard_seen_live_and_toggled(server, new_cont
     assert width <= 390, f"the page scrolls sideways: {width}"
     check_accessibility(phone)
     screenshot(phone, "82-reactions-phone")
+
+
+def test_reactions_made_while_the_server_was_killed_and_back_reach_the_open_page(server, new_context):
+    """kill -9 with a page open; reactions change once the server is back (before or after the page
+    has reconnected, it does not matter): the page ends showing exactly the final ones, by itself."""
+    server.create_user("ines", PASSWORD)
+    page = new_context(viewport={"width": 1200, "height": 800}).new_page()
+    log_in(page, server, "ines")
+    general = int(page.url.rstrip("/").split("/")[-1])
+    expect(page.locator("body")).to_have_attribute("data-live", "open")
+    token = server.api_token("ines", PASSWORD)
+    sent = server.api("POST", f"/api/v1/conversations/{general}/messages", token, {"text": "survives?"})["data"]
+    expect(page.locator(f"#message-{sent['id']}")).to_be_visible()
+    server.api("PUT", f"/api/v1/messages/{sent['id']}/reactions/%F0%9F%91%8D", token)  # 👍
+    expect(chip(page, sent["id"], "👍")).to_have_attribute("aria-label", "👍 1: ines")
+
+    server.kill()
+    expect(page.locator("body")).to_have_attribute("data-live", "closed")
+    server.start()
+    token = server.api_token("ines", PASSWORD)
+    server.api("PUT", f"/api/v1/messages/{sent['id']}/reactions/%F0%9F%8E%89", token)  # 🎉
+    server.api("DELETE", f"/api/v1/messages/{sent['id']}/reactions/%F0%9F%91%8D", token)
+    expect(page.locator("body")).to_have_attribute("data-live", "open", timeout=20000)
+    expect(chip(page, sent["id"], "🎉")).to_have_attribute("aria-label", "🎉 1: ines")
+    expect(chip(page, sent["id"], "👍")).to_have_count(0)
