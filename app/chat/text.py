@@ -1,4 +1,6 @@
-"""Message text to HTML: escaped, line breaks kept (by CSS), web addresses made links. Nothing a
+"""Plain text to HTML: escaped, line breaks kept (by CSS), web addresses made links (the `linkify`
+filter), and the pieces a message's formatting uses (app/chat/markdown.py renders messages: the
+same mention pattern and markup, the same invisible characters taken out of addresses). Nothing a
 user types is ever read as HTML, an htmx attribute or template code.
 
 A link shows where it goes, left to right, whatever the text around it does: its address loses
