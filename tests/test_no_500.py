@@ -67,7 +67,7 @@ JSON_VALUE = st.one_of(SCALAR, st.lists(SCALAR, max_size=3), st.dictionaries(TEX
 FORM = ["username", "email", "password", "confirm_password", "current_password", "next", "invitation", "body",
         "client_id", "seq", "name", "topic", "open", "members", "usernames", "people", "title", "content", "kind",
         "days", "is_admin", "archived", "display_name", "level", "confirm_everyone",
-        "everyone", "everyone_shown", "attachments"]
+        "everyone", "everyone_shown", "attachments", "emoji"]
 QUERY = ["next", "reason", "after", "before", "limit", "to", "user", "welcome", "cancel", "invitation", "q", "order",
          "in", "conversation_id", "panel"]
 JSON_FIELDS = ["username", "email", "password", "invitation", "usernames", "room", "topic", "text", "client_id",
@@ -76,7 +76,7 @@ JSON_FIELDS = ["username", "email", "password", "invitation", "usernames", "room
                "everyone_allowed", "endpoint", "keys", "attachments", "Attachments"]
 WS_FIELDS = ["username", "email", "password", "invitation", "token", "conversations", "id", "conversation_id",
              "message_id", "text", "client_id", "seq", "before", "after", "limit", "state", "display_name", "q",
-             "order", "level", "confirm_everyone", "attachments"]
+             "order", "level", "confirm_everyone", "attachments", "emoji"]
 WS_ACTIONS = sorted(name[3:] for name in dir(JsonDialect) if name.startswith("do_"))
 OPEN_ACTIONS = {"new", "login", "auth"}
 
@@ -133,6 +133,7 @@ GOOD = {
     "endpoint": ["https://93.184.215.14/push/fuzz", "https://127.0.0.1/push"],
     # Ids of uploads (none exist in the fuzzed world: each names nothing of the sender's).
     "attachments": [[], [1], "1"], "Attachments": [[], [1]],
+    "emoji": ["👍", "🎉", "❤"],  # a reaction (app/chat/emoji.py's table)
     "keys": [{"p256dh": "BLXyTKULgzSQLXYIoeyV-WAjglzCgJdwZhnMp5l1VzDGTKiJzKsn-eUnpSKH1GpQs4qObbWB-few8lLqssp-7tU",
               "auth": "AAAAAAAAAAAAAAAAAAAAAA"}],
 }
@@ -652,7 +653,7 @@ def test_the_fuzzing_covers_every_route_and_every_socket():
 DOORS = ["accounts/routes.py", "accounts/password_routes.py", "chat/routes.py", "chat/rooms.py", "admin/routes.py",
          "feedback/routes.py", "home.py", "api/rest.py", "api/ws.py", "api/messenger.py", "live/socket.py",
          "search/routes.py", "chat/people_routes.py", "chat/level_routes.py", "chat/mention_routes.py",
-         "api/push.py"]
+         "api/push.py", "chat/reaction_routes.py"]
 READS = re.compile(r'(?:args|form|data|message)\.get(?:list)?\(\s*"(\w+)"'
                    r'|(?:text_of|id_of|cursor_of|text|number)\(data, "(\w+)"|data\["(\w+)"\]')
 # Read from the frame itself, or from what the broker delivers: the socket tests build these.
