@@ -40,6 +40,8 @@ OPERATIONS = {
     "markConversationRead": ("post", "/api/v1/conversations/{conversation_id}/read"),
     "editMessage": ("patch", "/api/v1/messages/{message_id}"),
     "deleteMessage": ("delete", "/api/v1/messages/{message_id}"),
+    "addReaction": ("put", "/api/v1/messages/{message_id}/reactions/{emoji}"),
+    "removeReaction": ("delete", "/api/v1/messages/{message_id}/reactions/{emoji}"),
     "searchMessages": ("get", "/api/v1/search"),
     "listMentions": ("get", "/api/v1/mentions"),
     "getNotificationLevel": ("get", "/api/v1/conversations/{conversation_id}/notifications"),
@@ -371,6 +373,26 @@ def test_messages_sent_read_edited_and_deleted(api, models, connect):
     by_admin = api["sendMessage"].sync_detailed(room.id, client=cat, body=models.NewMessage(text="rude")).parsed.data
     api["createConversation"].sync_detailed(client=ann, body=models.NewConversation(room="lunch"))
     assert api["deleteMessage"].sync_detailed(by_admin.id, client=ann).parsed.data.deleted is True
+
+
+def test_reactions_added_and_taken_back(api, models, connect):
+    ann, ben, cat = connect("ann"), connect("ben"), connect("cat")
+    room = api["createConversation"].sync_detailed(client=ben, body=models.NewConversation(room="snacks")).parsed.data
+    api["createConversation"].sync_detailed(client=cat, body=models.NewConversation(room="snacks"))
+    message = api["sendMessage"].sync_detailed(room.id, client=ben, body=models.NewMessage(text="crisps?")).parsed.data
+    added = api["addReaction"].sync_detailed(message.id, "🎉", client=cat)
+    assert isinstance(added.parsed, models.MessageEnvelope)
+    [reaction] = added.parsed.data.reactions
+    assert (reaction.emoji, reaction.count, reaction.usernames) == ("🎉", 1, ["cat"])
+    bad = api["addReaction"].sync_detailed(message.id, "no", client=cat)
+    assert "emoji" in fields(refused(bad, models, HTTPStatus.UNPROCESSABLE_ENTITY, "invalid"))
+    closed = api["createConversation"].sync_detailed(client=ann, body=models.NewConversation(room="private-ish"))
+    hidden = api["sendMessage"].sync_detailed(closed.parsed.data.id, client=ann, body=models.NewMessage(text="x"))
+    api["updateRoom"].sync_detailed(closed.parsed.data.id, client=ann, body=models.RoomChanges(is_open=False))
+    refused(api["addReaction"].sync_detailed(hidden.parsed.data.id, "🎉", client=cat), models, HTTPStatus.NOT_FOUND,
+            "not_found")
+    taken = api["removeReaction"].sync_detailed(message.id, "🎉", client=cat)
+    assert isinstance(taken.parsed, models.MessageEnvelope) and taken.parsed.data.reactions == []
 
 
 def test_searching_what_i_may_read(api, models, connect):
