@@ -4,6 +4,7 @@ like posts; each change is numbered like an edit, so pages and programs catch up
 (chips, palette, no-script form), REST (PUT/DELETE .../reactions/<emoji>) and the JSON websocket."""
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from urllib.parse import quote
@@ -331,3 +332,13 @@ async def test_a_reaction_lost_by_the_broker_is_filled_from_the_database(app, cl
             other = await chat.post(bob, general, "next")
         text = "".join(await barrier(alices))
     assert text.index('aria-label="👍 1: bob"') < text.index(f'id="message-{other.id}"')
+
+
+async def test_the_same_reaction_at_once_is_one_row_and_one_number(app, said, general, bob):
+    async with app.app_context():
+        before = (await Conversation.get(id=general.id)).last_seq
+        done = await asyncio.gather(*(reactions.react(bob, said.id, THUMBS) for _ in range(8)),
+                                    return_exceptions=True)
+        assert not [d for d in done if isinstance(d, Exception) and not isinstance(d, RateLimited)]
+    assert await Reaction.filter(message_id=said.id).count() == 1
+    assert (await Conversation.get(id=general.id)).last_seq == before + 1 == (await Message.get(id=said.id)).version_seq
