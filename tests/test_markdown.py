@@ -60,11 +60,11 @@ def assert_safe(fragment: str) -> Shape:
     ("_italic_ and *italic*", "<p><em>italic</em> and <em>italic</em></p>"),
     ("~~strike~~", "<p><s>strike</s></p>"),
     ("`a <b> & c`", "<p><code>a &lt;b&gt; &amp; c</code></p>"),
-    ("> quoted\n> more", "<blockquote><p>quoted<br>more</p></blockquote>"),
+    ("> quoted\n> more", "<blockquote><p>quoted\nmore</p></blockquote>"),
     ("- one\n- two", "<ul><li>one</li><li>two</li></ul>"),
     ("3. three\n4. four", '<ol start="3"><li>three</li><li>four</li></ol>'),
-    ("line one\nline two", "<p>line one<br>line two</p>"),
-    ("if x:\n    y()\n\tz  z", "<p>if x:<br>    y()<br>\tz  z</p>"),  # spaces as typed (pre-wrap shows them)
+    ("line one\nline two  \nthree\\\nfour", "<p>line one\nline two\nthree\nfour</p>"),  # as typed (pre-wrap)
+    ("if x:\n    y()\n\tz  z", "<p>if x:\n    y()\n\tz  z</p>"),  # spaces as typed
     ("# A heading\n## and another", "<p><strong>A heading</strong></p><p><strong>and another</strong></p>"),
     ("    four spaces are not code", "<p>four spaces are not code</p>"),
     ("a\n\n---\n\nb", "<p>a</p><hr><p>b</p>"),

@@ -64,8 +64,8 @@ def _parser() -> MarkdownIt:
     md.inline.ruler.at("newline", _newline)
     rules = md.add_render_rule
     rules("fence", _fence)
-    rules("softbreak", lambda self, tokens, i, options, env: "<br>")
-    rules("hardbreak", lambda self, tokens, i, options, env: "<br>")
+    rules("softbreak", lambda self, tokens, i, options, env: BREAK)  # a line feed, kept by _joined
+    rules("hardbreak", lambda self, tokens, i, options, env: BREAK)
     rules("heading_open", lambda self, tokens, i, options, env: "<p><strong>")
     rules("heading_close", lambda self, tokens, i, options, env: "</strong></p>")
     rules("link_open", _link_open)
@@ -218,7 +218,7 @@ def _fence(self, tokens, i, options, env) -> str:
 
 # --- the allow-list -------------------------------------------------------------------------------
 
-TAGS = {"p", "br", "strong", "em", "del", "s", "code", "pre", "blockquote", "ul", "ol", "li", "a", "bdi", "span",
+TAGS = {"p", "strong", "em", "del", "s", "code", "pre", "blockquote", "ul", "ol", "li", "a", "bdi", "span",
         "div", "hr", "table", "thead", "tbody", "tr", "th", "td", "button"}
 ATTRIBUTES = {"a": {"href"}, "span": {"data-user-id", "data-everyone"}, "ol": {"start"}, "div": {"data-code"},
               "button": {"data-copy-code", "hidden"}}
@@ -248,17 +248,20 @@ def _render(text: str, mentioned: tuple[tuple[str, int], ...]) -> str:
     tokens = MD.parse(_source(text), env)
     if tokens and max(token.level for token in tokens) >= LIMIT_NESTING - 1:
         # markdown-it stops at its limit and drops the rest: show every word, unformatted, instead.
-        return "<p>" + str(escape(text)).replace("\n", "<br>\n") + "</p>"
+        return f"<p>{escape(text)}</p>"  # its line feeds shown by pre-wrap
     return _clean(_joined(MD.renderer.render(tokens, MD.options, env)))
 
 
+BREAK = "\x00"  # never in a text: markdown-it replaces NUL
 PRE = re.compile(r"(<pre\b.*?</pre>)", re.DOTALL)
 
 
 def _joined(html: str) -> str:
-    """The renderer's line feeds between tags taken out (a paragraph keeps its spaces, so one
-    would show): every line break of the text is a <br> by then, and a code block keeps its own."""
-    return "".join(part if part.startswith("<pre") else part.replace("\n", "") for part in PRE.split(html))
+    """The renderer's line feeds between tags taken out (a paragraph keeps its spaces, so they
+    would show), the text's own kept: a line break is a line feed in a paragraph that keeps them
+    (white-space: pre-wrap, as before Markdown), and a code block keeps its own."""
+    parts = PRE.split(html)
+    return "".join(part if part.startswith("<pre") else part.replace("\n", "").replace(BREAK, "\n") for part in parts)
 
 
 def render(text: str, mentioned: dict[str, int] | None = None) -> Markup:
