@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from app.chat import markdown
+from app.chat import allowed, markdown
 from app.chat import service as chat
 from app.chat.markdown import mention_names, render
 from tests.helpers.api import api_login
@@ -45,7 +45,7 @@ class Shape(HTMLParser):
 
 def assert_safe(fragment: str) -> Shape:
     shape = Shape(fragment)
-    assert shape.tags <= markdown.TAGS and not shape.open
+    assert shape.tags <= allowed.TAGS and not shape.open
     for tag, name, value in shape.attrs:
         assert not name.startswith(("on", "hx-", "data-hx", "style", "src", "formaction")), (tag, name)
         if name == "href":
@@ -236,3 +236,14 @@ async def test_a_new_renderer_version_renders_every_message_again(app, general, 
     assert "<strong>once</strong>" in same  # cached by version: the same renderer is not asked again
     monkeypatch.setattr(markdown, "VERSION", markdown.VERSION + 1)
     assert "rendered anew" in await (await client.get(f"/chat/{general.id}")).get_data(as_text=True)
+
+
+def test_the_allow_list_holds_whatever_the_renderer_gives_it():
+    dirty = ('<p class="evil mention" style="color:red" hx-get="/x" onclick="x()">a</p><img src=x onerror=alert(1)>'
+             '<a href="javascript:alert(1)">j</a><a href="/relative">r</a><script>alert(1)</script>'
+             '<span class="k" data-user-id="3" data-x="y">k</span><button type="submit" formaction="/x">b</button>'
+             '<bdi dir="rtl">z</bdi><iframe src="https://a.example"></iframe>')
+    out = allowed.clean(dirty)
+    assert out == ('<p>a</p><a target="_blank" rel="noopener noreferrer nofollow ugc">j</a>'
+                   '<a target="_blank" rel="noopener noreferrer nofollow ugc">r</a>'
+                   '<span class="k" data-user-id="3">k</span><button>b</button><bdi>z</bdi>')

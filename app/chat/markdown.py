@@ -11,7 +11,7 @@ showing their alt text (nobody's browser fetches a third party's picture); raw H
 What text.py promised still holds. Nothing a person types is read as HTML, an htmx attribute or
 template code: markdown-it-py's HTML is off, links are http, https or mailto only (checked on the
 normalised address, so entities, case and whitespace tricks fail), and nh3 keeps only the tags,
-attributes, classes and schemes listed below, whatever the renderer did. A link shows where it
+attributes, classes and schemes of app/chat/allowed.py, whatever the renderer did. A link shows where it
 goes: its address loses the invisible format characters, an address shown as such is a
 left-to-right isolate, and a link with words of its own is followed by its host. Mentions are
 found in the text only, never in code or a link (mention_names: app/chat/mentions.py reads the
@@ -22,7 +22,6 @@ import functools
 import re
 from urllib.parse import urlsplit
 
-import nh3
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline.newline import newline
 from markdown_it.token import Token
@@ -30,9 +29,9 @@ from markupsafe import Markup, escape
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
-from pygments.token import STANDARD_TYPES
 from pygments.util import ClassNotFound
 
+from app.chat.allowed import clean
 from app.chat.text import EVERYONE, MENTION, MENTION_HTML, URL, invisible, mention_key
 
 VERSION = 1  # in the render caches' keys: bump it when the HTML for the same text changes
@@ -216,24 +215,6 @@ def _fence(self, tokens, i, options, env) -> str:
             '<button type="button" class="copy-code" data-copy-code hidden>Copy code</button></div>\n')
 
 
-# --- the allow-list -------------------------------------------------------------------------------
-
-TAGS = {"p", "strong", "em", "del", "s", "code", "pre", "blockquote", "ul", "ol", "li", "a", "bdi", "span",
-        "div", "hr", "table", "thead", "tbody", "tr", "th", "td", "button"}
-ATTRIBUTES = {"a": {"href"}, "span": {"data-user-id", "data-everyone"}, "ol": {"start"}, "div": {"data-code"},
-              "button": {"data-copy-code", "hidden"}}
-VALUES = {"bdi": {"dir": {"ltr"}}, "pre": {"tabindex": {"0"}}, "button": {"type": {"button"}}}
-CLASSES = {"span": {"mention", "mention-you", "link-host", *filter(None, STANDARD_TYPES.values())},
-           "div": {"code-block"}, "button": {"copy-code"}}
-REL = "noopener noreferrer nofollow ugc"
-
-
-def _clean(html: str) -> str:
-    return nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, tag_attribute_values=VALUES, allowed_classes=CLASSES,
-                     url_schemes={"http", "https", "mailto"}, url_relative="deny", link_rel=REL,
-                     set_tag_attribute_values={"a": {"target": "_blank"}}, strip_comments=True)
-
-
 MD = _parser()
 
 
@@ -249,7 +230,7 @@ def _render(text: str, mentioned: tuple[tuple[str, int], ...]) -> str:
     if tokens and max(token.level for token in tokens) >= LIMIT_NESTING - 1:
         # markdown-it stops at its limit and drops the rest: show every word, unformatted, instead.
         return f"<p>{escape(text)}</p>"  # its line feeds shown by pre-wrap
-    return _clean(_joined(MD.renderer.render(tokens, MD.options, env)))
+    return clean(_joined(MD.renderer.render(tokens, MD.options, env)))
 
 
 BREAK = "\x00"  # never in a text: markdown-it replaces NUL
