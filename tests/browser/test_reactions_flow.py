@@ -75,7 +75,8 @@ def test_a_reaction_is_chosen_by_keyboard_seen_live_and_toggled(server, new_cont
     log_in(phone, server, "tomas", PASSWORD)
     phone.goto(tomas.url)
     expect(chip(phone, message_id, "🎉")).to_have_attribute("aria-label", "🎉 1: tomas")
-    phone.locator(f"#message-{message_id} [data-reaction-add]").click()
+    phone.locator(f"#message-{message_id} [data-menu-button]").click()  # "Add reaction" is in the "⋯" menu too
+    phone.locator(f"#message-{message_id}-actions").get_by_role("link", name="Add reaction").click()
     expect(phone.get_by_label("Emoji name")).to_be_visible()
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways: {width}"
