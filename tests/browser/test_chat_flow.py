@@ -52,7 +52,7 @@ def test_two_people_chat_live_with_typing_edits_deletes_and_unread(server, new_c
         expect(messages(page)).to_have_count(1)  # once each, the sender's answer and push merged
         expect(messages(page).first.locator(".message-body")).to_have_text(
             "hello <b>ben</b>\nsecond line https://example.com/x")
-    expect(ben.locator(".message-body a")).to_have_attribute("rel", "noopener nofollow ugc")
+    expect(ben.locator(".message-body a")).to_have_attribute("rel", "noopener noreferrer nofollow ugc")
 
     # Shift+Enter adds a line instead of sending.
     composer(ben).fill("one")

@@ -100,9 +100,13 @@ HEAD_BOXES = """article => {
         const r = el.getBoundingClientRect();
         if (r.width && r.height) boxes.push([name, [r.x, r.y, r.width, r.height]]);
     }
-    const range = document.createRange();
-    range.selectNodeContents(article.querySelector(".message-body"));
-    for (const r of range.getClientRects()) if (r.width) boxes.push(["text", [r.x, r.y, r.width, r.height]]);
+    // Its text nodes' lines, not its paragraphs' boxes (a paragraph spans the width under the head).
+    const walker = document.createTreeWalker(article.querySelector(".message-body"), NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const range = document.createRange();
+        range.selectNodeContents(node);
+        for (const r of range.getClientRects()) if (r.width) boxes.push(["text", [r.x, r.y, r.width, r.height]]);
+    }
     const a = article.getBoundingClientRect();
     boxes.push(["article", [a.x, a.y, a.width, a.height]]);
     return boxes;
