@@ -52,7 +52,9 @@ def wait_for_notifications(page, count: int | None = None, where: str = "true") 
     """The notifications shown, once there are count of them (None: any number) and where holds
     (a JavaScript expression of `notes`)."""
     check = f"(count) => {{ const notes = ({NOTES})(count); return notes && ({where}) ? notes : false; }}"
-    return page.wait_for_function(check, arg=count).json_value()
+    # A notification takes the post, the live event, the service worker and the notification
+    # service in turn: on a loaded 2-core machine (the full suite) that passed the page default of 5 s.
+    return page.wait_for_function(check, arg=count, timeout=20_000).json_value()
 
 
 def with_worker(context, page, server) -> None:
