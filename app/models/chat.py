@@ -15,7 +15,7 @@ from tortoise.models import Model
 from app import lookalikes
 from app.models.user import User, _sql
 
-ROOM, DIRECT = "room", "direct"
+ROOM, DIRECT, THREAD = "room", "direct", "thread"
 
 
 class Conversation(Model):
@@ -46,6 +46,15 @@ class Conversation(Model):
     archived_at = fields.DatetimeField(null=True)
     # A room's administrators may forbid @everyone in it.
     everyone_allowed = fields.BooleanField(default=True)
+    # Threads: the message it answers (one thread per message) and that message's conversation,
+    # whose rule says who reads and posts in the thread. Its memberships are its followers.
+    # (A plain number, not a foreign key: conversations and messages would reference each other,
+    # which no schema can create. Messages are never deleted but with their conversation, and a
+    # room's threads go with it by `parent`.)
+    parent_message_id = fields.BigIntField(null=True, unique=True)
+    parent: fields.ForeignKeyNullableRelation[Conversation] = fields.ForeignKeyField(
+        "models.Conversation", related_name=False, null=True, on_delete=fields.CASCADE, db_index=True
+    )
 
     class Meta:
         table = "conversations"
@@ -53,6 +62,10 @@ class Conversation(Model):
     @property
     def is_room(self) -> bool:
         return self.kind == ROOM
+
+    @property
+    def is_thread(self) -> bool:
+        return self.kind == THREAD
 
     @property
     def is_archived(self) -> bool:
@@ -130,6 +143,10 @@ class Message(Model):
     version_seq = fields.BigIntField()  # the number of its latest change (post, edit or delete)
     # The sender's own id for this post: a retried post is stored once.
     client_id = fields.CharField(max_length=64, null=True)
+    # A reply quotes the message it answers (in the same conversation); NULL once that is gone.
+    reply_to: fields.ForeignKeyNullableRelation[Message] = fields.ForeignKeyField(
+        "models.Message", related_name=False, null=True, on_delete=fields.SET_NULL, db_index=True
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
     edited_at = fields.DatetimeField(null=True)
     deleted_at = fields.DatetimeField(null=True)
