@@ -3,8 +3,8 @@ from app.models.audit import AuditEvent
 from app.models.chat import DIRECT, ROOM, THREAD, Conversation, Membership, Message, Reaction
 from app.models.feedback import Feedback
 from app.models.files import Attachment, Blob, FileJob
-from app.models.links import LinkPreview, SiteSetting
 from app.models.invitation import Invitation, InvitationUse
+from app.models.links import LinkPreview, SiteSetting
 from app.models.notify import Mention, PushCount, PushDelivery, PushSubscription
 from app.models.reserved import ReservedName
 from app.models.reset_token import PasswordResetToken, password_fingerprint
