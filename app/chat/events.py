@@ -60,6 +60,12 @@ async def author_labels(messages) -> None:
     found = await names.labels(m.author_id for m in messages)
     for message in messages:
         message.author_label = found.get(message.author_id)
+    await extras(messages)
+
+
+async def extras(messages) -> None:
+    """What a message shows beside its text, loaded for several messages in one query each (a
+    loader skips the messages that have it already): whom it mentions, its files, its reactions."""
     await mention_lists([m for m in messages if not hasattr(m, "mention_ids")])
     await files.attachment_lists([m for m in messages if not hasattr(m, "attachment_list")])
     await reaction_lists([m for m in messages if not hasattr(m, "reaction_list")])
@@ -110,10 +116,7 @@ async def message_html(message: Message) -> Markup:
     key = (message.id, message.version_seq, message.author_id, label, markdown.VERSION)
     cache = runtime().message_html
     if (html := cache.get(key)) is None:
-        if not hasattr(message, "attachment_list"):
-            await files.attachment_lists([message])
-        if not hasattr(message, "reaction_list"):
-            await reaction_lists([message])
+        await extras([message])
         html = Markup(await render_template("chat/_message.html", message=message, author=label))
         if len(cache) >= FRAGMENT_LIMIT:
             cache.clear()
@@ -139,9 +142,7 @@ async def message_fragments(rows) -> list[Markup]:
         full = {r.id: r for r in rows if isinstance(r, Message) and r.id in missing}
         if rest := missing - set(full):
             full.update({m.id: m for m in await Message.filter(id__in=rest)})
-        await mention_lists([m for m in full.values() if not hasattr(m, "mentioned")])
-        await files.attachment_lists([m for m in full.values() if not hasattr(m, "attachment_list")])
-        await reaction_lists([m for m in full.values() if not hasattr(m, "reaction_list")])
+        await extras(list(full.values()))
         for message in full.values():
             message.author_label = found.get(message.author_id)
             await message_html(message)
@@ -152,15 +153,10 @@ async def message_event(message: Message, kind: str, *, cursor_only: bool = Fals
     """The event for a message's latest change: the same rendering whether it goes out live or
     is replayed from the database for a page catching up."""
     label = await _label(message)
-    if not hasattr(message, "mention_ids"):
-        await mention_lists([message])
-    if not hasattr(message, "reaction_list"):
-        await reaction_lists([message])
     key = (message.id, message.version_seq, message.author_id, label, markdown.VERSION, kind, cursor_only)
     _rendered = runtime().rendered_events
     if (event := _rendered.get(key)) is None:
-        if not hasattr(message, "attachment_list"):
-            await files.attachment_lists([message])
+        await extras([message])
         html = await render_template("chat/_message_event.html", message=message, kind=kind, cursor_only=cursor_only)
         # A cursor-only event (posted and deleted while the reader was away) moves a page's
         # cursor and has nothing for programs: no data, so no JSON frame.
