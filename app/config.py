@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     upload_max_bytes: int = 25 * 1024 * 1024
     # What one person's files may take in all (bytes; files in deleted messages are freed).
     upload_quota_bytes: int = 2 * 1024 * 1024 * 1024
+    # Link previews (app/links/): hosts the fetcher may reach although they are not public, as
+    # "host:port" (comma-separated), for tests and a site's own intranet. Empty: public only.
+    preview_allowed_hosts: str = ""
 
     # Fixed limits, not read from the environment (make one a field, and a README row, to change that).
     max_body_bytes: ClassVar[int] = 1024 * 1024
