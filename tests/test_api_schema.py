@@ -109,6 +109,8 @@ MESSENGER_OPERATIONS = [
     ("GET", "/api/messenger/user/{username}"), ("POST", "/api/messenger/conversation"),
     ("GET", "/api/messenger/conversation"), ("POST", "/api/messenger/message"), ("PUT", "/api/messenger/message"),
     ("DELETE", "/api/messenger/message/{message_id}"), ("GET", "/api/messenger/message/{conversation_id}"),
+    ("PUT", "/api/messenger/message/{message_id}/reaction/{emoji}"),
+    ("DELETE", "/api/messenger/message/{message_id}/reaction/{emoji}"),
 ]
 
 

@@ -208,6 +208,33 @@ async def test_typing_objects_are_relayed_to_the_other_members(app, trio):
             await socket.__aexit__(None, None, None)
 
 
+async def test_reactions_by_a_messenger_client_reach_its_socket_and_follow_the_rules(app, trio):
+    kai, lou, max_ = trio
+    conversation_id = (await kai.post("/conversation", {"Recipient": "lou"}))[1]["Data"]["ConversationId"]
+    message_id = (await kai.post("/message", {"ConversationId": conversation_id, "Message": "lunch?"}))[1]["Data"][
+        "MessageId"]
+    socket, kais = await open_socket(app, kai.token)
+    try:
+        code, answer, _ = await lou.put(f"/message/{message_id}/reaction/%F0%9F%91%8D")
+        assert code == 200 and answer["Message"] == "Reaction Added"
+        assert answer["Data"]["Reactions"] == [{"Emoji": "👍", "Count": 1, "Users": ["lou"]}]
+        heard = json.loads(await receive_until(kais, "reaction.added", 3))
+        assert heard["Data"]["message_id"] == message_id and heard["Data"]["emoji"] == "👍"
+        # Who may not react: someone outside the conversation (as if it did not exist); bad emoji.
+        assert (await max_.put(f"/message/{message_id}/reaction/%F0%9F%91%8D"))[0] == 404
+        code, answer, _ = await lou.put(f"/message/{message_id}/reaction/nonsense")
+        assert code == 422 and answer["Data"] is None and "emoji" in answer["Message"].lower()
+        assert (await lou.put("/message/99999999/reaction/%F0%9F%91%8D"))[0] == 404
+        code, answer, _ = await lou.delete(f"/message/{message_id}/reaction/%F0%9F%91%8D")
+        assert code == 200 and answer["Message"] == "Reaction Removed" and answer["Data"]["Reactions"] == []
+        assert json.loads(await receive_until(kais, "reaction.removed", 3))["Data"]["user_id"] == (
+            await User.get(username="lou")).id
+        listed = (await kai.get(f"/message/{conversation_id}"))[1]["Data"]
+        assert listed[0]["Reactions"] == []
+    finally:
+        await socket.__aexit__(None, None, None)
+
+
 @pytest.mark.parametrize("first", ["not a token", "", '{"token": "x"}'])
 async def test_a_socket_whose_first_frame_is_not_a_valid_jwt_is_closed(app, general, first):
     async with app.test_client().websocket(f"{M}/websocket") as socket:

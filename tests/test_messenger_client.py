@@ -31,6 +31,8 @@ OPERATIONS = {
     "editMessage": ("put", f"{M}/message"),
     "deleteMessage": ("delete", f"{M}/message/{{message_id}}"),
     "listMessages": ("get", f"{M}/message/{{conversation_id}}"),
+    "addReaction": ("put", f"{M}/message/{{message_id}}/reaction/{{emoji}}"),
+    "removeReaction": ("delete", f"{M}/message/{{message_id}}/reaction/{{emoji}}"),
 }
 
 
@@ -182,6 +184,17 @@ def test_conversations_and_messages(api, models, connect):
     assert [(m.user, m.message) for m in listed.parsed.data] == [("kai", "hi lou"), ("lou", "hi kai")]
     assert isinstance(listed.parsed.data[0].created, datetime) and listed.parsed.data[0].edited is None
     refused(api["listMessages"].sync_detailed(conversation_id, client=root), models, HTTPStatus.NOT_FOUND)
+
+    reacted = api["addReaction"].sync_detailed(message_id, "👍", client=lou)
+    assert isinstance(reacted.parsed, models.MessageReply) and reacted.parsed.message == "Reaction Added"
+    assert [(r.emoji, r.count, r.users) for r in reacted.parsed.data.reactions] == [("👍", 1, ["lou"])]
+    listed = api["listMessages"].sync_detailed(conversation_id, client=kai)
+    assert [(r.emoji, r.users) for r in listed.parsed.data[0].reactions] == [("👍", ["lou"])]
+    refused(api["addReaction"].sync_detailed(message_id, "👍", client=root), models, HTTPStatus.NOT_FOUND)
+    refused(api["addReaction"].sync_detailed(message_id, "not-an-emoji", client=lou), models,
+            HTTPStatus.UNPROCESSABLE_ENTITY)
+    taken_back = api["removeReaction"].sync_detailed(message_id, "👍", client=lou)
+    assert taken_back.parsed.message == "Reaction Removed" and taken_back.parsed.data.reactions == []
 
     edited = api["editMessage"].sync_detailed(client=kai, body=models.MessageEdit(message_id=message_id,
                                                                                   message="hi lou!"))

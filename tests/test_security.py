@@ -164,6 +164,8 @@ ROUTES = {
     ("PUT", "/api/messenger/message"): (401, 401, 401),
     ("DELETE", "/api/messenger/message/<int:message_id>"): (401, 401, 401),
     ("GET", "/api/messenger/message/<int:conversation_id>"): (401, 401, 401),
+    ("PUT", "/api/messenger/message/<int:message_id>/reaction/<path:emoji>"): (401, 401, 401),
+    ("DELETE", "/api/messenger/message/<int:message_id>/reaction/<path:emoji>"): (401, 401, 401),
     ("GET", "/api/messenger/openapi.json"): (200, 200, 200),
     ("WS", "/api/messenger/websocket"): (101, 101, 101),
 }

@@ -140,7 +140,9 @@ async def conversations() -> Response:
 
 def message_shape(message: dict) -> dict:
     return {"MessageId": message["id"], "ConversationId": message["conversation_id"], "User": message["author"],
-            "Message": message["text"], "Created": message["created_at"], "Edited": message["edited_at"]}
+            "Message": message["text"], "Created": message["created_at"], "Edited": message["edited_at"],
+            "Reactions": [{"Emoji": r["emoji"], "Count": r["count"], "Users": r["usernames"]}
+                          for r in message["reactions"]]}
 
 
 @bp.post("/message")
@@ -166,6 +168,21 @@ async def edit() -> Response:
 async def delete(message_id: int) -> Response:
     await operations.delete(auth.current(), message_id)
     return reply("Message Deleted")
+
+
+@bp.put("/message/<int:message_id>/reaction/<path:emoji>")
+@signed_in
+async def react(message_id: int, emoji: str) -> Response:
+    """Put my reaction on a message (the emoji URL-encoded in the path, as in /api/v1)."""
+    return reply("Reaction Added", message_shape(await operations.react(auth.current(), message_id, emoji)))
+
+
+@bp.delete("/message/<int:message_id>/reaction/<path:emoji>")
+@signed_in
+async def unreact(message_id: int, emoji: str) -> Response:
+    """Take my reaction back (not there: nothing changes)."""
+    message = await operations.react(auth.current(), message_id, emoji, add=False)
+    return reply("Reaction Removed", message_shape(message))
 
 
 @bp.get("/message/<int:conversation_id>")

@@ -61,6 +61,12 @@ class MessageRef(BaseModel):
     MessageId: int
 
 
+class ReactionInfo(BaseModel):
+    Emoji: str
+    Count: int
+    Users: list[str] = Field(description="The usernames of who reacted, earliest first.")
+
+
 class MessageInfo(BaseModel):
     MessageId: int
     ConversationId: int
@@ -68,6 +74,7 @@ class MessageInfo(BaseModel):
     Message: str | None
     Created: datetime
     Edited: datetime | None
+    Reactions: list[ReactionInfo] = Field(default_factory=list, description="Grouped by emoji, first used first.")
 
 
 class TokenReply(BaseModel):
@@ -93,6 +100,11 @@ class ConversationsReply(BaseModel):
 class MessageRefReply(BaseModel):
     Message: str
     Data: MessageRef
+
+
+class MessageReply(BaseModel):
+    Message: str
+    Data: MessageInfo
 
 
 class MessagesReply(BaseModel):
@@ -129,6 +141,8 @@ OPERATIONS: dict[str, tuple[str, type[BaseModel] | None, dict[int, type[BaseMode
     "edit": ("editMessage", MessageEdit, {200: MessageRefReply}, (400, 401, 403, 404, 413, 415, 422)),
     "delete": ("deleteMessage", None, {200: DoneReply}, (401, 403, 404)),
     "messages": ("listMessages", None, {200: MessagesReply}, (401, 404)),
+    "react": ("addReaction", None, {200: MessageReply}, (401, 404, 422, 429)),
+    "unreact": ("removeReaction", None, {200: MessageReply}, (401, 404, 422, 429)),
 }
 PUBLIC = {"create_user", "login"}  # no token needed
 
