@@ -11,7 +11,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from app import lookalikes, signals
-from app.chat import events
+from app.chat import events, threads
 from app.domain import Invalid, NotAllowed, NotFound, quotable, text_problem
 from app.models import DIRECT, ROOM, AuditEvent, Conversation, Membership, User
 
@@ -172,6 +172,7 @@ async def leave(actor: User, conversation: Conversation) -> None:
         raise NotAllowed(EVERYONE_IN_GENERAL)
     await Membership.filter(user_id=actor.id, conversation_id=conversation.id).delete()
     await events.membership_changed(conversation, [actor.id], gone="left")
+    await threads.forget_follows(conversation, [actor.id])  # following is not access
 
 
 def may_manage(actor: User, conversation: Conversation) -> bool:
@@ -202,6 +203,7 @@ async def remove_member(actor: User, conversation: Conversation, person: User) -
             await AuditEvent.record(actor, "room.member_removed", person, room=conversation.name)
     # A page of theirs showing the room says so at once ("You were removed from #leads").
     await events.membership_changed(conversation, [person.id], gone="left" if person.id == actor.id else "removed")
+    await threads.forget_follows(conversation, [person.id])  # following is not access
 
 
 # --- direct conversations ------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from quart import render_template
 
 from app.chat import markdown
 from app.chat.reaction_lists import reaction_lists, reactions_data
+from app.chat.thread_lists import thread_data, thread_lists
 from app.files import service as files
 from app.models import Conversation, Message, names, reads
 from app.models.names import Label
@@ -36,6 +37,7 @@ def message_data(message: Message, label: Label | None = None) -> dict:
         "mentions": [] if deleted else list(getattr(message, "mention_ids", ())),
         "attachments": [] if deleted else [files.attachment_data(a) for a in getattr(message, "attachment_list", ())],
         "reactions": reactions_data(message),
+        "thread": thread_data(message),
     }
 
 
@@ -69,6 +71,7 @@ async def extras(messages) -> None:
     await mention_lists([m for m in messages if not hasattr(m, "mention_ids")])
     await files.attachment_lists([m for m in messages if not hasattr(m, "attachment_list")])
     await reaction_lists([m for m in messages if not hasattr(m, "reaction_list")])
+    await thread_lists([m for m in messages if not hasattr(m, "thread_summary")])
 
 
 async def mention_lists(messages) -> None:

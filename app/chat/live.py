@@ -6,7 +6,8 @@ room_event), so a page or program that catches up sees exactly what it would hav
 from __future__ import annotations
 
 from app.chat import events, service
-from app.models import Message
+from app.models import THREAD, Conversation, Message
+from app.models.chat import rule_of
 from app.realtime.broker import Event
 
 PREFIX = "conversation:"
@@ -20,8 +21,14 @@ class ConversationRooms:
         return [events.topic(cid) for cid in await service.conversation_ids(user_id)]
 
     async def may_follow(self, user_id: int, topic: str) -> bool:
+        """Its members; a thread: whoever may read it (its parent's rule), following it or not (a
+        page showing its panel follows it with its own cursor)."""
         conversation_id = conversation_of(topic)
-        return conversation_id is not None and await service.membership_by_id(user_id, conversation_id) is not None
+        if conversation_id is None:
+            return False
+        if await service.membership_by_id(user_id, conversation_id) is not None:
+            return not await _thread_unreadable(user_id, conversation_id)  # a follow is not access
+        return await _thread_readable(user_id, conversation_id)
 
     async def changes(self, topic: str, after: int, limit: int) -> list[Event]:
         conversation_id = conversation_of(topic)
@@ -41,6 +48,19 @@ class ConversationRooms:
     async def typing(self, topic: str, user, state: str) -> Event:
         return await events.typing(conversation_of(topic), user.id, user.username, state,
                                    shown=user.shown_name)
+
+
+async def _thread_readable(user_id: int, conversation_id: int) -> bool:
+    thread = await Conversation.get_or_none(id=conversation_id, kind=THREAD)
+    if thread is None:
+        return False
+    parent, member = await rule_of(thread, user_id)
+    return service.may_read(parent, member)
+
+
+async def _thread_unreadable(user_id: int, conversation_id: int) -> bool:
+    return (await Conversation.exists(id=conversation_id, kind=THREAD)
+            and not await _thread_readable(user_id, conversation_id))
 
 
 def conversation_of(topic: str) -> int | None:

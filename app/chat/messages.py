@@ -8,8 +8,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app import clock, signals
-from app.chat import events, mentions
-from app.chat.access import may_read, membership
+from app.chat import events, mentions, threads
+from app.chat.access import may_post, may_read, membership
 from app.chat.conversations import open_direct
 from app.domain import Invalid, NotAllowed, NotFound, RateLimited, check_text
 from app.files import service as files
@@ -49,8 +49,9 @@ def check_body(text: str, attachments: list[int] = ()) -> str:
 
 def check_not_archived(conversation: Conversation) -> None:
     """An archived room is read-only: nobody posts or edits there (the text is kept, by the field)."""
-    if conversation.archived_at is not None:
-        raise Invalid({"body": f"#{conversation.name} is archived: it is read-only."})
+    if conversation.archived_at is not None:  # (a thread is archived with its room: it has no name)
+        where = f"#{conversation.name}" if conversation.name else "This thread's room"
+        raise Invalid({"body": f"{where} is archived: it is read-only."})
 
 
 def check_client_id(client_id: str | None) -> str | None:
@@ -71,14 +72,15 @@ async def post(actor: User, conversation: Conversation, text: str, client_id: st
     ids = files.check_ids(attachments or [])
     body = check_body(text, ids)
     client_id = check_client_id(client_id)
-    if await membership(actor, conversation.id) is None:
+    # Its members post; in a thread, its parent's (rule: the parent conversation, else itself).
+    if (rule := await may_post(actor, conversation)) is None:
         raise NotFound("Join this room to read and post in it.")
     if client_id and (earlier := await Message.get_or_none(conversation_id=conversation.id, client_id=client_id)):
         return earlier
     check_not_archived(conversation)
     said = mentions.find(body)
-    await mentions.check_everyone(actor, conversation, said, confirm_everyone)
-    mentioned = await mentions.targets(actor, conversation, said, may_read)
+    await mentions.check_everyone(actor, rule, said, confirm_everyone)
+    mentioned = await mentions.targets(actor, rule, said, may_read)
     await runtime().limiters.post_user.spend(str(actor.id), POSTING_TOO_FAST)
     try:
         async with in_transaction() as conn:
@@ -92,6 +94,8 @@ async def post(actor: User, conversation: Conversation, text: str, client_id: st
             await files.attach(conn, actor, message.id, ids)
             await search_index.index(conn, message.id, conversation.id, body)
             await mentions.record(message, mentioned)
+            # A thread's replier and whom it mentions follow it (the parent's author from the first reply).
+            followers = await threads.reply_followers(conn, conversation, rule, actor, mentioned.people, seq)
             # What I post, I have read.
             await Membership.filter(user_id=actor.id, conversation_id=conversation.id).update(last_read_seq=seq)
     except IntegrityError:
@@ -100,6 +104,7 @@ async def post(actor: User, conversation: Conversation, text: str, client_id: st
         raise
     message.conversation = conversation
     await events.message_changed(message, "message.created")
+    await threads.replied(conversation, followers)
     people = set(mentioned.people)
     await events.mentions_changed(message, await mentions.unread_among(conversation.id, message.seq, people), people)
     await signals.message_posted.send(message, people)
@@ -109,7 +114,7 @@ async def post(actor: User, conversation: Conversation, text: str, client_id: st
 async def get_message(actor: User, message_id: int) -> Message:
     """A message in one of the actor's conversations (404 otherwise, deleted ones too)."""
     message = await Message.get_or_none(id=message_id, deleted_at__isnull=True).select_related("conversation")
-    if message is None or await membership(actor, message.conversation_id) is None:
+    if message is None or await may_post(actor, message.conversation) is None:  # a thread: its parent's members
         raise NotFound("That message does not exist, or was deleted.")
     return message
 
@@ -130,14 +135,17 @@ async def edit(actor: User, message: Message, text: str, *, confirm_everyone: bo
     if body == message.body:
         return message
     said = mentions.find(body)
-    await mentions.check_everyone(actor, conversation, said, confirm_everyone, before=mentions.find(message.body))
-    mentioned = await mentions.targets(actor, conversation, said, may_read)
+    rule = await may_post(actor, conversation) or conversation  # a thread: its parent's rule
+    await mentions.check_everyone(actor, rule, said, confirm_everyone, before=mentions.find(message.body))
+    mentioned = await mentions.targets(actor, rule, said, may_read)
     async with in_transaction() as conn:
         seq = await Conversation.next_seq(conn, message.conversation_id)
         message.body, message.version_seq, message.edited_at = body, seq, clock.now()
         await message.save(update_fields=["body", "version_seq", "edited_at"])
         await search_index.reindex(conn, message.id, body)  # found by its new words only
         added, removed = await mentions.update(message, mentioned)
+        if conversation.is_thread:  # whom a thread's reply mentions now follows it
+            await threads.add_followers(conn, conversation, added, message.seq - 1)
         # Whose badges count the change (unread for them): asked where the rows changed.
         counted = await mentions.unread_among(message.conversation_id, message.seq, added | removed)
     message.conversation = conversation
@@ -166,6 +174,7 @@ async def delete(actor: User, message: Message) -> Message:
         if message.author_id != actor.id:
             await AuditEvent.record(actor, "message.deleted", None, author=message.author_name)
     await events.message_changed(message, "message.deleted")
+    await threads.reply_gone(message.conversation_id)
     await events.mentions_changed(message, counted, mentioned, removed=True)
     await files.release(blob_ids)
     return message
@@ -178,6 +187,8 @@ async def mark_read(actor: User, conversation: Conversation, seq: int | None = N
     and the conversation's number as loaded bounds seq (a page shows what it loaded)."""
     if member is None:
         member = await membership(actor, conversation.id)
+        if member is None and conversation.is_thread:
+            return 0  # a reader who does not follow the thread: nothing is kept
         if member is None:
             raise NotFound("There is no such conversation, or you are not in it.")
         latest = (await Conversation.get(id=conversation.id)).last_seq

@@ -83,7 +83,8 @@ async def _change(actor: User, message_id: int, emoji: str, *, add: bool,
 
 def _check_open(conversation: Conversation) -> None:
     if conversation.archived_at is not None:
-        raise Invalid({"emoji": f"#{conversation.name} is archived: it is read-only."})
+        where = f"#{conversation.name}" if conversation.name else "This thread's room"  # archived with its room
+        raise Invalid({"emoji": f"{where} is archived: it is read-only."})
 
 
 async def _loaded(message: Message) -> Message:

@@ -12,7 +12,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from app import clock
-from app.chat import events
+from app.chat import events, threads
 from app.chat.conversations import (
     ROOM_TAKEN,
     ROOM_TOO_CLOSE,
@@ -22,7 +22,7 @@ from app.chat.conversations import (
     room_key,
 )
 from app.domain import Invalid, NotAllowed, NotFound
-from app.models import AuditEvent, Conversation, Membership, Message, MessageSearch, User, reads
+from app.models import THREAD, AuditEvent, Conversation, Membership, Message, MessageSearch, User, reads
 
 NOT_YOURS = "Only the room's creator and administrators can change it."
 GENERAL_STAYS = "#general is everyone's: it keeps its name, stays open and is never archived or deleted."
@@ -98,6 +98,8 @@ async def change_room(actor: User, room: Conversation, *, name: str | None = Non
             await Conversation.filter(id=room.id).using_db(conn).update(
                 **renamed, topic=new_topic, is_open=now_open, archived_at=archived_at, everyone_allowed=everyone,
                 header_seq=seq)
+            if archived is not None:  # its threads are read-only with it (their posts check their own row)
+                await Conversation.filter(parent_id=room.id, kind=THREAD).using_db(conn).update(archived_at=archived_at)
             await AuditEvent.record(actor, "room.edited", None, room=new_name, changes=changes)
     except IntegrityError:  # renamed at the same moment to the same name, or one like it
         taken = await Conversation.filter(name_key=key).exclude(id=room.id).exists()
@@ -109,6 +111,8 @@ async def change_room(actor: User, room: Conversation, *, name: str | None = Non
         new_topic, now_open, archived_at, seq, seq)
     room.everyone_allowed = everyone
     await events.room_changed(room)
+    if was_open and not room.is_open:  # who is not in it now can no longer read its threads
+        await threads.forget_follows(room)
     if was_open or room.is_open:  # "More rooms" and the sidebars, on every page
         await events.rooms_changed(room, "closed" if not room.is_open else "archived" if room.is_archived else "active")
     elif any(field in {"name", "archived"} for field, _, _ in changes):  # a closed room: its members' only
@@ -129,6 +133,9 @@ async def delete_room(actor: User, room: Conversation) -> int:
         messages = await Message.filter(conversation_id=room.id).count()
         await Message.filter(conversation_id=room.id).delete()
         await MessageSearch.filter(conversation_id=room.id).delete()  # its search index rows go with them
+        thread_ids = await Conversation.filter(parent_id=room.id, kind=THREAD).values_list("id", flat=True)
+        if thread_ids:  # its threads go with it (by `parent`): their index rows too
+            await MessageSearch.filter(conversation_id__in=thread_ids).delete()
         await Membership.filter(conversation_id=room.id).delete()
         if not await Conversation.filter(id=room.id).delete():
             raise NotFound("There is no such conversation, or you are not in it.")

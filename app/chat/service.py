@@ -4,7 +4,8 @@ request or render: they publish through app/chat/events.py after their transacti
 
 Callers import this module only; the rules live in its parts, re-exported here: access.py (who
 sees what: may_read), messages.py (post, edit, delete, the read position), conversations.py
-(rooms and directs), room_changes.py, history.py, mentions.py, levels.py."""
+(rooms and directs), room_changes.py, history.py, mentions.py, levels.py; threads.py (a message's
+thread: open_thread, thread_of, follow, followed) is its own service, called directly."""
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -12,11 +13,13 @@ from typing import NamedTuple
 from app.chat import mentions
 from app.chat.access import (  # noqa: F401 - one service for callers: who sees what too
     conversation_ids,
+    may_post,
     may_read,
     member_of,
     membership,
     membership_by_id,
     readable_conversation_ids,
+    rule_id,
     visible,
 )
 from app.chat.conversations import (  # noqa: F401 - one service for callers: rooms and directs too
@@ -81,7 +84,7 @@ from app.chat.room_changes import (  # noqa: F401 - one service for callers: cha
     manageable,
     message_count,
 )
-from app.models import ROOM, Conversation, Membership, User, reads
+from app.models import ROOM, THREAD, Conversation, Membership, User, reads
 
 # --- seeing a conversation ---------------------------------------------------------------------
 
@@ -91,9 +94,11 @@ async def header_changed_since(conversation_id: int, after: int) -> Conversation
 
 
 async def my_conversations(user: User) -> list[tuple[Conversation, Membership]]:
+    """The user's rooms and directs (not the threads they follow: app/chat/threads.py followed)."""
     found = await reads.rows(
         f"SELECT {reads.columns(Membership, 'm')}, {reads.columns(Conversation, 'c', 'c_')} FROM memberships m "
-        "JOIN conversations c ON c.id = m.conversation_id WHERE m.user_id = ? ORDER BY m.id", [user.id])
+        "JOIN conversations c ON c.id = m.conversation_id WHERE m.user_id = ? AND c.kind <> ? ORDER BY m.id",
+        [user.id, THREAD])
     return [(reads.instance(Conversation, row, "c_"), reads.instance(Membership, row)) for row in found]
 
 

@@ -25,8 +25,8 @@ from app import clock
 from app.domain import Invalid, NotFound, TooLarge
 from app.files import images, worker
 from app.files.receive import FILE_FIELD, MAX_FILES, ReceivedFile, size_text, too_large
-from app.models import Attachment, Blob, Conversation, Membership, User, reads
-from app.models.chat import may_read
+from app.models import Attachment, Blob, Conversation, User, reads
+from app.models.chat import may_read, rule_of
 from app.models.files import NONE, PENDING, READY
 from app.models.user import _sql
 from app.runtime import runtime
@@ -177,8 +177,8 @@ async def readable(actor: User, token: str) -> Attachment:
             return attachment
         raise NotFound("There is no such file.")
     if attachment.message.deleted_at is None:
-        conversation = await Conversation.get(id=attachment.message.conversation_id)
-        member = await Membership.get_or_none(conversation_id=conversation.id, user_id=actor.id)
+        # A thread's files: by its parent's rule (rule_of: the parent and the actor's place there).
+        conversation, member = await rule_of(await Conversation.get(id=attachment.message.conversation_id), actor.id)
         if may_read(conversation, member):
             return attachment
     raise NotFound("There is no such file.")

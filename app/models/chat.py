@@ -98,13 +98,32 @@ class Conversation(Model):
 def may_read(conversation: Conversation, member: Membership | None) -> bool:
     """THE rule of who reads a conversation: its members, and everyone an open room (a preview,
     read-only, until they join). Administrators too only by this rule. The conversation page,
-    search and a message's files all ask it (app/chat/access.py, app/files/service.py)."""
+    search and a message's files all ask it (app/chat/access.py, app/files/service.py).
+
+    A thread is read by whoever may read its parent conversation: ask with the parent and the
+    membership THERE (rule_id, app/chat/access.py). Asked of a thread itself, the answer is no
+    (following a thread is not access), so a caller that forgets the parent shows nothing."""
     return readable(conversation.kind, conversation.is_open, member is not None)
 
 
 def readable(kind: str, is_open: bool, is_member: bool) -> bool:
     """may_read from a row's columns (a query that reads many conversations at once)."""
+    if kind == THREAD:
+        return False  # asked of its parent (may_read)
     return is_member or (kind == ROOM and bool(is_open))
+
+
+def rule_id(conversation: Conversation) -> int:
+    """The conversation whose rule says who reads and posts here: a thread's parent, else itself."""
+    return conversation.parent_id if conversation.kind == THREAD else conversation.id
+
+
+async def rule_of(conversation: Conversation, user_id: int) -> tuple[Conversation, Membership | None]:
+    """The conversation whose rule applies (rule_id) and the user's membership there: what
+    may_read and posting ask (a thread's parent room or direct, and the user's place in it)."""
+    if conversation.kind == THREAD:
+        conversation = await Conversation.get(id=conversation.parent_id)
+    return conversation, await Membership.get_or_none(conversation_id=conversation.id, user_id=user_id)
 
 
 class Membership(Model):

@@ -20,7 +20,7 @@ from app.models.session import UserSession
 from app.models.user import User
 
 # A member's notification level for a conversation (Membership.notify; NULL is the default:
-# rooms MENTIONS, direct conversations ALL).
+# rooms MENTIONS, direct conversations and threads (their followers) ALL).
 ALL, MENTIONS, NOTHING = "all", "mentions", "nothing"
 LEVELS = (ALL, MENTIONS, NOTHING)
 
@@ -30,7 +30,7 @@ def effective_level(kind: str, notify: str | None) -> str:
     (direct conversations: every message; rooms: mentions only)."""
     if notify in LEVELS:
         return notify
-    return ALL if kind == "direct" else MENTIONS
+    return ALL if kind in ("direct", "thread") else MENTIONS
 
 
 class Mention(Model):
