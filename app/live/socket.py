@@ -2,8 +2,10 @@
 
 A page is authenticated by its cookie (and a same-site Origin) before the socket is accepted. It
 sends small JSON: a `hello` (the conversation it shows and the highest event number it rendered,
-the people whose presence and names it shows), `typing` hints and `viewing` (the conversation it
-shows and whether its tab is visible: nobody is notified of what they are looking at). It
+the people whose presence and names it shows, and the thread its panel shows with that one's
+number), `thread` (its panel now shows this thread, from this number, or none: static/js/thread.js),
+`typing` hints and `viewing` (the conversation it shows and whether its tab is visible: nobody is
+notified of what they are looking at). It
 receives each event's HTML, rendered once for every recipient. Everything else (limits,
 catch-up, ordering, typing, presence) is the one live connection's (app/realtime/connection.py):
 this is only the page's dialect."""
@@ -53,6 +55,8 @@ class PageDialect:
             await self._hello(conn, message)
         elif message.get("type") == "typing":
             await conn.typing_hint(message.get("conversation"), message.get("state", "start"))
+        elif message.get("type") == "thread":  # static/js/thread.js: the thread its panel shows now (or none)
+            await self._thread(conn, message.get("conversation"), message.get("after"))
         elif message.get("type") == "viewing":  # static/js/viewing.js: what it shows, and if the tab is visible
             await conn.viewing(message.get("conversation"), message.get("visible"))
 
@@ -61,8 +65,10 @@ class PageDialect:
         while it was saying so, then one frame with the presence of the people it shows and every
         unread count, as they are now (so nothing counted twice)."""
         conversation, after = message.get("conversation"), message.get("after")
-        if _number(conversation, MAX_ID) and _number(after):
-            await conn.follow(rooms.topic(conversation), after)
+        if _number(conversation, MAX_ID) and _number(after):  # heard also if not by membership (a thread)
+            await conn.watch("page", rooms.topic(conversation), after)
+        if message.get("thread") is not None:
+            await self._thread(conn, message.get("thread"), message.get("thread_after"))
         await conn.start()
         asked = message.get("presence")
         ids = {uid for uid in asked[:PRESENCE_ASK_LIMIT] if _number(uid, MAX_ID)} if isinstance(asked, list) else set()
@@ -77,6 +83,14 @@ class PageDialect:
             "chat/_unread_snapshot.html", counts=await chat.unread_counts_by_id(conn.session.user_id),
             mentions=await chat.mention_counts_by_id(conn.session.user_id))
             + (labels and (await events.names(labels, snapshot=True)).html or ""))
+
+    async def _thread(self, conn: Connection, thread, after) -> None:
+        """A thread's panel beside the conversation: its topic followed with its own cursor from
+        `after` (anyone who may read it), in place of the panel's thread before; None: closed."""
+        if thread is None:
+            await conn.watch("panel", None)
+        elif _number(thread, MAX_ID) and _number(after):
+            await conn.watch("panel", rooms.topic(thread), after)
 
     def render(self, conn: Connection, event: Event) -> str | None:
         return event.html

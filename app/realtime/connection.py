@@ -82,6 +82,8 @@ class Connection:
         self.online = False
         self.pending_block: str | None = None  # counted among its address's unauthenticated sockets
         self.viewing_key: str | None = None  # its entry in runtime().viewing, once it said what it shows
+        self.watching: dict[str, str] = {}  # slot -> a topic followed beside the user's own (watch)
+        self.added: set[str] = set()  # topics this socket subscribed to by watch, not by membership
         self._send = direct_sender(websocket)
 
     @property
@@ -126,6 +128,24 @@ class Connection:
             await self.cursor.live(event)
 
     async def follow(self, topic: str, after: int) -> int | None:
+        return await self.cursor.follow(topic, after)
+
+    async def watch(self, slot: str, topic: str | None, after: int = 0) -> int | None:
+        """Hear and follow a topic the user may follow without hearing it by membership (a thread's
+        page, a thread's panel beside a conversation: whoever may read it), from `after`. One topic
+        per slot: a new one replaces the one before, None stops it. None if they may not follow it."""
+        old = self.watching.pop(slot, None)
+        if old is not None and old != topic and old not in self.watching.values():
+            self.cursor.unfollow(old)
+            if old in self.added:
+                self.added.discard(old)
+                await self.subscription.remove(old)
+        if topic is None or not await self.dialect.rooms.may_follow(self.session.user_id, topic):
+            return None
+        if topic not in self.subscription.topics:
+            await self.subscription.add(topic)
+            self.added.add(topic)
+        self.watching[slot] = topic
         return await self.cursor.follow(topic, after)
 
     async def typing_hint(self, conversation_id, state: str) -> bool:
@@ -216,6 +236,9 @@ class Connection:
         else:
             await self.subscription.remove(topic)
             self.cursor.unfollow(topic)
+        for slot, watched in list(self.watching.items()):  # a thread of a room just left: no longer
+            if not await self.dialect.rooms.may_follow(self.session.user_id, watched):
+                await self.watch(slot, None)
 
     async def goodbye(self) -> None:
         if self.viewing_key is not None:
