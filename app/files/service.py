@@ -28,6 +28,7 @@ from app.files.receive import FILE_FIELD, MAX_FILES, ReceivedFile, size_text, to
 from app.models import Attachment, Blob, Conversation, User, reads
 from app.models.chat import may_read, rule_of
 from app.models.files import NONE, PENDING, READY
+from app.models.links import LinkPreview
 from app.models.user import _sql
 from app.runtime import runtime
 from app.storage import key_of_file
@@ -43,6 +44,7 @@ BOMB = "That image has too many pixels to show (at most 100 megapixels): make it
 QUOTA = "Your files take {used} of the {quota} you may keep: delete some messages with files first."
 NOT_YOURS = "Some of those files are not yours to send, or were sent already: attach them again."
 NONE_TO_SEND = "Choose a file to upload."
+WEB_IMAGES = {"image/png", "image/jpeg", "image/gif", "image/webp"}  # what a link preview's image may be
 
 
 def clean_name(name: str) -> str:
@@ -99,21 +101,58 @@ async def upload(actor: User, file: ReceivedFile) -> Attachment:
             used = await used_bytes(conn, actor.id)
             if used + size > settings.upload_quota_bytes:
                 raise TooLarge(QUOTA.format(used=size_text(used), quota=size_text(settings.upload_quota_bytes)))
-            blob, made = await _blob(conn, key, size, media_type, info)
-            if made and not await storage.exists(key):
-                await storage.put_file(key, file.path, media_type)  # removed by a release meanwhile
+            blob, made = await _stored(conn, key, file.path, size, media_type, info)
             attachment = await Attachment.create(token=secrets.token_urlsafe(24), owner_id=actor.id, blob=blob,
                                                  name=clean_name(file.name), using_db=conn)
-            if made and blob.preview == PENDING:
-                await worker.enqueue(conn, blob.id)
     except BaseException:
         if not await Blob.exists(key=key):
             await storage.delete(key)
         raise
-    if made and blob.preview == PENDING and runtime().files is not None:
-        runtime().files.wake()
+    _wake(blob, made)
     attachment.blob = blob
     return attachment
+
+
+async def keep_image(path) -> Blob | None:
+    """An image the site fetched itself (a link preview's), kept as an upload is: its type from the
+    bytes (PNG, JPEG, GIF or WebP only: None otherwise, or when it does not parse), its metadata
+    stripped, stored by content, its thumbnail queued. Nobody owns it: the row showing it refers
+    to the blob (link_previews.image), and release() keeps what such a row uses."""
+    try:
+        media_type, info, key, size = await asyncio.to_thread(_examine, path)
+    except Invalid:
+        return None
+    if media_type not in WEB_IMAGES or info is None:
+        return None
+    storage = runtime().storage
+    await storage.put_file(key, path, media_type)
+    try:
+        async with in_transaction() as conn:
+            blob, made = await _stored(conn, key, path, size, media_type, info)
+    except BaseException:
+        if not await Blob.exists(key=key):
+            await storage.delete(key)
+        raise
+    _wake(blob, made)
+    return blob
+
+
+async def _stored(conn, key: str, path, size: int, media_type: str, info) -> tuple[Blob, bool]:
+    """In the caller's transaction: the blob of a file stored under key (made if new, True), its
+    file stored again if a release removed it meanwhile, its preview job queued."""
+    blob, made = await _blob(conn, key, size, media_type, info)
+    if made and not await runtime().storage.exists(key):
+        await runtime().storage.put_file(key, path, media_type)  # removed by a release meanwhile
+    if made and blob.preview == PENDING:
+        await worker.enqueue(conn, blob.id)
+    return blob, made
+
+
+def _wake(blob: Blob, made: bool) -> None:
+    """After commit: a new blob's preview is made now rather than at the worker's next look."""
+    if made and blob.preview == PENDING and runtime().files is not None:
+        runtime().files.wake()
+
 
 
 async def _blob(conn, key: str, size: int, media_type: str, info) -> tuple[Blob, bool]:
@@ -213,13 +252,15 @@ def attachment_data(attachment: Attachment) -> dict:
 
 
 async def release(blob_ids) -> None:
-    """Remove the blobs no attachment uses any more, and their stored files (the original, the
-    thumbnail, the large version) unless another blob or a person's picture uses the same key."""
+    """Remove the blobs no attachment nor link preview uses any more, and their stored files (the
+    original, the thumbnail, the large version) unless another blob or a person's picture uses the
+    same key."""
     storage = runtime().storage
     for blob_id in sorted(set(blob_ids)):
         async with in_transaction() as conn:
             blob = await Blob.filter(id=blob_id).select_for_update().using_db(conn).first()
-            if blob is None or await Attachment.filter(blob_id=blob_id).using_db(conn).exists():
+            if blob is None or await Attachment.filter(blob_id=blob_id).using_db(conn).exists() \
+                    or await LinkPreview.filter(image_id=blob_id).using_db(conn).exists():
                 continue
             await blob.delete(using_db=conn)
             for key in {blob.key, blob.thumb_key, blob.large_key} - {None}:
@@ -242,10 +283,11 @@ async def sweep() -> int:
     if stale:
         await Attachment.filter(id__in=[row[0] for row in stale]).delete()
     orphans = await reads.rows("SELECT b.id AS id FROM blobs b WHERE b.created_at < ? AND NOT EXISTS "
-                               "(SELECT 1 FROM attachments a WHERE a.blob_id = b.id)", [before])
+                               "(SELECT 1 FROM attachments a WHERE a.blob_id = b.id) "
+                               "AND NOT EXISTS (SELECT 1 FROM link_previews l WHERE l.image_id = b.id)", [before])
     await release([row[1] for row in stale] + [row["id"] for row in orphans])
     return len(stale)
 
 
-__all__ = ["attach", "attachment_data", "attachment_lists", "check_ids", "clean_name", "readable", "release",
-           "remove_unsent", "sweep", "upload"]
+__all__ = ["attach", "attachment_data", "attachment_lists", "check_ids", "clean_name", "keep_image", "readable",
+           "release", "remove_unsent", "sweep", "upload"]
