@@ -74,6 +74,8 @@ OPERATIONS = [
     ("DELETE", "/api/v1/messages/{message_id}/reactions/{emoji}"),
     ("PATCH", "/api/v1/conversations/{conversation_id}"), ("DELETE", "/api/v1/conversations/{conversation_id}"),
     ("GET", "/api/v1/search"),
+    ("POST", "/api/v1/messages/{message_id}/thread"), ("GET", "/api/v1/threads"),
+    ("PUT", "/api/v1/threads/{thread_id}/follow"), ("DELETE", "/api/v1/threads/{thread_id}/follow"),
     ("GET", "/api/v1/mentions"),
     ("GET", "/api/v1/conversations/{conversation_id}/notifications"),
     ("PUT", "/api/v1/conversations/{conversation_id}/notifications"),

@@ -145,6 +145,10 @@ ROUTES = {
     ("PUT", "/api/v1/messages/<int:message_id>/reactions/<emoji>"): (401, 401, 401),
     ("DELETE", "/api/v1/messages/<int:message_id>/reactions/<emoji>"): (401, 401, 401),
     ("GET", "/api/v1/search"): (401, 401, 401),
+    ("POST", "/api/v1/messages/<int:message_id>/thread"): (401, 401, 401),
+    ("GET", "/api/v1/threads"): (401, 401, 401),
+    ("PUT", "/api/v1/threads/<int:thread_id>/follow"): (401, 401, 401),
+    ("DELETE", "/api/v1/threads/<int:thread_id>/follow"): (401, 401, 401),
     ("POST", "/api/v1/uploads"): (401, 401, 401),
     ("GET", "/api/v1/files/<token>"): (401, 401, 401),
     ("GET", "/api/v1/files/<token>/preview"): (401, 401, 401),
@@ -174,7 +178,7 @@ EXAMPLES = {"<username>": "alice", "<int:session_id>": "999999", "<path:filename
             "<int:feedback_id>": "999999", "<token>": "no-such-token", "<int:conversation_id>": "999999",
             "<int:message_id>": "999999", "<int:invitation_id>": "999999",
             "<int:reserved_id>": "999999", "<key>": "0" * 64, "<int:attachment_id>": "999999",
-            "<path:name>": "report.pdf", "<emoji>": "%F0%9F%91%8D"}
+            "<path:name>": "report.pdf", "<emoji>": "%F0%9F%91%8D", "<int:thread_id>": "999999"}
 
 
 def concrete(path: str, user: User) -> str:

@@ -18,7 +18,7 @@ from app.chat import levels, reactions
 from app.chat import service as chat
 from app.chat.events import messages_data
 from app.domain import Invalid, NotFound
-from app.models import Conversation, Membership, User, UserSession
+from app.models import DIRECT, Conversation, Membership, User, UserSession
 from app.realtime import events as live_events
 from app.search import service as search_service
 
@@ -95,14 +95,16 @@ async def conversation_list(user: User) -> list[dict]:
 
 def _conversation(conversation: Conversation, member: Membership | None, unread: int,
                   names: list[str] | None) -> dict:
-    direct = not conversation.is_room
+    direct = conversation.kind == DIRECT
     return {
-        "id": conversation.id, "kind": "room" if conversation.is_room else "direct",
-        "name": ", ".join(names or []) if direct else conversation.name, "topic": conversation.topic or "",
+        "id": conversation.id, "kind": conversation.kind,
+        "name": ", ".join(names or []) if direct else conversation.name or "", "topic": conversation.topic or "",
         "is_open": bool(conversation.is_open), "archived": conversation.is_archived,
         "everyone_allowed": bool(conversation.everyone_allowed),
         "members": names if direct else None,
         "last_seq": conversation.last_seq, "read_seq": member.last_read_seq if member else 0, "unread": unread,
+        # A thread: the message it answers, and that message's conversation (whose rule it follows).
+        "parent_message_id": conversation.parent_message_id, "parent_id": conversation.parent_id,
     }
 
 
@@ -113,7 +115,7 @@ async def conversation(user: User, conversation_id: int) -> dict:
 
 async def _one_conversation(user: User, found: Conversation, member: Membership) -> dict:
     names = None
-    if not found.is_room:
+    if found.kind == DIRECT:
         names = [m.username for m in sorted(await chat.members(found), key=lambda m: m.id)]
     return _conversation(found, member, (await chat.unread_counts(user)).get(found.id, 0), names)
 

@@ -103,6 +103,10 @@ class MentionsQuery(BaseModel):
     limit: int = Field(default=50, ge=1, le=100)
 
 
+class ThreadsQuery(BaseModel):
+    limit: int = Field(default=50, ge=1, le=100)
+
+
 class SearchQuery(BaseModel):
     q: str = Field(default="", max_length=2000,
                    description='What to find, as on the search page: words, "exact phrase", -word, from:name, '
@@ -167,7 +171,9 @@ class NewAccount(BaseModel):
 
 class Conversation(BaseModel):
     id: int
-    kind: Literal["room", "direct"]
+    kind: Literal["room", "direct", "thread"] = Field(description="A thread: the replies to one message "
+                                                                  "(parent_message_id), read and written by the "
+                                                                  "rule of its conversation (parent_id).")
     name: str
     topic: str
     is_open: bool
@@ -175,8 +181,17 @@ class Conversation(BaseModel):
     everyone_allowed: bool = Field(description="Whether @everyone may be written there (a room's switch).")
     members: list[str] | None = Field(description="Usernames, for direct conversations.")
     last_seq: int
-    read_seq: int
+    read_seq: int = Field(description="Your read position (a thread: 0 unless you follow it).")
     unread: int
+    parent_message_id: int | None = Field(default=None, description="A thread's message (null: not a thread).")
+    parent_id: int | None = Field(default=None, description="A thread's conversation: the message's.")
+
+
+class ThreadSummary(BaseModel):
+    conversation_id: int = Field(description="The thread (a conversation: read and post with its messages).")
+    replies: int
+    last_reply_at: datetime | None
+    repliers: list[str] = Field(description="The latest distinct repliers' usernames (up to 3), latest first.")
 
 
 class Attachment(BaseModel):
@@ -221,6 +236,16 @@ class Message(BaseModel):
     attachments: list[Attachment] = Field(default_factory=list, description="Its files, in order.")
     reactions: list[Reaction] = Field(default_factory=list,
                                       description="Its reactions, grouped by emoji, in the order each was first given.")
+    thread: ThreadSummary | None = Field(default=None, description="Its thread's summary, once it has a reply "
+                                                                   "(each reply or deletion there comes as this "
+                                                                   "message's message.edited); null: no reply.")
+
+
+class Thread(BaseModel):
+    conversation: Conversation = Field(description="The thread; read_seq and unread are yours as a follower.")
+    message: Message = Field(description="The message it answers.")
+    unread: int = Field(description="Replies after your read position there (not yours).")
+    mentions: int = Field(description="Unread replies that mention you.")
 
 
 class MessagePage(BaseModel):

@@ -15,7 +15,11 @@ order, then carries on live without duplicates or gaps: the same numbers the pag
 
 `notifications` reads (or, with `level`, sets) what the user is notified of in a conversation, as
 GET (PUT) /api/v1/conversations/<id>/notifications; a choice made anywhere is heard as
-`notifications.changed` (`conversation_id`, `level`, `default`)."""
+`notifications.changed` (`conversation_id`, `level`, `default`).
+
+Threads: `open_thread` (`message_id`) gives a message's thread, a conversation like any other
+(`send`, `history`, `read`, `subscribe` with its id); `threads` lists those I follow, unread first;
+`follow_thread` (`conversation_id`, `follow`) follows or stops."""
 from __future__ import annotations
 
 import json
@@ -23,7 +27,7 @@ import logging
 
 from quart import Blueprint, websocket
 
-from app.api import operations, tokens
+from app.api import operations, thread_operations, tokens
 from app.api.frames import answer, cursor_of, id_of, ids_of, refusal, text_of
 from app.api.program_socket import ProgramDialect, resolve_token, serve
 from app.domain import DomainError, Invalid, RateLimited, quotable
@@ -157,6 +161,21 @@ class JsonDialect(ProgramDialect):
 
     async def do_unreact(self, conn: Connection, data: dict) -> dict:
         return await operations.react(conn.user, id_of(data, "message_id"), text_of(data, "emoji", limit=64), add=False)
+
+    async def do_open_thread(self, conn: Connection, data: dict) -> dict:
+        """`{"message_id"}`: its thread, as POST /api/v1/messages/<id>/thread (then `send`, `history`
+        and `read` with its `id` as conversation_id, `subscribe` to hear it)."""
+        return await thread_operations.open_thread(conn.user, id_of(data, "message_id"))
+
+    async def do_threads(self, conn: Connection, data: dict) -> list[dict]:
+        """The threads I follow, unread first, as GET /api/v1/threads."""
+        return await thread_operations.followed(conn.user)
+
+    async def do_follow_thread(self, conn: Connection, data: dict) -> dict:
+        """`{"conversation_id", "follow": true|false}`: as PUT / DELETE /api/v1/threads/<id>/follow."""
+        if not isinstance(on := data.get("follow", True), bool):
+            raise Invalid({"follow": "Give follow as true or false."})
+        return await thread_operations.follow(conn.user, id_of(data, "conversation_id"), on)
 
     async def do_typing(self, conn: Connection, data: dict) -> dict:
         state = data.get("state", "start")

@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from app.chat import events, service
-from app.domain import Invalid
+from app.domain import Invalid, NotFound
 from app.models import Conversation, Membership, User
 from app.models.notify import ALL, LEVELS, MENTIONS, NOTHING, effective_level
 
 NAMES = {ALL: "All messages", MENTIONS: "Mentions only", NOTHING: "Nothing"}
 BAD_LEVEL = "Choose all, mentions or nothing."
+NOT_FOLLOWING = "Follow this thread first: its followers choose what they hear of it."
 
 
 class Level(NamedTuple):
@@ -46,15 +47,22 @@ def check(level: object) -> str | None:
     return level
 
 
-async def get(user: User, conversation_id: int) -> tuple[Conversation, Level]:
+async def _member(user: User, conversation_id: int) -> tuple[Conversation, Membership]:
     conversation, member = await service.member_of(user, conversation_id)
+    if member is None:  # a thread one does not follow: nothing to be notified of there
+        raise NotFound(NOT_FOLLOWING)
+    return conversation, member
+
+
+async def get(user: User, conversation_id: int) -> tuple[Conversation, Level]:
+    conversation, member = await _member(user, conversation_id)
     return conversation, of(conversation, member)
 
 
 async def choose(user: User, conversation_id: int, level: object) -> tuple[Conversation, Level]:
     """Set the member's level (None: back to the default). Not a member: NotFound, whatever the
-    level. Every tab and program of theirs hears it."""
-    conversation, member = await service.member_of(user, conversation_id)
+    level. Every tab and program of theirs hears it. A thread: its followers."""
+    conversation, member = await _member(user, conversation_id)
     member.notify = check(level)
     await Membership.filter(id=member.id).update(notify=member.notify)
     chosen = of(conversation, member)

@@ -176,15 +176,22 @@ async def page(user: User, *, before: int | None, size: int,
     while len(found) <= size:
         rows = await reads.rows(
             f"SELECT mn.id AS mention_id, mn.everyone AS mention_everyone, {reads.columns(Message, 'msg', 'msg_')}, "
-            f"{reads.columns(Conversation, 'c', 'c_')}, {reads.columns(Membership, 'm', 'm_')} FROM mentions mn "
+            f"{reads.columns(Conversation, 'c', 'c_')}, {reads.columns(Membership, 'm', 'm_')}, "
+            f"{reads.columns(Conversation, 'p', 'p_')}, pm.id AS pm_id FROM mentions mn "
             "JOIN messages msg ON msg.id = mn.message_id JOIN conversations c ON c.id = mn.conversation_id "
             "LEFT JOIN memberships m ON m.conversation_id = mn.conversation_id AND m.user_id = mn.user_id "
+            # a thread's: read by its parent's rule (the parent, and the user's membership there)
+            "LEFT JOIN conversations p ON p.id = c.parent_id "
+            "LEFT JOIN memberships pm ON pm.conversation_id = p.id AND pm.user_id = mn.user_id "
             "WHERE mn.user_id = ? AND msg.deleted_at IS NULL" + (" AND mn.id < ?" if cursor is not None else "")
             + " ORDER BY mn.id DESC LIMIT ?", [user.id, *([cursor] if cursor is not None else []), batch])
         for row in rows:
             conversation = reads.instance(Conversation, row, "c_")
             member = reads.instance(Membership, row, "m_") if row["m_id"] is not None else None
-            if not may_read(conversation, member):
+            if conversation.is_thread:
+                if row["p_id"] is None or not may_read(reads.instance(Conversation, row, "p_"), row["pm_id"]):
+                    continue
+            elif not may_read(conversation, member):
                 continue
             message = reads.instance(Message, row, "msg_")
             message.conversation = conversation

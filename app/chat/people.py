@@ -62,13 +62,14 @@ async def _last_spoke(conversation: Conversation) -> dict[int, int]:
 async def to_mention(user: User, conversation_id: int, typed: str) -> tuple[Conversation, list[Suggestion]]:
     """The conversation (a member's, else NotFound) and whom to offer for `@<typed>`."""
     conversation, _ = await service.member_of(user, conversation_id)
+    rule = conversation.parent if conversation.is_thread else conversation  # a thread: its parent's readers
     typed = (typed or "").removeprefix("@")
     if len(typed) > TYPED_MAX:
         return conversation, []
     wanted = fold(typed)
-    offer_everyone = conversation.is_room and conversation.everyone_allowed and EVERYONE.startswith(wanted)
+    offer_everyone = rule.is_room and rule.everyone_allowed and EVERYONE.startswith(wanted)
     room_for = LIMIT - 1 if offer_everyone else LIMIT
-    found = [row for row in await _readers(user, conversation)
+    found = [row for row in await _readers(user, rule)
              if _matches(wanted, row["username"], row["display_name"] or "")]
     spoke = await _last_spoke(conversation) if found else {}
     found.sort(key=lambda row: (-spoke.get(row["id"], -1), fold(row["display_name"] or row["username"]),

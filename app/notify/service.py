@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from quart import render_template
 
 from app import signals
-from app.models import DIRECT, ROOM, Conversation, Message, names, reads
+from app.models import DIRECT, ROOM, THREAD, Conversation, Membership, Message, names, reads
+from app.models.chat import may_read
 from app.models.notify import ALL, NOTHING, effective_level
 from app.notify import push, shown
 from app.realtime.broker import Event
@@ -52,7 +53,7 @@ async def recipients(message: Message, mentioned: set[int], *, only: set[int] | 
     edit's newly mentioned people)."""
     conversation = await _conversation(message)
     mentioned = set(mentioned)
-    if conversation.kind == DIRECT or len(mentioned) > FETCH_MENTIONED:
+    if conversation.kind in (DIRECT, THREAD) or len(mentioned) > FETCH_MENTIONED:  # a thread: its followers
         found = await reads.rows("SELECT user_id, notify, last_read_seq FROM memberships WHERE conversation_id = ?",
                                  [conversation.id])
     else:
@@ -70,12 +71,21 @@ async def recipients(message: Message, mentioned: set[int], *, only: set[int] | 
     if conversation.kind == ROOM and conversation.is_open and conversation.archived_at is None:
         candidates |= mentioned - set(members)  # readers of an open room they have not joined
     candidates.discard(message.author_id)
+    if conversation.kind == THREAD:  # following is not access: only who may read its parent now
+        candidates = await _may_read_parent(conversation, candidates)
     if only is not None:
         candidates &= only
     if candidates:
         candidates -= await runtime().viewing.watching(conversation.id, candidates)
     urgent = candidates if conversation.kind == DIRECT else candidates & mentioned
     return Told(frozenset(urgent), frozenset(candidates - urgent))
+
+
+async def _may_read_parent(thread: Conversation, user_ids: set[int]) -> set[int]:
+    parent = await Conversation.get(id=thread.parent_id)
+    members = set(await Membership.filter(conversation_id=parent.id, user_id__in=sorted(user_ids))
+                  .values_list("user_id", flat=True)) if user_ids else set()
+    return {uid for uid in user_ids if may_read(parent, uid if uid in members else None)}
 
 
 async def _conversation(message: Message) -> Conversation:
@@ -93,12 +103,15 @@ async def notification(message: Message, urgent: bool) -> push.Notification:
     author = (await names.labels([message.author_id])).get(message.author_id)
     sender = author.name if author else message.author_name
     title = f"#{conversation.name}" if conversation.kind == ROOM else sender
+    if conversation.kind == THREAD:  # "Thread in #dev", "Thread with ada"
+        parent = await Conversation.get(id=conversation.parent_id)
+        title = f"Thread in #{parent.name}" if parent.kind == ROOM else f"Thread with {sender}"
     if runtime().settings.push_preview:
         text = " ".join(message.body.split())
         text = text if len(text) <= BODY_MAX else text[:BODY_MAX - 1].rstrip() + "…"
     else:
         text = push.NO_PREVIEW  # nor on the page's desktop notification
-    body = f"{sender}: {text}" if conversation.kind == ROOM else text
+    body = f"{sender}: {text}" if conversation.kind in (ROOM, THREAD) else text
     url = path_for("chat.permalink", conversation_id=conversation.id, message_id=message.id)
     return push.Notification(conversation.id, message.id, title, body, url, urgent)
 

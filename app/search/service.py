@@ -25,7 +25,7 @@ from tortoise import Tortoise
 
 from app.chat import service as chat
 from app.domain import storable
-from app.models import DIRECT, ROOM, Conversation, Message, User, reads
+from app.models import DIRECT, ROOM, THREAD, Conversation, Message, User, reads
 from app.search import walk
 from app.search.plan import Plan
 from app.search.plan import plan as make_plan
@@ -55,15 +55,24 @@ class Results:
 async def _conversations(actor: User, query: Query, conversation_id: int | None) -> set[int]:
     if conversation_id is not None:
         await chat.visible(actor, conversation_id)  # NotFound, as the page says
-        ids = {conversation_id}
+        ids = {conversation_id} | await _threads_of({conversation_id})
     else:
         ids = await chat.readable_conversation_ids(actor)
     if query.in_:
         named = set()
         for name in query.in_:
             named |= await _named_conversation(actor, name)
-        ids &= named
+        ids &= named | await _threads_of(named)
     return ids
+
+
+async def _threads_of(conversation_ids: set[int]) -> set[int]:
+    """The threads of these conversations: a room's search, or in:#room, finds its threads' replies
+    too (readable by the same rule as the room)."""
+    if not conversation_ids:
+        return set()
+    return set(await Conversation.filter(parent_id__in=sorted(conversation_ids), kind=THREAD)
+               .values_list("id", flat=True))
 
 
 async def _named_conversation(actor: User, name: str) -> set[int]:
