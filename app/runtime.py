@@ -50,6 +50,8 @@ class Runtime:
     # process's preview worker (app/files/worker.py: thumbnails off the request path).
     storage: Any = None
     files: Any = None
+    # This process's link preview worker (app/links/worker.py): a post with a link wakes it.
+    links: Any = None
     # Rendered once, reused by every page and socket: message fragments and whole events.
     message_html: dict = field(default_factory=dict)
     rendered_events: dict = field(default_factory=dict)

@@ -8,7 +8,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app import clock, signals
-from app.chat import events, mentions, threads
+from app.chat import events, link_previews, mentions, threads
 from app.chat.access import may_post, may_read, membership
 from app.chat.conversations import open_direct
 from app.domain import Invalid, NotAllowed, NotFound, RateLimited, check_text
@@ -94,6 +94,7 @@ async def post(actor: User, conversation: Conversation, text: str, client_id: st
             await files.attach(conn, actor, message.id, ids)
             await search_index.index(conn, message.id, conversation.id, body)
             await mentions.record(message, mentioned)
+            linked = await link_previews.on_post(conn, message.id, body)  # fetched by a job, never here
             # A thread's replier and whom it mentions follow it (the parent's author from the first reply).
             followers = await threads.reply_followers(conn, conversation, rule, actor, mentioned.people, seq)
             # What I post, I have read.
@@ -103,6 +104,7 @@ async def post(actor: User, conversation: Conversation, text: str, client_id: st
             return earlier  # the retry raced the first attempt
         raise
     message.conversation = conversation
+    await link_previews.settle(linked)
     await events.message_changed(message, "message.created")
     await threads.replied(conversation, followers)
     people = set(mentioned.people)
@@ -144,11 +146,13 @@ async def edit(actor: User, message: Message, text: str, *, confirm_everyone: bo
         await message.save(update_fields=["body", "version_seq", "edited_at"])
         await search_index.reindex(conn, message.id, body)  # found by its new words only
         added, removed = await mentions.update(message, mentioned)
+        linked = await link_previews.on_edit(conn, message.id, body)
         if conversation.is_thread:  # whom a thread's reply mentions now follows it
             await threads.add_followers(conn, conversation, added, message.seq - 1)
         # Whose badges count the change (unread for them): asked where the rows changed.
         counted = await mentions.unread_among(message.conversation_id, message.seq, added | removed)
     message.conversation = conversation
+    await link_previews.settle(linked)
     await events.message_changed(message, "message.edited")
     await events.mentions_changed(message, counted & added, added)
     await events.mentions_changed(message, counted & removed, removed, removed=True)
@@ -170,6 +174,7 @@ async def delete(actor: User, message: Message) -> Message:
         # Its files go for everyone: the rows now, the stored files once nothing else uses them.
         blob_ids = await Attachment.filter(message_id=message.id).using_db(conn).values_list("blob_id", flat=True)
         await Attachment.filter(message_id=message.id).using_db(conn).delete()
+        linked = await link_previews.on_delete(conn, message.id)
         counted = await mentions.unread_among(message.conversation_id, message.seq, mentioned)
         if message.author_id != actor.id:
             await AuditEvent.record(actor, "message.deleted", None, author=message.author_name)
@@ -177,6 +182,7 @@ async def delete(actor: User, message: Message) -> Message:
     await threads.reply_gone(message.conversation_id)
     await events.mentions_changed(message, counted, mentioned, removed=True)
     await files.release(blob_ids)
+    await link_previews.settle(linked)
     return message
 
 

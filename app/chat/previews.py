@@ -12,10 +12,13 @@ from app.models import Conversation, Message, reads
 
 
 async def preview_ready(blob_id: int) -> None:
-    """signals.preview_ready's receiver (sent by app/files/worker.py after its commit)."""
+    """signals.preview_ready's receiver (sent by app/files/worker.py after its commit): the messages
+    showing the file, and those whose link preview shows it as its image."""
     rows = await reads.rows(
         "SELECT DISTINCT a.message_id AS id FROM attachments a JOIN messages m ON m.id = a.message_id "
-        "WHERE a.blob_id = ? AND m.deleted_at IS NULL", [blob_id])
+        "WHERE a.blob_id = ? AND m.deleted_at IS NULL "
+        "UNION SELECT l.message_id FROM link_previews l JOIN messages m ON m.id = l.message_id "
+        "WHERE l.image_id = ? AND l.state = 'ready' AND m.deleted_at IS NULL", [blob_id, blob_id])
     for row in rows:
         await renumber(row["id"])
 
@@ -26,11 +29,18 @@ async def renumber(message_id: int) -> None:
     if message is None:
         return
     async with in_transaction() as conn:
-        seq = await Conversation.next_seq(conn, message.conversation_id)  # a delete takes this lock first too
-        changed = await Message.filter(id=message_id, deleted_at__isnull=True).using_db(conn).update(version_seq=seq)
-    if changed:
+        seq = await next_version(conn, message)
+    if seq is not None:
         message.version_seq = seq
         await events.message_changed(message, "message.edited")
+
+
+async def next_version(conn, message: Message) -> int | None:
+    """In the caller's transaction: the message takes its conversation's next number, which this
+    answers (None if the message was deleted). Publish it after commit (events.message_changed)."""
+    seq = await Conversation.next_seq(conn, message.conversation_id)  # a delete takes this lock first too
+    changed = await Message.filter(id=message.id, deleted_at__isnull=True).using_db(conn).update(version_seq=seq)
+    return seq if changed else None
 
 
 def subscribe() -> None:

@@ -154,7 +154,6 @@ def _wake(blob: Blob, made: bool) -> None:
         runtime().files.wake()
 
 
-
 async def _blob(conn, key: str, size: int, media_type: str, info) -> tuple[Blob, bool]:
     """The blob stored under key, made if new (True), with its row locked until commit. A release
     may remove the row between the insert that found it and the lock: then it is made anew."""
