@@ -133,6 +133,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     from app.chat.reaction_routes import bp as reactions_bp
     from app.chat.rooms import bp as rooms_bp
     from app.chat.routes import bp as chat_bp
+    from app.chat.thread_routes import bp as threads_bp
     from app.feedback.routes import bp as feedback_bp
     from app.files.avatar_routes import bp as avatars_bp
     from app.files.routes import bp as files_bp
@@ -156,6 +157,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(search_bp)
     app.register_blueprint(mentions_bp)
     app.register_blueprint(reactions_bp)
+    app.register_blueprint(threads_bp)  # a message's thread: its panel and page, following, the Threads view
     app.register_blueprint(push_bp)
     app.register_blueprint(files_bp)  # uploads, and files served to whoever may read them
     app.register_blueprint(avatars_bp)  # people's pictures (and the initials filters the face macro uses)

@@ -22,7 +22,7 @@ FEATURES = {"accounts", "admin", "chat", "feedback", "files", "notify", "search"
 DOORS = {"api", "live", "home", "health", "__main__", "supervisor"}
 DOOR_MODULES = {"routes", "password_routes", "push_routes", "rooms", "people_routes", "level_routes", "socket",
                 "rest", "rest_chat", "rest_files", "ws", "messenger", "mention_routes", "avatar_routes",
-                "reaction_routes", "rest_threads"}
+                "reaction_routes", "thread_routes", "rest_threads"}
 # Who may import a door module: only the places that register blueprints.
 REGISTRARS = {"app", "app.api"}
 

@@ -104,6 +104,11 @@ ROUTES = {
     # reactions: members of the message's conversation only (tests/test_reactions.py)
     ("GET", "/chat/messages/<int:message_id>/reactions"): (401, 404, 404),
     ("POST", "/chat/messages/<int:message_id>/reactions"): (401, 404, 404),
+    # threads: whoever may read the message's conversation opens its thread (tests/test_thread_pages.py)
+    ("GET", "/chat/messages/<int:message_id>/thread"): (401, 404, 404),
+    ("GET", "/chat/threads/<int:thread_id>"): (401, 404, 404),
+    ("POST", "/chat/threads/<int:thread_id>/follow"): (401, 404, 404),
+    ("GET", "/chat/threads"): (401, 200, 200),
     ("GET", "/chat/rooms/new"): (401, 200, 200),
     ("POST", "/chat/rooms/new"): (401, 422, 422),
     ("GET", "/chat/new"): (401, 200, 200),

@@ -4,7 +4,7 @@ queries for the pages that show them (app/chat/routes.py and the sidebar's own f
 from __future__ import annotations
 
 from app.chat import service, titles, visits
-from app.models import Conversation, User, names
+from app.models import THREAD, Conversation, Membership, User, names
 from app.models.notify import NOTHING, effective_level
 from app.realtime import events as live_events
 
@@ -29,6 +29,9 @@ async def sidebar_context(me: User, current: Conversation | None = None) -> dict
         "online_ids": await live_events.online_ids(p.id for p in people),
         "other_rooms": await service.open_rooms_not_joined(me),
         "last_visit": visits.latest([m for _, m in mine]),
+        # The threads I follow: the one "Threads" entry counts their unread replies and mentions.
+        "thread_ids": await Membership.filter(user_id=me.id, conversation__kind=THREAD)
+        .values_list("conversation_id", flat=True),
     }
 
 

@@ -97,9 +97,9 @@
   }
 
   function show(item) {
-    var list = document.querySelector("[data-messages]");
+    var list = item.form.parentElement.querySelector("[data-messages]");  // its own (a thread's panel has one)
     if (list && !item.el.isConnected) list.append(item.el);
-    var empty = document.querySelector(".empty-conversation");
+    var empty = item.form.parentElement.querySelector(".empty-conversation");
     if (empty) empty.remove();
     document.dispatchEvent(new CustomEvent("huddle:sending", { detail: { element: item.el } }));
   }

@@ -56,6 +56,12 @@
       details.querySelector("summary").focus();
       return;
     }
+    var thread = event.target.closest("[data-thread-panel]");  // a thread's panel (thread.js), unless a form in it cancels
+    if (thread && !event.target.closest("tr, form:has([data-cancel])")) {
+      event.preventDefault();
+      document.dispatchEvent(new CustomEvent("huddle:thread-close"));
+      return;
+    }
     escapeCancels(event);
   }
 

@@ -1,0 +1,239 @@
+"""Threads' pages (app/chat/thread_routes.py): "Reply in thread" and a message's summary open its
+thread, the side panel's fragment for htmx and a page of its own otherwise; replies post through
+the ordinary composer with the thread's id; Follow/Unfollow; the "Threads" view (unread first) and
+the sidebar's one "Threads" entry. Who may: whoever may read the parent conversation reads, its
+members write; nobody else finds it (404), administrators included."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from app.chat import service as chat
+from app.chat import threads
+from app.models import Conversation, Membership, Message
+from tests.helpers.live import page, receive, receive_until
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+async def said(app, general, alice) -> Message:
+    async with app.app_context():
+        return await chat.post(alice, general, "who is up for lunch?")
+
+
+@pytest.fixture
+async def secret(app, alice):
+    """A closed room of alice's, with one message in it."""
+    async with app.app_context():
+        room = await chat.create_room(alice, "secret", is_open=False)
+        return room, await chat.post(alice, room, "between us")
+
+
+async def text(response) -> str:
+    return await response.get_data(as_text=True)
+
+
+# --- opening ----------------------------------------------------------------------------------------
+
+async def test_anonymous_is_sent_to_log_in(client, said):
+    for path in (f"/chat/messages/{said.id}/thread", "/chat/threads", "/chat/threads/1"):
+        response = await client.get(path)
+        assert response.status_code in (302, 401)
+
+
+async def test_reply_in_thread_opens_a_page_of_its_own_without_a_script(app, said, sign_in):
+    bobs = await sign_in("bob")
+    response = await bobs.get(f"/chat/messages/{said.id}/thread")
+    html = await text(response)
+    assert response.status_code == 200 and "<html" in html and response.headers["Vary"] == "HX-Request"
+    thread = await Conversation.get(parent_message_id=said.id)
+    assert 'id="conversation"' in html and f'data-conversation="{thread.id}"' in html  # the page's conversation
+    assert f'id="message-{said.id}"' in html and "who is up for lunch?" in html  # the parent on top
+    assert f'action="/chat/{thread.id}/messages"' in html  # the ordinary composer, with the thread's id
+    assert f'action="/chat/threads/{thread.id}/follow"' in html and ">Follow<" in html
+    assert f'href="/chat/{said.conversation_id}/messages/{said.id}"' in html  # back to the room, at the message
+    assert 'id="sidebar"' in html
+    again = await bobs.get(f"/chat/messages/{said.id}/thread")  # opened again: the same thread
+    assert again.status_code == 200 and await Conversation.filter(parent_message_id=said.id).count() == 1
+
+
+async def test_with_htmx_it_is_the_panels_fragment(app, said, sign_in):
+    bobs = await sign_in("bob")
+    response = await bobs.get(f"/chat/messages/{said.id}/thread", headers=HX)
+    html = await text(response)
+    thread = await Conversation.get(parent_message_id=said.id)
+    assert response.status_code == 200 and "<html" not in html and 'id="sidebar"' not in html
+    assert f'data-thread="{thread.id}"' in html and f'data-seq="{thread.last_seq}"' in html
+    assert f'data-parent="{said.id}"' in html and 'data-thread-close' in html
+    assert 'id="conversation"' not in html  # beside the conversation, never a second one
+    assert f'id="conversation-{thread.id}-messages"' in html  # where its live replies go
+
+
+async def test_a_thread_is_found_by_its_own_id_too(app, said, sign_in, alice):
+    async with app.app_context():
+        thread = await threads.open_thread(alice, said.id)
+    response = await (await sign_in("bob")).get(f"/chat/threads/{thread.id}")
+    assert response.status_code == 200 and f'data-conversation="{thread.id}"' in await text(response)
+
+
+async def test_a_closed_room_outsider_and_an_admin_find_nothing(app, secret, sign_in, alice, bob, admin):
+    room, message = secret
+    async with app.app_context():
+        thread = await threads.open_thread(alice, message.id)
+    for who in ("bob", "admin"):
+        browser = await sign_in(who)
+        for path in (f"/chat/messages/{message.id}/thread", f"/chat/threads/{thread.id}"):
+            assert (await browser.get(path)).status_code == 404
+            assert (await browser.get(path, headers=HX)).status_code == 404
+        assert (await browser.post(f"/chat/threads/{thread.id}/follow", {"follow": "1"})).status_code == 404
+        assert (await browser.post(f"/chat/{thread.id}/messages", {"body": "hi"})).status_code == 404
+    assert await Message.filter(conversation_id=thread.id).count() == 0
+    assert await Membership.filter(conversation_id=thread.id).count() == 0
+
+
+@pytest.mark.parametrize("path", ["/chat/messages/999999/thread", "/chat/threads/999999", "/chat/threads/0",
+                                  "/chat/messages/0/thread", "/chat/threads/2147483648"])
+async def test_bad_ids_are_not_found(app, general, bob, sign_in, path):
+    assert (await (await sign_in("bob")).get(path)).status_code == 404
+
+
+async def test_a_room_is_not_a_thread(app, general, sign_in):
+    assert (await (await sign_in("bob")).get(f"/chat/threads/{general.id}")).status_code == 404
+
+
+async def test_a_deleted_message_has_no_thread_to_open(app, said, sign_in, alice):
+    async with app.app_context():
+        await chat.delete(alice, said)
+    assert (await (await sign_in("bob")).get(f"/chat/messages/{said.id}/thread")).status_code == 404
+
+
+async def test_no_thread_in_a_thread(app, said, sign_in, alice):
+    async with app.app_context():
+        thread = await threads.open_thread(alice, said.id)
+        reply = await chat.post(alice, thread, "me!")
+    response = await (await sign_in("bob")).get(f"/chat/messages/{reply.id}/thread")
+    assert response.status_code == 422
+    assert not await Conversation.filter(parent_message_id=reply.id).exists()
+
+
+async def test_an_open_rooms_reader_reads_its_threads_without_a_composer(app, alice, bob, sign_in):
+    async with app.app_context():
+        room = await chat.create_room(alice, "lobby")
+        message = await chat.post(alice, room, "welcome")
+        thread = await threads.open_thread(alice, message.id)
+        await chat.post(alice, thread, "first reply")
+    bobs = await sign_in("bob")  # not in #lobby: reads it, does not write in it
+    html = await text(await bobs.get(f"/chat/messages/{message.id}/thread"))
+    assert "first reply" in html and f'action="/chat/{thread.id}/messages"' not in html
+    assert "Join #lobby to reply" in html
+    assert (await bobs.post(f"/chat/{thread.id}/messages", {"body": "sneaky"})).status_code == 404
+
+
+# --- replying, following ----------------------------------------------------------------------------
+
+async def test_a_reply_without_a_script_posts_and_comes_back_and_the_replier_follows(app, said, sign_in, bob):
+    bobs = await sign_in("bob")
+    await bobs.get(f"/chat/messages/{said.id}/thread")
+    thread = await Conversation.get(parent_message_id=said.id)
+    response = await bobs.post(f"/chat/{thread.id}/messages", {"body": "me too"})
+    assert response.status_code == 303
+    assert await Message.filter(conversation_id=thread.id, body="me too").exists()
+    assert await Membership.filter(conversation_id=thread.id, user_id=bob.id).exists()
+    html = await text(await bobs.get(f"/chat/messages/{said.id}/thread"))
+    assert "me too" in html and ">Following<" in html
+
+
+async def test_a_reply_with_htmx_answers_with_the_message(app, said, sign_in):
+    bobs = await sign_in("bob")
+    await bobs.get(f"/chat/messages/{said.id}/thread", headers=HX)
+    thread = await Conversation.get(parent_message_id=said.id)
+    response = await bobs.post(f"/chat/{thread.id}/messages", {"body": "count me in"}, htmx=True)
+    reply = await Message.get(conversation_id=thread.id)
+    assert response.status_code == 200 and f'id="message-{reply.id}"' in await text(response)
+
+
+async def test_an_empty_reply_is_said_beside_the_box(app, said, sign_in):
+    bobs = await sign_in("bob")
+    await bobs.get(f"/chat/messages/{said.id}/thread")
+    thread = await Conversation.get(parent_message_id=said.id)
+    response = await bobs.post(f"/chat/{thread.id}/messages", {"body": "   "}, htmx=True)
+    assert response.status_code == 422 and 'data-composer-error' in await text(response)
+
+
+async def test_follow_and_unfollow_without_a_script_and_with_htmx(app, said, sign_in, bob, alice):
+    async with app.app_context():
+        thread = await threads.open_thread(alice, said.id)
+    bobs = await sign_in("bob")
+    response = await bobs.post(f"/chat/threads/{thread.id}/follow", {"follow": "1"})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/chat/threads/{thread.id}")
+    assert await Membership.filter(conversation_id=thread.id, user_id=bob.id).exists()
+    response = await bobs.post(f"/chat/threads/{thread.id}/follow", {"follow": "0"}, htmx=True)
+    html = await text(response)
+    assert response.status_code == 200 and "<html" not in html and ">Follow<" in html
+    assert "HX-Trigger" in response.headers  # a toast says so
+    assert not await Membership.filter(conversation_id=thread.id, user_id=bob.id).exists()
+
+
+# --- the summary, the Threads view, the sidebar ----------------------------------------------------
+
+async def test_the_parent_shows_a_summary_linking_to_its_thread(app, said, general, sign_in, alice, bob):
+    async with app.app_context():
+        thread = await threads.open_thread(bob, said.id)
+        await chat.post(bob, thread, "yes")
+        await chat.post(alice, thread, "great")
+    html = await text(await (await sign_in("bob")).get(f"/chat/{general.id}"))
+    summary = re.search(r'<a class="thread-summary".*?</a>', html, re.S).group(0)
+    assert f'href="/chat/messages/{said.id}/thread"' in summary and "2 replies" in summary
+    assert "<time datetime=" in summary and "alice, bob" in summary
+    assert 'data-thread-link>Reply in thread</a>' in html
+
+
+async def test_the_threads_view_lists_followed_threads_unread_first(app, general, sign_in, alice, bob):
+    async with app.app_context():
+        first = await chat.post(alice, general, "first question")
+        second = await chat.post(alice, general, "second question")
+        read_thread = await threads.open_thread(bob, first.id)
+        await chat.post(bob, read_thread, "answered")  # bob follows; nothing unread for him
+        unread_thread = await threads.open_thread(bob, second.id)
+        await chat.post(bob, unread_thread, "let me see")
+        await chat.post(alice, unread_thread, "any news?")  # unread for bob
+    html = await text(await (await sign_in("bob")).get("/chat/threads"))
+    assert html.index("second question") < html.index("first question")
+    assert f'href="/chat/messages/{second.id}/thread"' in html and "#general" in html
+    entry = re.search(r'data-threads-unread data-count="(\d+)"', html)
+    assert entry and entry.group(1) == "1"  # the sidebar's one "Threads" entry
+    assert f'id="conversation-{unread_thread.id}-unread" data-count="1"' in html
+    sidebar_rooms = re.search(r"<h2>Rooms.*?</ul>", html, re.S).group(0)
+    assert "question" not in sidebar_rooms and f"/chat/{unread_thread.id}\"" not in html  # threads are not rooms
+
+
+async def test_the_threads_view_with_none_says_so(app, general, sign_in):
+    html = await text(await (await sign_in("bob")).get("/chat/threads"))
+    assert "No threads yet" in html
+
+
+# --- live -------------------------------------------------------------------------------------------
+
+async def test_a_pages_panel_follows_the_thread_with_its_own_cursor(app, client, said, general, alice, bob):
+    async with app.app_context():
+        thread = await threads.open_thread(alice, said.id)
+        early = await chat.post(alice, thread, "before the panel")
+    await client.login("bob")  # no follower: hears the thread only while the panel shows it
+    async with page(client, general) as socket:
+        await socket.send(json.dumps({"type": "thread", "conversation": thread.id, "after": 0}))
+        caught_up = await receive_until(socket, f'id="message-{early.id}"')  # from 0: what it had not
+        assert f'beforeend:#conversation-{thread.id}-messages' in caught_up
+        async with app.app_context():
+            late = await chat.post(alice, thread, "while it is open")
+        assert f'data-conversation="{thread.id}"' in await receive_until(socket, f'id="message-{late.id}"')
+        await socket.send(json.dumps({"type": "thread", "conversation": None}))  # closed: no longer heard
+        async with app.app_context():
+            await chat.post(alice, thread, "after it closed")
+            shown = await chat.post(alice, general, "in the room")
+        got = []
+        while f'id="message-{shown.id}"' not in (frame := await receive(socket)):
+            got.append(frame)
+        assert got and not any("after it closed" in frame for frame in got)  # the parent's new summary only
