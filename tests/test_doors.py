@@ -109,6 +109,9 @@ PROGRAMS_SEARCH = ("rest", "socket")  # the page takes no limit, and reads an un
 FILES = PAGES + ("rest",)  # uploading and reading a file: the composer's script and REST
 MENTIONS = PAGES + ("rest", "socket")
 REACTIONS = PAGES + ("rest", "socket")  # the messenger API has no reactions
+THREADS = ("rest", "socket")  # opening a thread, for programs (the messenger API has none)
+UNPREVIEW = PAGES + ("rest", "socket")  # nor link previews
+NOT_THE_SENDER = "Only its sender can remove a link preview."
 RULES = {
     "posting limit": Rule("alice", "post", lambda w: (w.general.id, "hello"), Outcome(LIMITED, TOO_FAST),
                           PAGES + PROGRAMS, times=POSTS_ALLOWED + 1),
@@ -206,6 +209,24 @@ RULES = {
         "bob", "react", lambda w: (w.archived.id, "👍"), Outcome(REFUSED, ARCHIVED), REACTIONS),
     "reactions: anything but one emoji is refused, naming it": Rule(
         "bob", "react", lambda w: (w.message.id, "👍\u200d👍"), Outcome(REFUSED, "emoji"), REACTIONS),
+    # Link previews: only its sender removes one (administrators neither), where they may read, not archived.
+    "link previews: its sender removes one": Rule("alice", "unpreview", lambda w: (w.message.id,), Outcome(OK),
+                                                  UNPREVIEW),
+    "link previews: nobody else removes one": Rule(
+        "bob", "unpreview", lambda w: (w.message.id,), Outcome(REFUSED, NOT_THE_SENDER), UNPREVIEW),
+    "link previews: an administrator neither": Rule(
+        "admin", "unpreview", lambda w: (w.message.id,), Outcome(REFUSED, NOT_THE_SENDER), UNPREVIEW),
+    "link previews: someone not in a closed room finds nothing there": Rule(
+        "bob", "unpreview", lambda w: (w.secret_file.message_id,), Outcome(HIDDEN), UNPREVIEW),
+    "link previews: none is removed in an archived room": Rule(
+        "alice", "unpreview", lambda w: (w.archived.id,), Outcome(REFUSED, ARCHIVED), UNPREVIEW),
+    # Threads: whoever may read the message opens its thread (programs; the page: tests/test_threads.py).
+    "threads: a member opens a message's thread": Rule(
+        "bob", "open_thread", lambda w: (w.message.id,), Outcome(OK), THREADS),
+    "threads: someone not in a closed room cannot open one there": Rule(
+        "bob", "open_thread", lambda w: (w.secret_file.message_id,), Outcome(HIDDEN), THREADS),
+    "threads: an administrator not in a closed room cannot either": Rule(
+        "admin", "open_thread", lambda w: (w.secret_file.message_id,), Outcome(HIDDEN), THREADS),
     "mentions: nobody signed in has any": Rule(None, "mentions", lambda w: (), Outcome(REFUSED), MENTIONS),
     "mentions: the person mentioned finds them": Rule("bob", "mentions", lambda w: (), Outcome(OK, "kiwi memo"),
                                                        MENTIONS),

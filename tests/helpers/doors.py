@@ -103,6 +103,9 @@ class PageDoor:
     async def react(self, message_id: int, emoji: str) -> Outcome:
         return await self._post(f"/chat/messages/{message_id}/reactions", {"emoji": emoji})
 
+    async def unpreview(self, message_id: int) -> Outcome:
+        return await self._post(f"/chat/messages/{message_id}/preview/remove")
+
     async def leave(self, conversation_id: int) -> Outcome:
         return await self._post(f"/chat/{conversation_id}/leave")
 
@@ -192,6 +195,14 @@ class RestDoor:
         status, body, _ = await self.api.put(f"/api/v1/messages/{message_id}/reactions/{quote(emoji, safe='')}")
         return self._answer(status, body)
 
+    async def open_thread(self, message_id: int) -> Outcome:
+        status, body, _ = await self.api.post(f"/api/v1/messages/{message_id}/thread")
+        return self._answer(status, body)
+
+    async def unpreview(self, message_id: int) -> Outcome:
+        status, body, _ = await self.api.delete(f"/api/v1/messages/{message_id}/preview")
+        return self._answer(status, body)
+
     async def search(self, q: str, conversation_id: int | None = None, before: str | None = None) -> Outcome:
         args = {"q": q, "conversation_id": conversation_id, "before": before}
         return await self.search_with({name: value for name, value in args.items() if value is not None})
@@ -254,6 +265,12 @@ class SocketDoor:
 
     async def react(self, message_id: int, emoji: str) -> Outcome:
         return await self._act("react", {"message_id": message_id, "emoji": emoji})
+
+    async def open_thread(self, message_id: int) -> Outcome:
+        return await self._act("open_thread", {"message_id": message_id})
+
+    async def unpreview(self, message_id: int) -> Outcome:
+        return await self._act("unpreview", {"message_id": message_id})
 
     async def search(self, q: str, conversation_id: int | None = None, before: str | None = None) -> Outcome:
         args = {"q": q, "conversation_id": conversation_id, "before": before}
