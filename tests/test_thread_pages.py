@@ -237,3 +237,19 @@ async def test_a_pages_panel_follows_the_thread_with_its_own_cursor(app, client,
         while f'id="message-{shown.id}"' not in (frame := await receive(socket)):
             got.append(frame)
         assert got and not any("after it closed" in frame for frame in got)  # the parent's new summary only
+
+
+async def test_replying_from_the_panel_makes_a_follower_who_still_hears_it_once_closed(app, client, said, general,
+                                                                                     alice, bob):
+    async with app.app_context():
+        thread = await threads.open_thread(alice, said.id)
+    await client.login("bob")
+    async with page(client, general) as socket:
+        await socket.send(json.dumps({"type": "thread", "conversation": thread.id, "after": thread.last_seq}))
+        async with app.app_context():
+            mine = await chat.post(bob, thread, "count me in")  # bob follows it now
+        await receive_until(socket, f'id="message-{mine.id}"')
+        await socket.send(json.dumps({"type": "thread", "conversation": None}))
+        async with app.app_context():
+            later = await chat.post(alice, thread, "great, see you")
+        assert f'data-conversation="{thread.id}"' in await receive_until(socket, f'id="message-{later.id}"')

@@ -137,9 +137,10 @@ class Connection:
         old = self.watching.pop(slot, None)
         if old is not None and old != topic and old not in self.watching.values():
             self.cursor.unfollow(old)
-            if old in self.added:
+            if old in self.added:  # unless the user hears it by now anyway (replied: a follower)
                 self.added.discard(old)
-                await self.subscription.remove(old)
+                if old not in await self.dialect.rooms.topics(self.session.user_id):
+                    await self.subscription.remove(old)
         if topic is None or not await self.dialect.rooms.may_follow(self.session.user_id, topic):
             return None
         if topic not in self.subscription.topics:
