@@ -75,6 +75,9 @@ class NewMessage(Request):
     client_id: str | None = Field(default=None, max_length=64,
                                   description="Your id for this message: sending it again returns the first.")
     confirm_everyone: bool = CONFIRM_EVERYONE
+    reply_to: int | None = Field(default=None, ge=1, le=MAX_SEQ,
+                                 description="The id of the message of this conversation it answers (not deleted): "
+                                             "its author is mentioned.")
 
 
 class MessageText(Request):
@@ -217,6 +220,15 @@ class Reaction(BaseModel):
     usernames: list[str] = Field(description="Their usernames, in the same order.")
 
 
+class ReplyQuote(BaseModel):
+    id: int = Field(description="The message answered (its permalink: the conversation around it).")
+    seq: int
+    author: str = Field(description="Its author's username as it is now (for a removed account, the name it had).")
+    excerpt: str | None = Field(description="Its first words as plain text, on one line (~100 characters, \"…\" "
+                                            "when cut) as it is now; null once deleted.")
+    deleted: bool
+
+
 class Message(BaseModel):
     id: int
     conversation_id: int
@@ -236,6 +248,9 @@ class Message(BaseModel):
     attachments: list[Attachment] = Field(default_factory=list, description="Its files, in order.")
     reactions: list[Reaction] = Field(default_factory=list,
                                       description="Its reactions, grouped by emoji, in the order each was first given.")
+    reply_to: ReplyQuote | None = Field(default=None, description="The message it answers, as that is now (an edit or "
+                                                                  "deletion of it comes as this message's "
+                                                                  "message.edited); null: not a reply.")
     thread: ThreadSummary | None = Field(default=None, description="Its thread's summary, once it has a reply "
                                                                    "(each reply or deletion there comes as this "
                                                                    "message's message.edited); null: no reply.")

@@ -1,0 +1,110 @@
+"""Threads as people meet them: ada opens a message's thread beside the room and replies; bob sees
+the message's summary change live in the room, opens the panel from it and replies; ada's panel
+shows it live; Escape closes the panel (the focus back on the message); the Threads view lists a
+follower's thread with unread replies first, and reading it clears them; a phone gets the thread's
+own page. Accessible, the panel and the Threads view alike."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.helpers import PASSWORD
+from tests.helpers.browser import check_accessibility, in_a_new_room, log_in, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def posted(page, text: str) -> int:
+    """Send text from the page's room composer; the id of the stored message."""
+    page.locator("#conversation").get_by_label("Message", exact=True).fill(text)
+    page.keyboard.press("Enter")
+    message = page.locator("#conversation article.message", has_text=text)
+    expect(message).to_have_attribute("data-version", re.compile(r"\d+"))
+    return int(message.get_attribute("id").split("-")[1])
+
+
+def reply(panel, text: str) -> None:
+    panel.get_by_label("Message", exact=True).fill(text)
+    panel.get_by_label("Message", exact=True).press("Enter")
+    expect(panel.locator("[data-messages] article.message[data-version]", has_text=text)).to_be_visible()
+
+
+def test_a_thread_beside_the_room_live_for_both_and_unread_for_a_follower(server, new_context):
+    ada, bob = in_a_new_room(server, new_context, "thada", "thbob", viewport={"width": 1300, "height": 850})
+    room_url = ada.url
+    message_id = posted(ada, "release on friday?")
+    expect(bob.locator(f"#message-{message_id}")).to_be_visible()
+
+    # ada: "⋯" → "Reply in thread": the panel beside the room, the URL the thread's, the focus in its box.
+    ada.locator(f"#message-{message_id} [data-menu-button]").click()
+    ada.locator(f"#message-{message_id}-actions").get_by_role("link", name="Reply in thread").click()
+    panel = ada.locator("#thread-panel")
+    expect(panel).to_be_visible()
+    expect(ada).to_have_url(re.compile(rf"/chat/messages/{message_id}/thread$"))
+    expect(ada.locator("#conversation")).to_be_visible()  # the room stays beside it
+    expect(panel.locator("[data-thread-parent]")).to_contain_text("release on friday?")
+    expect(panel.get_by_label("Message", exact=True)).to_be_focused()
+    assert ada.locator(f"[id='message-{message_id}']").count() == 1  # the panel's copy wears other ids
+    reply(panel, "I can do thursday")
+    expect(ada.locator("#conversation").get_by_text("I can do thursday")).to_have_count(0)  # not in the room
+
+    # bob sees the summary arrive live under the message, and opens the thread from it.
+    summary = bob.locator(f"#message-{message_id} .thread-summary")
+    expect(summary).to_contain_text("1 reply")
+    expect(summary).to_contain_text("thada")
+    summary.click()
+    bobs = bob.locator("#thread-panel")
+    expect(bobs.locator("[data-messages]")).to_contain_text("I can do thursday")
+    check_accessibility(bob)
+    screenshot(bob, "90-thread-panel")
+    reply(bobs, "thursday works")
+
+    # ada's panel shows bob's reply live; her room's summary says two.
+    expect(panel.locator("[data-messages]")).to_contain_text("thursday works")
+    expect(ada.locator(f"#message-{message_id} .thread-summary")).to_contain_text("2 replies")
+
+    # ada closes hers with Escape: the room's URL again, the focus back on the message's "⋯".
+    panel.get_by_label("Message", exact=True).focus()
+    ada.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    expect(ada).to_have_url(room_url)
+    expect(ada.locator(f"#message-{message_id} [data-menu-button]")).to_be_focused()
+
+    # bob replies while ada is away from the thread: unread for her, a follower (she replied).
+    reply(bobs, "I will book the room")
+    threads_entry = ada.locator("[data-threads-unread]")
+    expect(threads_entry).to_have_text("1")
+    ada.get_by_role("link", name="Threads", exact=True).click()
+    expect(ada.locator("#threads-title")).to_have_text("Threads")
+    first = ada.locator(".thread-item").first
+    expect(first).to_contain_text("release on friday?")
+    expect(first.locator(".unread")).to_contain_text("1")
+    check_accessibility(ada)
+    screenshot(ada, "91-threads-view")
+
+    # Reading it clears it: the thread's own page (a reload of a panel's URL gives it too).
+    first.get_by_role("link").click()
+    expect(ada).to_have_url(re.compile(rf"/chat/messages/{message_id}/thread$"))
+    expect(ada.locator("#conversation[data-thread]")).to_contain_text("I will book the room")
+    expect(ada.locator("[data-threads-unread]")).to_be_hidden()
+    ada.goto(server.url + "/chat/threads")
+    expect(ada.locator(".thread-item").first.locator(".unread")).to_have_count(0)
+    ada.go_back()  # the thread's page again, live
+    expect(ada.locator("body")).to_have_attribute("data-live", "open")
+
+    # A phone: the summary opens the thread's own page, which replies like a conversation.
+    phone = new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page()
+    log_in(phone, server, "thbob", PASSWORD)
+    phone.goto(room_url)
+    phone.locator(f"#message-{message_id} .thread-summary").click()
+    expect(phone).to_have_url(re.compile(rf"/chat/messages/{message_id}/thread$"))
+    expect(phone.locator("#thread-panel")).to_have_count(0)  # a page, not a panel
+    expect(phone.locator("#conversation[data-thread]")).to_contain_text("thursday works")
+    expect(phone.locator("body")).to_have_attribute("data-live", "open")
+    phone.get_by_label("Message", exact=True).fill("from my phone")
+    phone.keyboard.press("Enter")
+    expect(ada.locator("#conversation[data-thread] [data-messages]")).to_contain_text("from my phone")
+    check_accessibility(phone)
+
