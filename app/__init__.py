@@ -82,6 +82,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     from app.chat.text import linkify
 
     app.jinja_env.filters["linkify"] = linkify
+    from app.chat.replies import excerpt
+
+    app.jinja_env.filters["excerpt"] = excerpt  # a message's first words, on one line (a reply's quote)
     app.jinja_env.globals["message_html"] = message_html  # async: Jinja awaits it (async templates)
     app.jinja_env.globals["message_body"] = message_body  # async too: the text, its mentions highlighted
     from app.chat.mentions import unread_total

@@ -67,16 +67,16 @@ JSON_VALUE = st.one_of(SCALAR, st.lists(SCALAR, max_size=3), st.dictionaries(TEX
 FORM = ["username", "email", "password", "confirm_password", "current_password", "next", "invitation", "body",
         "client_id", "seq", "name", "topic", "open", "members", "usernames", "people", "title", "content", "kind",
         "days", "is_admin", "archived", "display_name", "level", "confirm_everyone",
-        "everyone", "everyone_shown", "attachments", "emoji"]
+        "everyone", "everyone_shown", "attachments", "emoji", "reply_to"]
 QUERY = ["next", "reason", "after", "before", "limit", "to", "user", "welcome", "cancel", "invitation", "q", "order",
-         "in", "conversation_id", "panel"]
+         "in", "conversation_id", "panel", "reply_to"]
 JSON_FIELDS = ["username", "email", "password", "invitation", "usernames", "room", "topic", "text", "client_id",
                "seq", "Username", "Password", "Email", "Invitation", "Recipient", "ConversationId", "MessageId",
                "Message", "name", "is_open", "archived", "display_name", "level", "confirm_everyone",
-               "everyone_allowed", "endpoint", "keys", "attachments", "Attachments"]
+               "everyone_allowed", "endpoint", "keys", "attachments", "Attachments", "reply_to", "ReplyTo"]
 WS_FIELDS = ["username", "email", "password", "invitation", "token", "conversations", "id", "conversation_id",
              "message_id", "text", "client_id", "seq", "before", "after", "limit", "state", "display_name", "q",
-             "order", "level", "confirm_everyone", "attachments", "emoji"]
+             "order", "level", "confirm_everyone", "attachments", "emoji", "reply_to"]
 WS_ACTIONS = sorted(name[3:] for name in dir(JsonDialect) if name.startswith("do_"))
 OPEN_ACTIONS = {"new", "login", "auth"}
 
@@ -134,6 +134,7 @@ GOOD = {
     # Ids of uploads (none exist in the fuzzed world: each names nothing of the sender's).
     "attachments": [[], [1], "1"], "Attachments": [[], [1]],
     "emoji": ["👍", "🎉", "❤"],  # a reaction (app/chat/emoji.py's table)
+    "reply_to": [1, "1", 2, ""], "ReplyTo": [1, 2],  # the message a post answers (app/chat/replies.py)
     "keys": [{"p256dh": "BLXyTKULgzSQLXYIoeyV-WAjglzCgJdwZhnMp5l1VzDGTKiJzKsn-eUnpSKH1GpQs4qObbWB-few8lLqssp-7tU",
               "auth": "AAAAAAAAAAAAAAAAAAAAAA"}],
 }

@@ -151,7 +151,8 @@ async def send() -> Response:
     data = await body()
     files = ids_of(data, "Attachments")  # ids of uploads (POST /api/v1/uploads): then Message may be ""
     message = data.get("Message", "") if files and isinstance(data.get("Message", ""), str) else text(data, "Message")
-    sent = await operations.send(auth.current(), number(data, "ConversationId"), message, attachments=files)
+    sent = await operations.send(auth.current(), number(data, "ConversationId"), message, attachments=files,
+                                 reply_to=data.get("ReplyTo"))  # the service checks it (a 422 names reply_to)
     return reply("Message Sent", {"MessageId": sent["id"]}, 201)
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.web.urls import MAX_ID
+from app.web.urls import MAX_ID, MAX_SEQ
 
 # --- requests ---------------------------------------------------------------------------------
 
@@ -35,6 +35,8 @@ class NewMessage(BaseModel):
     Message: str = Field(default="", max_length=8192, description="Required unless Attachments are sent.")
     Attachments: list[int] = Field(default_factory=list, max_length=10,
                                    description="Ids of your uploads (POST /api/v1/uploads) to send with it.")
+    ReplyTo: int | None = Field(default=None, ge=1, le=MAX_SEQ,
+                                description="The id of the message of this conversation it answers.")
 
 
 class MessageEdit(BaseModel):

@@ -165,10 +165,12 @@ async def messages(user: User, conversation_id: int, *, before: int | None = Non
 
 
 async def send(user: User, conversation_id: int, text: str, client_id: str | None = None, *,
-               confirm_everyone: bool = False, attachments: list | None = None) -> dict:
-    """`attachments`: ids of the user's uploads (POST /api/v1/uploads) not sent yet."""
+               confirm_everyone: bool = False, attachments: list | None = None, reply_to: object = None) -> dict:
+    """`attachments`: ids of the user's uploads (POST /api/v1/uploads) not sent yet; `reply_to`: the
+    id of the message of this conversation it answers (as received: the service checks it)."""
     found, _ = await chat.member_of(user, conversation_id)
-    posted = await chat.post(user, found, text, client_id, confirm_everyone=confirm_everyone, attachments=attachments)
+    posted = await chat.post(user, found, text, client_id, confirm_everyone=confirm_everyone, attachments=attachments,
+                             reply_to=reply_to)
     return (await messages_data([posted]))[0]
 
 

@@ -105,9 +105,13 @@ async def send(conversation_id: int, data: schemas.NewMessage):
     `confirm_everyone` is true (422 naming `confirm_everyone`). `mentions` lists who was mentioned.
 
     `attachments`: ids of your uploads (uploadFile) not sent yet, at most 10, shown in that order;
-    `text` may then be empty (not both). Someone else's upload, or one sent already, is a 422."""
+    `text` may then be empty (not both). Someone else's upload, or one sent already, is a 422.
+
+    `reply_to`: the id of a message of this conversation that this one answers (not deleted, else a
+    422 naming `reply_to`); its author is mentioned, and the message carries `reply_to` (a quote)."""
     return {"data": await operations.send(auth.current(), conversation_id, data.text, data.client_id,
-                                          confirm_everyone=data.confirm_everyone, attachments=data.attachments)}, 201
+                                          confirm_everyone=data.confirm_everyone, attachments=data.attachments,
+                                          reply_to=data.reply_to)}, 201
 
 
 @bp.post("/conversations/<int:conversation_id>/read")

@@ -141,12 +141,13 @@ class JsonDialect(ProgramDialect):
         return await operations.details(username=text_of(data, "username", limit=200))
 
     async def do_send(self, conn: Connection, data: dict) -> dict:
-        """`text`, and/or `attachments`: ids of uploads (POST /api/v1/uploads) to send with it."""
+        """`text`, and/or `attachments`: ids of uploads (POST /api/v1/uploads) to send with it;
+        `reply_to`: the id of the message of this conversation it answers."""
         return await operations.send(conn.user, id_of(data, "conversation_id"),
                                      text_of(data, "text", required=False) or "",
                                      text_of(data, "client_id", required=False, limit=64),
                                      confirm_everyone=data.get("confirm_everyone") is True,
-                                     attachments=ids_of(data, "attachments"))
+                                     attachments=ids_of(data, "attachments"), reply_to=data.get("reply_to"))
 
     async def do_edit(self, conn: Connection, data: dict) -> dict:
         return await operations.edit(conn.user, id_of(data, "message_id"), text_of(data, "text"),

@@ -7,7 +7,7 @@ import json
 from markupsafe import Markup
 from quart import render_template
 
-from app.chat import link_previews, markdown
+from app.chat import link_previews, markdown, replies
 from app.chat.reaction_lists import reaction_lists, reactions_data
 from app.chat.thread_lists import thread_data, thread_lists
 from app.files import service as files
@@ -38,6 +38,7 @@ def message_data(message: Message, label: Label | None = None) -> dict:
         "attachments": [] if deleted else [files.attachment_data(a) for a in getattr(message, "attachment_list", ())],
         "reactions": reactions_data(message),
         "thread": thread_data(message),
+        "reply_to": replies.reply_data(message),
         "preview": link_previews.preview_data(message),
     }
 
@@ -73,6 +74,7 @@ async def extras(messages) -> None:
     await files.attachment_lists([m for m in messages if not hasattr(m, "attachment_list")])
     await reaction_lists([m for m in messages if not hasattr(m, "reaction_list")])
     await thread_lists([m for m in messages if not hasattr(m, "thread_summary")])
+    await replies.reply_lists([m for m in messages if not hasattr(m, "reply_quote")])
     await link_previews.preview_lists([m for m in messages if not hasattr(m, "link_preview")])
 
 

@@ -8,7 +8,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app import clock, signals
-from app.chat import events, link_previews, mentions, threads
+from app.chat import events, link_previews, mentions, replies, threads
 from app.chat.access import may_post, may_read, membership
 from app.chat.conversations import open_direct
 from app.domain import Invalid, NotAllowed, NotFound, RateLimited, check_text
@@ -63,12 +63,13 @@ def check_client_id(client_id: str | None) -> str | None:
 
 
 async def post(actor: User, conversation: Conversation, text: str, client_id: str | None = None, *,
-               confirm_everyone: bool = False, attachments: list | None = None) -> Message:
+               confirm_everyone: bool = False, attachments: list | None = None, reply_to: object = None) -> Message:
     """A new message from a member, counted against their posting limit (RateLimited past it);
     the same client_id again returns the first one (a retry, not counted). Whom it mentions is
     stored with it (app/chat/mentions.py: @everyone refused where it is off, and in a big room
     unless confirm_everyone). `attachments`: ids of the actor's uploads not sent yet, which become
-    the message's in its transaction (all of them, or Invalid)."""
+    the message's in its transaction (all of them, or Invalid). `reply_to`: the id of the message
+    it answers, of this conversation (app/chat/replies.py; its author is mentioned)."""
     ids = files.check_ids(attachments or [])
     body = check_body(text, ids)
     client_id = check_client_id(client_id)
@@ -78,9 +79,11 @@ async def post(actor: User, conversation: Conversation, text: str, client_id: st
     if client_id and (earlier := await Message.get_or_none(conversation_id=conversation.id, client_id=client_id)):
         return earlier
     check_not_archived(conversation)
+    original = await replies.original(conversation, reply_to)
     said = mentions.find(body)
     await mentions.check_everyone(actor, rule, said, confirm_everyone)
     mentioned = await mentions.targets(actor, rule, said, may_read)
+    await replies.mention_original(actor, conversation, original and original.id, mentioned)
     await runtime().limiters.post_user.spend(str(actor.id), POSTING_TOO_FAST)
     try:
         async with in_transaction() as conn:
@@ -89,7 +92,7 @@ async def post(actor: User, conversation: Conversation, text: str, client_id: st
             check_not_archived(await Conversation.get(id=conversation.id).using_db(conn))
             message = await Message.create(
                 conversation_id=conversation.id, author=actor, author_name=actor.username, body=body,
-                seq=seq, version_seq=seq, client_id=client_id,
+                seq=seq, version_seq=seq, client_id=client_id, reply_to_id=original and original.id,
             )
             await files.attach(conn, actor, message.id, ids)
             await search_index.index(conn, message.id, conversation.id, body)
@@ -140,6 +143,7 @@ async def edit(actor: User, message: Message, text: str, *, confirm_everyone: bo
     rule = await may_post(actor, conversation) or conversation  # a thread: its parent's rule
     await mentions.check_everyone(actor, rule, said, confirm_everyone, before=mentions.find(message.body))
     mentioned = await mentions.targets(actor, rule, said, may_read)
+    await replies.mention_original(actor, conversation, message.reply_to_id, mentioned)  # still a reply
     async with in_transaction() as conn:
         seq = await Conversation.next_seq(conn, message.conversation_id)
         message.body, message.version_seq, message.edited_at = body, seq, clock.now()
@@ -158,6 +162,7 @@ async def edit(actor: User, message: Message, text: str, *, confirm_everyone: bo
     await events.mentions_changed(message, counted & removed, removed, removed=True)
     if added:
         await signals.mentions_added.send(message, added)
+    await replies.original_changed(message)  # its replies quote the new words
     return message
 
 
@@ -183,6 +188,7 @@ async def delete(actor: User, message: Message) -> Message:
     await events.mentions_changed(message, counted, mentioned, removed=True)
     await files.release(blob_ids)
     await link_previews.settle(linked)
+    await replies.original_changed(message)  # its replies say it is deleted
     return message
 
 

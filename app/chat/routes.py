@@ -7,8 +7,7 @@ from quart import Blueprint, Response, flash, redirect, request, url_for
 
 from app.accounts import auth
 from app.chat import events as chat_events
-from app.chat import levels, service, visits
-from app.chat.reaction_lists import reaction_lists
+from app.chat import levels, replies, service, visits
 from app.chat.sidebar import sidebar_context, title_of
 from app.domain import DomainError, Invalid, RateLimited, TooLarge
 from app.files import service as files
@@ -43,7 +42,8 @@ async def sidebar() -> Response:
 
 async def _conversation_page(conversation_id: int, *, around: int | None = None, before: int | None = None,
                              after: int | None = None, latest: bool = False,
-                             status: int = 200, draft: str = "", errors: dict | None = None) -> Response:
+                             status: int = 200, draft: str = "", errors: dict | None = None,
+                             reply_to: object = None) -> Response:
     me = auth.current()
     conversation, member = await service.visible(me, conversation_id)
     seq = conversation.last_seq  # read before the messages: replays start from here
@@ -76,6 +76,7 @@ async def _conversation_page(conversation_id: int, *, around: int | None = None,
         title=title_of(conversation, sidebar), member_count=member_count,
         more_newer=more_newer, first_unread=first_unread,
         highlight=around, draft=draft, errors=errors or {}, may_manage=service.may_manage(me, conversation),
+        reply=await replies.bar(conversation, reply_to) if member is not None else None,
         may_leave=service.may_leave(conversation), level=levels.of(conversation, member) if member else None,
         **sidebar,
     )
@@ -85,7 +86,8 @@ async def _conversation_page(conversation_id: int, *, around: int | None = None,
 async def show(conversation_id: int) -> Response:
     """A conversation, opened at the first unread message under a "New messages" line (newer ones
     load as the reader scrolls down); with nothing unread, or `?latest`, the newest 50 at the bottom."""
-    return await _conversation_page(conversation_id, latest="latest" in request.args)
+    return await _conversation_page(conversation_id, latest="latest" in request.args,
+                                    reply_to=request.args.get("reply_to"))  # Reply, without a script
 
 
 @bp.get("/<int:conversation_id>/messages/<int:message_id>")
@@ -124,19 +126,19 @@ async def post(conversation_id: int) -> Response:
     stand-in), or the composer with its error and the text kept; else a redirect."""
     me = auth.current()
     conversation, _ = await service.member_of(me, conversation_id)
-    body = ""
+    body, reply_to = "", None
     try:
         if request.mimetype == "multipart/form-data":
             with await read_form() as data:
-                body = data.get("body", "")
+                body, reply_to = data.get("body", ""), data.get("reply_to")
                 ids = files.check_ids(data.getlist("attachments"))
                 for each in data.files:  # the no-script composer's files, in the order chosen
                     ids.append((await files.upload(me, each)).id)
         else:
             data = await request.form
-            body, ids = data.get("body", ""), data.getlist("attachments")
+            body, ids, reply_to = data.get("body", ""), data.getlist("attachments"), data.get("reply_to")
         message = await service.post(me, conversation, body, data.get("client_id") or None,
-                                     confirm_everyone=confirmed(data), attachments=ids)
+                                     confirm_everyone=confirmed(data), attachments=ids, reply_to=reply_to)
     except RateLimited as refused:  # the text stays in the composer
         response = await render("chat/_composer.html", status=429, conversation=conversation, draft=body,
                                 errors={"body": refused.message})
@@ -146,7 +148,8 @@ async def post(conversation_id: int) -> Response:
         body = body or (getattr(refused, "fields", {}).get("body") or [""])[0]  # typed before a file too large
         status, errors = 413 if isinstance(refused, TooLarge) else 422, shown(refused.errors)
         if not is_htmx():
-            return await _conversation_page(conversation_id, status=status, draft=body, errors=errors)
+            return await _conversation_page(conversation_id, status=status, draft=body, errors=errors,
+                                            reply_to=reply_to)
         return await render("chat/_composer.html", status=status, conversation=conversation, draft=body, errors=errors)
     if not is_htmx():
         return redirect(url_for("chat.show", conversation_id=conversation.id), code=303)
@@ -167,8 +170,7 @@ def confirmed(form) -> bool:
 
 async def _my_message(message_id: int) -> Message:
     message = await service.get_message(auth.current(), message_id)
-    await files.attachment_lists([message])  # its fragment shows its files
-    await reaction_lists([message])  # and its reactions
+    await chat_events.extras([message])  # its fragment shows its files, reactions, the message it answers
     return message
 
 

@@ -81,6 +81,7 @@
     var item = { form: form, url: form.getAttribute("action"), body: text, clientId: clientId, failed: false,
                  files: files.chips, ids: files.ids };
     item.el = standIn(form, text, clientId, files.chips);
+    item.el.dataset.replying = (form.querySelector("[data-reply-to]") || {}).value || "";  // reply.js's bar
     var ask = form.querySelector("[data-composer-confirm] input");  // "Notify all members" (@everyone): this send's
     if ((item.ask = ask)) { item.everyone = ask.checked; ask.checked = false; ask.closest("p").hidden = true; }
     area.value = "";  // only what is sent leaves; the box stays, and the focus in it
@@ -114,7 +115,8 @@
     }
     htmx.ajax("POST", item.url, {
       source: item.form, target: item.el, swap: "outerHTML settle:0ms",
-      values: { body: item.body, client_id: item.clientId, confirm_everyone: item.everyone ? "1" : "", attachments: item.ids },
+      values: { body: item.body, client_id: item.clientId, confirm_everyone: item.everyone ? "1" : "", attachments: item.ids,
+                reply_to: item.el.dataset.replying },
     }).then(settled, function () { setFailed(item, true); settled(); });
   }
 

@@ -1,13 +1,13 @@
 // The page's one keyboard handler: a single keydown listener and the table of the keys Huddle
 // gives a meaning to, so one key press does one thing. Enter in a [data-enter-sends] form's text
 // area sends it (the composer, an inline message edit; Shift+Enter adds a line, an empty one sends
-// nothing). Escape closes an open menu, else in a form or table row that holds a [data-cancel]
-// link cancels in place, as that link does. Up arrow in an empty composer edits one's last
-// message; Ctrl+K (Cmd+K) opens the quick switcher; "/" focuses the header's search, whose
-// results the arrow keys walk and Escape closes. While a text area's "@" list is open
-// (mention-complete.js), Up and Down walk it, Enter and Tab pick, Escape closes it, and those
-// keys do nothing else. On a picture's crop square (avatar-crop.js), the arrow keys move it and
-// + and − resize it. A new key goes in KEYS; no other script listens to keydown.
+// nothing). Escape closes an open menu, cancels a composer's reply (reply.js), else in a form or
+// table row that holds a [data-cancel] link cancels in place, as that link does. Up arrow in an
+// empty composer edits one's last message; Ctrl+K (Cmd+K) opens the quick switcher; "/" focuses
+// the header's search, whose results the arrow keys walk and Escape closes. While a text area's
+// "@" list is open (mention-complete.js), Up and Down walk it, Enter and Tab pick, Escape closes
+// it, and those keys do nothing else. On a picture's crop square (avatar-crop.js), the arrow keys
+// move it and + and − resize it. A new key goes in KEYS; no other script listens to keydown.
 (function () {
   "use strict";
 
@@ -47,6 +47,13 @@
     if (close) {
       event.preventDefault();
       close.click();
+      return;
+    }
+    var reply = event.target.closest("[data-composer]");  // replying (reply.js): × cancels it
+    reply = reply && reply.querySelector("[data-reply-bar]:not([hidden]) [data-reply-cancel]");
+    if (reply) {
+      event.preventDefault();
+      reply.click();
       return;
     }
     var details = event.target.closest("details.account-menu[open]");
