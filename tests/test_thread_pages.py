@@ -253,3 +253,14 @@ async def test_replying_from_the_panel_makes_a_follower_who_still_hears_it_once_
         async with app.app_context():
             later = await chat.post(alice, thread, "great, see you")
         assert f'data-conversation="{thread.id}"' in await receive_until(socket, f'id="message-{later.id}"')
+
+
+async def test_a_thread_as_a_conversation_is_its_page(app, said, sign_in, alice):
+    """Where a plain form's reply comes back to (chat.post → chat.show), and a reply's permalink."""
+    async with app.app_context():
+        thread = await threads.open_thread(alice, said.id)
+        answer = await chat.post(alice, thread, "here")
+    bobs = await sign_in("bob")
+    for path in (f"/chat/{thread.id}", f"/chat/{thread.id}/messages/{answer.id}"):
+        response = await bobs.get(path)
+        assert response.status_code == 303 and response.headers["Location"].endswith(f"/chat/threads/{thread.id}")

@@ -46,6 +46,8 @@ async def _conversation_page(conversation_id: int, *, around: int | None = None,
                              reply_to: object = None) -> Response:
     me = auth.current()
     conversation, member = await service.visible(me, conversation_id)
+    if conversation.is_thread:  # a thread has a page of its own (app/chat/thread_routes.py)
+        return redirect(url_for("threads.show", thread_id=conversation.id), code=303)
     seq = conversation.last_seq  # read before the messages: replays start from here
     sidebar = await sidebar_context(me, conversation)
     if conversation.is_room:
