@@ -5,8 +5,6 @@ summary that takes a new number with every reply; unread, catch-up, notification
 work as in any conversation; leaving the parent room ends the follows."""
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from app.chat import levels, reactions, threads
@@ -16,9 +14,8 @@ from app.models import Conversation, Membership, Mention, Message, User
 from app.notify import service as notify
 from app.search import service as search
 from tests.helpers.accounts import make_user
-from tests.helpers.api import act, api_login, json_socket, pushed
+from tests.helpers.api import api_login
 from tests.helpers.chat import lift_posting_limit
-from tests.helpers.live import barrier, page
 
 
 @pytest.fixture

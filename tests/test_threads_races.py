@@ -1,0 +1,94 @@
+"""Threads under concurrency, on SQLite and on PostgreSQL: many people opening a message's thread
+at the same moment get one thread; replies racing in it never share a number, each replier
+follows once, and the parent message ends with the summary of every reply at a number of its own.
+
+On PostgreSQL the race runs in a child process (`python -m tests.test_threads_races URL DIR`):
+Tortoise cannot use two dialects in one process."""
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+
+from app.chat import service, threads
+from app.chat.thread_lists import summaries
+from app.config import ROOT
+from app.models import Conversation, Membership, Message, User
+from tests.helpers import ARGON2_MEMORY_KIB
+from tests.helpers.chat import lift_posting_limit
+
+PEOPLE = 6
+REPLIES = 18
+
+
+async def race() -> dict:
+    people = [await User.create_account(f"racer{n}", f"r{n}@example.com", "x" * 12) for n in range(PEOPLE)]
+    for person in people:
+        await service.welcome(person)
+    room = await service.general()
+    said = await service.post(people[0], room, "who is in?")
+    opened = await asyncio.gather(*(threads.open_thread(people[n % PEOPLE], said.id) for n in range(12)),
+                                  return_exceptions=True)
+    problems = [repr(r) for r in opened if isinstance(r, Exception)]
+    thread = await Conversation.get(parent_message_id=said.id)
+    replies = await asyncio.gather(*(service.post(people[n % PEOPLE], thread, f"reply {n}") for n in range(REPLIES)),
+                                   return_exceptions=True)
+    problems += [repr(r) for r in replies if isinstance(r, Exception)]
+    rows = await Message.filter(conversation_id=thread.id).order_by("seq")
+    followers = await Membership.filter(conversation_id=thread.id).values_list("user_id", flat=True)
+    parent = await Message.get(id=said.id)
+    return {
+        "problems": problems,
+        "threads": await Conversation.filter(parent_message_id=said.id).count(),
+        "same_thread": sorted({t.id for t in opened if isinstance(t, Conversation)}) == [thread.id],
+        "seqs": [m.seq for m in rows],
+        "followers": sorted(followers) == sorted(p.id for p in people),
+        "parent_is_latest": parent.version_seq == (await Conversation.get(id=room.id)).last_seq,
+        "replies": (await summaries([thread.id]))[thread.id].replies,
+    }
+
+
+def check(result: dict) -> None:
+    assert result["problems"] == []
+    assert result["threads"] == 1 and result["same_thread"]
+    assert result["seqs"] == list(range(1, REPLIES + 1))
+    assert result["followers"]  # every replier once (the parent's author among them)
+    assert result["parent_is_latest"] and result["replies"] == REPLIES
+
+
+async def test_racing_opens_and_replies_on_sqlite(app):
+    lift_posting_limit(app)
+    async with app.app_context():
+        check(await race())
+
+
+def test_racing_opens_and_replies_on_postgresql(pg_database, tmp_path):
+    child = subprocess.run(
+        [sys.executable, "-m", "tests.test_threads_races", pg_database, str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert child.returncode == 0, child.stderr
+    check(json.loads(child.stdout.strip().splitlines()[-1]))
+
+
+async def _on_postgresql(url: str, data_dir: str) -> dict:
+    from pathlib import Path
+
+    from tortoise import Tortoise
+
+    from app import create_app
+    from app.config import Settings
+
+    settings = Settings(data_dir=Path(data_dir), database_url=url, secret_key="k", base_url="http://localhost",
+                        argon2_memory_kib=ARGON2_MEMORY_KIB)
+    app = create_app(settings)
+    async with app.test_app():
+        await Tortoise.generate_schemas()
+        lift_posting_limit(app)
+        async with app.app_context():
+            return await race()
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(_on_postgresql(sys.argv[1], sys.argv[2]))))
