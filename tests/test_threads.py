@@ -394,3 +394,14 @@ async def test_a_follower_who_can_no_longer_read_is_not_told(app, alice, bob, ge
         await Conversation.filter(id=room.id).update(is_open=False)  # closed behind the follows' back
         reply = await chat.post(alice, thread, "secret now")
         assert bob.id not in (await notify.recipients(reply, set())).everyone
+
+
+async def test_chat_lands_on_the_last_room_visited_never_on_a_thread(app, said, general, alice, bob):
+    from app.chat import visits
+
+    async with app.app_context():
+        thread = await threads.open_thread(bob, said.id)
+        await chat.post(bob, thread, "reply")
+        await chat.mark_read(alice, await Conversation.get(id=general.id))
+        await chat.mark_read(alice, await Conversation.get(id=thread.id))  # read last, beside #general
+        assert await visits.landing(alice) == general.id

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from app import clock
 from app.chat import service
-from app.models import Conversation, Membership, User
+from app.models import THREAD, Conversation, Membership, User
 
 STAMP_EVERY_SECONDS = 60
 
@@ -16,7 +16,8 @@ STAMP_EVERY_SECONDS = 60
 async def landing(user: User) -> int:
     """The conversation /chat opens: the one visited last, else #general (every account joins it
     when it is made, and #general's making takes in every account that exists then)."""
-    last = await Membership.filter(user_id=user.id, last_visited_at__isnull=False).order_by("-last_visited_at").first()
+    last = await Membership.filter(user_id=user.id, last_visited_at__isnull=False).exclude(
+        conversation__kind=THREAD).order_by("-last_visited_at").first()  # a thread opens beside its room
     return last.conversation_id if last else (await service.general()).id
 
 
