@@ -142,6 +142,18 @@
   document.addEventListener("huddle:sending", function (event) {
     if (aside && aside.contains(event.detail.element)) toBottom();
   });
+  // A reply sent makes its sender a follower (app/chat/messages.py): the Follow button says so.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    var thread = event.detail.successful && form instanceof Element && form.matches("[data-composer]") &&
+      form.closest("[data-thread]");
+    var button = thread && thread.querySelector('[data-thread-follow="off"]');
+    if (!button) return;
+    button.dataset.threadFollow = "on";
+    button.textContent = "Following";
+    button.setAttribute("aria-pressed", "true");
+    button.form.elements.follow.value = "0";
+  });
   document.addEventListener("scroll", function (event) { if (event.target === box()) read(); }, true);
   document.addEventListener("visibilitychange", read);
 

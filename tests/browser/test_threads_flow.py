@@ -60,6 +60,7 @@ def test_a_thread_beside_the_room_live_for_both_and_unread_for_a_follower(server
     check_accessibility(bob)
     screenshot(bob, "90-thread-panel")
     reply(bobs, "thursday works")
+    expect(bobs.locator("[data-thread-follow]")).to_have_text("Following")  # he replied: he follows it
 
     # ada's panel shows bob's reply live; her room's summary says two.
     expect(panel.locator("[data-messages]")).to_contain_text("thursday works")
