@@ -1,0 +1,101 @@
+"""Replies as people meet them: one replies from a message's "⋯" menu (the bar over the composer,
+Escape cancels, the focus stays in the box), the other sees the quote arrive live and follows it
+to the original, scrolled to and highlighted; an edit and a deletion of the original show in the
+quote live; a send refused because the original went keeps the text; accessible, and at a phone's
+width too."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.helpers import PASSWORD
+from tests.helpers.browser import check_accessibility, in_a_new_room, log_in, screenshot
+from tests.helpers.pages import body, post_many
+from tests.helpers.server import Server
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """Posting enough for the original to leave the screen: the limit raised."""
+    server = Server(tmp_path_factory.mktemp("replies"), HUDDLE_POSTS_PER_10_SECONDS="1000")
+    yield server
+    server.stop()
+
+
+def reply_from_menu(page, message_id: int) -> None:
+    page.locator(f"#message-{message_id} [data-menu-button]").click()
+    page.locator(f"#message-{message_id}-actions").get_by_role("link", name="Reply", exact=True).click()
+
+
+def test_a_reply_quotes_the_original_live_and_jumps_to_it(server, new_context):
+    rosa, tomas = in_a_new_room(server, new_context, "rosa", "tomas", viewport={"width": 1200, "height": 800})
+    rosa.get_by_label("Message", exact=True).fill("**Lunch** at the harbour at noon?")
+    rosa.keyboard.press("Enter")
+    original = body(rosa, "Lunch at the harbour at noon?")
+    expect(original).to_have_attribute("data-version", re.compile(r"\d+"))
+    original_id = int(original.get_attribute("id").split("-")[1])
+    post_many(rosa, rosa.url, "filler", 1, 30)  # the original leaves the screen
+    expect(body(tomas, "filler 30")).to_be_visible()
+
+    # tomas: Reply from the menu; the bar says to whom; Escape cancels it, the focus in the box.
+    reply_from_menu(tomas, original_id)
+    bar = tomas.locator("[data-composer] [data-reply-bar]")
+    expect(bar).to_be_visible()
+    expect(bar).to_contain_text("Replying to rosa: Lunch at the harbour at noon?")
+    box = tomas.get_by_label("Message", exact=True)
+    expect(box).to_be_focused()
+    tomas.keyboard.press("Escape")
+    expect(bar).to_be_hidden()
+    expect(box).to_be_focused()
+    reply_from_menu(tomas, original_id)
+    expect(bar).to_be_visible()
+    check_accessibility(tomas)
+    screenshot(tomas, "90-reply-bar")
+    box.fill("yes, see you there")
+    tomas.keyboard.press("Enter")
+    expect(bar).to_be_hidden()  # gone with the send
+    reply = body(tomas, "yes, see you there")
+    expect(reply).to_have_attribute("data-version", re.compile(r"\d+"))
+    reply_id = int(reply.get_attribute("id").split("-")[1])
+
+    # rosa sees the quote live; following it scrolls to the original and highlights it.
+    quote = rosa.locator(f"#message-{reply_id} .reply-quote a")
+    expect(quote).to_have_attribute("aria-label", "Reply to rosa: Lunch at the harbour at noon?")
+    expect(quote).to_contain_text("rosa")
+    expect(rosa.locator(f"#message-{original_id}")).not_to_be_in_viewport()
+    quote.focus()
+    rosa.keyboard.press("Enter")  # keyboard reachable
+    expect(rosa.locator(f"#message-{original_id}")).to_be_in_viewport()
+    expect(rosa.locator(f"#message-{original_id}")).to_have_class(re.compile(r"\bhighlight\b"))
+    expect(rosa.locator(f"#message-{original_id}")).to_be_focused()
+    check_accessibility(rosa)
+    screenshot(rosa, "91-reply-quote")
+
+    # The original edited, then deleted: the quote follows on tomas's page, live.
+    token = server.api_token("rosa", PASSWORD)
+    server.api("PATCH", f"/api/v1/messages/{original_id}", token, {"text": "Lunch at one instead"})
+    expect(tomas.locator(f"#message-{reply_id} .reply-quote")).to_contain_text("Lunch at one instead")
+    reply_from_menu(tomas, original_id)  # a reply under way when the original goes
+    server.api("DELETE", f"/api/v1/messages/{original_id}", token)
+    expect(tomas.locator(f"#message-{reply_id} .reply-quote")).to_contain_text("Original message deleted")
+    box.fill("too late?")
+    tomas.keyboard.press("Enter")
+    expect(tomas.locator("[data-composer-error]")).to_contain_text("still there")
+    expect(box).to_have_value("too late?")  # nothing typed is lost
+
+    # At a phone's width: Reply from the menu, the bar fits and reads well.
+    phone = new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page()
+    log_in(phone, server, "tomas", PASSWORD)
+    phone.goto(tomas.url)
+    last = body(phone, "filler 30")
+    last_id = int(last.get_attribute("id").split("-")[1])
+    reply_from_menu(phone, last_id)
+    expect(phone.locator("[data-composer] [data-reply-bar]")).to_contain_text("Replying to rosa: filler 30")
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways: {width}"
+    check_accessibility(phone)
+    screenshot(phone, "92-reply-phone")
