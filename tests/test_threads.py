@@ -405,3 +405,13 @@ async def test_chat_lands_on_the_last_room_visited_never_on_a_thread(app, said, 
         await chat.mark_read(alice, await Conversation.get(id=general.id))
         await chat.mark_read(alice, await Conversation.get(id=thread.id))  # read last, beside #general
         assert await visits.landing(alice) == general.id
+
+
+async def test_a_reply_to_a_reply_in_a_thread_mentions_its_author_who_then_follows(app, said, alice, bob, admin):
+    async with app.app_context():
+        thread = await threads.open_thread(bob, said.id)
+        first = await chat.post(admin, thread, "an idea")
+        await threads.follow(admin, thread.id, False)
+        answer = await chat.post(bob, thread, "good one", reply_to=first.id)
+        assert admin.id in (await chat_data(answer.id))["mentions"]
+        assert await Membership.exists(conversation_id=thread.id, user_id=admin.id)

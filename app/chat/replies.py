@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 
 from app.chat import markdown, previews
-from app.chat.access import may_read
+from app.chat.access import may_read, rule_of
 from app.chat.mentions import Targets
 from app.domain import Invalid
-from app.models import Conversation, Membership, Message, User, names, reads
+from app.models import Conversation, Message, User, names, reads
 from app.web.urls import MAX_SEQ
 
 EXCERPT = 100  # characters of the original's plain text in a quote
@@ -61,7 +61,7 @@ async def mention_original(actor: User, conversation: Conversation, reply_to_id:
     author_id = await Message.filter(id=reply_to_id).first().values_list("author_id", flat=True)
     if author_id is None or author_id == actor.id or author_id in mentioned.people:
         return
-    if may_read(conversation, await Membership.get_or_none(conversation_id=conversation.id, user_id=author_id)):
+    if may_read(*await rule_of(conversation, author_id)):  # a thread: by its parent's rule
         mentioned.people[author_id] = False
 
 
