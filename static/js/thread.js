@@ -78,7 +78,7 @@
   }
 
   function load(url, push) {
-    return htmx.ajax("GET", url, { source: aside, target: aside, swap: "innerHTML" }).then(function () {
+    return htmx.ajax("GET", url, { source: aside, target: aside }).then(function () {
       var p = panel();
       if (!p) return;
       if (push) history[pushed ? "replaceState" : "pushState"]({ thread: url }, "", url);
