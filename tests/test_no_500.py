@@ -66,7 +66,7 @@ JSON_VALUE = st.one_of(SCALAR, st.lists(SCALAR, max_size=3), st.dictionaries(TEX
 # code behind the other checks.
 FORM = ["username", "email", "password", "confirm_password", "current_password", "next", "invitation", "body",
         "client_id", "seq", "name", "topic", "open", "members", "usernames", "people", "title", "content", "kind",
-        "days", "is_admin", "archived", "display_name", "level", "confirm_everyone",
+        "days", "is_admin", "archived", "display_name", "level", "confirm_everyone", "follow",
         "everyone", "everyone_shown", "attachments", "emoji", "reply_to"]
 QUERY = ["next", "reason", "after", "before", "limit", "to", "user", "welcome", "cancel", "invitation", "q", "order",
          "in", "conversation_id", "panel", "reply_to"]
@@ -96,7 +96,8 @@ class World:
         """Good values for a field or path segment of this name."""
         ids = {"conversation_id": self.conversations, "ConversationId": self.conversations, "id": self.users,
                "message_id": self.messages, "MessageId": self.messages, "user_id": self.users,
-               "session_id": self.sessions, "feedback_id": self.feedback, "invitation_id": self.invitations}
+               "session_id": self.sessions, "feedback_id": self.feedback, "invitation_id": self.invitations,
+               "thread_id": self.conversations}  # a room is no thread: its code says so, never a 500
         if name in ids:
             return ids[name] or [1]
         if name in {"seq", "before", "after"}:
@@ -131,6 +132,7 @@ GOOD = {
     "confirm_everyone": ["1", True], "everyone": ["on", ""], "everyone_shown": ["1"], "everyone_allowed": [True, False],
     # A push subscription (api/push.py): a public address (no DNS), and one aimed inward.
     "endpoint": ["https://93.184.215.14/push/fuzz", "https://127.0.0.1/push"],
+    "follow": ["1", "0"],  # following a thread, or not (app/chat/thread_routes.py)
     # Ids of uploads (none exist in the fuzzed world: each names nothing of the sender's).
     "attachments": [[], [1], "1"], "Attachments": [[], [1]],
     "emoji": ["👍", "🎉", "❤"],  # a reaction (app/chat/emoji.py's table)
@@ -602,7 +604,9 @@ def page_frames(draw, world: World):
                        conversation, st.one_of(st.sampled_from(["start", "stop"]), JSON_VALUE))
     viewing = st.builds(lambda c, v: {"type": "viewing", "conversation": c, "visible": v},
                         conversation, st.one_of(st.booleans(), JSON_VALUE))
-    frame = draw(st.one_of(hello, typing, viewing, JSON_VALUE))
+    thread = st.builds(lambda c, a: {"type": "thread", "conversation": c, "after": a},  # a thread's panel
+                       st.one_of(st.none(), conversation), st.one_of(world.good("seq"), JSON_VALUE))
+    frame = draw(st.one_of(hello, typing, viewing, thread, JSON_VALUE))
     return json.dumps(frame)
 
 
@@ -624,7 +628,10 @@ def test_no_hello_or_typing_on_the_page_socket_gets_a_server_error(fuzzed):
                       {"type": "typing", "conversation": value, "state": value},
                       {"type": "typing", "conversation": conversation, "state": value},
                       {"type": "viewing", "conversation": value, "visible": True},
-                      {"type": "viewing", "conversation": conversation, "visible": value}]:
+                      {"type": "viewing", "conversation": conversation, "visible": value},
+                      {"type": "thread", "conversation": value, "after": value},
+                      {"type": "thread", "conversation": conversation, "after": value},
+                      {"type": "hello", "presence": [], "thread": value, "thread_after": value}]:
             check = example(frame=json.dumps(frame))(check)
     check()
 
@@ -652,13 +659,15 @@ def test_the_fuzzing_covers_every_route_and_every_socket():
 
 
 DOORS = ["accounts/routes.py", "accounts/password_routes.py", "chat/routes.py", "chat/rooms.py", "admin/routes.py",
+         "chat/thread_routes.py",
          "feedback/routes.py", "home.py", "api/rest.py", "api/ws.py", "api/messenger.py", "live/socket.py",
          "search/routes.py", "chat/people_routes.py", "chat/level_routes.py", "chat/mention_routes.py",
          "api/push.py", "chat/reaction_routes.py"]
 READS = re.compile(r'(?:args|form|data|message)\.get(?:list)?\(\s*"(\w+)"'
                    r'|(?:text_of|id_of|cursor_of|text|number)\(data, "(\w+)"|data\["(\w+)"\]')
 # Read from the frame itself, or from what the broker delivers: the socket tests build these.
-FRAME_NAMES = {"action", "data", "type", "conversation", "presence", "names", "ConvId", "user_id", "visible"}
+FRAME_NAMES = {"action", "data", "type", "conversation", "presence", "names", "ConvId", "user_id", "visible",
+               "thread", "thread_after"}
 
 
 def test_the_fuzzing_sends_every_field_a_door_reads():

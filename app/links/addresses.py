@@ -15,6 +15,7 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 METADATA = frozenset(ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200"))
 SHARED = ipaddress.ip_network("100.64.0.0/10")
+PROTOCOL = ipaddress.ip_network("192.0.0.0/24")  # IETF protocol assignments (not all private in Python 3.11)
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: local use, never public
 COMPATIBLE = ipaddress.ip_network("::/96")  # IPv4-compatible IPv6 (deprecated), and :: and ::1
@@ -23,11 +24,13 @@ SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
 SITE_LOCAL = ipaddress.ip_network("fec0::/10")
 # A label as the WHATWG URL parser reads IPv4 parts: decimal, 0x hex or 0-prefixed octal.
 NUMBER = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$", re.IGNORECASE)
+LABEL = r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?"
+NAME = re.compile(rf"^(?=.{{1,253}}\.?$){LABEL}(\.{LABEL})*\.?$", re.IGNORECASE)  # after IDNA: DNS labels only
 
 
 def _public_v4(ip: ipaddress.IPv4Address) -> bool:
     return not (ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_multicast or ip.is_reserved
-                or ip.is_unspecified or ip in SHARED or ip in METADATA) and ip.is_global
+                or ip.is_unspecified or ip in SHARED or ip in PROTOCOL or ip in METADATA) and ip.is_global
 
 
 def is_public(ip: Address) -> bool:
@@ -57,8 +60,8 @@ def looks_numeric(host: str) -> bool:
 
 def literal(host: str) -> Address | None:
     """The address a host names when it is an IP literal (yarl gives IPv6 without brackets),
-    None for a name. ValueError for a numeric host not in canonical dotted form, or an IPv6
-    address with a zone."""
+    None for a name. ValueError for a numeric host not in canonical dotted form, an IPv6
+    address with a zone, or a name that DNS could not hold ("exa mple.com", "a%00b")."""
     if ":" in host:
         if "%" in host:
             raise ValueError("an address with a zone")
@@ -68,6 +71,8 @@ def literal(host: str) -> Address | None:
             return ipaddress.IPv4Address(host.rstrip("."))  # strict: four decimal parts, no leading zeros
         except ValueError:
             raise ValueError("an address in an odd form") from None
+    if not NAME.match(host):
+        raise ValueError("not a host name")
     return None
 
 

@@ -142,7 +142,7 @@ async def _check(url: URL, allowed: frozenset[str], resolve: Resolve) -> list[st
     try:
         ip = literal(host)
     except ValueError as error:
-        raise Refused(f"not a public address: {error}") from None
+        raise Refused(f"not a public address: {error}" if "address" in str(error) else "not a web address") from None
     answers = [str(ip)] if ip is not None else list(dict.fromkeys(await resolve(host, port)))
     if not answers:
         raise Unavailable("no address for the host")

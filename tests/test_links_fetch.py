@@ -1,0 +1,294 @@
+"""The link preview fetcher (app/links/fetch.py) against a site playing tricks (tests/helpers/
+attack_server.py), the address rule (app/links/addresses.py) and what a page or a message says
+(app/links/page.py). The attack servers run on 127.0.0.x, which only HUDDLE_PREVIEW_ALLOWED_HOSTS
+lets the fetcher reach: every other address of the machine stays refused, as in production."""
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from app.links import fetch
+from app.links.addresses import is_public
+from app.links.fetch import Refused, Unavailable, allowed_hosts, fetch_image, fetch_page
+from tests.helpers.attack_server import PIXEL, AttackServer
+
+
+@pytest.fixture
+async def site():
+    async with AttackServer() as server:
+        yield server
+
+
+@pytest.fixture
+async def other(site):
+    """A second allowed site, on another loopback address."""
+    async with AttackServer(host="127.0.0.2", title="The other site") as server:
+        yield server
+
+
+def allowing(*servers: AttackServer) -> frozenset[str]:
+    return allowed_hosts(",".join(server.key for server in servers))
+
+
+class Resolver:
+    """An injected DNS: each lookup takes the next answer (the last one again when they run out)."""
+
+    def __init__(self, *answers: list[str]) -> None:
+        self.answers, self.calls = list(answers), []
+
+    async def __call__(self, host: str, port: int) -> list[str]:
+        self.calls.append(host)
+        return self.answers[min(len(self.calls), len(self.answers)) - 1]
+
+
+# --- pages ----------------------------------------------------------------------------------------
+
+async def test_a_page_gives_its_open_graph_title_description_site_and_absolute_image(site):
+    page = await fetch_page(site.url("/og"), allowed=allowing(site))
+    assert page == fetch.Page(url=site.url("/og"), title="Open & Graph title", description="What the page is about.",
+                              site="Example Site", image_url=site.url("/images/card.png"))
+
+
+async def test_a_page_without_open_graph_has_its_title_and_its_host_as_site(site):
+    page = await fetch_page(site.url("/title"), allowed=allowing(site))
+    assert (page.title, page.description, page.site, page.image_url) == ("The page", None, "127.0.0.1", None)
+
+
+async def test_the_fetcher_says_who_it_is_and_keeps_no_cookies(site):
+    page = await fetch_page(site.url("/cookie"), allowed=allowing(site))
+    assert page.url == site.url("/title")
+    first, second = site.seen
+    assert first.headers["User-Agent"] == second.headers["User-Agent"] == "HuddleBot/1 (+link previews)"
+    assert "text/html" in first.headers["Accept"]
+    assert "Cookie" not in second.headers and "Authorization" not in second.headers
+
+
+async def test_an_address_with_credentials_is_refused(site):
+    with pytest.raises(Refused, match="credentials"):
+        await fetch_page(f"http://user:secret@{site.key}/title", allowed=allowing(site))
+    assert site.seen == []
+
+
+@pytest.mark.parametrize("path", ["/json", "/pixel.png"])
+async def test_what_is_not_html_is_refused(site, path):
+    with pytest.raises(Refused, match="not an HTML page"):
+        await fetch_page(site.url(path), allowed=allowing(site))
+
+
+async def test_an_error_status_is_refused_and_a_server_error_may_pass(site):
+    with pytest.raises(Refused, match="404"):
+        await fetch_page(site.url("/status/404"), allowed=allowing(site))
+    with pytest.raises(Unavailable, match="503"):
+        await fetch_page(site.url("/status/503"), allowed=allowing(site))
+
+
+async def test_a_site_that_is_down_is_unavailable(site):
+    down = AttackServer()  # a port of our own, nothing listening
+    with pytest.raises(Unavailable):
+        await fetch_page(down.url("/"), allowed=allowing(down))
+
+
+# --- redirects ------------------------------------------------------------------------------------
+
+async def test_five_redirects_are_followed_and_a_sixth_is_refused(site):
+    page = await fetch_page(site.url("/chain/5"), allowed=allowing(site))
+    assert (page.url, page.title) == (site.url("/chain/0"), "After the chain on The page")
+    with pytest.raises(Refused, match="too many redirects"):
+        await fetch_page(site.url("/chain/6"), allowed=allowing(site))
+
+
+async def test_a_redirect_to_another_allowed_site_is_followed(site, other):
+    page = await fetch_page(site.url(f"/to?location={other.url('/title')}"), allowed=allowing(site, other))
+    assert (page.url, page.title) == (other.url("/title"), "The other site")
+
+
+@pytest.mark.parametrize("location", [
+    "http://127.0.0.1:{port}/title",  # the same machine, a port not allowed
+    "http://127.0.0.1/", "http://[::1]/", "http://[::ffff:127.0.0.1]/", "http://localhost:{allowed}/title",
+    "http://169.254.169.254/latest/meta-data/", "http://2130706433/", "http://0177.0.0.1/",
+    "file:///etc/passwd", "gopher://127.0.0.1:6379/_INFO", "http://[fd00:ec2::254]/",
+])
+async def test_a_redirect_into_the_machine_or_off_the_web_is_refused(site, other, location):
+    location = location.format(port=other.port, allowed=site.port)
+    with pytest.raises(Refused):
+        await fetch_page(site.url(f"/to?location={location}"), allowed=allowing(site))
+    assert other.seen == []
+
+
+# --- sizes and time -------------------------------------------------------------------------------
+
+async def test_a_huge_page_is_cut_at_a_megabyte_and_its_early_head_still_read(site):
+    page = await fetch_page(site.url("/huge-head"), allowed=allowing(site))
+    assert page.title == "Early head"
+
+
+async def test_a_huge_page_with_no_html_in_its_first_megabyte_is_refused(site):
+    with pytest.raises(Refused, match="too large"):
+        await fetch_page(site.url("/huge-junk"), allowed=allowing(site))
+
+
+async def test_a_declared_length_over_the_limit_is_refused_before_reading(site, tmp_path):
+    # The server sends the header and never a byte of body: only the header can end this.
+    with pytest.raises(Refused, match="too large"):
+        await fetch_page(site.url("/declared"), allowed=allowing(site))
+    with pytest.raises(Refused, match="too large"):
+        await fetch_image(site.url("/declared-image"), tmp_path / "image", allowed=allowing(site))
+    assert not (tmp_path / "image").exists()
+
+
+async def test_a_gzip_bomb_is_read_only_to_a_megabyte_decompressed(site, monkeypatch):
+    inflated = []
+    read = fetch._read
+
+    async def counting(response, limit, sink):
+        async def counted(data):
+            inflated.append(len(data))
+            await sink(data)
+        return await read(response, limit, counted)
+
+    monkeypatch.setattr(fetch, "_read", counting)
+    with pytest.raises(Refused, match="too large"):
+        await fetch_page(site.url("/bomb"), allowed=allowing(site))  # 50 MB of spaces: no HTML
+    assert sum(inflated) == fetch.MAX_PAGE_BYTES
+    page = await fetch_page(site.url("/bomb-head"), allowed=allowing(site))
+    assert page.title == "Bomb with a head"
+
+
+async def test_a_body_that_trickles_forever_is_cut_by_the_total_timeout(site, monkeypatch):
+    monkeypatch.setattr(fetch, "TOTAL_TIMEOUT", 0.5)
+    with pytest.raises(Refused, match="too slow"):
+        await fetch_page(site.url("/slow"), allowed=allowing(site))
+
+
+# --- images ---------------------------------------------------------------------------------------
+
+async def test_an_image_is_streamed_to_its_file(site, tmp_path):
+    dest = tmp_path / "image"
+    await fetch_image(site.url("/pixel.png"), dest, allowed=allowing(site))
+    assert dest.read_bytes() == PIXEL
+    assert "image/png" in site.seen[0].headers["Accept"]
+
+
+async def test_an_image_too_large_is_refused_and_its_file_removed(site, tmp_path):
+    dest = tmp_path / "image"
+    with pytest.raises(Refused, match="too large"):
+        await fetch_image(site.url("/big.png?size=5000"), dest, allowed=allowing(site), max_bytes=4096)
+    assert not dest.exists()
+    await fetch_image(site.url("/big.png?size=4096"), dest, allowed=allowing(site), max_bytes=4096)
+    assert dest.stat().st_size == 4096
+
+
+@pytest.mark.parametrize("path", ["/pixel.svg", "/og"])
+async def test_what_is_not_a_png_jpeg_gif_or_webp_image_is_refused(site, tmp_path, path):
+    dest = tmp_path / "image"
+    with pytest.raises(Refused, match="not an image"):
+        await fetch_image(site.url(path), dest, allowed=allowing(site))
+    assert not dest.exists()
+
+
+# --- addresses ------------------------------------------------------------------------------------
+
+NOT_PUBLIC = [
+    "127.0.0.1", "127.255.255.254", "0.0.0.0", "10.0.0.1", "172.16.5.4", "192.168.1.1", "169.254.1.1",
+    "100.64.0.1", "100.127.255.254", "224.0.0.1", "240.0.0.1", "255.255.255.255", "192.0.0.8", "198.18.0.1",
+    "192.0.2.1", "169.254.169.254", "100.100.100.200",  # cloud metadata: AWS, GCP and Azure; Alibaba
+    "::", "::1", "fe80::1", "fe80::1%1", "fc00::1", "fd00:ec2::254", "fec0::1", "ff02::1", "2001:db8::1",
+    "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254",  # IPv4-mapped
+    "::127.0.0.1", "::8.8.8.8",  # IPv4-compatible (deprecated: no one routes it)
+    "2002:7f00:1::1", "2002:a00:1::", "2002:a9fe:a9fe::1",  # 6to4 of 127.0.0.1, 10.0.0.1, the metadata
+    "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b::a00:1", "64:ff9b:1::808:808",  # NAT64
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo
+]
+PUBLIC = ["8.8.8.8", "1.1.1.1", "93.184.215.14", "2606:4700:4700::1111", "2a00:1450:4001:80b::200e",
+          "2002:808:808::1", "64:ff9b::808:808"]  # 6to4 and NAT64 of a public address
+
+
+@pytest.mark.parametrize("address", NOT_PUBLIC)
+def test_the_address_rule_refuses_every_form_of_a_non_public_address(address):
+    assert not is_public(ipaddress.ip_address(address))
+
+
+@pytest.mark.parametrize("address", PUBLIC)
+def test_the_address_rule_allows_public_addresses(address):
+    assert is_public(ipaddress.ip_address(address))
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1/", "http://[::1]/", "http://0.0.0.0/", "http://[::ffff:7f00:1]/", "http://[64:ff9b::a9fe:a9fe]/",
+    "http://2130706433/", "http://0177.0.0.1/", "http://0x7f.0.0.1/", "http://0x7f000001/", "http://127.1/",
+    "http://017700000001/", "http://1.2.3.04/", "http://1.2.3.4.5/", "http://10.0.0.1./", "http://[fe80::1%25eth0]/",
+    "http://169.254.169.254/latest/meta-data/", "http://[fd00:ec2::254]/", "http://100.100.100.200/",
+])
+async def test_a_literal_address_not_public_or_in_an_odd_form_is_refused_unresolved(url):
+    resolve = Resolver(["8.8.8.8"])
+    with pytest.raises(Refused, match="not a public address"):
+        await fetch_page(url, _resolve=resolve)
+    assert resolve.calls == []
+
+
+@pytest.mark.parametrize("answers", [["127.0.0.1"], ["8.8.8.8", "127.0.0.1"], ["::ffff:10.0.0.1"], ["fe80::1%2"],
+                                     ["2606:4700:4700::1111", "fd00:ec2::254"], ["169.254.169.254"]])
+async def test_a_name_is_refused_when_any_of_its_answers_is_not_public(answers):
+    resolve = Resolver(answers)
+    with pytest.raises(Refused, match="not a public address"):
+        await fetch_page("http://evil.example/", _resolve=resolve)
+    assert resolve.calls == ["evil.example"]
+
+
+@pytest.mark.parametrize("url", ["http://example.com:8080/", "https://example.com:8443/", "http://example.com:22/",
+                                 "http://example.com:0/", "https://8.8.8.8:6379/"])
+async def test_ports_other_than_80_and_443_are_refused_for_public_hosts(url):
+    resolve = Resolver(["8.8.8.8"])
+    with pytest.raises(Refused, match="port"):
+        await fetch_page(url, _resolve=resolve)
+    assert resolve.calls == []
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/", "file:///etc/passwd", "javascript:alert(1)", "data:text/html,x",
+                                 "//example.com/", "http:///x", "example.com", "http://exa mple.com/", "",
+                                 "http://exa%00mple.com/", "http://a..b/", "http://-a.example/"])
+async def test_what_is_not_a_web_address_is_refused(url):
+    resolve = Resolver(["8.8.8.8"])
+    with pytest.raises(Refused, match="not a web address"):
+        await fetch_page(url, _resolve=resolve)
+    assert resolve.calls == []
+
+
+async def test_the_connection_goes_to_the_address_checked_whatever_the_dns_says_next(site):
+    """DNS rebinding: the first answer (allowed) is checked, and a second lookup would say
+    127.0.0.1 (an internal service on the same port). The fetcher connects to the first."""
+    async with AttackServer(host="127.0.0.2", port=site.port, title="Checked") as checked:
+        resolve = Resolver([checked.host], [site.host])
+        key = f"rebind.test:{site.port}"
+        page = await fetch_page(f"http://{key}/title", allowed=allowed_hosts(key), _resolve=resolve)
+        assert page.title == "Checked"
+        assert resolve.calls == ["rebind.test"]  # once: aiohttp asked the pinned answers, not the DNS
+        assert site.seen == [] and [seen.path for seen in checked.seen] == ["/title"]
+        assert checked.seen[0].headers["Host"] == f"rebind.test:{site.port}"
+
+
+async def test_each_redirect_hop_is_resolved_once_and_checked_again(site):
+    """A redirect to the same name: looked up again (once), and its new answer checked again."""
+    key = f"rebind.test:{site.port}"
+    resolve = Resolver([site.host])
+    page = await fetch_page(f"http://{key}/chain/2", allowed=allowed_hosts(key), _resolve=resolve)
+    assert page.title == "After the chain on The page"
+    assert resolve.calls == ["rebind.test"] * 3
+    resolve = Resolver([site.host], ["127.0.0.1"])  # the allowed name, then a name of the machine itself
+    with pytest.raises(Refused, match="not a public address"):
+        await fetch_page(f"http://{key}/to?location=http://evil.example/", allowed=allowed_hosts(key), _resolve=resolve)
+    assert resolve.calls == ["rebind.test", "evil.example"]
+
+
+def test_allowed_hosts_are_read_as_the_fetcher_compares_them():
+    assert allowed_hosts("") == frozenset()
+    assert allowed_hosts(" LocalHost:8080, [::1]:9000 ,bücher.example:80,127.0.0.1:5000,") == {
+        "localhost:8080", "[::1]:9000", "xn--bcher-kva.example:80", "127.0.0.1:5000"}
+
+
+@pytest.mark.parametrize("setting", ["localhost", "localhost:", "http://localhost:80", "a:b", "localhost:99999",
+                                     "u:p@localhost:80", "localhost:80/path"])
+def test_an_allowed_host_without_a_port_or_with_more_is_an_error(setting):
+    with pytest.raises(ValueError):
+        allowed_hosts(setting)
