@@ -34,6 +34,7 @@ from tests.helpers.doors import (
 POSTS_ALLOWED = 2  # in the window, for these tests
 TOO_FAST = "You are sending very fast"
 NO_SUCH = "There is no such conversation, or you are not in it."
+NOT_HERE = "You can only reply to a message of this conversation that is still there."  # app/chat/replies.py
 EVERYONE = chat.EVERYONE_IN_GENERAL
 AUTHOR_EDITS = "Only its author can edit a message."
 AUTHOR_OR_ADMIN_DELETES = "Only its author and administrators can delete a message."
@@ -112,6 +113,17 @@ REACTIONS = PAGES + ("rest", "socket")  # the messenger API has no reactions
 THREADS = ("rest", "socket")  # opening a thread, for programs (the messenger API has none)
 UNPREVIEW = PAGES + ("rest", "socket")  # nor link previews
 NOT_THE_SENDER = "Only its sender can remove a link preview."
+
+
+async def a_reply_to_alices(world: World) -> bool:
+    latest = await Message.filter(conversation_id=world.general.id).order_by("-id").first()
+    return latest.reply_to_id == world.message.id and latest.body == "yes"
+
+
+async def alices_deleted(world: World):
+    await chat.delete(world.alice, await Message.get(id=world.message.id))
+
+
 RULES = {
     "posting limit": Rule("alice", "post", lambda w: (w.general.id, "hello"), Outcome(LIMITED, TOO_FAST),
                           PAGES + PROGRAMS, times=POSTS_ALLOWED + 1),
@@ -200,6 +212,20 @@ RULES = {
         "bob", "fetch_file", lambda w: (w.former_file,), Outcome(HIDDEN), FILES, times=2,
         meanwhile=bob_removed_from_former),
     # Reactions: members only (as posting), never in an archived room, one emoji of the table.
+    "replies: a member replies to a message of the conversation": Rule(
+        "bob", "reply", lambda w: (w.general.id, "yes", w.message.id), Outcome(OK), PAGES + PROGRAMS,
+        then=a_reply_to_alices),
+    "replies: to a message of a closed room one is not in: refused, nothing of it shown": Rule(
+        "bob", "reply", lambda w: (w.general.id, "re", w.secret_file.message_id), Outcome(REFUSED, NOT_HERE),
+        PAGES + PROGRAMS, hides="s.png"),
+    "replies: an administrator not in that room neither": Rule(
+        "admin", "reply", lambda w: (w.general.id, "re", w.secret_file.message_id), Outcome(REFUSED, NOT_HERE),
+        PAGES + PROGRAMS, hides="s.png"),
+    "replies: to a deleted message: refused": Rule(
+        "bob", "reply", lambda w: (w.general.id, "re", w.message.id), Outcome(REFUSED, NOT_HERE), PAGES + PROGRAMS,
+        meanwhile=alices_deleted),
+    "replies: to what is not a message id: refused": Rule(
+        "bob", "reply", lambda w: (w.general.id, "re", "nope"), Outcome(REFUSED), PAGES + PROGRAMS),
     "reactions: a member reacts": Rule("bob", "react", lambda w: (w.message.id, "👍"), Outcome(OK), REACTIONS),
     "reactions: someone not in a closed room cannot react there": Rule(
         "bob", "react", lambda w: (w.secret_file.message_id, "👍"), Outcome(HIDDEN), REACTIONS),
@@ -270,6 +296,8 @@ async def world(app, settings, general, admin, alice, bob, tmp_path) -> World:
         unsent, secret_file, former_file = await upload("unsent.png"), await upload("s.png"), await upload("f.png")
         await chat.post(alice, secret, "", attachments=[secret_file.id])
         await chat.post(alice, former, "", attachments=[former_file.id])
+        # As stored now: sent, each names its message (the rows about a message of #secret use it).
+        secret_file, former_file = await Attachment.get(id=secret_file.id), await Attachment.get(id=former_file.id)
     # A fresh count, and a small limit: the posting rows need only a few posts.
     Runtime.of(app).limiters.post_user = MemoryLimiter(POSTS_ALLOWED, 10)
     return World(admin, alice, bob, general, secret, message, archive, archived, former, png, unsent, secret_file,

@@ -69,6 +69,9 @@ class PageDoor:
     async def post(self, conversation_id: int, text: str) -> Outcome:
         return await self._post(f"/chat/{conversation_id}/messages", {"body": text})
 
+    async def reply(self, conversation_id: int, text: str, reply_to) -> Outcome:
+        return await self._post(f"/chat/{conversation_id}/messages", {"body": text, "reply_to": str(reply_to)})
+
     async def first_message(self, username: str, text: str) -> Outcome:
         return await self._post("/chat/new", {"usernames": username, "body": text})
 
@@ -162,6 +165,11 @@ class RestDoor:
         status, body, _ = await self.api.post(f"/api/v1/conversations/{conversation_id}/messages", {"text": text})
         return self._answer(status, body)
 
+    async def reply(self, conversation_id: int, text: str, reply_to) -> Outcome:
+        status, body, _ = await self.api.post(f"/api/v1/conversations/{conversation_id}/messages",
+                                              {"text": text, "reply_to": reply_to})
+        return self._answer(status, body)
+
     async def upload(self, name: str, data: bytes) -> Outcome:
         headers = self.api.headers({"Content-Type": CONTENT_TYPE})
         response = await self.api.raw.post("/api/v1/uploads", data=body(part("file", data, name)), headers=headers)
@@ -251,6 +259,9 @@ class SocketDoor:
     async def post(self, conversation_id: int, text: str) -> Outcome:
         return await self._act("send", {"conversation_id": conversation_id, "text": text})
 
+    async def reply(self, conversation_id: int, text: str, reply_to) -> Outcome:
+        return await self._act("send", {"conversation_id": conversation_id, "text": text, "reply_to": reply_to})
+
     async def post_files(self, conversation_id: int, text: str, ids: list[int]) -> Outcome:
         return await self._act("send", {"conversation_id": conversation_id, "text": text, "attachments": ids})
 
@@ -307,6 +318,10 @@ class MessengerDoor:
 
     async def post(self, conversation_id: int, text: str) -> Outcome:
         return await self._call("POST", "/message", {"ConversationId": conversation_id, "Message": text})
+
+    async def reply(self, conversation_id: int, text: str, reply_to) -> Outcome:
+        return await self._call("POST", "/message", {"ConversationId": conversation_id, "Message": text,
+                                                     "ReplyTo": reply_to})
 
     async def post_files(self, conversation_id: int, text: str, ids: list[int]) -> Outcome:
         return await self._call("POST", "/message", {"ConversationId": conversation_id, "Message": text,
