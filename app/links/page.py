@@ -1,8 +1,9 @@
 """What a link preview reads: the first web address of a message, and what a page says of itself.
 
-`first_link` reads the message with chat's own Markdown parser (app/chat/markdown.py), so the
-link previewed is the first one the reader sees linked: bare addresses, `www.` ones and
-[text](url), never one in code, never a mail address. `parse` reads the head of an HTML page
+`first_link` is chat's (app/chat/link_previews.py, where a post writes the pending row): it reads
+the message with chat's own Markdown parser, so the link previewed is the first one the reader
+sees linked: bare addresses, `www.` ones and [text](url), never one in code, never a mail
+address. `parse` reads the head of an HTML page
 (in one pass, stopping where the body begins) for its Open Graph / Twitter / plain meta
 tags. Every value comes out as plain text: entities decoded, tags dropped, control characters
 removed, whitespace collapsed, cut to what the link_previews columns hold; the image address is
@@ -16,13 +17,14 @@ import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-from app.chat import markdown
+from app.chat.link_previews import first_link  # noqa: F401 - the one rule, where the row is written
 
 TITLE_MAX, DESCRIPTION_MAX, SITE_MAX, IMAGE_URL_MAX = 300, 500, 100, 2048
 TITLES = ("og:title", "twitter:title")
 DESCRIPTIONS = ("og:description", "twitter:description", "description")
 IMAGES = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src")
 META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
+JOINERS = "\u200c\u200d"
 PRESCAN = 4096  # bytes looked at for a <meta charset>
 
 
@@ -33,17 +35,6 @@ class Page:
     description: str | None  # og:description / description; ≤ 500 chars
     site: str | None  # og:site_name, else the host; ≤ 100 chars
     image_url: str | None  # og:image (absolute, http/https only), resolved against the page
-
-
-def first_link(text: str) -> str | None:
-    """The first http(s) address the reader sees linked in a message's text, as its link goes."""
-    for block in markdown.MD.parse(markdown._source(text), {}):
-        for token in block.children or ():
-            if token.type == "link_open":
-                href = token.attrGet("href") or ""
-                if urlsplit(href).scheme.lower() in ("http", "https") and urlsplit(href).hostname:
-                    return href
-    return None
 
 
 # --- the page -------------------------------------------------------------------------------------
@@ -134,10 +125,13 @@ def _scan(s: str) -> _Head:
 
 
 def text(value: str | None, limit: int) -> str | None:
-    """Plain text of at most `limit` characters: control characters out, whitespace collapsed."""
+    """Plain text of at most `limit` characters: control characters and invisible format ones
+    (bidi overrides, zero-width spaces: a title must not reorder the card) out, whitespace
+    collapsed. The joiners stay: emoji sequences and Persian need them."""
     if value is None:
         return None
-    value = "".join(ch if unicodedata.category(ch)[0] != "C" or ch in "\t\n" else " " for ch in value)
+    value = "".join(" " if unicodedata.category(ch) == "Cc" else "" if unicodedata.category(ch) == "Cf"
+                    and ch not in JOINERS else ch for ch in value)
     value = " ".join(value.split())
     if len(value) > limit:
         value = value[:limit - 1].rstrip() + "…"
