@@ -13,6 +13,7 @@ import pytest
 from app.chat import service as chat
 from app.chat import threads
 from app.models import Conversation, Membership, Message
+from tests.helpers.chat import lift_posting_limit
 from tests.helpers.live import page, receive, receive_until
 
 HX = {"HX-Request": "true"}
@@ -264,3 +265,18 @@ async def test_a_thread_as_a_conversation_is_its_page(app, said, sign_in, alice)
     for path in (f"/chat/{thread.id}", f"/chat/{thread.id}/messages/{answer.id}"):
         response = await bobs.get(path)
         assert response.status_code == 303 and response.headers["Location"].endswith(f"/chat/threads/{thread.id}")
+
+
+async def test_a_long_thread_shows_its_newest_replies_and_pages_older_ones_like_a_conversation(app, said, sign_in,
+                                                                                            alice):
+    lift_posting_limit(app)
+    async with app.app_context():
+        thread = await threads.open_thread(alice, said.id)
+        for n in range(60):
+            await chat.post(alice, thread, f"reply number {n}")
+    bobs = await sign_in("bob")
+    html = await text(await bobs.get(f"/chat/messages/{said.id}/thread", headers=HX))
+    assert "reply number 59" in html and "reply number 5<" not in html
+    older = re.search(rf'hx-get="(/chat/{thread.id}/messages\?before=\d+)"', html).group(1)
+    page_before = await text(await bobs.get(older, headers=HX))
+    assert "reply number 5<" in page_before and "reply number 59" not in page_before

@@ -142,6 +142,20 @@
   document.addEventListener("huddle:sending", function (event) {
     if (aside && aside.contains(event.detail.element)) toBottom();
   });
+  // Older replies load above (the panel's [data-older]): what the reader sees stays where it was.
+  var fromBottom = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var b = box();
+    if (b && b.contains(event.detail.target) && event.detail.target.closest("[data-older]")) {
+      fromBottom = b.scrollHeight - b.scrollTop;
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var b = box();
+    if (b && fromBottom !== null) b.scrollTop = b.scrollHeight - fromBottom;
+    fromBottom = null;
+  });
+
   // A reply sent makes its sender a follower (app/chat/messages.py): the Follow button says so.
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt;
