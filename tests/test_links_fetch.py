@@ -60,7 +60,7 @@ async def test_the_fetcher_says_who_it_is_and_keeps_no_cookies(site):
     assert page.url == site.url("/title")
     first, second = site.seen
     assert first.headers["User-Agent"] == second.headers["User-Agent"] == "HuddleBot/1 (+link previews)"
-    assert "text/html" in first.headers["Accept"]
+    assert "text/html" in first.headers["Accept"] and first.headers["Accept-Encoding"] == "gzip, deflate"
     assert "Cookie" not in second.headers and "Authorization" not in second.headers
 
 
@@ -219,6 +219,8 @@ def test_the_address_rule_allows_public_addresses(address):
     "http://2130706433/", "http://0177.0.0.1/", "http://0x7f.0.0.1/", "http://0x7f000001/", "http://127.1/",
     "http://017700000001/", "http://1.2.3.04/", "http://1.2.3.4.5/", "http://10.0.0.1./", "http://[fe80::1%25eth0]/",
     "http://169.254.169.254/latest/meta-data/", "http://[fd00:ec2::254]/", "http://100.100.100.200/",
+    "http://\uff11\uff12\uff17.\uff10.\uff10.\uff11/", "http://127\u30020\u30020\u30021/", "http://127.0.0.1./",
+    "http://0/", "http://[0:0:0:0:0:ffff:7f00:1]/", "http://[::]/",
 ])
 async def test_a_literal_address_not_public_or_in_an_odd_form_is_refused_unresolved(url):
     resolve = Resolver(["8.8.8.8"])

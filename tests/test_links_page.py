@@ -19,6 +19,7 @@ URL = "https://news.example/articles/1"
     ("README.md and app.py, then https://web.example", "https://web.example"),
     ("<https://angle.example/x>", "https://angle.example/x"),
     ("> quoted https://quoted.example", "https://quoted.example"),
+    (f"https://long.example/{'x' * 2048} then https://short.example", "https://short.example"),
     ("no link here", None),
     ("`https://only.code.example`", None),
     ("[a javascript link](javascript:alert(1)) ftp://files.example", None),
