@@ -13,8 +13,9 @@ import pytest
 from app.chat import service as chat
 from app.chat import threads
 from app.models import Conversation, Membership, Message
+from app.runtime import Runtime
 from tests.helpers.chat import lift_posting_limit
-from tests.helpers.live import page, receive, receive_until
+from tests.helpers.live import barrier, page, receive, receive_until
 
 HX = {"HX-Request": "true"}
 
@@ -280,3 +281,25 @@ async def test_a_long_thread_shows_its_newest_replies_and_pages_older_ones_like_
     older = re.search(rf'hx-get="(/chat/{thread.id}/messages\?before=\d+)"', html).group(1)
     page_before = await text(await bobs.get(older, headers=HX))
     assert "reply number 5<" in page_before and "reply number 59" not in page_before
+
+
+async def test_a_threads_panel_in_a_visible_tab_is_looked_at_so_its_follower_is_not_notified(app, client, said,
+                                                                                           general, alice, bob):
+    async with app.app_context():
+        thread = await threads.open_thread(alice, said.id)
+        await chat.post(bob, thread, "count me in")  # bob follows it
+    viewing = Runtime.of(app).viewing
+    await client.login("bob")
+    async with page(client, general) as socket:
+        await socket.send(json.dumps({"type": "viewing", "conversation": general.id, "visible": True}))
+        await socket.send(json.dumps({"type": "thread", "conversation": thread.id, "after": thread.last_seq}))
+        await barrier(socket)
+        assert await viewing.watching(thread.id, [bob.id]) == {bob.id} == await viewing.watching(general.id, [bob.id])
+        await socket.send(json.dumps({"type": "viewing", "conversation": general.id, "visible": False}))
+        await barrier(socket)
+        assert await viewing.watching(thread.id, [bob.id]) == set()  # a hidden tab looks at nothing
+        await socket.send(json.dumps({"type": "viewing", "conversation": general.id, "visible": True}))
+        await socket.send(json.dumps({"type": "thread", "conversation": None}))
+        await barrier(socket)
+        assert await viewing.watching(thread.id, [bob.id]) == set()  # the panel closed
+        assert await viewing.watching(general.id, [bob.id]) == {bob.id}

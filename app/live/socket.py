@@ -90,7 +90,11 @@ class PageDialect:
         if thread is None:
             await conn.watch("panel", None)
         elif _number(thread, MAX_ID) and _number(after):
-            await conn.watch("panel", rooms.topic(thread), after)
+            if await conn.watch("panel", rooms.topic(thread), after) is None:
+                thread = None  # not theirs to follow
+        else:
+            return
+        await conn.view_beside(thread)  # looked at too: nobody is notified of what they are looking at
 
     def render(self, conn: Connection, event: Event) -> str | None:
         return event.html

@@ -29,6 +29,7 @@ from quart import websocket
 from app import clock
 from app.compat import direct_sender
 from app.realtime import events
+from app.realtime.beside import Beside
 from app.realtime.broker import Event, Subscription
 from app.realtime.cursor import Cursor, Source, TooFarBehind
 from app.realtime.limits import REPLACED
@@ -68,7 +69,7 @@ class Dialect(Protocol):
     async def resolve(self, token: str): ...  # the live session a token names, or None
 
 
-class Connection:
+class Connection(Beside):
     def __init__(self, dialect: Dialect, subscription: Subscription) -> None:
         self.dialect, self.subscription = dialect, subscription
         self.session = None
@@ -82,8 +83,8 @@ class Connection:
         self.online = False
         self.pending_block: str | None = None  # counted among its address's unauthenticated sockets
         self.viewing_key: str | None = None  # its entry in runtime().viewing, once it said what it shows
-        self.watching: dict[str, str] = {}  # slot -> a topic followed beside the user's own (watch)
-        self.added: set[str] = set()  # topics this socket subscribed to by watch, not by membership
+        self.watching, self.added = {}, set()  # what it follows beside the user's own (app/realtime/beside.py)
+        self.visible, self.beside, self.beside_key = False, None, None
         self._send = direct_sender(websocket)
 
     @property
@@ -130,25 +131,6 @@ class Connection:
     async def follow(self, topic: str, after: int) -> int | None:
         return await self.cursor.follow(topic, after)
 
-    async def watch(self, slot: str, topic: str | None, after: int = 0) -> int | None:
-        """Hear and follow a topic the user may follow without hearing it by membership (a thread's
-        page, a thread's panel beside a conversation: whoever may read it), from `after`. One topic
-        per slot: a new one replaces the one before, None stops it. None if they may not follow it."""
-        old = self.watching.pop(slot, None)
-        if old is not None and old != topic and old not in self.watching.values():
-            self.cursor.unfollow(old)
-            if old in self.added:  # unless the user hears it by now anyway (replied: a follower)
-                self.added.discard(old)
-                if old not in await self.dialect.rooms.topics(self.session.user_id):
-                    await self.subscription.remove(old)
-        if topic is None or not await self.dialect.rooms.may_follow(self.session.user_id, topic):
-            return None
-        if topic not in self.subscription.topics:
-            await self.subscription.add(topic)
-            self.added.add(topic)
-        self.watching[slot] = topic
-        return await self.cursor.follow(topic, after)
-
     async def typing_hint(self, conversation_id, state: str) -> bool:
         """Announce typing in a conversation of mine; False if that is not one. At most one
         "start" a second per person and conversation, whatever the order of the signals, and a
@@ -187,6 +169,8 @@ class Connection:
             await registry.show(self.viewing_key, self.session.user_id, conversation_id)
         else:
             await registry.hide(self.viewing_key)
+        self.visible = visible is True
+        await self._show_beside()
 
     async def recheck(self) -> bool:
         """Is the session still alive? Re-read it (and note the user was here); False if it ended."""
@@ -237,13 +221,12 @@ class Connection:
         else:
             await self.subscription.remove(topic)
             self.cursor.unfollow(topic)
-        for slot, watched in list(self.watching.items()):  # a thread of a room just left: no longer
-            if not await self.dialect.rooms.may_follow(self.session.user_id, watched):
-                await self.watch(slot, None)
+        await self.recheck_watched()  # a thread of a room just left: no longer
 
     async def goodbye(self) -> None:
-        if self.viewing_key is not None:
-            await runtime().viewing.hide(self.viewing_key)
+        for key in (self.viewing_key, self.beside_key):
+            if key is not None:
+                await runtime().viewing.hide(key)
         if not self.online:
             return
         user = self.user
