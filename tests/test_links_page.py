@@ -84,6 +84,10 @@ def test_the_image_is_resolved_against_the_pages_base():
     ("<title>\u65e5\u672c</title>".encode(), None, "\u65e5\u672c"),  # UTF-8 when nothing is said
     ("<title>Caf\u00e9</title>".encode(), "no-such-charset", "Caf\u00e9"),
     (b"\xef\xbb\xbf<title>BOM</title>", "iso-8859-1", "BOM"),
+    ("<title>\u20ac</title>".encode("cp1252"), "iso-8859-1", "\u20ac"),  # Latin-1 read as windows-1252
+    ("<title>\u00e9 \\u0041 +AGE-</title>".encode(), "unicode_escape", "\u00e9 \\u0041 +AGE-"),  # not the web's
+    ("<title>\u00e9</title>".encode(), "rot13", "\u00e9"), ("<title>\u00e9</title>".encode(), "undefined", "\u00e9"),
+    ("<title>\u00e9</title>".encode(), "idna", "\u00e9"), ("<title>\u00e9</title>".encode(), "utf-7", "\u00e9"),
 ])
 def test_the_charset_comes_from_the_header_or_the_meta_tag(html, declared, title):
     assert parse(html, URL, declared_charset=declared).title == title

@@ -3,11 +3,11 @@
 `first_link` is chat's (app/chat/link_previews.py, where a post writes the pending row): it reads
 the message with chat's own Markdown parser, so the link previewed is the first one the reader
 sees linked: bare addresses, `www.` ones and [text](url), never one in code, never a mail
-address. `parse` reads the head of an HTML page
-(in one pass, stopping where the body begins) for its Open Graph / Twitter / plain meta
-tags. Every value comes out as plain text: entities decoded, tags dropped, control characters
-removed, whitespace collapsed, cut to what the link_previews columns hold; the image address is
-made absolute against the page and kept only if it is http or https."""
+address. `parse` reads the head of an HTML page (in one pass, stopping where the body begins)
+for its Open Graph / Twitter / plain meta tags. Every value comes out as plain text: entities
+decoded, tags dropped, control characters removed, whitespace collapsed, cut to what the
+link_previews columns hold; the image address is made absolute against the page and kept only
+if it is http or https."""
 from __future__ import annotations
 
 import codecs
@@ -25,6 +25,15 @@ DESCRIPTIONS = ("og:description", "twitter:description", "description")
 IMAGES = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src")
 META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
 JOINERS = "\u200c\u200d"
+# The encodings of the web (the WHATWG Encoding Standard's, as Python names them), and how to read
+# each: never one of Python's other codecs (rot13, base64, unicode_escape, idna: not text, or not
+# safe), and Latin-1 and ASCII read as windows-1252, as browsers do.
+WEB_ENCODINGS = {name: name for name in (
+    "utf-8", "utf-16-le", "utf-16-be", "cp866", "iso8859-2", "iso8859-3", "iso8859-4", "iso8859-5", "iso8859-6",
+    "iso8859-7", "iso8859-8", "iso8859-10", "iso8859-13", "iso8859-14", "iso8859-15", "iso8859-16", "koi8-r",
+    "koi8-u", "mac-roman", "mac-cyrillic", "cp874", "cp1250", "cp1251", "cp1252", "cp1253", "cp1254", "cp1255",
+    "cp1256", "cp1257", "cp1258", "gbk", "gb18030", "big5", "euc_jp", "iso2022_jp", "shift_jis", "euc_kr")} | {
+    "iso8859-1": "cp1252", "ascii": "cp1252", "utf-16": "utf-16-le"}
 PRESCAN = 4096  # bytes looked at for a <meta charset>
 
 
@@ -41,19 +50,19 @@ class Page:
 
 def charset(body: bytes, declared: str | None) -> str:
     """The page's encoding: a byte order mark, the Content-Type header's charset, a <meta charset>
-    near the top, else UTF-8. A name Python does not know counts as not given."""
+    near the top, else UTF-8. A name that is not an encoding of the web counts as not given."""
     for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if body.startswith(bom):
             return name
     meta = META_CHARSET.search(body[:PRESCAN])
     for name in (declared, meta.group(1).decode("ascii") if meta else None):
-        if name:
-            try:
-                found = codecs.lookup(name).name
-            except LookupError:
-                continue
+        try:
+            found = codecs.lookup(name).name if name else None
+        except LookupError:
+            continue
+        if found in WEB_ENCODINGS:
             # A page that says utf-16 in ASCII bytes is not utf-16 (the HTML standard's rule).
-            return "utf-8" if found.startswith("utf-16") and name is not declared else found
+            return "utf-8" if found.startswith("utf-16") and name is not declared else WEB_ENCODINGS[found]
     return "utf-8"
 
 
