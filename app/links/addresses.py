@@ -51,6 +51,10 @@ def is_public(ip: Address) -> bool:
                 or ip.is_unspecified or ip in METADATA) and ip.is_global
 
 
+class NotAName(ValueError):
+    """A host that DNS could not hold ("exa mple.com", "a%00b", "-a.example")."""
+
+
 def looks_numeric(host: str) -> bool:
     """A host the URL standard reads as an IPv4 address: its last label is a number (127.1,
     2130706433, 0x7f.0.0.1, 0177.0.0.1 and 1.2.3.4 alike)."""
@@ -72,7 +76,7 @@ def literal(host: str) -> Address | None:
         except ValueError:
             raise ValueError("an address in an odd form") from None
     if not NAME.match(host):
-        raise ValueError("not a host name")
+        raise NotAName(host)
     return None
 
 

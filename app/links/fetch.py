@@ -30,7 +30,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
-from app.links.addresses import host_key, is_public, literal
+from app.links.addresses import NotAName, host_key, is_public, literal
 from app.links.page import Page, parse
 
 __all__ = ["Page", "Refused", "Unavailable", "allowed_hosts", "fetch_image", "fetch_page"]
@@ -141,8 +141,10 @@ async def _check(url: URL, allowed: frozenset[str], resolve: Resolve) -> list[st
         raise Refused(f"port {port} not allowed")
     try:
         ip = literal(host)
+    except NotAName:
+        raise Refused("not a web address") from None
     except ValueError as error:
-        raise Refused(f"not a public address: {error}" if "address" in str(error) else "not a web address") from None
+        raise Refused(f"not a public address: {error}") from None
     answers = [str(ip)] if ip is not None else list(dict.fromkeys(await resolve(host, port)))
     if not answers:
         raise Unavailable("no address for the host")
