@@ -110,7 +110,7 @@ PROGRAMS_SEARCH = ("rest", "socket")  # the page takes no limit, and reads an un
 FILES = PAGES + ("rest",)  # uploading and reading a file: the composer's script and REST
 MENTIONS = PAGES + ("rest", "socket")
 REACTIONS = PAGES + ("rest", "socket")  # the messenger API has no reactions
-THREADS = ("rest", "socket")  # opening a thread, for programs (the messenger API has none)
+THREADS = PAGES + ("rest", "socket")  # opening a thread (the messenger API has none)
 UNPREVIEW = PAGES + ("rest", "socket")  # nor link previews
 NOT_THE_SENDER = "Only its sender can remove a link preview."
 
@@ -246,7 +246,7 @@ RULES = {
         "bob", "unpreview", lambda w: (w.secret_file.message_id,), Outcome(HIDDEN), UNPREVIEW),
     "link previews: none is removed in an archived room": Rule(
         "alice", "unpreview", lambda w: (w.archived.id,), Outcome(REFUSED, ARCHIVED), UNPREVIEW),
-    # Threads: whoever may read the message opens its thread (programs; the page: tests/test_threads.py).
+    # Threads: whoever may read the message opens its thread (its page or panel, and for programs).
     "threads: a member opens a message's thread": Rule(
         "bob", "open_thread", lambda w: (w.message.id,), Outcome(OK), THREADS),
     "threads: someone not in a closed room cannot open one there": Rule(

@@ -106,6 +106,11 @@ class PageDoor:
     async def react(self, message_id: int, emoji: str) -> Outcome:
         return await self._post(f"/chat/messages/{message_id}/reactions", {"emoji": emoji})
 
+    async def open_thread(self, message_id: int) -> Outcome:
+        """"Reply in thread": the thread's page, or with htmx its panel."""
+        headers = {"HX-Request": "true"} if self.htmx else {}
+        return await self._answer(await self.client.get(f"/chat/messages/{message_id}/thread", headers=headers))
+
     async def unpreview(self, message_id: int) -> Outcome:
         return await self._post(f"/chat/messages/{message_id}/preview/remove")
 
