@@ -11,7 +11,7 @@ import pytest
 from app.links import fetch
 from app.links.addresses import is_public
 from app.links.fetch import Refused, Unavailable, allowed_hosts, fetch_image, fetch_page
-from tests.helpers.attack_server import PIXEL, AttackServer
+from tests.helpers.attack_server import PIXEL, AttackServer, tls_contexts
 
 
 @pytest.fixture
@@ -281,6 +281,24 @@ async def test_each_redirect_hop_is_resolved_once_and_checked_again(site):
     with pytest.raises(Refused, match="not a public address"):
         await fetch_page(f"http://{key}/to?location=http://evil.example/", allowed=allowed_hosts(key), _resolve=resolve)
     assert resolve.calls == ["rebind.test", "evil.example"]
+
+
+@pytest.mark.parametrize(("certified", "works"), [("rebind.test", True), ("someone-else.test", False)])
+async def test_https_to_the_pinned_address_checks_the_certificate_for_the_name(site, tmp_path, monkeypatch,
+                                                                                 certified, works):
+    server_tls, client_tls = tls_contexts(certified, tmp_path)
+    monkeypatch.setattr(fetch, "TLS", client_tls)
+    async with AttackServer(host="127.0.0.2", port=site.port, title="Over TLS", tls=server_tls) as secure:
+        key = f"rebind.test:{site.port}"
+        resolve = Resolver([secure.host], [site.host])
+        if works:
+            page = await fetch_page(f"https://{key}/title", allowed=allowed_hosts(key), _resolve=resolve)
+            assert page.title == "Over TLS" and secure.seen[0].headers["Host"] == key
+        else:
+            with pytest.raises(Refused, match="certificate"):
+                await fetch_page(f"https://{key}/title", allowed=allowed_hosts(key), _resolve=resolve)
+            assert secure.seen == []
+        assert resolve.calls == ["rebind.test"] and site.seen == []
 
 
 def test_allowed_hosts_are_read_as_the_fetcher_compares_them():

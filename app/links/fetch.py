@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import ipaddress
 import socket
+import ssl
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -47,6 +48,7 @@ PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9"
 IMAGE_ACCEPT = "image/png,image/jpeg,image/gif,image/webp"
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 CHUNK = 64 * 1024
+TLS: ssl.SSLContext | bool = True  # certificates checked (for the name) as by default; tests trust their own CA
 
 Resolve = Callable[[str, int], Awaitable[list[str]]]  # (host, port) -> its IP addresses
 
@@ -194,7 +196,7 @@ async def _get(url: str, allowed: frozenset[str], resolve: Resolve,
                                      auto_decompress=False, trust_env=False, headers=headers) as session:
         for _ in range(MAX_REDIRECTS + 1):
             pinned.pins[(current.raw_host or "").rstrip(".")] = await _check(current, allowed, resolve)
-            async with session.get(current, allow_redirects=False) as response:
+            async with session.get(current, allow_redirects=False, ssl=TLS) as response:
                 if response.status in REDIRECTS and response.headers.get("Location"):
                     try:
                         current = current.join(URL(response.headers["Location"]))
@@ -216,6 +218,8 @@ async def _limits() -> AsyncIterator[None]:
     try:
         async with asyncio.timeout(TOTAL_TIMEOUT):
             yield
+    except aiohttp.ClientConnectorCertificateError:
+        raise Refused("a certificate not valid for the name") from None
     except aiohttp.ConnectionTimeoutError:
         raise Unavailable("no connection in time") from None
     except TimeoutError:

@@ -7,11 +7,17 @@ records each request it answered (path and headers), so a test sees what the fet
 from __future__ import annotations
 
 import asyncio
+import datetime
 import functools
 import gzip
+import ssl
 from dataclasses import dataclass, field
 
 from aiohttp import web
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from tests.helpers.ports import free_port
 
@@ -48,6 +54,7 @@ class AttackServer:
     host: str = "127.0.0.1"
     port: int = field(default_factory=free_port)
     title: str = "The page"  # the title of /title, to tell two servers apart
+    tls: ssl.SSLContext | None = None  # https, with this context (tls_contexts)
     seen: list[Seen] = field(default_factory=list)
 
     @property
@@ -56,7 +63,7 @@ class AttackServer:
         return f"{self.host}:{self.port}"
 
     def url(self, path: str) -> str:
-        return f"http://{self.key}{path}"
+        return f"{'https' if self.tls else 'http'}://{self.key}{path}"
 
     async def __aenter__(self) -> AttackServer:
         app = web.Application(middlewares=[self._record])
@@ -83,7 +90,7 @@ class AttackServer:
             app.router.add_get(path, handler)
         self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)  # hung up: handler ends
         await self._runner.setup()
-        await web.TCPSite(self._runner, self.host, self.port).start()
+        await web.TCPSite(self._runner, self.host, self.port, ssl_context=self.tls).start()
         return self
 
     async def __aexit__(self, *exc) -> None:
@@ -172,3 +179,30 @@ async def _big_image(request: web.Request) -> web.StreamResponse:
         left -= 64 * 1024
     await response.write_eof()
     return response
+
+
+def tls_contexts(name: str, tmp_path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A server context with a certificate for `name`, signed by a certificate authority of the
+    test's own, and a client context that trusts only that CA (and checks the name)."""
+    def certificate(subject: str, key, issuer: str, issuer_key, *, ca: bool, names=()) -> x509.Certificate:
+        now, hour = datetime.datetime.now(datetime.UTC), datetime.timedelta(hours=1)
+        builder = (x509.CertificateBuilder()
+                   .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+                   .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - hour).not_valid_after(now + hour)
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if names:
+            builder = builder.add_extension(x509.SubjectAlternativeName(list(names)), critical=False)
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = certificate("Test CA", ca_key, "Test CA", ca_key, ca=True)
+    leaf = certificate(name, key, "Test CA", ca_key, ca=False, names=[x509.DNSName(name)])
+    pem = serialization.Encoding.PEM
+    (tmp_path / "server.pem").write_bytes(leaf.public_bytes(pem) + key.private_bytes(
+        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(tmp_path / "server.pem")
+    client = ssl.create_default_context(cadata=ca.public_bytes(pem).decode())
+    return server, client
