@@ -83,6 +83,15 @@ def test_form_errors_and_sends_cause_no_content_security_policy_violation(server
         mine.get_by_role("link", name="Edit").click()
         page.get_by_label("Edit message").press("Escape")
         expect(page.locator("form.edit-message")).to_have_count(0)
+        # A thread's panel beside the conversation: opened, replied in, closed with Escape.
+        mine.get_by_role("button", name="Message actions").click()
+        mine.get_by_role("link", name="Reply in thread").click()
+        panel = page.locator("#thread-panel")
+        composer(panel).fill("quin replies in a thread")
+        composer(panel).press("Enter")
+        expect(panel.locator("article.message[data-version]", has_text="quin replies in a thread")).to_be_visible()
+        composer(panel).press("Escape")
+        expect(panel).to_be_hidden()
         # A barrier, not a clock: a console line of the test's own, written after the tasks already
         # queued (where a violation's event waits) have run; what was reported came before it.
         with page.expect_console_message(lambda message: message.text == "barrier"):
