@@ -155,21 +155,7 @@ class ThreadItem:
 
 async def followed(actor: User, *, limit: int = 50) -> list[ThreadItem]:
     """The threads the actor follows and may read now: unread ones first, then by latest reply."""
-    rows = await reads.rows(
-        f"SELECT {reads.columns(Membership, 'm', 'm_')}, {reads.columns(Conversation, 't', 't_')}, "
-        f"{reads.columns(Conversation, 'p', 'p_')}, pm.id AS pm_id, "
-        "(SELECT COUNT(*) FROM messages r WHERE r.conversation_id = t.id AND r.seq > m.last_read_seq "
-        " AND r.deleted_at IS NULL AND (r.author_id IS NULL OR r.author_id <> m.user_id)) AS unread, "
-        "(SELECT COUNT(*) FROM mentions mn WHERE mn.conversation_id = t.id AND mn.user_id = m.user_id "
-        " AND mn.seq > m.last_read_seq) AS mentions, "
-        "(SELECT MAX(r.id) FROM messages r WHERE r.conversation_id = t.id AND r.deleted_at IS NULL) AS last_id "
-        "FROM memberships m JOIN conversations t ON t.id = m.conversation_id AND t.kind = ? "
-        "JOIN conversations p ON p.id = t.parent_id "
-        "LEFT JOIN memberships pm ON pm.conversation_id = p.id AND pm.user_id = m.user_id "
-        "WHERE m.user_id = ?", [THREAD, actor.id])
-    rows = [row for row in rows if readable(row["p_kind"], row["p_is_open"], row["pm_id"] is not None)]
-    rows.sort(key=lambda row: (int(row["unread"]) == 0, -(row["last_id"] or 0), -row["t_id"]))
-    rows = rows[:limit]
+    rows = (await _followed_rows(actor))[:limit]
     found = await summaries([row["t_id"] for row in rows])
     parents = {m.id: m for m in await Message.filter(id__in=[row["t_parent_message_id"] for row in rows])}
     items = []
@@ -185,10 +171,29 @@ async def followed(actor: User, *, limit: int = 50) -> list[ThreadItem]:
 
 
 async def followed_counts(actor: User) -> tuple[int, int]:
-    """(threads with unread replies, unread mentions in threads) of the actor's followed threads:
-    the sidebar's one "Threads" link."""
-    items = await followed(actor, limit=10_000)
-    return sum(1 for i in items if i.unread), sum(i.mentions for i in items)
+    """(threads with unread replies, unread mentions in threads) of the actor's followed threads
+    that they may read: the sidebar's one "Threads" entry (one query)."""
+    rows = await _followed_rows(actor)
+    return sum(1 for row in rows if int(row["unread"])), sum(int(row["mentions"]) for row in rows)
+
+
+async def _followed_rows(actor: User) -> list[dict]:
+    """The actor's follows with their threads, parents, unread and mention counts, in order."""
+    rows = await reads.rows(
+        f"SELECT {reads.columns(Membership, 'm', 'm_')}, {reads.columns(Conversation, 't', 't_')}, "
+        f"{reads.columns(Conversation, 'p', 'p_')}, pm.id AS pm_id, "
+        "(SELECT COUNT(*) FROM messages r WHERE r.conversation_id = t.id AND r.seq > m.last_read_seq "
+        " AND r.deleted_at IS NULL AND (r.author_id IS NULL OR r.author_id <> m.user_id)) AS unread, "
+        "(SELECT COUNT(*) FROM mentions mn WHERE mn.conversation_id = t.id AND mn.user_id = m.user_id "
+        " AND mn.seq > m.last_read_seq) AS mentions, "
+        "(SELECT MAX(r.id) FROM messages r WHERE r.conversation_id = t.id AND r.deleted_at IS NULL) AS last_id "
+        "FROM memberships m JOIN conversations t ON t.id = m.conversation_id AND t.kind = ? "
+        "JOIN conversations p ON p.id = t.parent_id "
+        "LEFT JOIN memberships pm ON pm.conversation_id = p.id AND pm.user_id = m.user_id "
+        "WHERE m.user_id = ?", [THREAD, actor.id])
+    rows = [row for row in rows if readable(row["p_kind"], row["p_is_open"], row["pm_id"] is not None)]
+    rows.sort(key=lambda row: (int(row["unread"]) == 0, -(row["last_id"] or 0), -row["t_id"]))
+    return rows
 
 
 async def forget_follows(parent: Conversation, user_ids=None) -> None:
