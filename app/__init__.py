@@ -126,6 +126,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     from app.files.worker import FileWorker
 
     parts.files = FileWorker(settings, parts.storage)  # previews: one task per process, started with serving
+    from app.links.worker import LinkWorker
+
+    parts.links = LinkWorker(settings)  # link previews: one task per process, started with serving
 
     from app.accounts.password_routes import bp as password_bp
     from app.accounts.routes import bp as accounts_bp
@@ -142,6 +145,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     from app.files.routes import bp as files_bp
     from app.health import bp as health_bp
     from app.home import bp as home_bp
+    from app.links.routes import bp as links_bp
     from app.live.socket import bp as live_bp
     from app.notify.push_routes import bp as push_bp
     from app.search.routes import bp as search_bp
@@ -162,6 +166,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(reactions_bp)
     app.register_blueprint(threads_bp)  # a message's thread: its panel and page, following, the Threads view
     app.register_blueprint(push_bp)
+    app.register_blueprint(links_bp)  # link previews: removed by their sender, their images served by Huddle
     app.register_blueprint(files_bp)  # uploads, and files served to whoever may read them
     app.register_blueprint(avatars_bp)  # people's pictures (and the initials filters the face macro uses)
     from app import api
@@ -176,6 +181,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         await parts.broker.start()
         await parts.push.start()
         await parts.files.start()
+        await parts.links.start()
         # Everything made so far (modules, templates, the ORM's metadata) lives as long as the
         # process: move it out of the cyclic collector's sight, so collections triggered by the
         # fan-out's short-lived objects do not walk it again and again.
@@ -190,6 +196,7 @@ def create_app(settings: Settings | None = None) -> Quart:
             log.warning("shutting down with mail still queued")
         await parts.push.stop()
         await parts.files.stop()
+        await parts.links.stop()
         await parts.presence.close()
         await parts.viewing.close()
         await parts.broker.stop()

@@ -42,6 +42,8 @@ OPERATIONS = {
     "deleteMessage": ("delete", "/api/v1/messages/{message_id}"),
     "addReaction": ("put", "/api/v1/messages/{message_id}/reactions/{emoji}"),
     "removeReaction": ("delete", "/api/v1/messages/{message_id}/reactions/{emoji}"),
+    "removeLinkPreview": ("delete", "/api/v1/messages/{message_id}/preview"),
+    "getLinkPreviewImage": ("get", "/api/v1/messages/{message_id}/preview/image"),
     "searchMessages": ("get", "/api/v1/search"),
     "listMentions": ("get", "/api/v1/mentions"),
     "getNotificationLevel": ("get", "/api/v1/conversations/{conversation_id}/notifications"),

@@ -18,6 +18,7 @@ from app.admin import service as admin_service
 from app.chat import conversations
 from app.chat import service as chat
 from app.feedback import service as feedback
+from app.links import service as links
 from app.models import (
     AuditEvent,
     Conversation,
@@ -30,6 +31,7 @@ from app.models import (
     UserSession,
 )
 from app.models.actor import SYSTEM
+from app.models.links import SiteSetting
 from tests.helpers import PASSWORD
 
 NEW = {"username": "gina", "email": "gina@example.com", "password": PASSWORD, "confirm_password": PASSWORD}
@@ -44,6 +46,14 @@ class Case:
 
 async def nothing(admin, alice):
     return None
+
+
+async def previews_off(admin, alice):
+    return await SiteSetting.create(key="link_previews", value="off")
+
+
+async def previews_switch(admin, alice, _):
+    return await SiteSetting.filter(key="link_previews").values_list("value", flat=True)
 
 
 async def a_room(admin, alice):
@@ -133,6 +143,8 @@ CASES = {
         alice, "a brand new passphrase", actor=admin, reason="password.set_by_admin"), alice_row),
     "user.deleted": Case(alices_feedback, lambda admin, alice, _: admin_service.delete_user(admin, alice),
                          lambda admin, alice, _: Feedback.filter(author_id=alice.id).count()),
+    "link_previews.off": Case(nothing, lambda admin, alice, _: links.set_enabled(admin, False), previews_switch),
+    "link_previews.on": Case(previews_off, lambda admin, alice, _: links.set_enabled(admin, True), previews_switch),
     "sessions.revoked": Case(two_sessions, lambda admin, alice, sessions: accounts.revoke_other_sessions(
         alice, sessions[0]), lambda admin, alice, _: UserSession.filter(user_id=alice.id).count()),
 }

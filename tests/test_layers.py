@@ -2,12 +2,12 @@
 points down or sideways, never up, and no two packages import each other.
 
     doors      pages and htmx (<feature>/routes.py), sockets (live/), the JSON API (api/), CLI
-    services   accounts, admin, chat, feedback, search and notify (above chat: they ask chat who
+    services   accounts, admin, chat, feedback, search, links and notify (above chat: they ask chat who
                reads what), files (below chat: messages carry files; who reads a file is the
                models' reading rule): rules, transactions, publish after commit
     models     models/: Tortoise models and hot reads
     below      realtime/ (broker, presence, events, the connection base), web/ (HTTP plumbing),
-               runtime, config, private_files, storage/, compat, clock, domain, mail, logs
+               runtime, config, private_files, storage/, compat, clock, domain, mail, logs, jobs
 """
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ from pathlib import Path
 from app.config import ROOT
 
 APP = ROOT / "app"
-FEATURES = {"accounts", "admin", "chat", "feedback", "files", "notify", "search"}
+FEATURES = {"accounts", "admin", "chat", "feedback", "files", "links", "notify", "search"}
 DOORS = {"api", "live", "home", "health", "__main__", "supervisor"}
 DOOR_MODULES = {"routes", "password_routes", "push_routes", "rooms", "people_routes", "level_routes", "socket",
                 "rest", "rest_chat", "rest_files", "ws", "messenger", "mention_routes", "avatar_routes",
-                "reaction_routes", "thread_routes", "rest_threads"}
+                "reaction_routes", "rest_links", "thread_routes", "rest_threads"}
 # Who may import a door module: only the places that register blueprints.
 REGISTRARS = {"app", "app.api"}
 
@@ -70,7 +70,7 @@ def graph() -> dict[str, set[str]]:
 
 def test_models_and_the_layers_below_import_no_feature_and_no_door():
     below = {"models", "realtime", "web", "runtime", "config", "private_files", "storage", "compat", "clock", "domain",
-             "mail", "logs"}
+             "mail", "logs", "jobs"}
     wrong = sorted((name, target) for name, targets in graph().items() if area(name) in below
                    for target in targets if area(target) in FEATURES | DOORS)
     assert wrong == [], "imports pointing up: " + ", ".join(f"{a} → {b}" for a, b in wrong)

@@ -67,7 +67,7 @@ JSON_VALUE = st.one_of(SCALAR, st.lists(SCALAR, max_size=3), st.dictionaries(TEX
 FORM = ["username", "email", "password", "confirm_password", "current_password", "next", "invitation", "body",
         "client_id", "seq", "name", "topic", "open", "members", "usernames", "people", "title", "content", "kind",
         "days", "is_admin", "archived", "display_name", "level", "confirm_everyone", "follow",
-        "everyone", "everyone_shown", "attachments", "emoji", "reply_to"]
+        "everyone", "everyone_shown", "attachments", "emoji", "reply_to", "previews"]
 QUERY = ["next", "reason", "after", "before", "limit", "to", "user", "welcome", "cancel", "invitation", "q", "order",
          "in", "conversation_id", "panel", "reply_to"]
 JSON_FIELDS = ["username", "email", "password", "invitation", "usernames", "room", "topic", "text", "client_id",
@@ -136,6 +136,7 @@ GOOD = {
     # Ids of uploads (none exist in the fuzzed world: each names nothing of the sender's).
     "attachments": [[], [1], "1"], "Attachments": [[], [1]],
     "emoji": ["👍", "🎉", "❤"],  # a reaction (app/chat/emoji.py's table)
+    "previews": ["on", "off"],  # the admin page's link previews switch
     "reply_to": [1, "1", 2, ""], "ReplyTo": [1, 2],  # the message a post answers (app/chat/replies.py)
     "keys": [{"p256dh": "BLXyTKULgzSQLXYIoeyV-WAjglzCgJdwZhnMp5l1VzDGTKiJzKsn-eUnpSKH1GpQs4qObbWB-few8lLqssp-7tU",
               "auth": "AAAAAAAAAAAAAAAAAAAAAA"}],
@@ -662,7 +663,7 @@ DOORS = ["accounts/routes.py", "accounts/password_routes.py", "chat/routes.py", 
          "chat/thread_routes.py",
          "feedback/routes.py", "home.py", "api/rest.py", "api/ws.py", "api/messenger.py", "live/socket.py",
          "search/routes.py", "chat/people_routes.py", "chat/level_routes.py", "chat/mention_routes.py",
-         "api/push.py", "chat/reaction_routes.py"]
+         "api/push.py", "chat/reaction_routes.py", "links/routes.py", "api/rest_links.py"]
 READS = re.compile(r'(?:args|form|data|message)\.get(?:list)?\(\s*"(\w+)"'
                    r'|(?:text_of|id_of|cursor_of|text|number)\(data, "(\w+)"|data\["(\w+)"\]')
 # Read from the frame itself, or from what the broker delivers: the socket tests build these.

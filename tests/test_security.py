@@ -39,6 +39,7 @@ ROUTES = {
     ("GET", "/admin/users/<int:user_id>/delete"): (401, 403, 200),
     ("POST", "/admin/users/<int:user_id>/delete"): (401, 403, 303),
     ("GET", "/admin/audit"): (401, 403, 200),
+    ("POST", "/admin/link-previews"): (401, 403, 422),
     ("GET", "/admin/feedback"): (401, 403, 200),
     ("GET", "/admin/invitations"): (401, 403, 200),
     ("POST", "/admin/invitations"): (401, 403, 422),
@@ -104,6 +105,9 @@ ROUTES = {
     # reactions: members of the message's conversation only (tests/test_reactions.py)
     ("GET", "/chat/messages/<int:message_id>/reactions"): (401, 404, 404),
     ("POST", "/chat/messages/<int:message_id>/reactions"): (401, 404, 404),
+    # link previews: its sender removes one; its image for whoever may read (tests/test_link_previews.py)
+    ("POST", "/chat/messages/<int:message_id>/preview/remove"): (401, 404, 404),
+    ("GET", "/chat/messages/<int:message_id>/preview/image"): (401, 404, 404),
     # threads: whoever may read the message's conversation opens its thread (tests/test_thread_pages.py)
     ("GET", "/chat/messages/<int:message_id>/thread"): (401, 404, 404),
     ("GET", "/chat/threads/<int:thread_id>"): (401, 404, 404),
@@ -149,6 +153,8 @@ ROUTES = {
     ("DELETE", "/api/v1/messages/<int:message_id>"): (401, 401, 401),
     ("PUT", "/api/v1/messages/<int:message_id>/reactions/<emoji>"): (401, 401, 401),
     ("DELETE", "/api/v1/messages/<int:message_id>/reactions/<emoji>"): (401, 401, 401),
+    ("DELETE", "/api/v1/messages/<int:message_id>/preview"): (401, 401, 401),
+    ("GET", "/api/v1/messages/<int:message_id>/preview/image"): (401, 401, 401),
     ("GET", "/api/v1/search"): (401, 401, 401),
     ("POST", "/api/v1/messages/<int:message_id>/thread"): (401, 401, 401),
     ("GET", "/api/v1/threads"): (401, 401, 401),

@@ -195,6 +195,8 @@ class _Entry:
         "invitation.created": invitation_created,
         "invitation.revoked": invitation_revoked,
         "name.freed": name_freed,
+        "link_previews.on": lambda self: "turned link previews on",
+        "link_previews.off": lambda self: "turned link previews off",
     }
 
 

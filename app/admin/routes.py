@@ -8,6 +8,7 @@ from app.accounts.rules import account_values
 from app.accounts.service import get_user
 from app.admin import audit_log, invitations, push_status, service
 from app.domain import DomainError, Invalid
+from app.links import service as links
 from app.models import AuditEvent, Feedback, Invitation, User
 from app.models.paging import page, page_by_name
 from app.realtime import events
@@ -45,7 +46,7 @@ async def _users_page(status: int = 200, start_at: User | None = None, **context
     return await render(
         "admin/users.html", status=status, users=users, me=auth.current(), next_after=next_after,
         online_ids=await events.online_ids(user.id for user in users), reserved=await service.reserved_names(),
-        push=await push_status.status(), **context,
+        push=await push_status.status(), link_previews=await links.enabled(), **context,
     )
 
 
@@ -147,6 +148,17 @@ async def free_name(reserved_id: int) -> Response:
     name = await service.free_name(auth.current(), reserved_id)
     await flash(f"“{name}” is free: anyone may take it now.")
     return redirect(url_for("admin.users", _anchor="reserved-names"), code=303)
+
+
+@bp.post("/link-previews")
+async def link_previews() -> Response:
+    """Turn link previews on or off for the whole site (`previews`: on / off): audited."""
+    choice = (await request.form).get("previews", "")
+    if choice not in ("on", "off"):
+        raise Invalid({"previews": "Choose on or off."})
+    await links.set_enabled(auth.current(), choice == "on")
+    await flash(f"Link previews are {choice}.")
+    return redirect(url_for("admin.users", _anchor="link-previews"), code=303)
 
 
 @bp.get("/users/<int:user_id>/delete")

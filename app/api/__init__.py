@@ -30,7 +30,7 @@ def init_app(app: Quart, error_pages: ErrorPages) -> None:
     # Its test client converts every form body through pydantic (and fails on a MultiDict); ours
     # sends what it is given, like a browser.
     app.test_client_class = test_client_class
-    from app.api import rest_chat, rest_files, rest_threads  # noqa: F401 - their views join rest's blueprint
+    from app.api import rest_chat, rest_files, rest_links, rest_threads  # noqa: F401 - their views join rest's blueprint
     from app.api.docs import bp as docs_bp
     from app.api.messenger import bp as messenger_bp
     from app.api.rest import bp as rest_bp

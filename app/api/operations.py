@@ -18,6 +18,7 @@ from app.chat import levels, reactions
 from app.chat import service as chat
 from app.chat.events import messages_data
 from app.domain import Invalid, NotFound
+from app.links import service as links
 from app.models import DIRECT, Conversation, Membership, User, UserSession
 from app.realtime import events as live_events
 from app.search import service as search_service
@@ -182,6 +183,11 @@ async def edit(user: User, message_id: int, text: str, *, confirm_everyone: bool
 async def delete(user: User, message_id: int) -> dict:
     message = await chat.get_message(user, message_id)
     return (await messages_data([await chat.delete(user, message)]))[0]
+
+
+async def unpreview(user: User, message_id: int) -> dict:
+    """Remove my message's link preview: the message as it is then."""
+    return (await messages_data([await links.remove(user, message_id)]))[0]
 
 
 async def react(user: User, message_id: int, emoji: str, *, add: bool = True) -> dict:

@@ -229,6 +229,15 @@ class ReplyQuote(BaseModel):
     deleted: bool
 
 
+class LinkPreview(BaseModel):
+    url: str = Field(description="The message's first link, as it goes.")
+    title: str | None = Field(description="What the page calls itself (plain text).")
+    description: str | None = Field(description="Its summary (plain text).")
+    site: str | None = Field(description="The site's name, else its host.")
+    image: str | None = Field(description="Huddle's own copy of its image (its thumbnail once made): a path of this "
+                                          "API, read with your token; never the third party's. null: no image.")
+
+
 class Message(BaseModel):
     id: int
     conversation_id: int
@@ -251,6 +260,9 @@ class Message(BaseModel):
     reply_to: ReplyQuote | None = Field(default=None, description="The message it answers, as that is now (an edit or "
                                                                   "deletion of it comes as this message's "
                                                                   "message.edited); null: not a reply.")
+    preview: LinkPreview | None = Field(default=None, description="The preview of its first link, once fetched by "
+                                                                  "Huddle after it was sent (it arrives as a "
+                                                                  "message.edited); null: none, not yet, or removed.")
     thread: ThreadSummary | None = Field(default=None, description="Its thread's summary, once it has a reply "
                                                                    "(each reply or deletion there comes as this "
                                                                    "message's message.edited); null: no reply.")

@@ -2,8 +2,8 @@
 
 A program opens it without a cookie, then authenticates with `new`, `login` or `auth` (within
 AUTH_SECONDS, or it is closed with 1008). From then on it may act (`me`, `display_name`, `details`,
-`conversations`, `send`, `edit`, `delete`, `react`, `unreact`, `typing`, `read`, `history`, `search`, `subscribe`,
-`logout`) and hears the user's events: `message.created`, `message.edited`, `message.deleted`,
+`conversations`, `send`, `edit`, `delete`, `react`, `unreact`, `unpreview`, `typing`, `read`, `history`, `search`,
+`subscribe`, `logout`) and hears the user's events: `message.created`, `message.edited`, `message.deleted`,
 `reaction.added` and `reaction.removed` (`message_id`, `conversation_id`, `emoji`, `user_id`, `seq`), `typing`,
 `presence`, `unread`, `membership`, `user.changed` (someone's name), `mention` (a message mentions
 you: `conversation_id`, `message_id`, `seq`, `unread`), and `logout` (then the socket closes). The
@@ -162,6 +162,10 @@ class JsonDialect(ProgramDialect):
 
     async def do_unreact(self, conn: Connection, data: dict) -> dict:
         return await operations.react(conn.user, id_of(data, "message_id"), text_of(data, "emoji", limit=64), add=False)
+
+    async def do_unpreview(self, conn: Connection, data: dict) -> dict:
+        """`{"message_id"}`: as DELETE /api/v1/messages/<id>/preview (its sender only)."""
+        return await operations.unpreview(conn.user, id_of(data, "message_id"))
 
     async def do_open_thread(self, conn: Connection, data: dict) -> dict:
         """`{"message_id"}`: its thread, as POST /api/v1/messages/<id>/thread (then `send`, `history`
