@@ -1,6 +1,7 @@
 """A web site of our own on 127.0.0.x playing the tricks a link preview fetcher must survive: long
 redirect chains, redirects into the machine, pages that never end, a body that trickles forever,
-a declared length far too large, a gzip bomb, something that is not HTML, images too large.
+a declared length far too large, a gzip bomb, something that is not HTML, images too large; and
+a DNS whose answers change (Resolver).
 
 An aiohttp.web server in the test's own event loop, on a port of tests/helpers/ports.py; it
 records each request it answered (path and headers), so a test sees what the fetcher sent."""
@@ -41,6 +42,18 @@ OPEN_GRAPH = page(head='<meta property="og:title" content="Open &amp; Graph titl
 def bomb(head: str) -> bytes:
     """`head` and then 50 MB of spaces, gzipped into a few dozen kilobytes."""
     return gzip.compress(head.encode() + b" " * (50 * MB), compresslevel=9)
+
+
+class Resolver:
+    """A DNS playing tricks (the fetcher's `_resolve`): each lookup takes the next answer (the
+    last one again when they run out), and `calls` names the hosts looked up."""
+
+    def __init__(self, *answers: list[str]) -> None:
+        self.answers, self.calls = list(answers), []
+
+    async def __call__(self, host: str, port: int) -> list[str]:
+        self.calls.append(host)
+        return self.answers[min(len(self.calls), len(self.answers)) - 1]
 
 
 @dataclass
