@@ -9,15 +9,14 @@ stored once); images and PDFs get a preview job (app/files/worker.py). Until it 
 message it is its owner's alone; after, it is read by whoever may read the conversation now (the
 models' may_read), never more: administrators neither, and a guessed token finds nothing.
 
-A stored file is removed once no row uses it: the release takes the blob's row lock and deletes
-the file in that transaction, and an upload that makes a blob's row anew stores the file again if
-it is missing, so a removal racing an upload of the same bytes never leaves a row without its file."""
+A stored file is removed once no row uses it (app/files/release.py); an upload that makes a blob's
+row anew stores the file again if it is missing, so a removal racing an upload of the same bytes
+never leaves a row without its file."""
 from __future__ import annotations
 
 import asyncio
 import secrets
 import unicodedata
-from datetime import timedelta
 
 from tortoise.transactions import in_transaction
 
@@ -25,16 +24,15 @@ from app import clock
 from app.domain import Invalid, NotFound, TooLarge
 from app.files import images, worker
 from app.files.receive import FILE_FIELD, MAX_FILES, ReceivedFile, size_text, too_large
-from app.models import Attachment, Blob, Conversation, User, reads
+from app.files.release import release, sweep
+from app.models import Attachment, Blob, Conversation, User
 from app.models.chat import may_read, rule_of
 from app.models.files import NONE, PENDING, READY
-from app.models.links import LinkPreview
 from app.models.user import _sql
 from app.runtime import runtime
 from app.storage import key_of_file
 from app.web.urls import path_for
 
-UNSENT_FOR = timedelta(days=1)  # an upload never sent is removed after this
 NAME_LENGTH = 255
 PREVIEWED = {"application/pdf"}  # besides the images inspect() reads
 UPLOADING_TOO_FAST = "You are sending very fast: wait {wait} s, then attach the file again."
@@ -248,44 +246,6 @@ def attachment_data(attachment: Attachment) -> dict:
         "url": path_for("api.file", token=attachment.token),
         "thumbnail_url": path_for("api.file_preview", token=attachment.token) if ready else None,
     }
-
-
-async def release(blob_ids) -> None:
-    """Remove the blobs no attachment nor link preview uses any more, and their stored files (the
-    original, the thumbnail, the large version) unless another blob or a person's picture uses the
-    same key."""
-    storage = runtime().storage
-    for blob_id in sorted(set(blob_ids)):
-        async with in_transaction() as conn:
-            blob = await Blob.filter(id=blob_id).select_for_update().using_db(conn).first()
-            if blob is None or await Attachment.filter(blob_id=blob_id).using_db(conn).exists() \
-                    or await LinkPreview.filter(image_id=blob_id).using_db(conn).exists():
-                continue
-            await blob.delete(using_db=conn)
-            for key in {blob.key, blob.thumb_key, blob.large_key} - {None}:
-                if not await _key_used(conn, key):
-                    await storage.delete(key)
-
-
-async def _key_used(conn, key: str) -> bool:
-    rows = await conn.execute_query_dict(_sql(conn, (
-        "SELECT 1 AS used FROM blobs WHERE key = ? OR thumb_key = ? OR large_key = ? "
-        "UNION ALL SELECT 1 FROM users WHERE avatar = ? OR avatar_small = ?")), [key] * 5)
-    return bool(rows)
-
-
-async def sweep() -> int:
-    """Remove uploads never sent within UNSENT_FOR, and blobs nobody uses (left by a failure);
-    how many attachments went."""
-    before = clock.now() - UNSENT_FOR
-    stale = await Attachment.filter(message_id__isnull=True, created_at__lt=before).values_list("id", "blob_id")
-    if stale:
-        await Attachment.filter(id__in=[row[0] for row in stale]).delete()
-    orphans = await reads.rows("SELECT b.id AS id FROM blobs b WHERE b.created_at < ? AND NOT EXISTS "
-                               "(SELECT 1 FROM attachments a WHERE a.blob_id = b.id) "
-                               "AND NOT EXISTS (SELECT 1 FROM link_previews l WHERE l.image_id = b.id)", [before])
-    await release([row[1] for row in stale] + [row["id"] for row in orphans])
-    return len(stale)
 
 
 __all__ = ["attach", "attachment_data", "attachment_lists", "check_ids", "clean_name", "keep_image", "readable",
