@@ -126,7 +126,7 @@ async def test_a_declared_length_over_the_limit_is_refused_before_reading(site, 
 
 async def test_a_gzip_bomb_is_read_only_to_a_megabyte_decompressed(site, monkeypatch):
     inflated = []
-    read = fetch._read
+    read = fetch.read
 
     async def counting(response, limit, sink):
         async def counted(data):
@@ -134,12 +134,22 @@ async def test_a_gzip_bomb_is_read_only_to_a_megabyte_decompressed(site, monkeyp
             await sink(data)
         return await read(response, limit, counted)
 
-    monkeypatch.setattr(fetch, "_read", counting)
+    monkeypatch.setattr(fetch, "read", counting)
     with pytest.raises(Refused, match="too large"):
         await fetch_page(site.url("/bomb"), allowed=allowing(site))  # 50 MB of spaces: no HTML
     assert sum(inflated) == fetch.MAX_PAGE_BYTES
     page = await fetch_page(site.url("/bomb-head"), allowed=allowing(site))
     assert page.title == "Bomb with a head"
+
+
+@pytest.mark.parametrize(("path", "title"), [("/deflate/zlib", "zlib"), ("/deflate/raw", "raw")])
+async def test_a_deflated_page_is_read_with_or_without_the_zlib_header(site, path, title):
+    assert (await fetch_page(site.url(path), allowed=allowing(site))).title == title
+
+
+async def test_an_encoding_not_asked_for_is_refused(site):
+    with pytest.raises(Refused, match="encoding"):
+        await fetch_page(site.url("/deflate/br"), allowed=allowing(site))
 
 
 async def test_a_body_that_trickles_forever_is_cut_by_the_total_timeout(site, monkeypatch):

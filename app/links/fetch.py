@@ -14,8 +14,9 @@ site's intranet). The whole fetch has TOTAL_TIMEOUT (a body that trickles foreve
 MAX_PAGE_BYTES of page are read (counted after gzip: a small bomb is cut, never inflated), no
 cookies are kept and no credentials are sent.
 
-Two kinds of failure: Refused (the address, the answer or the page breaks a rule: trying again
-will not help) and Unavailable (the site could not be reached or answered an error for now)."""
+Two kinds of failure (app/links/errors.py): Refused (the address, the answer or the page breaks a
+rule: trying again will not help) and Unavailable (the site could not be reached or answered an
+error for now). The body is read by app/links/body.py, what it says by app/links/page.py."""
 from __future__ import annotations
 
 import asyncio
@@ -32,6 +33,8 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
 from app.links.addresses import NotAName, host_key, is_public, literal
+from app.links.body import declared, read
+from app.links.errors import Refused, Unavailable
 from app.links.page import Page, parse
 
 __all__ = ["Page", "Refused", "Unavailable", "allowed_hosts", "fetch_image", "fetch_page"]
@@ -47,18 +50,9 @@ IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9"
 IMAGE_ACCEPT = "image/png,image/jpeg,image/gif,image/webp"
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
-CHUNK = 64 * 1024
 TLS: ssl.SSLContext | bool = True  # certificates checked (for the name) as by default; tests trust their own CA
 
 Resolve = Callable[[str, int], Awaitable[list[str]]]  # (host, port) -> its IP addresses
-
-
-class Refused(Exception):
-    """The fetch broke a rule; str(e) says which, for logs ("not a public address", "too large")."""
-
-
-class Unavailable(Exception):
-    """The site could not be reached, or answered an error: perhaps not for long."""
 
 
 def allowed_hosts(setting: str) -> frozenset[str]:
@@ -83,13 +77,13 @@ async def fetch_page(url: str, *, allowed: frozenset[str] = frozenset(), _resolv
         async with _get(url, allowed, _resolve or _system_resolve, PAGE_ACCEPT) as (final, response):
             if response.content_type not in PAGE_TYPES:
                 raise Refused(f"not an HTML page ({response.content_type})")
-            _declared(response, MAX_PAGE_BYTES)
+            declared(response, MAX_PAGE_BYTES)
             body = bytearray()
 
             async def keep(data: bytes) -> None:
                 body.extend(data)
 
-            complete = await _read(response, MAX_PAGE_BYTES, keep)
+            complete = await read(response, MAX_PAGE_BYTES, keep)
             declared_charset = response.charset
         # Off the event loop: a megabyte of hostile markup takes a while even in one pass.
         page = await asyncio.to_thread(parse, bytes(body), str(final), declared_charset=declared_charset,
@@ -106,10 +100,10 @@ async def fetch_image(url: str, dest: Path, *, allowed: frozenset[str] = frozens
         async with _limits(), _get(url, allowed, _resolve or _system_resolve, IMAGE_ACCEPT) as (_, response):
             if response.content_type not in IMAGE_TYPES:
                 raise Refused(f"not an image ({response.content_type})")
-            _declared(response, max_bytes)
+            declared(response, max_bytes)
             out = await asyncio.to_thread(open, dest, "wb")
             try:
-                complete = await _read(response, max_bytes, lambda data: asyncio.to_thread(out.write, data))
+                complete = await read(response, max_bytes, lambda data: asyncio.to_thread(out.write, data))
             finally:
                 await asyncio.to_thread(out.close)
             if not complete:
@@ -230,29 +224,3 @@ async def _limits() -> AsyncIterator[None]:
         raise Refused("a broken compressed body") from None
     except (aiohttp.ClientError, OSError) as error:
         raise Unavailable(f"{type(error).__name__}: {error}") from None
-
-
-def _declared(response: aiohttp.ClientResponse, limit: int) -> None:
-    if response.content_length is not None and response.content_length > limit:
-        raise Refused("too large")
-
-
-async def _read(response: aiohttp.ClientResponse, limit: int, sink: Callable[[bytes], Awaitable[object]]) -> bool:
-    """Gives `sink` the body, decompressed, up to `limit` bytes. False if there was more: a
-    compressed chunk never inflates past limit + 1 bytes (zlib's max_length), whatever it holds."""
-    encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
-    if encoding not in ("identity", "", "gzip", "x-gzip", "deflate"):
-        raise Refused(f"an encoding not asked for ({encoding})")
-    inflate = zlib.decompressobj(32 + zlib.MAX_WBITS) if encoding not in ("identity", "") else None  # gzip or zlib
-    total = received = 0
-    async for raw in response.content.iter_chunked(CHUNK):
-        received += len(raw)
-        data = inflate.decompress(raw, limit - total + 1) if inflate is not None else raw
-        if total + len(data) > limit or received > limit + CHUNK:  # also bytes after the compressed end
-            await sink(data[:limit - total])
-            return False
-        await sink(data)
-        total += len(data)
-        if inflate is not None and inflate.eof:
-            break  # what follows a gzip stream's end is not the page
-    return True

@@ -12,6 +12,7 @@ import datetime
 import functools
 import gzip
 import ssl
+import zlib
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -92,6 +93,7 @@ class AttackServer:
             "/declared-image": functools.partial(_declared, content_type="image/png"),
             "/bomb": _answer(lambda: _gzip(bomb(""))),
             "/bomb-head": _answer(lambda: _gzip(bomb(page("Bomb with a head")))),
+            "/deflate/{form}": _deflated,
             "/slow": _slow,
             "/json": _answer(lambda: web.json_response({"title": "not a page"})),
             "/status/{code:\\d+}": _status,
@@ -145,6 +147,15 @@ def _html(text: str) -> web.Response:
 
 def _gzip(body: bytes) -> web.Response:
     return web.Response(body=body, content_type="text/html", headers={"Content-Encoding": "gzip"})
+
+
+async def _deflated(request: web.Request) -> web.Response:
+    """A page deflated with the zlib header (`zlib`), without (`raw`), or said to be in Brotli."""
+    form = request.match_info["form"]
+    squeeze = zlib.compressobj(wbits=zlib.MAX_WBITS if form == "zlib" else -zlib.MAX_WBITS)
+    body = squeeze.compress(page(form).encode()) + squeeze.flush()
+    encoding = "br" if form == "br" else "deflate"
+    return web.Response(body=body, content_type="text/html", headers={"Content-Encoding": encoding})
 
 
 async def _endless(request: web.Request, *, first: bytes) -> web.StreamResponse:
