@@ -444,3 +444,16 @@ async def test_the_switch_says_what_is_wrong(app, admin, sign_in, form):
     response = await (await sign_in("admin")).post("/admin/link-previews", form)
     assert response.status_code == 422 and "Choose on or off" in await response.get_data(as_text=True)
     assert not await SiteSetting.exists(key="link_previews")
+
+
+async def test_the_api_documents_previews(app, client):
+    document = await (await client.get("/api/v1/openapi.json")).get_json()
+    remove = document["paths"]["/api/v1/messages/{message_id}/preview"]["delete"]
+    assert remove["operationId"] == "removeLinkPreview" and {"403", "404", "422"} <= set(remove["responses"])
+    assert document["paths"]["/api/v1/messages/{message_id}/preview/image"]["get"]["operationId"] == \
+        "getLinkPreviewImage"
+    assert "preview" in document["components"]["schemas"]["Message"]["properties"]
+    assert set(document["components"]["schemas"]["LinkPreview"]["properties"]) == {
+        "url", "title", "description", "site", "image"}
+    html = await (await client.get("/docs/api")).get_data(as_text=True)
+    assert "/api/v1/messages/{message_id}/preview" in html and "<code>unpreview</code>" in html
