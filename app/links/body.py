@@ -36,7 +36,7 @@ async def read(response: aiohttp.ClientResponse, limit: int, sink: Callable[[byt
     compressed chunk never inflates past limit + 1 bytes (zlib's max_length), whatever it holds."""
     encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
     if encoding not in ENCODINGS:
-        raise Refused(f"an encoding not asked for ({encoding})")
+        raise Refused(f"an encoding not asked for ({encoding[:60]!r})")
     inflate, total, received = None, 0, 0
     async for raw in response.content.iter_chunked(CHUNK):
         if received == 0:

@@ -76,7 +76,7 @@ async def fetch_page(url: str, *, allowed: frozenset[str] = frozenset(), _resolv
     async with _limits():
         async with _get(url, allowed, _resolve or _system_resolve, PAGE_ACCEPT) as (final, response):
             if response.content_type not in PAGE_TYPES:
-                raise Refused(f"not an HTML page ({response.content_type})")
+                raise Refused(f"not an HTML page ({response.content_type[:60]!r})")
             declared(response, MAX_PAGE_BYTES)
             body = bytearray()
 
@@ -99,7 +99,7 @@ async def fetch_image(url: str, dest: Path, *, allowed: frozenset[str] = frozens
     try:
         async with _limits(), _get(url, allowed, _resolve or _system_resolve, IMAGE_ACCEPT) as (_, response):
             if response.content_type not in IMAGE_TYPES:
-                raise Refused(f"not an image ({response.content_type})")
+                raise Refused(f"not an image ({response.content_type[:60]!r})")
             declared(response, max_bytes)
             out = await asyncio.to_thread(open, dest, "wb")
             try:
