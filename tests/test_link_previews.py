@@ -7,25 +7,33 @@ its sender alone removes it (every door); an administrator's switch stops new on
 loses nothing; its image survives the sweep and goes with the message."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from app import clock, jobs
+from app import clock, create_app, jobs
 from app.chat import events
 from app.chat import service as chat
+from app.config import ROOT, Settings
 from app.domain import Invalid, NotAllowed, NotFound
 from app.files import service as files
 from app.links import service as links
 from app.links.worker import LinkWorker
-from app.models import AuditEvent, Blob, Conversation, Message
+from app.models import AuditEvent, Blob, Conversation, Message, hashing
 from app.models.links import FAILED, PENDING, READY, REMOVED, LinkPreview, SiteSetting
 from app.runtime import Runtime
+from tests.helpers import ARGON2_MEMORY_KIB
+from tests.helpers.accounts import make_user
 from tests.helpers.api import Api, act, api_login, json_socket, pushed
 from tests.helpers.link_pages import LinkPages, article
 from tests.helpers.live import barrier, page
@@ -282,6 +290,57 @@ async def test_a_worker_killed_mid_job_loses_nothing(app, settings, general, ali
     assert (await Message.get(id=message.id)).version_seq == version
 
 
+def test_two_workers_on_one_postgresql_database_make_each_preview_once(pg_database, tmp_path):
+    """In a process of its own: the ORM compiles its SQL for the first database a process opens."""
+    env = {**os.environ, "HUDDLE_DATABASE_URL": pg_database}
+    subprocess.run([sys.executable, "-m", "app", "migrate"], cwd=ROOT, check=True, capture_output=True, env=env)
+    child = subprocess.run([sys.executable, "-m", "tests.test_link_previews", pg_database, str(tmp_path)],
+                           cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert child.returncode == 0, child.stderr
+    result = json.loads(child.stdout.strip().splitlines()[-1])
+    assert result["ready"] == 12 and len(result["claimed"]) == len(set(result["claimed"])) == 12
+    assert result["asked"] == 12 and min(result["by_worker"]) > 0, result  # each page fetched once; both took part
+    assert len(set(result["versions"])) == 12  # each message its own next number
+
+
+async def _two_workers_on_postgresql(url: str, data_dir: str) -> dict:
+    hashing.configure(ARGON2_MEMORY_KIB)
+    pages = LinkPages().start()
+    settings = Settings(data_dir=Path(data_dir), database_url=url, secret_key="k", base_url="http://localhost",
+                        preview_allowed_hosts=pages.host, posts_per_10_seconds=100)
+    claimed, by_worker = [], {}
+    claim = LinkWorker._claim
+
+    async def counted(self):
+        got = await claim(self)
+        if got is not None:
+            claimed.append(got[0]["id"])
+            by_worker[id(self)] = by_worker.get(id(self), 0) + 1
+        return got
+
+    LinkWorker._claim = counted
+    app = create_app(settings)
+    try:
+        async with app.test_app():
+            one = Runtime.of(app).links
+            await one.stop()
+            two = LinkWorker(settings)
+            async with app.app_context():
+                ada = await make_user("ada")
+                room = await chat.create_room(ada, "links")
+                for n in range(12):
+                    await chat.post(ada, room, pages.page(f"/{n}", article(f"Page {n}")))
+                while sum(await asyncio.gather(one.work_due(), two.work_due())):
+                    pass
+            ready = await LinkPreview.filter(state=READY).count()
+            versions = await Message.filter(conversation_id=room.id).values_list("version_seq", flat=True)
+    finally:
+        pages.close()
+    by_worker = list(by_worker.values()) + [0] * (2 - len(by_worker))
+    return {"claimed": claimed, "by_worker": by_worker, "ready": ready, "versions": versions,
+            "asked": len(pages.asked)}
+
+
 # --- its sender removes it ------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -457,3 +516,7 @@ async def test_the_api_documents_previews(app, client):
         "url", "title", "description", "site", "image"}
     html = await (await client.get("/docs/api")).get_data(as_text=True)
     assert "/api/v1/messages/{message_id}/preview" in html and "<code>unpreview</code>" in html
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(_two_workers_on_postgresql(sys.argv[1], sys.argv[2]))))
