@@ -38,7 +38,7 @@ async def race() -> dict:
     rows = await Message.filter(conversation_id=thread.id).order_by("seq")
     followers = await Membership.filter(conversation_id=thread.id).values_list("user_id", flat=True)
     parent = await Message.get(id=said.id)
-    return {
+    result = {
         "problems": problems,
         "threads": await Conversation.filter(parent_message_id=said.id).count(),
         "same_thread": sorted({t.id for t in opened if isinstance(t, Conversation)}) == [thread.id],
@@ -47,6 +47,18 @@ async def race() -> dict:
         "parent_is_latest": parent.version_seq == (await Conversation.get(id=room.id)).last_seq,
         "replies": (await summaries([thread.id]))[thread.id].replies,
     }
+    # The reads of threads on this database's dialect too: the Threads list, who may read, mentions.
+    mention = await service.post(people[1], thread, f"@{people[2].username} look")
+    items = await threads.followed(people[2])
+    result["followed"] = [(i.thread.id, i.message.id, i.unread >= 1, i.mentions) for i in items] == [
+        (thread.id, said.id, True, 1)]  # (what came after their own reply, in the race's order)
+    result["unread_before"] = list(await threads.followed_counts(people[2]))
+    result["mention_found"] = [i.message.id for i in (await service.mentions_of(people[2]))[0]] == [mention.id]
+    result["readable"] = thread.id in await service.readable_conversation_ids(people[5])
+    for item in items:
+        await service.mark_read(people[2], await Conversation.get(id=item.thread.id))
+    result["read_after"] = list(await threads.followed_counts(people[2]))
+    return result
 
 
 def check(result: dict) -> None:
@@ -54,7 +66,11 @@ def check(result: dict) -> None:
     assert result["threads"] == 1 and result["same_thread"]
     assert result["seqs"] == list(range(1, REPLIES + 1))
     assert result["followers"]  # every replier once (the parent's author among them)
-    assert result["parent_is_latest"] and result["replies"] == REPLIES
+    assert result["parent_is_latest"], result
+    assert result["replies"] == REPLIES, result
+    assert result["followed"] and result["unread_before"] == [1, 1]  # one thread unread, one mention
+    assert result["mention_found"] and result["readable"]
+    assert result["read_after"] == [0, 0]
 
 
 async def test_racing_opens_and_replies_on_sqlite(app):
