@@ -415,3 +415,15 @@ async def test_a_reply_to_a_reply_in_a_thread_mentions_its_author_who_then_follo
         answer = await chat.post(bob, thread, "good one", reply_to=first.id)
         assert admin.id in (await chat_data(answer.id))["mentions"]
         assert await Membership.exists(conversation_id=thread.id, user_id=admin.id)
+
+
+async def test_a_mention_in_a_thread_says_where_on_the_mentions_page(app, client, general, alice, bob, admin):
+    async with app.app_context():
+        direct = await chat.send_direct(alice, ["admin"], "psst")
+        thread = await threads.open_thread(admin, direct.id)
+        await chat.post(admin, thread, "@alice see")
+        said = await chat.post(bob, general, "plans")
+        await chat.post(bob, await threads.open_thread(bob, said.id), "@alice and here")
+    await client.login("alice")
+    html = await (await client.get("/mentions")).get_data(as_text=True)
+    assert "thread in #general" in html and "thread with admin" in html

@@ -11,7 +11,6 @@ from quart import Blueprint, Response, render_template, request
 from app.accounts import auth
 from app.chat import service, titles
 from app.domain import DomainError
-from app.models import names
 from app.web.forms import domain_error_page
 from app.web.htmx import render
 from app.web.urls import id_param
@@ -38,12 +37,8 @@ async def page() -> Response:
     before = id_param(raw) if raw else None
     error = BAD_CURSOR if raw and before is None else ""
     items, older = await service.mentions_of(me, before=before, size=PAGE_SIZE)
-    conversations = {item.message.conversation.id: item.message.conversation for item in items}
-    directs = [c for c in conversations.values() if not c.is_room]
-    labels = await names.labels(titles.member_ids(directs) | {item.message.author_id for item in items})
-    where = {cid: title if title == "Just you" else f"with {title}"
-             for cid, title in titles.direct_titles(me.id, directs, labels).items()}
-    where.update({c.id: f"#{c.name}" for c in conversations.values() if c.is_room})
+    where, labels = await titles.places(me.id, [item.message.conversation for item in items],
+                                        also={item.message.author_id for item in items})
     return await render("chat/mentions.html", "chat/_mentions.html", status=422 if error else 200, items=items,
                         older=older, before=before, where=where, labels=labels, error=error)
 

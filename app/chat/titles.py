@@ -4,7 +4,7 @@ one person's sidebar (a group whose other member was deleted showed as a second 
 from __future__ import annotations
 
 from app import lookalikes
-from app.models import Conversation
+from app.models import Conversation, names
 from app.models.names import Label
 from app.words import plural
 
@@ -43,3 +43,22 @@ def direct_titles(me_id: int, directs: list[Conversation], labels: dict[int, Lab
 
 def member_ids(directs: list[Conversation]) -> set[int]:
     return {uid for conversation in directs for uid in direct_members(conversation)}
+
+
+async def places(me_id: int, conversations, also=()) -> tuple[dict[int, str], dict[int, Label]]:
+    """What each of these conversations is called in a list of messages from several (search hits,
+    mentions): "#dev", "with ada", a thread after its parent ("thread in #dev", "thread with ada");
+    and the labels of the people those names need and of `also` (the authors shown beside them)."""
+    by_id = {c.id: c for c in conversations}
+    threads = [c for c in by_id.values() if c.is_thread]
+    parents = {c.id: c for c in await Conversation.filter(id__in=sorted({t.parent_id for t in threads}))}
+    named = {**by_id, **parents}
+    directs = [c for c in named.values() if not c.is_room and not c.is_thread]
+    labels = await names.labels(member_ids(directs) | set(also))
+    # "with ada": a direct conversation, told apart from its author's name beside it.
+    where = {cid: title if title == "Just you" else f"with {title}"
+             for cid, title in direct_titles(me_id, directs, labels).items()}
+    where.update({c.id: f"#{c.name}" for c in named.values() if c.is_room})
+    where.update({t.id: f"thread {'in ' if parent.is_room else ''}{where.get(parent.id, '')}"
+                  for t in threads if (parent := parents.get(t.parent_id)) is not None})
+    return where, labels

@@ -34,20 +34,8 @@ async def members_only() -> None:
 async def where_and_who(me: User, hits: list[service.Hit]) -> tuple[dict[int, str], dict]:
     """What each hit's conversation is called for this reader (a room by its name, a direct
     conversation by its other members' names as they are now) and its author's label now."""
-    conversations = {hit.message.conversation.id: hit.message.conversation for hit in hits}
-    threads = [c for c in conversations.values() if c.is_thread]  # called after their parent
-    parents = {c.id: c for c in await Conversation.filter(id__in=sorted({t.parent_id for t in threads}))}
-    named = {**conversations, **parents}
-    directs = [c for c in named.values() if not c.is_room and not c.is_thread]
-    labels = await names.labels(titles.member_ids(directs) | {hit.message.author_id for hit in hits})
-    # "with ada": a direct conversation, told apart from its author's name beside it.
-    where = {cid: title if title == "Just you" else f"with {title}"
-             for cid, title in titles.direct_titles(me.id, directs, labels).items()}
-    where.update({c.id: f"#{c.name}" for c in named.values() if c.is_room})
-    # "thread in #dev", "thread with ada"
-    where.update({t.id: f"thread {'in ' if parent.is_room else ''}{where.get(parent.id, '')}"
-                  for t in threads if (parent := parents.get(t.parent_id)) is not None})
-    return where, labels
+    return await titles.places(me.id, [hit.message.conversation for hit in hits],
+                               also={hit.message.author_id for hit in hits})
 
 
 def title_of(me: User, conversation: Conversation, labels: dict) -> str:
