@@ -6,7 +6,8 @@
 // back if the server refuses it (422, 429: the text comes back too). A reply's quote
 // ([data-reply-quote], the original's permalink) scrolls to the original in place and highlights
 // it when it is on the page; else the link opens it in context. Without a script Reply is a link
-// to the conversation with the bar, and × a link back without it.
+// to the conversation with the bar, and × a link back without it. What the bar says is also said
+// to screen readers ([data-reply-status], a status region that is never hidden).
 (function () {
   "use strict";
 
@@ -19,6 +20,8 @@
     el.querySelector("[data-reply-name]").textContent = name || "";
     el.querySelector("[data-reply-excerpt]").textContent = excerpt || "";
     el.hidden = !id;
+    var status = document.querySelector("[data-composer] [data-reply-status]");  // said to screen readers
+    if (status) status.textContent = id ? "Replying to " + name + ": " + excerpt : "";
   }
 
   function focusBox() {

@@ -46,6 +46,7 @@ def test_a_reply_quotes_the_original_live_and_jumps_to_it(server, new_context):
     bar = tomas.locator("[data-composer] [data-reply-bar]")
     expect(bar).to_be_visible()
     expect(bar).to_contain_text("Replying to rosa: Lunch at the harbour at noon?")
+    expect(tomas.locator("[data-reply-status]")).to_have_text("Replying to rosa: Lunch at the harbour at noon?")
     box = tomas.get_by_label("Message", exact=True)
     expect(box).to_be_focused()
     tomas.keyboard.press("Escape")
