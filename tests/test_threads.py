@@ -10,7 +10,7 @@ import pytest
 from app.chat import levels, reactions, threads
 from app.chat import service as chat
 from app.domain import Invalid, NotFound
-from app.models import Conversation, Membership, Mention, Message, User
+from app.models import Attachment, Conversation, Membership, Mention, Message, User
 from app.notify import service as notify
 from app.search import service as search
 from tests.helpers.accounts import make_user
@@ -427,3 +427,25 @@ async def test_a_mention_in_a_thread_says_where_on_the_mentions_page(app, client
     await client.login("alice")
     html = await (await client.get("/mentions")).get_data(as_text=True)
     assert "thread in #general" in html and "thread with admin" in html
+
+
+async def test_a_file_in_a_thread_is_read_by_the_parents_rule(app, general, alice, bob, admin, tmp_path):
+    from app.files import service as files
+    from app.files.receive import ReceivedFile
+
+    data = b"%PDF-1.4 plans"
+    path = tmp_path / "plans.pdf"
+    path.write_bytes(data)
+    room = await closed_room(app, alice, bob)
+    async with app.app_context():
+        said = await chat.post(alice, room, "plans")
+        thread = await threads.open_thread(bob, said.id)
+        upload = await files.upload(bob, ReceivedFile(path, "plans.pdf", len(data)))
+        await chat.post(bob, thread, "attached", attachments=[upload.id])
+        token = (await Attachment.get(id=upload.id)).token
+        assert (await files.readable(alice, token)).id == upload.id  # a member of the room, not following
+        with pytest.raises(NotFound):
+            await files.readable(admin, token)
+        await chat.leave(bob, room)
+        with pytest.raises(NotFound):
+            await files.readable(bob, token)
