@@ -131,6 +131,18 @@ class Settings(BaseSettings):
             raise ValueError(f"HUDDLE_REGISTRATION is {value!r}: use invite, open or closed.")
         return mode
 
+    @field_validator("preview_allowed_hosts")
+    @classmethod
+    def _preview_allowed_hosts(cls, value: str) -> str:
+        from app.web.addresses import allowed_hosts  # (what the fetcher reads it with)
+
+        try:
+            allowed_hosts(value)
+        except ValueError as error:
+            # A typo must not stop link previews later, in a worker's log: refuse to start, saying why.
+            raise ValueError(f"HUDDLE_PREVIEW_ALLOWED_HOSTS: {error} (write host:port, comma-separated)") from None
+        return value
+
     @field_validator("base_url")
     @classmethod
     def _base_url(cls, value: str) -> str:

@@ -75,6 +75,7 @@ def sample(name: str, field, tmp_path: Path) -> tuple[str, object]:
         "push_allowed_origins": ("http://127.0.0.1:8081, https://relay.example",
                                  ("http://127.0.0.1:8081", "https://relay.example:443")),
         "push_preview": ("off", False),
+        "preview_allowed_hosts": ("intranet.example:8080", "intranet.example:8080"),
     }
     if name in special:
         return special[name]
@@ -110,6 +111,16 @@ def test_a_value_that_does_not_fit_is_refused_naming_its_variable(monkeypatch):
         Settings.from_env()
     assert "HUDDLE_POSTS_PER_10_SECONDS is 'lots'" in str(refused.value)
     assert "HUDDLE_REGISTRATION is 'bogus': use invite, open or closed." in str(refused.value)
+
+
+@pytest.mark.parametrize("value", ["127.0.0.1", "intranet:80/path", "user@intranet:80", "a:80,:443"])
+def test_a_link_preview_host_without_its_port_is_refused_at_start(monkeypatch, value):
+    monkeypatch.setenv("HUDDLE_PREVIEW_ALLOWED_HOSTS", value)
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env()
+    assert "HUDDLE_PREVIEW_ALLOWED_HOSTS: not a host:port" in str(refused.value)
+    monkeypatch.setenv("HUDDLE_PREVIEW_ALLOWED_HOSTS", "127.0.0.1:8080, Intranet.Example:80")
+    assert Settings.from_env().preview_allowed_hosts == "127.0.0.1:8080, Intranet.Example:80"
 
 
 def test_settings_take_keywords_and_replace_checks_them(tmp_path):

@@ -1,4 +1,4 @@
-"""The address rule of the link preview fetcher (app/links/addresses.py) and the addresses it
+"""The address rule of the link preview fetcher (app/web/addresses.py) and the addresses it
 refuses before connecting: non-public ones in every form, odd numeric forms, names that are not
 names, ports other than 80 and 443, what is not a web address; and how
 HUDDLE_PREVIEW_ALLOWED_HOSTS is read. No server here: nothing may be reached."""
@@ -8,8 +8,8 @@ import ipaddress
 
 import pytest
 
-from app.links.addresses import is_public
 from app.links.fetch import Refused, allowed_hosts, fetch_page
+from app.web.addresses import is_public
 from tests.helpers.attack_server import Resolver
 
 NOT_PUBLIC = [

@@ -32,8 +32,9 @@ def _inflater(encoding: str, first: bytes):
 
 
 async def read(response: aiohttp.ClientResponse, limit: int, sink: Callable[[bytes], Awaitable[object]]) -> bool:
-    """Gives `sink` the body, decompressed, up to `limit` bytes. False if there was more: a
-    compressed chunk never inflates past limit + 1 bytes (zlib's max_length), whatever it holds."""
+    """Gives `sink` the body, decompressed, up to `limit` bytes. False if there was more (or the
+    sink said it has enough: it returned True): a compressed chunk never inflates past limit + 1
+    bytes (zlib's max_length), whatever it holds."""
     encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
     if encoding not in ENCODINGS:
         raise Refused(f"an encoding not asked for ({encoding[:60]!r})")
@@ -46,7 +47,8 @@ async def read(response: aiohttp.ClientResponse, limit: int, sink: Callable[[byt
         if total + len(data) > limit or received > limit + CHUNK:  # also bytes after the compressed end
             await sink(data[:limit - total])
             return False
-        await sink(data)
+        if await sink(data) is True:
+            return False
         total += len(data)
         if inflate is not None and inflate.eof:
             break  # what follows the compressed stream's end is not the body

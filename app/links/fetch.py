@@ -4,7 +4,7 @@ from the open internet only, and never anything else.
 A message's author chooses the address, so every request is an attacker's (server-side request
 forgery): the fetcher must not become a way into the machines beside Huddle. Each hop:
   - http or https, port 80 or 443, no credentials in the address;
-  - the host resolved ONCE (getaddrinfo), refused if ANY answer is not public (app/links/addresses.py);
+  - the host resolved ONCE (getaddrinfo), refused if ANY answer is not public (app/web/addresses.py);
   - the connection made to exactly the addresses checked (aiohttp asks _Pinned, which knows only
     them), so a DNS answer that changes between the check and the connect (rebinding) cannot
     reach a second address; TLS still checks the certificate for the name;
@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import re
 import socket
 import ssl
 import zlib
@@ -32,16 +33,17 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
-from app.links.addresses import NotAName, host_key, is_public, literal
 from app.links.body import declared, read
 from app.links.errors import Refused, Unavailable
 from app.links.page import Page, parse
+from app.web.addresses import NotAName, allowed_hosts, host_key, is_public, literal  # noqa: F401 (allowed_hosts: read here)
 
 __all__ = ["Page", "Refused", "Unavailable", "allowed_hosts", "fetch_image", "fetch_page"]
 
 CONNECT_TIMEOUT = 3.0  # seconds to connect, each hop
 TOTAL_TIMEOUT = 8.0  # seconds for the whole fetch, redirects and reading included
 MAX_PAGE_BYTES = 1024 * 1024
+HEAD_END = re.compile(rb"</head\s*>|<body[\s>]", re.IGNORECASE)  # what a preview needs has been read
 MAX_REDIRECTS = 5
 PORTS = frozenset({80, 443})
 USER_AGENT = "HuddleBot/1 (+link previews)"
@@ -55,33 +57,19 @@ TLS: ssl.SSLContext | bool = True  # certificates checked (for the name) as by d
 Resolve = Callable[[str, int], Awaitable[list[str]]]  # (host, port) -> its IP addresses
 
 
-def allowed_hosts(setting: str) -> frozenset[str]:
-    """HUDDLE_PREVIEW_ALLOWED_HOSTS ("host:port,host:port") as the fetcher compares it: lower
-    case, IDNA, IPv6 in brackets. ValueError for an entry that is not a host and a port."""
-    found = set()
-    for entry in filter(None, (each.strip() for each in setting.split(","))):
-        try:
-            url = URL(f"http://{entry}")
-            port = url.explicit_port
-        except ValueError:
-            url, port = None, None
-        if url is None or not url.raw_host or port is None or url.raw_path not in ("", "/") or url.user is not None:
-            raise ValueError(f"not a host:port: {entry!r}")
-        found.add(host_key(url.raw_host, port))
-    return frozenset(found)
-
-
 async def fetch_page(url: str, *, allowed: frozenset[str] = frozenset(), _resolve: Resolve | None = None) -> Page:
     """What the HTML page at `url` says of itself. Refused or Unavailable when it cannot be had."""
     async with _limits():
         async with _get(url, allowed, _resolve or _system_resolve, PAGE_ACCEPT) as (final, response):
             if response.content_type not in PAGE_TYPES:
                 raise Refused(f"not an HTML page ({response.content_type[:60]!r})")
-            declared(response, MAX_PAGE_BYTES)
+            # A page's declared length is no reason to refuse it (many real pages pass a megabyte):
+            # what is read stops at the limit, or sooner, once the head has ended.
             body = bytearray()
 
-            async def keep(data: bytes) -> None:
+            async def keep(data: bytes) -> bool:
                 body.extend(data)
+                return HEAD_END.search(body, max(0, len(body) - len(data) - 8)) is not None
 
             complete = await read(response, MAX_PAGE_BYTES, keep)
             declared_charset = response.charset

@@ -171,10 +171,13 @@ async def _endless(request: web.Request, *, first: bytes) -> web.StreamResponse:
 
 
 async def _declared(request: web.Request, *, content_type: str) -> web.StreamResponse:
-    """Says it will send 50 MB, then sends nothing: only the header can make a fetcher stop."""
+    """Says it will send 50 MB, then sends nothing (an image) or its head and nothing more (a
+    page): only the header, or the head's end, can make a fetcher stop."""
     response = web.StreamResponse(headers={"Content-Type": content_type})
     response.content_length = 50 * MB
     await response.prepare(request)
+    if content_type == "text/html":
+        await response.write(b"<!doctype html><html><head><title>Fifty megabytes</title></head><body><p>")
     await asyncio.Event().wait()  # until the fetcher hangs up (handler_cancellation)
     return response
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from yarl import URL
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 METADATA = frozenset(ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200"))
@@ -84,3 +86,19 @@ def host_key(host: str, port: int) -> str:
     """How HUDDLE_PREVIEW_ALLOWED_HOSTS names a host and port: lower case, IPv6 in brackets."""
     host = host.lower().rstrip(".")
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def allowed_hosts(setting: str) -> frozenset[str]:
+    """HUDDLE_PREVIEW_ALLOWED_HOSTS ("host:port,host:port") as the fetcher compares it: lower
+    case, IDNA, IPv6 in brackets. ValueError for an entry that is not a host and a port."""
+    found = set()
+    for entry in filter(None, (each.strip() for each in setting.split(","))):
+        try:
+            url = URL(f"http://{entry}")
+            port = url.explicit_port
+        except ValueError:
+            url, port = None, None
+        if url is None or not url.raw_host or port is None or url.raw_path not in ("", "/") or url.user is not None:
+            raise ValueError(f"not a host:port: {entry!r}")
+        found.add(host_key(url.raw_host, port))
+    return frozenset(found)
