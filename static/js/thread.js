@@ -165,7 +165,6 @@
     if (!button) return;
     button.dataset.threadFollow = "on";
     button.textContent = "Following";
-    button.setAttribute("aria-pressed", "true");
     button.form.elements.follow.value = "0";
   });
   document.addEventListener("scroll", function (event) { if (event.target === box()) read(); }, true);
