@@ -211,3 +211,19 @@ async def test_a_program_catches_up_on_the_parents_summary_and_the_replies(app, 
         assert live["data"]["text"] == "three" and live["data"]["conversation_id"] == thread.id
         summary = await pushed(socket, "message.edited")
         assert summary["data"]["id"] == said.id and summary["data"]["thread"]["replies"] == 3
+
+
+async def test_a_follower_chooses_what_they_hear_of_a_thread_others_cannot(app, said, alice, bob, admin):
+    async with app.app_context():
+        thread = await threads.open_thread(bob, said.id)
+        await chat.post(bob, thread, "yes")  # bob replied, alice wrote the message: both follow
+    alices = await api_login(app, "alice")
+    status, body, _ = await alices.get(f"/api/v1/conversations/{thread.id}/notifications")
+    assert status == 200 and body["data"] == {"level": "all", "default": True}
+    status, body, _ = await alices.put(f"/api/v1/conversations/{thread.id}/notifications", {"level": "nothing"})
+    assert status == 200 and body["data"]["level"] == "nothing"
+    admins = await api_login(app, "admin")  # in #general, not following the thread
+    status, body, _ = await admins.put(f"/api/v1/conversations/{thread.id}/notifications", {"level": "all"})
+    assert status == 404
+    status, body, _ = await admins.post(f"/api/v1/conversations/{thread.id}/read")
+    assert status == 200 and body["data"]["read_seq"] == 0  # reading it keeps nothing for a non-follower
