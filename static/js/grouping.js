@@ -7,8 +7,10 @@
   var WITHIN = 5 * 60 * 1000;
 
   function group() {
-    var list = document.querySelector("[data-messages]");
-    if (!list) return;
+    document.querySelectorAll("[data-messages]").forEach(groupList);  // a thread's panel has its own
+  }
+
+  function groupList(list) {
     var previous = null;
     list.querySelectorAll(":scope > article[data-author]").forEach(function (message) {
       var time = message.querySelector("time");

@@ -76,7 +76,7 @@
   function upEditsLast(event) {
     var area = event.target;
     if (!area.matches("[data-composer] textarea") || area.value !== "" || event.shiftKey || event.altKey) return;
-    var mine = document.querySelectorAll("[data-messages] article.mine");
+    var mine = area.form.parentElement.querySelectorAll("[data-messages] article.mine");  // its own (a thread's panel)
     var edit = mine.length && mine[mine.length - 1].querySelector("[data-edit][hx-get]");
     if (!edit) return;
     event.preventDefault();

@@ -100,3 +100,33 @@ def test_a_reply_quotes_the_original_live_and_jumps_to_it(server, new_context):
     assert width <= 390, f"the page scrolls sideways: {width}"
     check_accessibility(phone)
     screenshot(phone, "92-reply-phone")
+
+
+def test_without_a_script_reply_is_a_page_with_the_bar_and_a_plain_post(server, new_context):
+    server.create_user("uma", PASSWORD)
+    page = new_context(java_script_enabled=False).new_page()
+    page.goto(server.url + "/login")
+    page.get_by_label("Username").fill("uma")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_label("Message", exact=True).fill("anyone for tea?")
+    page.get_by_role("button", name="Send").click()
+    original = body(page, "anyone for tea?")
+    original_id = int(original.get_attribute("id").split("-")[1])
+    reply = original.get_by_role("link", name="Reply", exact=True)
+    expect(reply).to_be_visible()  # the "⋯" menu cannot open without a script: its actions show
+    reply.click()
+    bar = page.locator("[data-composer] [data-reply-bar]")
+    expect(bar).to_contain_text("Replying to uma: anyone for tea?")
+    bar.get_by_role("link", name="Cancel reply").click()  # × is a link back without it
+    expect(bar).to_be_hidden()
+    body(page, "anyone for tea?").get_by_role("link", name="Reply", exact=True).click()
+    page.get_by_label("Message", exact=True).fill("me!")
+    page.get_by_role("button", name="Send").click()
+    quote = body(page, "me!").locator(".reply-quote a")
+    expect(quote).to_have_attribute("aria-label", "Reply to uma: anyone for tea?")
+    expect(bar).to_be_hidden()
+    quote.click()
+    expect(page).to_have_url(re.compile(rf"/messages/{original_id}#message-{original_id}$"))
+    expect(page.locator(f"[data-highlight] + #message-{original_id}")).to_be_visible()
+    screenshot(page, "93-reply-without-a-script")
