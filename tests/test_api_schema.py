@@ -72,6 +72,7 @@ OPERATIONS = [
     ("PATCH", "/api/v1/messages/{message_id}"), ("DELETE", "/api/v1/messages/{message_id}"),
     ("PUT", "/api/v1/messages/{message_id}/reactions/{emoji}"),
     ("DELETE", "/api/v1/messages/{message_id}/reactions/{emoji}"),
+    ("DELETE", "/api/v1/messages/{message_id}/preview"), ("GET", "/api/v1/messages/{message_id}/preview/image"),
     ("PATCH", "/api/v1/conversations/{conversation_id}"), ("DELETE", "/api/v1/conversations/{conversation_id}"),
     ("GET", "/api/v1/search"),
     ("POST", "/api/v1/messages/{message_id}/thread"), ("GET", "/api/v1/threads"),
