@@ -397,6 +397,20 @@ def test_reactions_added_and_taken_back(api, models, connect):
     assert isinstance(taken.parsed, models.MessageEnvelope) and taken.parsed.data.reactions == []
 
 
+def test_a_link_preview_is_removed_by_its_sender_only(api, models, connect):
+    ben, cat = connect("ben"), connect("cat")
+    room = api["createConversation"].sync_detailed(client=ben, body=models.NewConversation(room="links")).parsed.data
+    api["createConversation"].sync_detailed(client=cat, body=models.NewConversation(room="links"))
+    sent = api["sendMessage"].sync_detailed(room.id, client=ben, body=models.NewMessage(text="see http://localhost/x"))
+    message = sent.parsed.data
+    assert message.preview is None  # fetched later, by a job: never while sending
+    refused(api["removeLinkPreview"].sync_detailed(message.id, client=cat), models, HTTPStatus.FORBIDDEN, "forbidden")
+    removed = api["removeLinkPreview"].sync_detailed(message.id, client=ben)
+    assert isinstance(removed.parsed, models.MessageEnvelope) and removed.parsed.data.preview is None
+    refused(api["removeLinkPreview"].sync_detailed(999999, client=ben), models, HTTPStatus.NOT_FOUND, "not_found")
+    assert api["getLinkPreviewImage"].sync_detailed(message.id, client=cat).status_code == HTTPStatus.NOT_FOUND
+
+
 def test_searching_what_i_may_read(api, models, connect):
     ann, ben, cat = connect("ann"), connect("ben"), connect("cat")
     direct = api["createConversation"].sync_detailed(client=ben, body=models.NewConversation(usernames=["cat"]))
