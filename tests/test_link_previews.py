@@ -235,6 +235,20 @@ async def test_an_address_the_fetcher_may_not_reach_fails_at_once_and_is_never_a
         elsewhere.close()
 
 
+async def test_an_image_on_an_address_the_fetcher_may_not_reach_is_left_out_and_never_asked(
+        app, general, alice, pages):
+    elsewhere = LinkPages().start()
+    try:
+        image = elsewhere.file("/inside.png", png_bytes(), "image/png")
+        message = await post(app, alice, general, pages.page("/peek", article("Peek", "A look inside.", image)))
+        await work(app)
+        row = await LinkPreview.get(message_id=message.id)
+        assert (row.state, row.title, row.image_id) == (READY, "Peek", None) and elsewhere.asked == []
+        assert "link-preview-image" not in await html_of(app, message.id)
+    finally:
+        elsewhere.close()
+
+
 # --- edits and deletion ---------------------------------------------------------------------------------
 
 async def test_an_edit_keeps_replaces_or_removes_the_preview(app, general, alice, linked, pages):
