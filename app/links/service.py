@@ -45,8 +45,9 @@ async def set_enabled(actor: User, on: bool) -> bool:
 async def remove(actor: User, message_id: int) -> Message:
     """Its sender takes the preview away (state "removed": never fetched again for the message), at
     the message's next number. A member who is not its sender: NotAllowed; anyone else: NotFound
-    (administrators too: a preview is its sender's, like the text they wrote). Nothing to remove
-    (none, pending or removed already): nothing changes, nothing is numbered."""
+    (administrators too: a preview is its sender's, like the text they wrote). A pending one is
+    removed before it is fetched (numbered too: a worker may be finishing it). Nothing to remove
+    (no link, or removed already): nothing changes, nothing is numbered."""
     message = await get_message(actor, message_id)  # in one of the actor's conversations, not deleted
     if message.author_id != actor.id:
         raise NotAllowed(NOT_THE_SENDER)
