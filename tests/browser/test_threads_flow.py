@@ -75,6 +75,8 @@ def test_a_thread_beside_the_room_live_for_both_and_unread_for_a_follower(server
 
     # bob replies while ada is away from the thread: unread for her, a follower (she replied).
     reply(bobs, "I will book the room")
+    booked = bobs.locator("[data-messages] article.message", has_text="I will book the room")
+    expect(booked).to_have_class(re.compile(r"\bcontinued\b"))  # grouped under his last, as in a conversation
     threads_entry = ada.locator("[data-threads-unread]")
     expect(threads_entry).to_have_text("1")
     ada.get_by_role("link", name="Threads", exact=True).click()
