@@ -1,36 +1,42 @@
 // Replying to a message. A message's "Reply" ([data-reply], in its "⋯" menu, carrying the
-// original's id, author and first words) puts "Replying to Ada: first words… ×" over the composer
-// ([data-reply-bar], whose [data-reply-to] input composer.js sends with the next message) and
-// keeps the focus in the text area. × ([data-reply-cancel]) and Escape (keys.js clicks ×) cancel.
-// The bar goes once the send shows (`huddle:sending`: the stand-in's data-replying) and comes
-// back if the server refuses it (422, 429: the text comes back too). A reply's quote
-// ([data-reply-quote], the original's permalink) scrolls to the original in place and highlights
-// it when it is on the page; else the link opens it in context. Without a script Reply is a link
-// to the conversation with the bar, and × a link back without it. What the bar says is also said
-// to screen readers ([data-reply-status], a status region that is never hidden).
+// original's id, author and first words) puts "Replying to Ada: first words… ×" over its
+// conversation's composer (data-reply-composer: a thread's panel has its own): its
+// [data-reply-bar], whose [data-reply-to] input composer.js sends with the next message; the
+// focus stays in the box. × ([data-reply-cancel]) and Escape (keys.js clicks ×) cancel. The bar
+// goes once the send shows (`huddle:sending`: the stand-in's data-replying) and comes back if the
+// server refuses it (422, 429: the text comes back too). A reply's quote ([data-reply-quote], the
+// original's permalink) scrolls to the original in place and highlights it when it is on the
+// page; else the link opens it in context. Without a script Reply is a link to the conversation
+// with the bar, and × a link back without it. What the bar says is also said to screen readers
+// ([data-reply-status], a status region that is never hidden).
 (function () {
   "use strict";
 
-  function bar() { return document.querySelector("[data-composer] [data-reply-bar]"); }
+  // The composer a message's Reply fills: its own conversation's (a thread's panel has its own).
+  function composerOf(link) {
+    return document.getElementById(link.dataset.replyComposer) || document.querySelector("[data-composer]");
+  }
 
-  function set(id, name, excerpt) {
-    var el = bar();
+  function set(form, id, name, excerpt) {
+    var el = form && form.querySelector("[data-reply-bar]");
     if (!el) return;
     el.querySelector("[data-reply-to]").value = id || "";
     el.querySelector("[data-reply-name]").textContent = name || "";
     el.querySelector("[data-reply-excerpt]").textContent = excerpt || "";
     el.hidden = !id;
-    var status = document.querySelector("[data-composer] [data-reply-status]");  // said to screen readers
+    var status = form.querySelector("[data-reply-status]");  // said to screen readers
     if (status) status.textContent = id ? "Replying to " + name + ": " + excerpt : "";
   }
 
-  function focusBox() {
-    var area = document.querySelector("[data-composer] textarea");
+  function focusBox(form) {
+    var area = form && form.querySelector("textarea");
     if (area && !area.disabled) area.focus();
   }
 
   function from(link) {
-    set(link.dataset.reply, link.dataset.replyName, link.dataset.replyExcerpt);
+    var form = composerOf(link);
+    set(form, link.dataset.reply, link.dataset.replyName, link.dataset.replyExcerpt);
+    return form;
   }
 
   function show(original) {
@@ -45,16 +51,16 @@
     var target = event.target instanceof Element ? event.target : null;
     if (!target || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
     var link = target.closest("[data-reply]");
-    if (link && bar()) {
+    if (link && composerOf(link) && composerOf(link).querySelector("[data-reply-bar]")) {
       event.preventDefault();
-      from(link);
-      focusBox();
+      focusBox(from(link));
       return;
     }
-    if (target.closest("[data-reply-cancel]")) {
+    var form = target.closest("[data-reply-cancel]") && target.closest("[data-composer]");
+    if (form) {
       event.preventDefault();
-      set("");
-      focusBox();
+      set(form, "");
+      focusBox(form);
       return;
     }
     var quote = target.closest("[data-reply-quote]");
@@ -67,9 +73,12 @@
 
   // The send is on its way (its stand-in shows): the bar has gone with it.
   document.addEventListener("huddle:sending", function (event) {
-    var el = bar();
     var sent = event.detail && event.detail.element;
-    if (el && sent && sent.dataset.replying && el.querySelector("[data-reply-to]").value === sent.dataset.replying) set("");
+    if (!sent || !sent.dataset.replying) return;
+    document.querySelectorAll("[data-composer]").forEach(function (form) {
+      var field = form.querySelector("[data-reply-to]");
+      if (field && field.value === sent.dataset.replying) set(form, "");
+    });
   });
 
   // Refused (422, 429): the reply is still to be sent, so the bar comes back with the text, unless
@@ -78,8 +87,8 @@
     var sent = event.detail.target;
     var status = event.detail.xhr.status;
     if (!sent || !sent.dataset || !sent.dataset.replying || (status !== 422 && status !== 429)) return;
-    var el = bar();
     var link = document.querySelector("#message-" + sent.dataset.replying + " [data-reply]");
-    if (el && el.hidden && link) from(link);
+    var el = link && composerOf(link) && composerOf(link).querySelector("[data-reply-bar]");
+    if (el && el.hidden) from(link);
   });
 })();
