@@ -303,3 +303,15 @@ async def test_a_threads_panel_in_a_visible_tab_is_looked_at_so_its_follower_is_
         await barrier(socket)
         assert await viewing.watching(thread.id, [bob.id]) == set()  # the panel closed
         assert await viewing.watching(general.id, [bob.id]) == {bob.id}
+
+
+async def test_a_direct_conversation_has_threads_too_for_its_members_only(app, alice, bob, admin, sign_in):
+    async with app.app_context():
+        direct = await chat.open_direct(alice, ["bob"])
+        message = await chat.post(alice, direct, "a word between us")
+    bobs = await sign_in("bob")
+    html = await text(await bobs.get(f"/chat/messages/{message.id}/thread"))
+    assert "a word between us" in html and "Thread in alice" in html
+    thread = await Conversation.get(parent_message_id=message.id)
+    assert (await bobs.post(f"/chat/{thread.id}/messages", {"body": "sure"})).status_code == 303
+    assert (await (await sign_in("admin")).get(f"/chat/messages/{message.id}/thread")).status_code == 404
