@@ -421,6 +421,13 @@ async def test_the_sender_removes_it_by_the_socket_and_programs_hear_the_edit(ap
     assert await removed(previewed)
 
 
+async def test_a_preview_removed_before_it_is_fetched_is_never_fetched(app, general, alice, pages, linked):
+    message = await post(app, alice, general, f"see {linked}")
+    async with app.app_context():
+        await links.remove(alice, message.id)
+    assert await removed(message) and await work(app) == 0 and pages.asked == []
+
+
 async def test_nobody_but_its_sender_removes_it_administrators_neither(app, previewed, sign_in):
     for who in ("bob", "admin"):
         response = await (await sign_in(who)).post(f"/chat/messages/{previewed.id}/preview/remove", htmx=True)
