@@ -130,3 +130,28 @@ def test_without_a_script_reply_is_a_page_with_the_bar_and_a_plain_post(server, 
     expect(page).to_have_url(re.compile(rf"/messages/{original_id}#message-{original_id}$"))
     expect(page.locator(f"[data-highlight] + #message-{original_id}")).to_be_visible()
     screenshot(page, "93-reply-without-a-script")
+
+
+def test_a_reply_in_a_threads_panel_goes_to_the_threads_composer(server, new_context):
+    vic, = in_a_new_room(server, new_context, "vic", viewport={"width": 1300, "height": 850})
+    vic.get_by_label("Message", exact=True).fill("release on friday?")
+    vic.keyboard.press("Enter")
+    parent = body(vic, "release on friday?")
+    expect(parent).to_have_attribute("data-version", re.compile(r"\d+"))
+    parent_id = int(parent.get_attribute("id").split("-")[1])
+    vic.locator(f"#message-{parent_id} [data-menu-button]").click()
+    vic.locator(f"#message-{parent_id}-actions").get_by_role("link", name="Reply in thread").click()
+    panel = vic.locator("#thread-panel")
+    panel.get_by_label("Message", exact=True).fill("thursday works")
+    panel.get_by_label("Message", exact=True).press("Enter")
+    answer = panel.locator("[data-messages] article.message[data-version]", has_text="thursday works")
+    answer_id = int(answer.get_attribute("id").split("-")[1])
+
+    reply_from_menu(vic, answer_id)  # a message of the thread: the panel's composer takes the reply
+    expect(panel.locator("[data-reply-bar]")).to_contain_text("Replying to vic: thursday works")
+    expect(vic.locator("#conversation [data-composer] [data-reply-bar]").first).to_be_hidden()
+    expect(panel.get_by_label("Message", exact=True)).to_be_focused()
+    panel.get_by_label("Message", exact=True).fill("or friday")
+    panel.get_by_label("Message", exact=True).press("Enter")
+    quote = panel.locator("article.message", has_text="or friday").locator(".reply-quote a")
+    expect(quote).to_have_attribute("aria-label", "Reply to vic: thursday works")
