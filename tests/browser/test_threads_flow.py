@@ -92,6 +92,7 @@ def test_a_thread_beside_the_room_live_for_both_and_unread_for_a_follower(server
     expect(ada).to_have_url(re.compile(rf"/chat/messages/{message_id}/thread$"))
     expect(ada.locator("#conversation[data-thread]")).to_contain_text("I will book the room")
     expect(ada.locator("[data-threads-unread]")).to_be_hidden()
+    screenshot(ada, "92-thread-page")
     ada.goto(server.url + "/chat/threads")
     expect(ada.locator(".thread-item").first.locator(".unread")).to_have_count(0)
     ada.go_back()  # the thread's page again, live
@@ -110,4 +111,5 @@ def test_a_thread_beside_the_room_live_for_both_and_unread_for_a_follower(server
     phone.keyboard.press("Enter")
     expect(ada.locator("#conversation[data-thread] [data-messages]")).to_contain_text("from my phone")
     check_accessibility(phone)
+    screenshot(phone, "93-thread-phone")
 
