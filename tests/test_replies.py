@@ -178,6 +178,21 @@ async def test_one_who_may_no_longer_read_the_room_is_not_mentioned(app, alice, 
     assert not await Mention.filter(message_id=reply.id).exists()
 
 
+async def test_in_a_thread_a_reply_mentions_the_author_who_may_read_its_room(app, alice, bob, admin):
+    from app.chat import threads
+
+    async with app.app_context():
+        room = await chat.create_room(alice, "crew", is_open=False, member_names=["bob", "admin"])
+        said = await chat.post(alice, room, "release on friday?")
+        thread = await threads.open_thread(bob, said.id)
+        answer = await chat.post(admin, thread, "thursday works")
+        await threads.follow(admin, thread.id, False)  # no longer following: still reads the room
+        reply = await chat.post(bob, thread, "or friday", reply_to=answer.id)
+        assert await Mention.filter(message_id=reply.id).values_list("user_id", flat=True) == [admin.id]
+        with pytest.raises(Invalid):  # the room's message is not the thread's
+            await chat.post(bob, thread, "re", reply_to=said.id)
+
+
 async def test_the_author_hears_the_mention_live(app, general, said, bob):
     alices = await api_login(app, "alice")
     async with json_socket(app) as program:
