@@ -155,3 +155,28 @@ def test_a_reply_in_a_threads_panel_goes_to_the_threads_composer(server, new_con
     panel.get_by_label("Message", exact=True).press("Enter")
     quote = panel.locator("article.message", has_text="or friday").locator(".reply-quote a")
     expect(quote).to_have_attribute("aria-label", "Reply to vic: thursday works")
+
+
+def test_an_original_edited_while_the_server_was_killed_shows_in_the_quote_once_back(server, new_context):
+    """kill -9 with a page open; the original is edited once the server is back: the page's quote
+    ends showing the new words by itself (the reply's message.edited, caught up by number)."""
+    server.create_user("wes", PASSWORD)
+    page = new_context(viewport={"width": 1200, "height": 800}).new_page()
+    log_in(page, server, "wes")
+    general = int(page.url.rstrip("/").split("/")[-1])
+    expect(page.locator("body")).to_have_attribute("data-live", "open")
+    token = server.api_token("wes", PASSWORD)
+    said = server.api("POST", f"/api/v1/conversations/{general}/messages", token, {"text": "deploy at five?"})["data"]
+    reply = server.api("POST", f"/api/v1/conversations/{general}/messages", token,
+                       {"text": "ok", "reply_to": said["id"]})["data"]
+    quote = page.locator(f"#message-{reply['id']} .reply-quote")
+    expect(quote).to_contain_text("deploy at five?")
+
+    server.kill()
+    expect(page.locator("body")).to_have_attribute("data-live", "closed")
+    server.start()
+    token = server.api_token("wes", PASSWORD)
+    server.api("PATCH", f"/api/v1/messages/{said['id']}", token, {"text": "deploy at six"})
+    expect(page.locator("body")).to_have_attribute("data-live", "open", timeout=20000)
+    expect(quote).to_contain_text("deploy at six")
+    expect(page.locator(f"[id='message-{reply['id']}']")).to_have_count(1)
