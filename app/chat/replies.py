@@ -8,8 +8,8 @@ A reply counts as a mention of the original's author (unless they wrote the repl
 longer read the conversation): added to mentions.targets' people, so the Mention row, the badge,
 /mentions and the notification come from the same machinery as an @name.
 
-app/chat/messages.py calls the rules (check, mention_original, original_changed); app/chat/events.py
-calls reply_lists, the loader."""
+app/chat/messages.py calls the rules (original, mention_original, original_changed);
+app/chat/events.py calls reply_lists, the loader; templates/chat/_reply_quote.html shows it."""
 from __future__ import annotations
 
 import re
@@ -24,7 +24,6 @@ from app.web.urls import MAX_SEQ
 EXCERPT = 100  # characters of the original's plain text in a quote
 NOT_A_MESSAGE = "Reply to a message by its id."
 NOT_HERE = "You can only reply to a message of this conversation that is still there."
-DELETED = "Original message deleted"
 
 
 def reply_id(value: object) -> int | None:
@@ -32,8 +31,8 @@ def reply_id(value: object) -> int | None:
     (absent, empty); anything else is Invalid naming `reply_to`."""
     if value is None or value == "":
         return None
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value.strip()) <= 19:
-        value = int(value.strip())
+    if isinstance(value, str) and (digits := value.strip()).isascii() and digits.isdigit() and len(digits) <= 19:
+        value = int(digits)
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_SEQ:
         raise Invalid({"reply_to": NOT_A_MESSAGE})
     return value
