@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     # Link previews (app/links/): hosts the fetcher may reach although they are not public, as
     # "host:port" (comma-separated), for tests and a site's own intranet. Empty: public only.
     preview_allowed_hosts: str = ""
+    # off: no link previews at all, whatever the admin page says (a site that must make no outside
+    # requests); on: an administrator turns them on or off on the admin page.
+    link_previews: bool = True
 
     # Fixed limits, not read from the environment (make one a field, and a README row, to change that).
     max_body_bytes: ClassVar[int] = 1024 * 1024

@@ -52,6 +52,9 @@ def site_settings(folder: Path, migrated_db: Path) -> Settings:
         argon2_memory_kib=ARGON2_MEMORY_KIB,
         # Most tests register freely; tests/test_invitations.py covers the default (by invitation).
         registration="open",
+        # No test reaches the internet: link previews are on only where a test turns them on (and
+        # points them at its own server: tests/test_link_previews.py).
+        link_previews=False,
     )
 
 

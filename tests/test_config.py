@@ -76,6 +76,7 @@ def sample(name: str, field, tmp_path: Path) -> tuple[str, object]:
                                  ("http://127.0.0.1:8081", "https://relay.example:443")),
         "push_preview": ("off", False),
         "preview_allowed_hosts": ("intranet.example:8080", "intranet.example:8080"),
+        "link_previews": ("off", False),
     }
     if name in special:
         return special[name]

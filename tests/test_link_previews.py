@@ -50,6 +50,7 @@ def pages():
 def settings(settings, pages):
     """The site may fetch from our little web site (and from nowhere else that is not public)."""
     settings.preview_allowed_hosts = pages.host
+    settings.link_previews = True
     return settings
 
 
@@ -502,6 +503,15 @@ async def test_an_administrator_turns_previews_off_and_on_audited(app, general, 
     assert actions == ["link_previews.off", "link_previews.on"]
     audit = await (await admins.get("/admin/audit")).get_data(as_text=True)
     assert "admin turned link previews off." in audit
+
+
+async def test_the_sites_configuration_turns_previews_off_whatever_the_admin_page_says(app, settings, general, alice,
+                                                                                       sign_in, linked):
+    settings.link_previews = False  # HUDDLE_LINK_PREVIEWS=off
+    page_html = await (await (await sign_in("admin")).get("/admin/users")).get_data(as_text=True)
+    assert "off</strong> in this site's configuration" in page_html and "Turn link previews on" not in page_html
+    message = await post(app, alice, general, f"see {linked}")
+    assert not await LinkPreview.exists(message_id=message.id)
 
 
 async def test_turning_previews_off_keeps_those_shown(app, previewed, admin, sign_in):

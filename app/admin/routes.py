@@ -46,7 +46,8 @@ async def _users_page(status: int = 200, start_at: User | None = None, **context
     return await render(
         "admin/users.html", status=status, users=users, me=auth.current(), next_after=next_after,
         online_ids=await events.online_ids(user.id for user in users), reserved=await service.reserved_names(),
-        push=await push_status.status(), link_previews=await links.enabled(), **context,
+        push=await push_status.status(), link_previews=await links.enabled(),
+        link_previews_configured=current_app.config["HUDDLE"].link_previews, **context,
     )
 
 

@@ -45,7 +45,10 @@ def first_link(text: str) -> str | None:
 
 
 async def enabled() -> bool:
-    """Are new previews made? (On unless an administrator turned them off.)"""
+    """Are new previews made? (On unless the site's configuration, HUDDLE_LINK_PREVIEWS, or an
+    administrator turned them off.)"""
+    if not runtime().settings.link_previews:
+        return False
     row = await SiteSetting.get_or_none(key=SETTING)
     return row is None or row.value != "off"
 

@@ -32,7 +32,8 @@ def pages():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, pages):
-    server = Server(tmp_path_factory.mktemp("link-previews"), HUDDLE_PREVIEW_ALLOWED_HOSTS=pages.host)
+    server = Server(tmp_path_factory.mktemp("link-previews"), HUDDLE_PREVIEW_ALLOWED_HOSTS=pages.host,
+                    HUDDLE_LINK_PREVIEWS="on")
     yield server
     server.stop()
 

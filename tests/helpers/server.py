@@ -46,7 +46,8 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ, "HUDDLE_DATA_DIR": str(data_dir), "HUDDLE_DATABASE_URL": "", "HUDDLE_BASE_URL": self.url,
-            "HUDDLE_ARGON2_MEMORY_KIB": str(ARGON2_MEMORY_KIB), "HUDDLE_REGISTRATION": "open", **extra_env,
+            "HUDDLE_ARGON2_MEMORY_KIB": str(ARGON2_MEMORY_KIB), "HUDDLE_REGISTRATION": "open",
+            "HUDDLE_LINK_PREVIEWS": "off", **extra_env,
         }
         self.data_dir = data_dir
         self.log = open(data_dir / "server.log", "a")
