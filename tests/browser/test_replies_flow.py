@@ -180,3 +180,28 @@ def test_an_original_edited_while_the_server_was_killed_shows_in_the_quote_once_
     expect(page.locator("body")).to_have_attribute("data-live", "open", timeout=20000)
     expect(quote).to_contain_text("deploy at six")
     expect(page.locator(f"[id='message-{reply['id']}']")).to_have_count(1)
+
+
+@pytest.fixture(scope="module")
+def strict_server(tmp_path_factory):
+    """Two posts in ten seconds: the third is refused (429)."""
+    server = Server(tmp_path_factory.mktemp("replies-strict"), HUDDLE_POSTS_PER_10_SECONDS="2")
+    yield server
+    server.stop()
+
+
+def test_a_reply_refused_for_sending_too_fast_keeps_its_bar_and_text(strict_server, new_context):
+    xan, = in_a_new_room(strict_server, new_context, "xan", viewport={"width": 1200, "height": 800})
+    box = xan.get_by_label("Message", exact=True)
+    for text in ("first of two", "second of two"):
+        box.fill(text)
+        box.press("Enter")
+        expect(body(xan, text)).to_have_attribute("data-version", re.compile(r"\d+"))
+    original_id = int(body(xan, "first of two").get_attribute("id").split("-")[1])
+    reply_from_menu(xan, original_id)
+    box.fill("a third, too fast")
+    box.press("Enter")
+    expect(xan.locator("[data-composer-error]")).to_contain_text("very fast")
+    expect(box).to_have_value("a third, too fast")
+    expect(xan.locator("[data-composer] [data-reply-bar]")).to_contain_text("Replying to xan: first of two")
+    expect(xan.locator("[data-composer] [data-reply-to]")).to_have_value(str(original_id))
