@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import os
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,12 +16,12 @@ from PIL import Image
 from tortoise import Tortoise
 
 from app import clock, create_app, signals
-from app.config import ROOT
 from app.files import images, worker
 from app.models.files import FAILED, PENDING, READY, Blob, FileJob
 from app.runtime import Runtime
 from app.storage import key_of_file
 from tests.helpers import files
+from tests.helpers.postgres import child_main, in_child, pg_site
 
 
 @pytest.fixture
@@ -225,13 +222,7 @@ def _setter(event: asyncio.Event, count: int):
 
 
 def test_two_workers_on_one_postgresql_database_make_each_preview_once(pg_database, tmp_path):
-    """In a process of its own: the ORM compiles its SQL for the first database a process opens."""
-    env = {**os.environ, "HUDDLE_DATABASE_URL": pg_database}
-    subprocess.run([sys.executable, "-m", "app", "migrate"], cwd=ROOT, check=True, capture_output=True, env=env)
-    child = subprocess.run([sys.executable, "-m", "tests.test_file_worker", pg_database, str(tmp_path)],
-                           cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert child.returncode == 0, child.stderr
-    result = json.loads(child.stdout.strip().splitlines()[-1])
+    result = in_child("tests.test_file_worker", pg_database, str(tmp_path))
     assert result["blobs"] == 12 and result["ready"] == 12
     assert sorted(result["claimed"]) == sorted(set(result["claimed"])) and len(result["claimed"]) == 12
     assert sorted(result["announced"]) == sorted(set(result["announced"])) and len(result["announced"]) == 12
@@ -239,9 +230,6 @@ def test_two_workers_on_one_postgresql_database_make_each_preview_once(pg_databa
 
 
 async def _two_workers_on_postgresql(url: str, data_dir: str) -> dict:
-    from app.config import Settings
-
-    settings = Settings(data_dir=Path(data_dir), database_url=url, secret_key="k", base_url="http://localhost")
     claimed, by_worker, announced = [], {}, []
     claim = worker.FileWorker._claim
 
@@ -258,11 +246,10 @@ async def _two_workers_on_postgresql(url: str, data_dir: str) -> dict:
         announced.append(blob_id)
 
     signals.preview_ready.connect(receiver)
-    app = create_app(settings)
-    async with app.test_app():
+    async with pg_site(url, data_dir) as app:
         one = Runtime.of(app).files
         await one.stop()
-        two = worker.FileWorker(settings, Runtime.of(app).storage)
+        two = worker.FileWorker(Runtime.of(app).settings, Runtime.of(app).storage)
         folder = Path(data_dir) / "made"
         folder.mkdir()
         for n in range(12):
@@ -276,4 +263,4 @@ async def _two_workers_on_postgresql(url: str, data_dir: str) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(_two_workers_on_postgresql(sys.argv[1], sys.argv[2]))))
+    child_main(_two_workers_on_postgresql)

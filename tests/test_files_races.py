@@ -9,23 +9,19 @@ cannot use two dialects in one process."""
 from __future__ import annotations
 
 import asyncio
-import json
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
 from app import clock
 from app.chat import previews
 from app.chat import service as chat
-from app.config import ROOT
 from app.domain import TooLarge
 from app.files import service as files
 from app.files.receive import ReceivedFile
 from app.models import Attachment, Blob, Message, User
 from app.runtime import runtime
-from tests.helpers import ARGON2_MEMORY_KIB
 from tests.helpers import files as made
+from tests.helpers.postgres import child_main, in_child, pg_site
 
 QUOTA = 600 * 1024
 
@@ -89,27 +85,14 @@ async def test_uploads_race_safely_on_sqlite(app, tmp_path):
 
 
 def test_uploads_race_safely_on_postgresql(pg_database, tmp_path):
-    child = subprocess.run([sys.executable, "-m", "tests.test_files_races", pg_database, str(tmp_path)],
-                           cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert child.returncode == 0, child.stderr
-    check(json.loads(child.stdout.strip().splitlines()[-1]))
+    check(in_child("tests.test_files_races", pg_database, str(tmp_path)))
 
 
 async def _on_postgresql(url: str, data_dir: str) -> dict:
-    from tortoise import Tortoise
-
-    from app import create_app
-    from app.config import Settings
-
-    settings = Settings(data_dir=Path(data_dir), database_url=url, secret_key="k", base_url="http://localhost",
-                        argon2_memory_kib=ARGON2_MEMORY_KIB)
-    app = create_app(settings)
-    async with app.test_app():
-        await Tortoise.generate_schemas()
+    async with pg_site(url, data_dir) as app:
         await app.extensions["huddle"].files.stop()  # previews are this test's business
-        async with app.app_context():
-            return await race(Path(data_dir))
+        return await race(Path(data_dir))
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(_on_postgresql(sys.argv[1], sys.argv[2]))))
+    child_main(_on_postgresql)

@@ -11,20 +11,15 @@ import asyncio
 import hashlib
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from app import clock, create_app, jobs
+from app import clock, jobs
 from app.chat import events
 from app.chat import service as chat
-from app.config import ROOT, Settings
 from app.domain import Invalid, NotAllowed, NotFound
 from app.files import service as files
 from app.links import service as links
@@ -37,6 +32,7 @@ from tests.helpers.accounts import make_user
 from tests.helpers.api import Api, act, api_login, json_socket, pushed
 from tests.helpers.link_pages import LinkPages, article
 from tests.helpers.live import barrier, page
+from tests.helpers.postgres import child_main, in_child, pg_site
 
 
 @pytest.fixture
@@ -306,13 +302,7 @@ async def test_a_worker_killed_mid_job_loses_nothing(app, settings, general, ali
 
 
 def test_two_workers_on_one_postgresql_database_make_each_preview_once(pg_database, tmp_path):
-    """In a process of its own: the ORM compiles its SQL for the first database a process opens."""
-    env = {**os.environ, "HUDDLE_DATABASE_URL": pg_database}
-    subprocess.run([sys.executable, "-m", "app", "migrate"], cwd=ROOT, check=True, capture_output=True, env=env)
-    child = subprocess.run([sys.executable, "-m", "tests.test_link_previews", pg_database, str(tmp_path)],
-                           cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert child.returncode == 0, child.stderr
-    result = json.loads(child.stdout.strip().splitlines()[-1])
+    result = in_child("tests.test_link_previews", pg_database, str(tmp_path))
     assert result["ready"] == 12 and len(result["claimed"]) == len(set(result["claimed"])) == 12
     assert result["asked"] == 12 and min(result["by_worker"]) > 0, result  # each page fetched once; both took part
     assert len(set(result["versions"])) == 12  # each message its own next number
@@ -321,8 +311,6 @@ def test_two_workers_on_one_postgresql_database_make_each_preview_once(pg_databa
 async def _two_workers_on_postgresql(url: str, data_dir: str) -> dict:
     hashing.configure(ARGON2_MEMORY_KIB)
     pages = LinkPages().start()
-    settings = Settings(data_dir=Path(data_dir), database_url=url, secret_key="k", base_url="http://localhost",
-                        preview_allowed_hosts=pages.host, posts_per_10_seconds=100)
     claimed, by_worker = [], {}
     claim = LinkWorker._claim
 
@@ -334,19 +322,17 @@ async def _two_workers_on_postgresql(url: str, data_dir: str) -> dict:
         return got
 
     LinkWorker._claim = counted
-    app = create_app(settings)
     try:
-        async with app.test_app():
+        async with pg_site(url, data_dir, preview_allowed_hosts=pages.host, posts_per_10_seconds=100) as app:
             one = Runtime.of(app).links
             await one.stop()
-            two = LinkWorker(settings)
-            async with app.app_context():
-                ada = await make_user("ada")
-                room = await chat.create_room(ada, "links")
-                for n in range(12):
-                    await chat.post(ada, room, pages.page(f"/{n}", article(f"Page {n}")))
-                while sum(await asyncio.gather(one.work_due(), two.work_due())):
-                    pass
+            two = LinkWorker(Runtime.of(app).settings)
+            ada = await make_user("ada")
+            room = await chat.create_room(ada, "links")
+            for n in range(12):
+                await chat.post(ada, room, pages.page(f"/{n}", article(f"Page {n}")))
+            while sum(await asyncio.gather(one.work_due(), two.work_due())):
+                pass
             ready = await LinkPreview.filter(state=READY).count()
             versions = await Message.filter(conversation_id=room.id).values_list("version_seq", flat=True)
     finally:
@@ -550,4 +536,4 @@ async def test_the_api_documents_previews(app, client):
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(_two_workers_on_postgresql(sys.argv[1], sys.argv[2]))))
+    child_main(_two_workers_on_postgresql)

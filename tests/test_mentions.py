@@ -18,6 +18,7 @@ from tests.helpers import PASSWORD
 from tests.helpers.api import Api, act, api_login, json_socket, pushed
 from tests.helpers.chat import lift_posting_limit
 from tests.helpers.live import live, receive_until
+from tests.helpers.postgres import pg_site
 
 # --- what counts as a mention ---------------------------------------------------------------------
 
@@ -310,35 +311,21 @@ async def test_the_openapi_document_describes_mentions(app):
 async def test_mentions_are_kept_counted_and_listed_on_postgresql(pg_database, tmp_path):
     """The rows, the counts and the page's query (plain SQL: app/chat/mentions.py, app/chat/events.py)
     on the other dialect."""
-    from tortoise.backends.base.executor import EXECUTOR_CACHE
-
-    from app import create_app
-    from app.__main__ import migrate
-    from app.config import Settings
-    from tests.helpers import ARGON2_MEMORY_KIB
     from tests.helpers.accounts import make_user
 
-    settings = Settings(data_dir=tmp_path, database_url=pg_database, secret_key="pg", base_url="http://localhost",
-                        argon2_memory_kib=ARGON2_MEMORY_KIB, registration="open")
-    await migrate(settings)
-    EXECUTOR_CACHE.clear()  # Tortoise keeps each table's INSERT per connection name, built for one dialect
-    try:
-        app = create_app(settings)
-        async with app.test_app(), app.app_context():
-            alice, bob = await make_user("alice"), await make_user("bob")
-            for person in (alice, bob):
-                await chat.welcome(person)
-            general = await chat.general()
-            first = await chat.post(alice, general, "@bob and @everyone")
-            second = await chat.post(alice, general, "@BOB again")
-            assert await rows_of(first) == {bob.id: False}
-            assert await chat.mention_counts_by_id(bob.id) == {general.id: 2}
-            items, older = await chat.mentions_of(bob, size=1)
-            assert [item.message.id for item in items] == [second.id] and items[0].unread and older
-            items, older = await chat.mentions_of(bob, before=older, size=1)
-            assert [item.message.id for item in items] == [first.id] and older is None
-            await chat.edit(alice, second, "nobody")
-            await chat.mark_read(bob, general)
-            assert await chat.mention_counts_by_id(bob.id) == {}
-    finally:
-        EXECUTOR_CACHE.clear()
+    async with pg_site(pg_database, tmp_path):
+        alice, bob = await make_user("alice"), await make_user("bob")
+        for person in (alice, bob):
+            await chat.welcome(person)
+        general = await chat.general()
+        first = await chat.post(alice, general, "@bob and @everyone")
+        second = await chat.post(alice, general, "@BOB again")
+        assert await rows_of(first) == {bob.id: False}
+        assert await chat.mention_counts_by_id(bob.id) == {general.id: 2}
+        items, older = await chat.mentions_of(bob, size=1)
+        assert [item.message.id for item in items] == [second.id] and items[0].unread and older
+        items, older = await chat.mentions_of(bob, before=older, size=1)
+        assert [item.message.id for item in items] == [first.id] and older is None
+        await chat.edit(alice, second, "nobody")
+        await chat.mark_read(bob, general)
+        assert await chat.mention_counts_by_id(bob.id) == {}

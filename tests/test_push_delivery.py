@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import socket
-import subprocess
 import sys
 from datetime import timedelta
 from email.utils import format_datetime
@@ -25,6 +23,7 @@ from app.notify.push import Notification
 from app.runtime import Runtime
 from tests.helpers.accounts import make_user
 from tests.helpers.api import Api, api_login
+from tests.helpers.postgres import child_main, in_child, pg_site
 from tests.helpers.push_receiver import PushReceiver
 
 SUBSCRIPTIONS = "/api/v1/push/subscriptions"
@@ -293,12 +292,7 @@ async def test_a_restart_sends_what_was_queued_and_what_a_dead_worker_had_claime
 def test_three_workers_on_one_postgresql_database_send_each_push_once(pg_database, tmp_path):
     """Two workers of one app and a third in another process (another app), claiming at once. In
     processes of their own: the ORM compiles its SQL for the first database a process opens."""
-    env = {**os.environ, "HUDDLE_DATABASE_URL": pg_database}
-    subprocess.run([sys.executable, "-m", "app", "migrate"], cwd=ROOT, check=True, capture_output=True, env=env)
-    child = subprocess.run([sys.executable, "-m", "tests.test_push_delivery", pg_database, str(tmp_path)],
-                           cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert child.returncode == 0, child.stderr
-    result = json.loads(child.stdout.strip().splitlines()[-1])
+    result = in_child("tests.test_push_delivery", pg_database, str(tmp_path))
     assert result["problems"] == [] and result["total"] == 60
     assert len(result["claimed"]) == len(set(result["claimed"])) == 60, result  # each row claimed once, by one
     for bodies in result["bodies"]:
@@ -320,24 +314,15 @@ def _count_claims() -> list[int]:
 
 
 async def _two_workers_on_postgresql(url: str, data_dir: str) -> dict:
-    from pathlib import Path
-
-    from app.config import Settings
-    from tests.helpers import ARGON2_MEMORY_KIB
-
     receiver = PushReceiver()
-    settings = Settings(data_dir=Path(data_dir), database_url=url, secret_key="k", base_url="http://localhost",
-                        argon2_memory_kib=ARGON2_MEMORY_KIB, registration="open",
-                        push_allowed_origins=(receiver.origin,))
     push_worker.BATCH = 7  # many small claims, so the workers interleave
     claimed = _count_claims()
-    app = create_app(settings)
     try:
-        async with app.test_app():
+        async with pg_site(url, data_dir, push_allowed_origins=(receiver.origin,)) as app:
             await make_user("admin", admin=True)
             people = [await make_user(f"p{n}") for n in range(6)]
             browsers = [await subscribed(app, receiver, person.username) for person in people]
-            one, two = Runtime.of(app).push, push_worker.PushWorker(settings)
+            one, two = Runtime.of(app).push, push_worker.PushWorker(Runtime.of(app).settings)
             await one.stop()
             for n in range(10):
                 await send(app, [person.id for person in people], note(f"m{n}"))
@@ -403,4 +388,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "--worker":
         print(json.dumps(asyncio.run(_worker_process(*sys.argv[2:5]))))
     else:
-        print(json.dumps(asyncio.run(_two_workers_on_postgresql(sys.argv[1], sys.argv[2]))))
+        child_main(_two_workers_on_postgresql)

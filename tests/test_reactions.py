@@ -19,6 +19,7 @@ from app.runtime import Runtime
 from tests.helpers.api import act, api_login, json_socket, pushed
 from tests.helpers.chat import lift_posting_limit
 from tests.helpers.live import barrier, page
+from tests.helpers.postgres import pg_site
 
 THUMBS, PARTY, HEART = "👍", "🎉", "❤️"
 
@@ -350,40 +351,26 @@ async def test_reactions_race_group_and_replay_on_postgresql(pg_database, tmp_pa
     """Concurrent reactions from several people on the other dialect: one row each, every change its
     own number, grouped in the order first given (plain SQL: app/chat/reaction_lists.py), and a
     replay after the first number gives the message once, with all of them."""
-    from tortoise.backends.base.executor import EXECUTOR_CACHE
-
-    from app import create_app
-    from app.__main__ import migrate
     from app.chat.live import rooms
-    from app.config import Settings
-    from tests.helpers import ARGON2_MEMORY_KIB
     from tests.helpers.accounts import make_user
 
-    settings = Settings(data_dir=tmp_path, database_url=pg_database, secret_key="pg", base_url="http://localhost",
-                        argon2_memory_kib=ARGON2_MEMORY_KIB, registration="open")
-    await migrate(settings)
-    EXECUTOR_CACHE.clear()  # Tortoise keeps each table's INSERT per connection name, built for one dialect
-    try:
-        app = create_app(settings)
-        async with app.test_app(), app.app_context():
-            people = [await make_user(f"p{n}") for n in range(6)]
-            for person in people:
-                await chat.welcome(person)
-            general = await chat.general()
-            said = await chat.post(people[0], general, "lunch?")
-            await asyncio.gather(*(reactions.react(p, said.id, emoji) for p in people for emoji in (THUMBS, PARTY)),
-                                 *(reactions.react(people[1], said.id, THUMBS) for _ in range(4)))
-            assert await Reaction.filter(message_id=said.id).count() == 12
-            message = await Message.get(id=said.id)
-            assert message.version_seq == said.seq + 12 == (await Conversation.get(id=general.id)).last_seq
-            data = await reactions.toggle(people[2], said.id, PARTY)
-            assert data[1] is False
-            replay = await rooms.changes(f"conversation:{general.id}", said.seq, 100)
-            assert [(e.kind, e.data["id"]) for e in replay] == [("message.edited", said.id)]
-            groups = {g["emoji"]: (g["count"], sorted(g["usernames"])) for g in replay[0].data["reactions"]}
-            assert groups == {THUMBS: (6, [p.username for p in people]),
-                              PARTY: (5, sorted(p.username for p in people if p is not people[2]))}
-            assert await reactions.recent(people[2]) == [THUMBS]  # the one taken back is no longer "recent"
-            assert sorted(await reactions.recent(people[3])) == sorted([THUMBS, PARTY])
-    finally:
-        EXECUTOR_CACHE.clear()
+    async with pg_site(pg_database, tmp_path):
+        people = [await make_user(f"p{n}") for n in range(6)]
+        for person in people:
+            await chat.welcome(person)
+        general = await chat.general()
+        said = await chat.post(people[0], general, "lunch?")
+        await asyncio.gather(*(reactions.react(p, said.id, emoji) for p in people for emoji in (THUMBS, PARTY)),
+                             *(reactions.react(people[1], said.id, THUMBS) for _ in range(4)))
+        assert await Reaction.filter(message_id=said.id).count() == 12
+        message = await Message.get(id=said.id)
+        assert message.version_seq == said.seq + 12 == (await Conversation.get(id=general.id)).last_seq
+        data = await reactions.toggle(people[2], said.id, PARTY)
+        assert data[1] is False
+        replay = await rooms.changes(f"conversation:{general.id}", said.seq, 100)
+        assert [(e.kind, e.data["id"]) for e in replay] == [("message.edited", said.id)]
+        groups = {g["emoji"]: (g["count"], sorted(g["usernames"])) for g in replay[0].data["reactions"]}
+        assert groups == {THUMBS: (6, [p.username for p in people]),
+                          PARTY: (5, sorted(p.username for p in people if p is not people[2]))}
+        assert await reactions.recent(people[2]) == [THUMBS]  # the one taken back is no longer "recent"
+        assert sorted(await reactions.recent(people[3])) == sorted([THUMBS, PARTY])

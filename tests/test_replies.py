@@ -18,6 +18,7 @@ from app.models import Conversation, Mention, Message
 from tests.helpers import PASSWORD
 from tests.helpers.api import Api, act, api_login, json_socket, pushed
 from tests.helpers.live import barrier, page
+from tests.helpers.postgres import pg_site
 
 M = "/api/messenger"
 
@@ -309,35 +310,21 @@ async def test_replies_quote_renumber_and_replay_on_postgresql(pg_database, tmp_
     """The other dialect: the quote's plain SQL (app/chat/replies.py reply_lists), a bigint id past
     any message's refused as a 422 (not a database error), and a replay after an edit of the
     original giving each reply once, quoting the new words."""
-    from tortoise.backends.base.executor import EXECUTOR_CACHE
-
-    from app import create_app
-    from app.__main__ import migrate
     from app.chat.live import rooms
-    from app.config import Settings
-    from tests.helpers import ARGON2_MEMORY_KIB
     from tests.helpers.accounts import make_user
 
-    settings = Settings(data_dir=tmp_path, database_url=pg_database, secret_key="pg", base_url="http://localhost",
-                        argon2_memory_kib=ARGON2_MEMORY_KIB, registration="open")
-    await migrate(settings)
-    EXECUTOR_CACHE.clear()  # Tortoise keeps each table's INSERT per connection name, built for one dialect
-    try:
-        app = create_app(settings)
-        async with app.test_app(), app.app_context():
-            ada, bo = await make_user("ada"), await make_user("bo")
-            for person in (ada, bo):
-                await chat.welcome(person)
-            general = await chat.general()
-            said = await chat.post(ada, general, "Lunch _today_?")
-            replies_ = [await chat.post(bo, general, f"yes {n}", reply_to=said.id) for n in range(3)]
-            with pytest.raises(Invalid):
-                await chat.post(bo, general, "no", reply_to=2**63 - 1)
-            cursor = (await Conversation.get(id=general.id)).last_seq
-            await chat.edit(ada, await stored(said.id), "Lunch tomorrow?")
-            replay = await rooms.changes(f"conversation:{general.id}", cursor, 100)
-            quoted = {e.data["id"]: e.data["reply_to"]["excerpt"] for e in replay if e.data.get("reply_to")}
-            assert quoted == {r.id: "Lunch tomorrow?" for r in replies_}
-            assert await Mention.filter(user_id=ada.id).count() == 3
-    finally:
-        EXECUTOR_CACHE.clear()
+    async with pg_site(pg_database, tmp_path):
+        ada, bo = await make_user("ada"), await make_user("bo")
+        for person in (ada, bo):
+            await chat.welcome(person)
+        general = await chat.general()
+        said = await chat.post(ada, general, "Lunch _today_?")
+        replies_ = [await chat.post(bo, general, f"yes {n}", reply_to=said.id) for n in range(3)]
+        with pytest.raises(Invalid):
+            await chat.post(bo, general, "no", reply_to=2**63 - 1)
+        cursor = (await Conversation.get(id=general.id)).last_seq
+        await chat.edit(ada, await stored(said.id), "Lunch tomorrow?")
+        replay = await rooms.changes(f"conversation:{general.id}", cursor, 100)
+        quoted = {e.data["id"]: e.data["reply_to"]["excerpt"] for e in replay if e.data.get("reply_to")}
+        assert quoted == {r.id: "Lunch tomorrow?" for r in replies_}
+        assert await Mention.filter(user_id=ada.id).count() == 3

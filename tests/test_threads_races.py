@@ -7,16 +7,12 @@ Tortoise cannot use two dialects in one process."""
 from __future__ import annotations
 
 import asyncio
-import json
-import subprocess
-import sys
 
 from app.chat import service, threads
 from app.chat.thread_lists import summaries
-from app.config import ROOT
 from app.models import Conversation, Membership, Message, User
-from tests.helpers import ARGON2_MEMORY_KIB
 from tests.helpers.chat import lift_posting_limit
+from tests.helpers.postgres import child_main, in_child, pg_site
 
 PEOPLE = 6
 REPLIES = 18
@@ -80,31 +76,14 @@ async def test_racing_opens_and_replies_on_sqlite(app):
 
 
 def test_racing_opens_and_replies_on_postgresql(pg_database, tmp_path):
-    child = subprocess.run(
-        [sys.executable, "-m", "tests.test_threads_races", pg_database, str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )
-    assert child.returncode == 0, child.stderr
-    check(json.loads(child.stdout.strip().splitlines()[-1]))
+    check(in_child("tests.test_threads_races", pg_database, str(tmp_path)))
 
 
 async def _on_postgresql(url: str, data_dir: str) -> dict:
-    from pathlib import Path
-
-    from tortoise import Tortoise
-
-    from app import create_app
-    from app.config import Settings
-
-    settings = Settings(data_dir=Path(data_dir), database_url=url, secret_key="k", base_url="http://localhost",
-                        argon2_memory_kib=ARGON2_MEMORY_KIB)
-    app = create_app(settings)
-    async with app.test_app():
-        await Tortoise.generate_schemas()
+    async with pg_site(url, data_dir) as app:
         lift_posting_limit(app)
-        async with app.app_context():
-            return await race()
+        return await race()
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(_on_postgresql(sys.argv[1], sys.argv[2]))))
+    child_main(_on_postgresql)
