@@ -165,6 +165,40 @@ async def test_an_empty_reply_is_said_beside_the_box(app, said, sign_in):
     assert response.status_code == 422 and 'data-composer-error' in await text(response)
 
 
+async def test_a_refused_reply_without_a_script_comes_back_on_the_threads_page_with_its_text(app, said, sign_in):
+    """Nothing typed is lost: a reply too long, sent by a plain form, is the thread's page again,
+    with the text in the box, the reason beside it and the reply bar it had."""
+    bobs = await sign_in("bob")
+    await bobs.get(f"/chat/messages/{said.id}/thread")
+    thread = await Conversation.get(parent_message_id=said.id)
+    first = await bobs.post(f"/chat/{thread.id}/messages", {"body": "first in the thread"})
+    assert first.status_code == 303
+    answered = await Message.get(conversation_id=thread.id)
+    typed = "x" * (Message.MAX_LENGTH + 1)
+    response = await bobs.post(f"/chat/{thread.id}/messages", {"body": typed, "reply_to": str(answered.id)})
+    html = await text(response)
+    assert response.status_code == 422 and "<html" in html
+    assert f'data-conversation="{thread.id}"' in html and "who is up for lunch?" in html  # the thread's page
+    assert typed in html and "Keep a message to" in html
+    assert f'name="reply_to" value="{answered.id}"' in html  # the bar it had
+
+
+async def test_reply_without_a_script_in_a_thread_shows_the_bar_on_the_threads_page(app, said, sign_in):
+    bobs = await sign_in("bob")
+    await bobs.get(f"/chat/messages/{said.id}/thread")
+    thread = await Conversation.get(parent_message_id=said.id)
+    await bobs.post(f"/chat/{thread.id}/messages", {"body": "first in the thread"})
+    answered = await Message.get(conversation_id=thread.id)
+    # The menu's Reply links to the conversation with ?reply_to=: a thread's is its own page.
+    moved = await bobs.get(f"/chat/{thread.id}?reply_to={answered.id}")
+    assert moved.status_code == 303 and moved.headers["Location"].endswith(f"/chat/threads/{thread.id}?reply_to={answered.id}")
+    html = await text(await bobs.get(moved.headers["Location"]))
+    assert f'name="reply_to" value="{answered.id}"' in html and "first in the thread" in html
+    # One that names no message of this thread: no bar (never another conversation's words).
+    html = await text(await bobs.get(f"/chat/threads/{thread.id}?reply_to={said.id}"))
+    assert 'name="reply_to" value=""' in html
+
+
 async def test_follow_and_unfollow_without_a_script_and_with_htmx(app, said, sign_in, bob, alice):
     async with app.app_context():
         thread = await threads.open_thread(alice, said.id)

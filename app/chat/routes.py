@@ -9,6 +9,7 @@ from app.accounts import auth
 from app.chat import events as chat_events
 from app.chat import levels, replies, service, visits
 from app.chat.sidebar import sidebar_context, title_of
+from app.chat.thread_pages import thread_view
 from app.domain import DomainError, Invalid, RateLimited, TooLarge
 from app.files import service as files
 from app.files.doors import read_form
@@ -46,8 +47,11 @@ async def _conversation_page(conversation_id: int, *, around: int | None = None,
                              reply_to: object = None) -> Response:
     me = auth.current()
     conversation, member = await service.visible(me, conversation_id)
+    if conversation.is_thread and (errors or draft):  # a refused reply: its page, the text kept
+        return await thread_view(conversation.id, status=status, draft=draft, errors=errors, reply_to=reply_to)
     if conversation.is_thread:  # a thread has a page of its own (app/chat/thread_routes.py)
-        return redirect(url_for("threads.show", thread_id=conversation.id), code=303)
+        return redirect(url_for("threads.show", thread_id=conversation.id,
+                                **({"reply_to": reply_to} if isinstance(reply_to, str) and reply_to else {})), code=303)
     seq = conversation.last_seq  # read before the messages: replays start from here
     sidebar = await sidebar_context(me, conversation)
     if conversation.is_room:
