@@ -191,7 +191,8 @@ async def test_reply_without_a_script_in_a_thread_shows_the_bar_on_the_threads_p
     answered = await Message.get(conversation_id=thread.id)
     # The menu's Reply links to the conversation with ?reply_to=: a thread's is its own page.
     moved = await bobs.get(f"/chat/{thread.id}?reply_to={answered.id}")
-    assert moved.status_code == 303 and moved.headers["Location"].endswith(f"/chat/threads/{thread.id}?reply_to={answered.id}")
+    assert moved.status_code == 303
+    assert moved.headers["Location"].endswith(f"/chat/threads/{thread.id}?reply_to={answered.id}")
     html = await text(await bobs.get(moved.headers["Location"]))
     assert f'name="reply_to" value="{answered.id}"' in html and "first in the thread" in html
     # One that names no message of this thread: no bar (never another conversation's words).
