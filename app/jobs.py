@@ -2,14 +2,16 @@
 (started and stopped with the app), each row claimed by one worker at a time.
 
 A subclass names its table, which columns a claim returns, which rows are jobs (`where`), and
-how one job is done (`work`). The base claims rows one at a time in one statement (PostgreSQL:
+how one job is done (`work`) or, for a queue that claims several at once (`batch`), how the jobs
+of one claim are done (`work_claimed`). The base claims rows in one statement (PostgreSQL:
 `FOR UPDATE SKIP LOCKED`; SQLite has one writer), so several workers do each job once; a claim
 lapses after CLAIM, so a worker killed mid-job loses nothing (the job is done again). A failure is
 tried again with backoff (`retry`), at most MAX_ATTEMPTS times. Whatever a job announces, it does
 in the app's context (`in_app`: the loop runs outside any request). Tests await `work_due()` to
 do every due job, deterministically, with no loop running beside them.
 
-Used by the file previews (app/files/worker.py) and the link previews (app/links/worker.py)."""
+Used by the file previews (app/files/worker.py), the link previews (app/links/worker.py) and the
+Web Push deliveries (app/notify/push_worker.py, which claims in batches and keeps its own retries)."""
 from __future__ import annotations
 
 import asyncio
@@ -40,7 +42,7 @@ def sql(conn, query: str) -> str:
 
 
 def backoff(attempts: int) -> int:
-    """Seconds before try number attempts + 1: 10, 20."""
+    """Seconds before try number attempts + 1: 10, 20, 40, 80…"""
     return 5 * 2 ** attempts
 
 
@@ -51,6 +53,9 @@ class ClaimedQueue:
     table = ""
     columns = "id, attempts"  # what a claim returns (a dict per job)
     where = ""  # which rows are jobs besides being due and unclaimed: "state = 'pending' AND "
+    batch = 1  # rows one claim takes
+    round = ROUND  # jobs a round does before looking whether it should stop
+    poll_seconds = POLL_SECONDS  # how often the loop looks for jobs other processes enqueued
     log = logging.getLogger("huddle.jobs")
 
     def __init__(self, settings: Any) -> None:
@@ -66,6 +71,11 @@ class ClaimedQueue:
     async def work(self, job: dict, claim: Any) -> None:
         """Do one claimed job: finish it (only while `claim` stands) or `retry` it."""
         raise NotImplementedError
+
+    async def work_claimed(self, jobs: list[dict], claim: Any) -> None:
+        """Do the jobs of one claim: by default one after the other (`work`)."""
+        for job in jobs:
+            await self.work(job, claim)
 
     async def between_rounds(self) -> None:
         """Called by the loop before each look for due jobs (housekeeping, say)."""
@@ -107,24 +117,24 @@ class ClaimedQueue:
             try:
                 done = await self.work_due()
             except Exception:  # noqa: BLE001 (the loop must outlive a database or storage outage)
-                self.log.exception("%s failed; trying again in %s s", self.name, POLL_SECONDS)
+                self.log.exception("%s failed; trying again in %s s", self.name, self.poll_seconds)
                 done = 0
-            if done >= ROUND or self._stopping:
+            if done >= self.round or self._stopping:
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
 
     async def work_due(self) -> int:
-        """Claim and do due jobs, one at a time, until none is due (or ROUND were done); how many.
-        When a test awaits this, every due job is done (or failed, or put off) and announced."""
+        """Claim and do due jobs, `batch` at a time, until none is due (or a `round` was done); how
+        many. When a test awaits this, every due job is done (or failed, or put off) and announced."""
         async with self._lock:
             done = 0
-            while done < ROUND and not (self._stopping and done):
-                claimed = await self._claim()
-                if claimed is None:
+            while done < self.round and not (self._stopping and done):
+                jobs, claim = await self._claim()
+                if not jobs:
                     break
-                await self.work(*claimed)
-                done += 1
+                await self.work_claimed(jobs, claim)
+                done += len(jobs)
             return done
 
     # --- claims ------------------------------------------------------------------------------------
@@ -133,18 +143,19 @@ class ClaimedQueue:
         return (f"FROM {self.table} WHERE {self.where}due_at <= ? "
                 "AND (claimed_until IS NULL OR claimed_until < ?)")
 
-    async def _claim(self) -> tuple[dict, Any] | None:
+    async def _claim(self) -> tuple[list[dict], Any]:
+        """Up to `batch` due rows, claimed until the time it returns with them (none: [], None)."""
         conn = Tortoise.get_connection("default")
         now = clock.now()
         # A read first: an idle site's look every few seconds writes nothing (no SQLite write lock).
         if not (await conn.execute_query(sql(conn, f"SELECT 1 {self._due()} LIMIT 1"), [now, now]))[1]:
-            return None
+            return [], None
         lock = " FOR UPDATE SKIP LOCKED" if conn.capabilities.dialect == "postgres" else ""
         until = now + CLAIM
         query = (f"UPDATE {self.table} SET claimed_until = ? WHERE id IN (SELECT id {self._due()} "
-                 f"ORDER BY due_at, id LIMIT 1{lock}) RETURNING {self.columns}")
-        rows = await conn.execute_query_dict(sql(conn, query), [until, now, now])
-        return (rows[0], until) if rows else None
+                 f"ORDER BY due_at, id LIMIT ?{lock}) RETURNING {self.columns}")
+        rows = await conn.execute_query_dict(sql(conn, query), [until, now, now, self.batch])
+        return rows, (until if rows else None)
 
     async def retry(self, job: dict, claim: Any, what: str) -> bool:
         """After a failure: due again after a backoff, while tries are left (True); False when this

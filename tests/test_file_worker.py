@@ -161,7 +161,7 @@ async def test_a_file_missing_from_storage_is_retried_like_any_failure(app, tmp_
 async def test_a_worker_that_dies_holding_a_job_loses_nothing(app, settings, tmp_path, announced, monkeypatch):
     blob = await stored(app, files.jpeg(tmp_path / "a.jpg"))
     dead = worker.FileWorker(settings, Runtime.of(app).storage)
-    job, claim = await dead._claim()  # claimed, then the process is killed
+    (job,), claim = await dead._claim()  # claimed, then the process is killed
     assert job["blob_id"] == blob.id
     assert await work(app) == 0  # claimed by the dead one for a minute
     later(monkeypatch, 61)
@@ -234,11 +234,11 @@ async def _two_workers_on_postgresql(url: str, data_dir: str) -> dict:
     claim = worker.FileWorker._claim
 
     async def counted(self):
-        got = await claim(self)
-        if got is not None:
-            claimed.append(got[0]["id"])
+        jobs, until = await claim(self)
+        if jobs:
+            claimed.append(jobs[0]["id"])
             by_worker[id(self)] = by_worker.get(id(self), 0) + 1
-        return got
+        return jobs, until
 
     worker.FileWorker._claim = counted
 

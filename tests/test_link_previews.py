@@ -288,7 +288,7 @@ async def test_the_sweep_never_removes_an_image_a_preview_shows(app, general, al
 async def test_a_worker_killed_mid_job_loses_nothing(app, settings, general, alice, linked, monkeypatch):
     message = await post(app, alice, general, f"see {linked}")
     dead = LinkWorker(settings)
-    job, claim = await dead._claim()  # claimed, then the process is killed
+    (job,), claim = await dead._claim()  # claimed, then the process is killed
     assert job["message_id"] == message.id
     assert await work(app) == 0  # claimed by the dead one for a minute
     later(monkeypatch, 61)
@@ -315,11 +315,11 @@ async def _two_workers_on_postgresql(url: str, data_dir: str) -> dict:
     claim = LinkWorker._claim
 
     async def counted(self):
-        got = await claim(self)
-        if got is not None:
-            claimed.append(got[0]["id"])
+        jobs, until = await claim(self)
+        if jobs:
+            claimed.append(jobs[0]["id"])
             by_worker[id(self)] = by_worker.get(id(self), 0) + 1
-        return got
+        return jobs, until
 
     LinkWorker._claim = counted
     try:

@@ -305,9 +305,9 @@ def _count_claims() -> list[int]:
     claim = push_worker.PushWorker._claim
 
     async def counted(self):
-        rows = await claim(self)
+        rows, until = await claim(self)
         claimed.extend(row["id"] for row in rows)
-        return rows
+        return rows, until
 
     push_worker.PushWorker._claim = counted
     return claimed
@@ -315,7 +315,7 @@ def _count_claims() -> list[int]:
 
 async def _two_workers_on_postgresql(url: str, data_dir: str) -> dict:
     receiver = PushReceiver()
-    push_worker.BATCH = 7  # many small claims, so the workers interleave
+    push_worker.PushWorker.batch = push_worker.PushWorker.round = 7  # many small claims: the workers interleave
     claimed = _count_claims()
     try:
         async with pg_site(url, data_dir, push_allowed_origins=(receiver.origin,)) as app:
@@ -371,7 +371,7 @@ async def _worker_process(url: str, data_dir: str, origin: str) -> dict:
 
     settings = Settings(data_dir=Path(data_dir), database_url=url, secret_key="k", base_url="http://localhost",
                         push_allowed_origins=(origin,))
-    push_worker.BATCH = 7
+    push_worker.PushWorker.batch = push_worker.PushWorker.round = 7
     claimed = _count_claims()
     app = create_app(settings)
     async with app.test_app():

@@ -1,10 +1,12 @@
-"""Delivering the queued pushes: one worker task per process, started and stopped with the app.
+"""Delivering the queued pushes: one worker task per process, started and stopped with the app, on
+the claimed-queue base (app/jobs.py) like the file and link previews.
 
-It claims due rows of push_deliveries in one statement (PostgreSQL: `FOR UPDATE SKIP LOCKED`;
-SQLite has one writer), so two workers never send one push; a claim lapses after a minute, so a
-worker killed mid-send loses nothing (the row is sent again; a push service may then show it
-twice, never zero times). It wakes at once when this process enqueues (`wake`) and looks at the
-table every few seconds for what other workers enqueued or what is due again.
+It claims due rows of push_deliveries, BATCH at a time, in one statement (PostgreSQL: `FOR UPDATE
+SKIP LOCKED`; SQLite has one writer), so two workers never send one push; a claim lapses after a
+minute, so a worker killed mid-send loses nothing (the row is sent again; a push service may then
+show it twice, never zero times). It wakes at once when this process enqueues (`wake`) and looks at
+the table every few seconds for what other workers enqueued or what is due again. The pushes of a
+claim are sent side by side (at most CONCURRENCY at once), then their outcomes written together.
 
 Each push is encrypted for its device (aes128gcm, pywebpush), signed (VAPID, app/notify/push_keys.py)
 and POSTed to an endpoint checked again now (app/notify/push_endpoints.py), redirects never
@@ -26,37 +28,22 @@ import aiohttp
 from pywebpush import WebPusher
 from tortoise import Tortoise
 
-from app import clock
+from app import clock, jobs
 from app.config import Settings, url_origin
+from app.jobs import backoff
 from app.models import PushDelivery, PushSubscription
 from app.notify import push_endpoints, push_keys
 
-log = logging.getLogger("huddle.push")
+__all__ = ["BATCH", "MAX_ATTEMPTS", "PushWorker", "backoff", "retry_after"]
 
 POLL_SECONDS = 3.0
 BATCH = 200
-CLAIM = timedelta(seconds=60)
 TIMEOUT = aiohttp.ClientTimeout(total=15, connect=5)
 CONCURRENCY = 32
 MAX_ATTEMPTS = 5
-STOP_SECONDS = 5
 RETRY_AFTER_DEFAULT = 60
-DUE_SQL = ("SELECT 1 FROM push_deliveries WHERE due_at <= ? AND (claimed_until IS NULL OR claimed_until < ?) "
-           "LIMIT 1")
-CLAIM_SQL = (
-    "UPDATE push_deliveries SET claimed_until = ? WHERE id IN (SELECT id FROM push_deliveries "
-    "WHERE due_at <= ? AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY due_at, id LIMIT ?{lock}) "
-    "RETURNING id, subscription_id, payload, topic, urgency, ttl, attempts, created_at"
-)
 COUNT_SQL = ('INSERT INTO push_counts (outcome, "count") VALUES (?, ?) ON CONFLICT (outcome) '
              'DO UPDATE SET "count" = push_counts."count" + excluded."count"')
-
-
-def _sql(conn, query: str) -> str:
-    if conn.capabilities.dialect != "postgres":
-        return query
-    first, *rest = query.split("?")
-    return first + "".join(f"${number}{part}" for number, part in enumerate(rest, 1))
 
 
 def retry_after(value: str | None, now: datetime) -> int:
@@ -74,24 +61,18 @@ def retry_after(value: str | None, now: datetime) -> int:
     return max(1, min(seconds, 12 * 3600))
 
 
-def backoff(attempts: int) -> int:
-    """Seconds before try number attempts + 1: 10, 20, 40, 80."""
-    return 5 * 2 ** attempts
+class PushWorker(jobs.ClaimedQueue):
+    name = "push delivery"
+    table = "push_deliveries"
+    columns = "id, subscription_id, payload, topic, urgency, ttl, attempts, created_at"
+    batch = round = BATCH  # one claim a round: a full one means more may be due at once
+    poll_seconds = POLL_SECONDS
+    log = logging.getLogger("huddle.push")
 
-
-class PushWorker:
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._wake = asyncio.Event()
-        self._lock = asyncio.Lock()
-        self._task: asyncio.Task | None = None
-        self._stopping = False
+        super().__init__(settings)
         self._pinned: aiohttp.ClientSession | None = None
         self._plain: aiohttp.ClientSession | None = None
-
-    def wake(self) -> None:
-        """Something was enqueued in this process: deliver now rather than at the next look."""
-        self._wake.set()
 
     def _sessions(self) -> tuple[aiohttp.ClientSession, aiohttp.ClientSession]:
         if self._pinned is None or self._plain is None:
@@ -103,74 +84,37 @@ class PushWorker:
             self._plain = aiohttp.ClientSession(timeout=TIMEOUT, auto_decompress=False)
         return self._pinned, self._plain
 
-    async def start(self) -> None:
+    async def prepare(self) -> None:
         push_keys.keys(self.settings)  # a bad HUDDLE_VAPID_PRIVATE_KEY stops the start, named
-        self._task = asyncio.create_task(self._run(), name="push delivery")
 
     async def stop(self) -> None:
-        """Let the loop finish its round and end (cancelling it inside a database call could leave
-        the ORM's connection lock held); cancel it only if a send is still hanging after a while."""
-        if self._task is not None:
-            self._stopping = True
-            self._wake.set()
-            try:
-                await asyncio.wait_for(asyncio.shield(self._task), STOP_SECONDS)
-            except TimeoutError:
-                self._task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._task
-            self._task = None
-            self._stopping = False
+        """The loop ends as the base's does (then its HTTP sessions close)."""
+        await super().stop()
         for session in (self._pinned, self._plain):
             if session is not None:
                 await session.close()
         self._pinned = self._plain = None
 
-    async def _run(self) -> None:
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                handled = await self.deliver_due()
-            except Exception:  # noqa: BLE001 (the loop must outlive a database outage)
-                log.exception("push delivery failed; trying again in %s s", POLL_SECONDS)
-                handled = 0
-            if handled >= BATCH or self._stopping:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
-
     async def deliver_due(self) -> int:
-        """Claim what is due and send it; how many pushes were handled. Rounds of one process take
+        """Send what is due (`work_due`); how many pushes were handled. Rounds of one process take
         turns, so when a test awaits this, whatever was due has been sent when it returns."""
-        async with self._lock:
-            rows = await self._claim()
-            if not rows:
-                return 0
-            subscriptions = {each.id: each for each in await PushSubscription.filter(
-                id__in=sorted({row["subscription_id"] for row in rows})).select_related("session")}
-            gate = asyncio.Semaphore(CONCURRENCY)
+        return await self.work_due()
 
-            async def one(row: dict) -> tuple[dict, str, int]:
-                async with gate:
-                    try:
-                        return await self._deliver(row, subscriptions.get(row["subscription_id"]))
-                    except Exception:  # noqa: BLE001 (one bad push must not stop the others)
-                        log.exception("push %s failed", row["id"])
-                        return row, "retried", backoff(row["attempts"] + 1)
+    async def work_claimed(self, rows: list[dict], claim: object) -> None:
+        """Send the pushes of one claim side by side, then write their outcomes."""
+        subscriptions = {each.id: each for each in await PushSubscription.filter(
+            id__in=sorted({row["subscription_id"] for row in rows})).select_related("session")}
+        gate = asyncio.Semaphore(CONCURRENCY)
 
-            outcomes = await asyncio.gather(*(one(row) for row in rows))
-            await self._record(outcomes)
-            return len(rows)
+        async def one(row: dict) -> tuple[dict, str, int]:
+            async with gate:
+                try:
+                    return await self._deliver(row, subscriptions.get(row["subscription_id"]))
+                except Exception:  # noqa: BLE001 (one bad push must not stop the others)
+                    self.log.exception("push %s failed", row["id"])
+                    return row, "retried", backoff(row["attempts"] + 1)
 
-    async def _claim(self) -> list[dict]:
-        conn = Tortoise.get_connection("default")
-        now = clock.now()
-        # A read first: an idle site's look every few seconds writes nothing (no SQLite write lock).
-        if not (await conn.execute_query(_sql(conn, DUE_SQL), [now, now]))[1]:
-            return []
-        postgres = conn.capabilities.dialect == "postgres"
-        query = _sql(conn, CLAIM_SQL.format(lock=" FOR UPDATE SKIP LOCKED" if postgres else ""))
-        return await conn.execute_query_dict(query, [now + CLAIM, now, now, BATCH])
+        await self._record(await asyncio.gather(*(one(row) for row in rows)))
 
     def _alive(self, subscription: PushSubscription, now: datetime) -> bool:
         session = subscription.session
@@ -195,12 +139,12 @@ class PushWorker:
             if not allowed:
                 await push_endpoints.public_addresses(host, port)
         except push_endpoints.Refused as refused:
-            log.warning("push to %s refused: %s", origin, refused)
+            self.log.warning("push to %s refused: %s", origin, refused)
             return row, "blocked", 0
         try:
             status, wait = await self._post(subscription, row, allowed)
         except (aiohttp.ClientError, OSError, TimeoutError) as error:
-            log.info("push to %s failed: %s", origin, error.__class__.__name__)
+            self.log.info("push to %s failed: %s", origin, error.__class__.__name__)
             status, wait = 0, None
         if 200 <= status < 300:
             return row, "sent", 0
@@ -210,7 +154,7 @@ class PushWorker:
             return row, "throttled", retry_after(wait, now)
         if status == 0 or status >= 500:
             return row, "retried", backoff(row["attempts"] + 1)
-        log.warning("push to %s dropped: the push service answered %s", origin, status)
+        self.log.warning("push to %s dropped: the push service answered %s", origin, status)
         return row, "rejected", 0
 
     async def _post(self, subscription: PushSubscription, row: dict, allowed: bool) -> tuple[int, str | None]:
@@ -234,7 +178,7 @@ class PushWorker:
         done, dead_subscriptions, sent_to = [], set(), set()
         for row, outcome, wait in outcomes:
             if outcome in ("retried", "throttled") and row["attempts"] + 1 >= MAX_ATTEMPTS:
-                log.warning("push %s dropped after %s tries", row["id"], MAX_ATTEMPTS)
+                self.log.warning("push %s dropped after %s tries", row["id"], MAX_ATTEMPTS)
                 outcome = "failed"
             counts[outcome] += 1
             if outcome in ("retried", "throttled"):
@@ -254,4 +198,4 @@ class PushWorker:
             await PushSubscription.filter(id__in=sent_to).update(last_sent_at=now)
         conn = Tortoise.get_connection("default")
         for outcome, number in sorted(counts.items()):
-            await conn.execute_query(_sql(conn, COUNT_SQL), [outcome, number])
+            await conn.execute_query(jobs.sql(conn, COUNT_SQL), [outcome, number])
