@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import re
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -19,12 +16,12 @@ from PIL import Image
 from werkzeug.datastructures import FileStorage
 
 from app import create_app
-from app.config import ROOT
 from app.files import avatars
 from app.models import User
 from app.runtime import Runtime
 from tests.helpers import files
 from tests.helpers.client import Client
+from tests.helpers.postgres import child_main, in_child, pg_site
 
 RED, BLUE = (220, 30, 30), (30, 30, 220)
 
@@ -389,24 +386,12 @@ def test_on_postgresql_pictures_sent_at_once_leave_one_and_no_stray_files(pg_dat
     """The person's row is locked while the keys change (FOR UPDATE): each upload sees the others'
     keys as old, so whichever wins, the losers' files are gone. In a process of its own: Tortoise
     keeps one database's dialect per process."""
-    child = subprocess.run([sys.executable, "-m", "tests.test_avatars", pg_database, str(tmp_path)],
-                           cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert child.returncode == 0, child.stderr
-    stored, keys = json.loads(child.stdout.strip().splitlines()[-1])
+    stored, keys = in_child("tests.test_avatars", pg_database, str(tmp_path))
     assert stored == keys and len(keys) == 2
 
 
 async def _race_on_postgresql(url: str, data_dir: str) -> list:
-    from tortoise import Tortoise
-
-    from app.config import Settings
-    from tests.helpers import ARGON2_MEMORY_KIB
-
-    settings = Settings(data_dir=Path(data_dir), database_url=url, secret_key="k", base_url="http://localhost",
-                        argon2_memory_kib=ARGON2_MEMORY_KIB, registration="open")
-    app = create_app(settings)
-    async with app.test_app():
-        await Tortoise.generate_schemas()
+    async with pg_site(url, data_dir) as app:
         await User.create_account("erin", "erin@example.com", "correct horse battery")
         browsers = [Client(app), Client(app)]
         for browser in browsers:
@@ -420,4 +405,4 @@ async def _race_on_postgresql(url: str, data_dir: str) -> list:
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(_race_on_postgresql(sys.argv[1], sys.argv[2]))))
+    child_main(_race_on_postgresql)

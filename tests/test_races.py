@@ -8,17 +8,14 @@ SQLite, so one process cannot use both dialects."""
 from __future__ import annotations
 
 import asyncio
-import json
-import subprocess
-import sys
 
 from app.accounts import service as accounts
 from app.admin import service as admin
-from app.config import ROOT
 from app.domain import DomainError
 from app.models import User
 from app.models.actor import SYSTEM
-from tests.helpers import ARGON2_MEMORY_KIB, PASSWORD
+from tests.helpers import PASSWORD
+from tests.helpers.postgres import child_main, in_child, pg_site
 
 ROUNDS = 25
 
@@ -85,32 +82,13 @@ async def test_the_last_admin_survives_concurrent_demotions_and_deletions_on_sql
 
 
 def test_the_last_admin_survives_concurrent_demotions_and_deletions_on_postgresql(pg_database, tmp_path):
-    child = subprocess.run(
-        [sys.executable, "-m", "tests.test_races", pg_database, str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )
-    assert child.returncode == 0, child.stderr
-    assert json.loads(child.stdout.strip().splitlines()[-1])["problems"] == []
+    assert in_child("tests.test_races", pg_database, str(tmp_path))["problems"] == []
 
 
 async def _on_postgresql(url: str, data_dir: str) -> dict:
-    from pathlib import Path
-
-    from tortoise import Tortoise
-
-    from app import create_app
-    from app.config import Settings
-
-    settings = Settings(
-        data_dir=Path(data_dir), database_url=url, secret_key="k", base_url="http://localhost",
-        argon2_memory_kib=ARGON2_MEMORY_KIB,
-    )
-    app = create_app(settings)
-    async with app.test_app():
-        await Tortoise.generate_schemas()
-        async with app.app_context():
-            return await race_everything()
+    async with pg_site(url, data_dir):
+        return await race_everything()
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(_on_postgresql(sys.argv[1], sys.argv[2]))))
+    child_main(_on_postgresql)

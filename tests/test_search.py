@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 from hypothesis import given
@@ -16,15 +13,14 @@ from hypothesis import strategies as st
 
 from app import create_app
 from app.chat import service as chat
-from app.config import ROOT
 from app.domain import NotFound
 from app.models import Conversation, MessageSearch, User
 from app.search import plan as plans
 from app.search import service, snippets, walk
 from app.search.query import parse
-from tests.helpers import ARGON2_MEMORY_KIB
 from tests.helpers.accounts import make_user
 from tests.helpers.chat import lift_posting_limit
+from tests.helpers.postgres import child_main, in_child, pg_site
 
 # Each message by its label: (where, author, body). "leads" is closed (bob and carol); "dm" is
 # alice and bob's direct conversation; "edited" is edited and "gone" deleted after posting.
@@ -165,27 +161,13 @@ async def test_the_corpus_on_sqlite(app):
 
 
 def test_the_corpus_on_postgresql_gives_the_same_hits(pg_database, tmp_path):
-    env = dict(os.environ, HUDDLE_DATABASE_URL=pg_database, HUDDLE_DATA_DIR=str(tmp_path))
-    subprocess.run([sys.executable, "-m", "app", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
-    child = subprocess.run([sys.executable, "-m", "tests.test_search", pg_database, str(tmp_path)],
-                           cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert child.returncode == 0, child.stderr
-    assert json.loads(child.stdout.strip().splitlines()[-1]) == expected()
+    assert in_child("tests.test_search", pg_database, str(tmp_path)) == expected()
 
 
 async def _on_postgresql(url: str, data_dir: str) -> dict:
-    from pathlib import Path
-
-    from app import create_app
-    from app.config import Settings
-
-    settings = Settings(data_dir=Path(data_dir), database_url=url, secret_key="k", base_url="http://localhost",
-                        argon2_memory_kib=ARGON2_MEMORY_KIB)
-    app = create_app(settings)
-    async with app.test_app():
+    async with pg_site(url, data_dir) as app:
         lift_posting_limit(app)
-        async with app.app_context():
-            return await corpus_results()
+        return await corpus_results()
 
 
 # --- the rules, one by one ------------------------------------------------------------------------
@@ -399,7 +381,7 @@ async def test_a_conversation_that_is_not_there_is_not_found(app, general, alice
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(_on_postgresql(sys.argv[1], sys.argv[2]))))
+    child_main(_on_postgresql)
 
 
 async def test_a_long_prefix_finds_every_word_it_starts_whichever_way_it_is_looked_up(app, general, alice,
