@@ -17,7 +17,7 @@ from app.domain import Invalid, NotFound, RateLimited
 from app.models import Conversation, Message, Reaction
 from app.runtime import Runtime
 from tests.helpers.api import act, api_login, json_socket, pushed
-from tests.helpers.chat import lift_posting_limit
+from tests.helpers.chat import lift_posting_limit, posted
 from tests.helpers.live import barrier, page
 from tests.helpers.postgres import pg_site
 
@@ -30,8 +30,7 @@ def url(message: Message, emoji: str) -> str:
 
 @pytest.fixture
 async def said(app, general, alice) -> Message:
-    async with app.app_context():
-        return await chat.post(alice, general, "lunch?")
+    return await posted(app, alice, general, "lunch?")
 
 
 # --- the service ------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from app.domain import Invalid
 from app.models import Conversation, Mention, Message
 from tests.helpers import PASSWORD
 from tests.helpers.api import Api, act, api_login, json_socket, pushed
+from tests.helpers.chat import closed_room_with, posted
 from tests.helpers.live import barrier, page
 from tests.helpers.postgres import pg_site
 
@@ -25,16 +26,13 @@ M = "/api/messenger"
 
 @pytest.fixture
 async def said(app, general, alice) -> Message:
-    async with app.app_context():
-        return await chat.post(alice, general, "**Lunch** at the `harbour` at noon? Bring [maps](https://maps.example)")
+    return await posted(app, alice, general, "**Lunch** at the `harbour` at noon? Bring [maps](https://maps.example)")
 
 
 @pytest.fixture
 async def secret(app, alice):
     """A closed room of alice's (bob and the admin are not in it), with a message."""
-    async with app.app_context():
-        room = await chat.create_room(alice, "secret", is_open=False)
-        return room, await chat.post(alice, room, "the launch code is 1234")
+    return await closed_room_with(app, alice, "the launch code is 1234")
 
 
 async def stored(message_id: int) -> Message:

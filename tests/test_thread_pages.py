@@ -14,7 +14,7 @@ from app.chat import service as chat
 from app.chat import threads
 from app.models import Conversation, Membership, Message
 from app.runtime import Runtime
-from tests.helpers.chat import lift_posting_limit
+from tests.helpers.chat import closed_room_with, lift_posting_limit, posted
 from tests.helpers.live import barrier, page, receive, receive_until
 
 HX = {"HX-Request": "true"}
@@ -22,16 +22,13 @@ HX = {"HX-Request": "true"}
 
 @pytest.fixture
 async def said(app, general, alice) -> Message:
-    async with app.app_context():
-        return await chat.post(alice, general, "who is up for lunch?")
+    return await posted(app, alice, general, "who is up for lunch?")
 
 
 @pytest.fixture
 async def secret(app, alice):
     """A closed room of alice's, with one message in it."""
-    async with app.app_context():
-        room = await chat.create_room(alice, "secret", is_open=False)
-        return room, await chat.post(alice, room, "between us")
+    return await closed_room_with(app, alice, "between us")
 
 
 async def text(response) -> str:

@@ -15,14 +15,13 @@ from app.notify import service as notify
 from app.search import service as search
 from tests.helpers.accounts import make_user
 from tests.helpers.api import api_login
-from tests.helpers.chat import lift_posting_limit
+from tests.helpers.chat import lift_posting_limit, posted
 
 
 @pytest.fixture
 async def said(app, general, alice) -> Message:
     lift_posting_limit(app)
-    async with app.app_context():
-        return await chat.post(alice, general, "lunch?")
+    return await posted(app, alice, general, "lunch?")
 
 
 async def closed_room(app, owner: User, *people: User, name: str = "leads") -> Conversation:

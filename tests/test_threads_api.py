@@ -11,23 +11,20 @@ from app.chat import service as chat
 from app.chat import threads
 from app.models import Conversation, Message
 from tests.helpers.api import Api, act, api_login, json_socket, pushed
-from tests.helpers.chat import lift_posting_limit
+from tests.helpers.chat import closed_room_with, lift_posting_limit, posted
 from tests.helpers.live import barrier, page
 
 
 @pytest.fixture
 async def said(app, general, alice) -> Message:
     lift_posting_limit(app)
-    async with app.app_context():
-        return await chat.post(alice, general, "lunch?")
+    return await posted(app, alice, general, "lunch?")
 
 
 @pytest.fixture
 async def secret(app, general, alice) -> Message:
     """alice's message in her closed room (bob and the admin are not in it)."""
-    async with app.app_context():
-        room = await chat.create_room(alice, "leads", is_open=False)
-        return await chat.post(alice, room, "plans")
+    return (await closed_room_with(app, alice, "plans", name="leads"))[1]
 
 
 # --- REST -----------------------------------------------------------------------------------------
