@@ -2,7 +2,8 @@
 SSRF door. Only `https` to public addresses passes, checked when the subscription is made AND
 when each push is sent (DNS may answer differently by then), and the connection goes to the very
 addresses that were checked (the HTTP client resolves names through `PinnedResolver`, never on
-its own). Refused: loopback, private, shared (CGNAT), link-local, unique-local, multicast,
+its own). The address rule is app/web/addresses.py's, the link preview fetcher's too. Refused:
+loopback, private, shared (CGNAT), link-local, unique-local, multicast,
 unspecified and reserved addresses, the metadata services, and IPv6 forms that carry one of those
 IPv4 addresses (mapped, compatible, 6to4, NAT64, Teredo). Origins listed in
 HUDDLE_PUSH_ALLOWED_ORIGINS (tests, a relay on the private network) skip the address checks."""
@@ -18,57 +19,15 @@ from urllib.parse import urlsplit
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from app.config import Settings, url_origin
+from app.web.addresses import problem as address_problem  # the one address rule (link previews too)
 
 MAX_LENGTH = 2048
 LOOKUP_SECONDS = 5
-METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254"),
-            ipaddress.ip_address("100.100.100.200")}
-NAT64 = ipaddress.ip_network("64:ff9b::/96")
-LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
-COMPATIBLE = ipaddress.ip_network("::/96")
 HOST_NAME = re.compile(r"(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?")
 
 
 class Refused(ValueError):
     """This endpoint may not be pushed to; the message says why, fit to show."""
-
-
-def address_problem(address: str) -> str | None:
-    """Why we must not connect to this IP address, or None if it is a public one."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return "it is not an address"
-    if ip in METADATA:
-        return "it is a cloud metadata service"
-    if isinstance(ip, ipaddress.IPv6Address):
-        embedded = None
-        if ip.ipv4_mapped is not None:
-            embedded = ip.ipv4_mapped
-        elif ip in COMPATIBLE:
-            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        elif ip in NAT64:
-            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        elif ip.sixtofour is not None:
-            embedded = ip.sixtofour
-        elif ip.teredo is not None:
-            embedded = ip.teredo[1]
-        if ip in LOCAL_NAT64:
-            return "it is a local NAT64 address"
-        if embedded is not None:
-            problem = address_problem(str(embedded))
-            return f"it carries the IPv4 address {embedded}, and {problem}" if problem else None
-    if ip.is_unspecified:
-        return "it is the unspecified address"
-    if ip.is_loopback:
-        return "it is this machine (loopback)"
-    if ip.is_link_local:
-        return "it is a link-local address"
-    if ip.is_multicast:
-        return "it is a multicast address"
-    if ip.is_private or not ip.is_global or ip.is_reserved:
-        return "it is a private or reserved address"
-    return None
 
 
 def parse(endpoint: Any, settings: Settings) -> tuple[str, int, bool]:

@@ -1,4 +1,5 @@
-"""The address rule of the link preview fetcher: which hosts and IP addresses it may connect to.
+"""The address rule of everything Huddle fetches or posts to on someone's word (link previews,
+Web Push endpoints): which hosts and IP addresses it may connect to.
 
 Only public addresses. `ipaddress`'s is_global alone has gaps that attackers use (its lists vary
 with the Python version), so each form that can reach a private machine is refused by name too:
@@ -51,6 +52,39 @@ def is_public(ip: Address) -> bool:
             return False
     return not (ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_multicast or ip.is_reserved
                 or ip.is_unspecified or ip in METADATA) and ip.is_global
+
+
+def problem(address: str) -> str | None:
+    """Why Huddle must not connect to this IP address (fit to show), or None if it is public."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return "it is not an address"
+    if "%" in address:
+        return "it names a local link (a zone)"
+    if ip in METADATA:
+        return "it is a cloud metadata service"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in NAT64_LOCAL:
+            return "it is a local NAT64 address"
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is None and (ip in COMPATIBLE or ip in NAT64) and int(ip) > 1:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None:
+            reason = problem(str(embedded))
+            if reason:
+                return f"it carries the IPv4 address {embedded}, and {reason}"
+    if ip.is_unspecified:
+        return "it is the unspecified address"
+    if ip.is_loopback:
+        return "it is this machine (loopback)"
+    if ip.is_link_local:
+        return "it is a link-local address"
+    if ip.is_multicast:
+        return "it is a multicast address"
+    if not is_public(ip):
+        return "it is a private or reserved address"
+    return None
 
 
 class NotAName(ValueError):
