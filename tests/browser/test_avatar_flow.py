@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.helpers import PASSWORD
 from tests.helpers import files as made
-from tests.helpers.browser import check_accessibility, log_in
+from tests.helpers.browser import check_accessibility, log_in, signed_in
 
 pytestmark = pytest.mark.browser
 
@@ -120,12 +120,7 @@ def test_a_picture_is_cropped_saved_and_shown_beside_messages_to_others(server, 
 
 
 def test_without_a_script_the_middle_square_is_kept(server, new_context, tmp_path):
-    server.create_user("noscript", PASSWORD)
-    page = new_context(java_script_enabled=False).new_page()
-    page.goto(server.url + "/login")
-    page.get_by_label("Username").fill("noscript")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page = signed_in(server, new_context, "noscript", java_script_enabled=False)
     page.goto(server.url + "/account/picture")
     picture = made.halves(tmp_path / "wide.png", (600, 200), RED, BLUE)
     page.get_by_label("Choose a picture").set_input_files(str(picture))

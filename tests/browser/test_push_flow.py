@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.helpers import PASSWORD
-from tests.helpers.browser import account_menu, check_accessibility, log_in, screenshot
+from tests.helpers.browser import account_menu, check_accessibility, log_in, screenshot, signed_in
 
 pytestmark = pytest.mark.browser
 
@@ -147,12 +147,7 @@ def test_turning_notifications_on_showing_a_push_clicking_it_and_closing_it(serv
 
 
 def test_without_javascript_the_page_says_what_it_needs(server, new_context):
-    server.create_user("quin", PASSWORD)
-    page = new_context(java_script_enabled=False).new_page()
-    page.goto(server.url + "/login")
-    page.get_by_label("Username").fill("quin")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page = signed_in(server, new_context, "quin", java_script_enabled=False)
     page.goto(server.url + "/account/notifications")
     status = page.locator("[data-push-status]")
     expect(status).to_have_text("Turning notifications on needs JavaScript in this browser.")

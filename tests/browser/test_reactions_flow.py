@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.helpers import PASSWORD
-from tests.helpers.browser import check_accessibility, in_a_new_room, log_in, screenshot
+from tests.helpers.browser import check_accessibility, in_a_new_room, live_in_general, log_in, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -87,12 +87,7 @@ def test_a_reaction_is_chosen_by_keyboard_seen_live_and_toggled(server, new_cont
 def test_reactions_made_while_the_server_was_killed_and_back_reach_the_open_page(server, new_context):
     """kill -9 with a page open; reactions change once the server is back (before or after the page
     has reconnected, it does not matter): the page ends showing exactly the final ones, by itself."""
-    server.create_user("ines", PASSWORD)
-    page = new_context(viewport={"width": 1200, "height": 800}).new_page()
-    log_in(page, server, "ines")
-    general = int(page.url.rstrip("/").split("/")[-1])
-    expect(page.locator("body")).to_have_attribute("data-live", "open")
-    token = server.api_token("ines", PASSWORD)
+    page, general, token = live_in_general(server, new_context, "ines", viewport={"width": 1200, "height": 800})
     sent = server.api("POST", f"/api/v1/conversations/{general}/messages", token, {"text": "survives?"})["data"]
     expect(page.locator(f"#message-{sent['id']}")).to_be_visible()
     server.api("PUT", f"/api/v1/messages/{sent['id']}/reactions/%F0%9F%91%8D", token)  # 👍

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.helpers import PASSWORD
-from tests.helpers.browser import check_accessibility, in_a_new_room, log_in, screenshot
+from tests.helpers.browser import check_accessibility, in_a_new_room, live_in_general, log_in, screenshot, signed_in
 from tests.helpers.pages import body, post_many
 from tests.helpers.server import Server
 
@@ -103,12 +103,7 @@ def test_a_reply_quotes_the_original_live_and_jumps_to_it(server, new_context):
 
 
 def test_without_a_script_reply_is_a_page_with_the_bar_and_a_plain_post(server, new_context):
-    server.create_user("uma", PASSWORD)
-    page = new_context(java_script_enabled=False).new_page()
-    page.goto(server.url + "/login")
-    page.get_by_label("Username").fill("uma")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page = signed_in(server, new_context, "uma", java_script_enabled=False)
     page.get_by_label("Message", exact=True).fill("anyone for tea?")
     page.get_by_role("button", name="Send").click()
     original = body(page, "anyone for tea?")
@@ -160,12 +155,7 @@ def test_a_reply_in_a_threads_panel_goes_to_the_threads_composer(server, new_con
 def test_an_original_edited_while_the_server_was_killed_shows_in_the_quote_once_back(server, new_context):
     """kill -9 with a page open; the original is edited once the server is back: the page's quote
     ends showing the new words by itself (the reply's message.edited, caught up by number)."""
-    server.create_user("wes", PASSWORD)
-    page = new_context(viewport={"width": 1200, "height": 800}).new_page()
-    log_in(page, server, "wes")
-    general = int(page.url.rstrip("/").split("/")[-1])
-    expect(page.locator("body")).to_have_attribute("data-live", "open")
-    token = server.api_token("wes", PASSWORD)
+    page, general, token = live_in_general(server, new_context, "wes", viewport={"width": 1200, "height": 800})
     said = server.api("POST", f"/api/v1/conversations/{general}/messages", token, {"text": "deploy at five?"})["data"]
     reply = server.api("POST", f"/api/v1/conversations/{general}/messages", token,
                        {"text": "ok", "reply_to": said["id"]})["data"]

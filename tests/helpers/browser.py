@@ -48,17 +48,32 @@ def screenshot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def signed_in(server, new_context, name: str, **options):
+    """name's account made and logged in, in a new browser context made with options (a viewport,
+    java_script_enabled=False, ...): its page, in chat."""
+    server.create_user(name, PASSWORD)
+    page = new_context(**options).new_page()
+    log_in(page, server, name)
+    return page
+
+
+def live_in_general(server, new_context, name: str, **options) -> tuple:
+    """signed_in, its page's live socket open in #general: (the page, #general's id, an API token of
+    theirs) for a test that changes things through the API and reads them on the open page."""
+    from playwright.sync_api import expect
+
+    page = signed_in(server, new_context, name, **options)
+    general = int(page.url.rstrip("/").split("/")[-1])
+    expect(page.locator("body")).to_have_attribute("data-live", "open")
+    return page, general, server.api_token(name, PASSWORD)
+
+
 def in_a_new_room(server, new_context, *names: str, **options) -> list:
     """The people logged in (each in a new browser context made with options), each page in a new
     open room of the first one's, which all joined and whose live socket is open."""
     from playwright.sync_api import expect
 
-    pages = []
-    for name in names:
-        server.create_user(name, PASSWORD)
-        page = new_context(**options).new_page()
-        log_in(page, server, name)
-        pages.append(page)
+    pages = [signed_in(server, new_context, name, **options) for name in names]
     first = pages[0]
     first.goto(server.url + "/chat/rooms/new")
     first.get_by_label("Name", exact=True).fill(f"room-{names[0]}")
