@@ -21,6 +21,7 @@ from app.models.files import FAILED, PENDING, READY, Blob, FileJob
 from app.runtime import Runtime
 from app.storage import key_of_file
 from tests.helpers import files
+from tests.helpers.jobs import count_claims
 from tests.helpers.postgres import child_main, in_child, pg_site
 
 
@@ -230,17 +231,8 @@ def test_two_workers_on_one_postgresql_database_make_each_preview_once(pg_databa
 
 
 async def _two_workers_on_postgresql(url: str, data_dir: str) -> dict:
-    claimed, by_worker, announced = [], {}, []
-    claim = worker.FileWorker._claim
-
-    async def counted(self):
-        jobs, until = await claim(self)
-        if jobs:
-            claimed.append(jobs[0]["id"])
-            by_worker[id(self)] = by_worker.get(id(self), 0) + 1
-        return jobs, until
-
-    worker.FileWorker._claim = counted
+    claimed, by_worker = count_claims(worker.FileWorker)
+    announced = []
 
     async def receiver(blob_id: int) -> None:
         announced.append(blob_id)

@@ -30,6 +30,7 @@ from app.runtime import Runtime
 from tests.helpers import ARGON2_MEMORY_KIB
 from tests.helpers.accounts import make_user
 from tests.helpers.api import Api, act, api_login, json_socket, pushed
+from tests.helpers.jobs import count_claims
 from tests.helpers.link_pages import LinkPages, article
 from tests.helpers.live import barrier, page
 from tests.helpers.postgres import child_main, in_child, pg_site
@@ -311,17 +312,7 @@ def test_two_workers_on_one_postgresql_database_make_each_preview_once(pg_databa
 async def _two_workers_on_postgresql(url: str, data_dir: str) -> dict:
     hashing.configure(ARGON2_MEMORY_KIB)
     pages = LinkPages().start()
-    claimed, by_worker = [], {}
-    claim = LinkWorker._claim
-
-    async def counted(self):
-        jobs, until = await claim(self)
-        if jobs:
-            claimed.append(jobs[0]["id"])
-            by_worker[id(self)] = by_worker.get(id(self), 0) + 1
-        return jobs, until
-
-    LinkWorker._claim = counted
+    claimed, by_worker = count_claims(LinkWorker)
     try:
         async with pg_site(url, data_dir, preview_allowed_hosts=pages.host, posts_per_10_seconds=100) as app:
             one = Runtime.of(app).links

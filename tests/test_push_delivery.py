@@ -23,6 +23,7 @@ from app.notify.push import Notification
 from app.runtime import Runtime
 from tests.helpers.accounts import make_user
 from tests.helpers.api import Api, api_login
+from tests.helpers.jobs import count_claims
 from tests.helpers.postgres import child_main, in_child, pg_site
 from tests.helpers.push_receiver import PushReceiver
 
@@ -299,24 +300,10 @@ def test_three_workers_on_one_postgresql_database_send_each_push_once(pg_databas
         assert bodies == sorted(f"m{n}" for n in range(10)), bodies  # each once, none twice
 
 
-def _count_claims() -> list[int]:
-    """Every row id any worker of this process claims, its loop's rounds included."""
-    claimed: list[int] = []
-    claim = push_worker.PushWorker._claim
-
-    async def counted(self):
-        rows, until = await claim(self)
-        claimed.extend(row["id"] for row in rows)
-        return rows, until
-
-    push_worker.PushWorker._claim = counted
-    return claimed
-
-
 async def _two_workers_on_postgresql(url: str, data_dir: str) -> dict:
     receiver = PushReceiver()
     push_worker.PushWorker.batch = push_worker.PushWorker.round = 7  # many small claims: the workers interleave
-    claimed = _count_claims()
+    claimed, _ = count_claims(push_worker.PushWorker)
     try:
         async with pg_site(url, data_dir, push_allowed_origins=(receiver.origin,)) as app:
             await make_user("admin", admin=True)
@@ -372,7 +359,7 @@ async def _worker_process(url: str, data_dir: str, origin: str) -> dict:
     settings = Settings(data_dir=Path(data_dir), database_url=url, secret_key="k", base_url="http://localhost",
                         push_allowed_origins=(origin,))
     push_worker.PushWorker.batch = push_worker.PushWorker.round = 7
-    claimed = _count_claims()
+    claimed, _ = count_claims(push_worker.PushWorker)
     app = create_app(settings)
     async with app.test_app():
         worker = Runtime.of(app).push
