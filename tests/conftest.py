@@ -151,12 +151,10 @@ def pg_database():
 @pytest.fixture
 async def general(app, admin, alice, bob):
     """#general, with the admin, alice and bob in it (as their registration would have made them)."""
-    from app.chat import service
+    from tests.helpers.chat import welcomed
 
     async with app.app_context():
-        for person in (admin, alice, bob):
-            await service.welcome(person)
-        return await service.general()
+        return await welcomed(admin, alice, bob)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import asyncio
 
 from app.chat import service
 from app.models import Conversation, Membership, Message, User
+from tests.helpers.chat import welcomed
 from tests.helpers.postgres import child_main, in_child, pg_site
 
 WRITERS = 20
@@ -17,9 +18,7 @@ WRITERS = 20
 
 async def race() -> dict:
     people = [await User.create_account(f"writer{n}", f"w{n}@example.com", "x" * 12) for n in range(4)]
-    for person in people:
-        await service.welcome(person)
-    room = await service.general()
+    room = await welcomed(*people)
     first = await service.post(people[0], room, "to be edited")
     posts = [service.post(people[n % 4], room, f"post {n}") for n in range(WRITERS)]
     retries = [service.post(people[1], room, "sent once", client_id="same-id") for _ in range(5)]

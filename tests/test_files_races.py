@@ -21,6 +21,7 @@ from app.files.receive import ReceivedFile
 from app.models import Attachment, Blob, Message, User
 from app.runtime import runtime
 from tests.helpers import files as made
+from tests.helpers.chat import welcomed
 from tests.helpers.postgres import child_main, in_child, pg_site
 
 QUOTA = 600 * 1024
@@ -37,9 +38,7 @@ async def race(folder: Path) -> dict:
     runtime().limiters.post_user.limit = 1_000
     ada = await User.create_account("ada", "ada@example.com", "x" * 12)
     ben = await User.create_account("ben", "ben@example.com", "x" * 12)
-    for person in (ada, ben):
-        await chat.welcome(person)
-    general = await chat.general()
+    general = await welcomed(ada, ben)
     chunks = [bytes([n]) * (200 * 1024) for n in range(6)]
     quota = await asyncio.gather(*(files.upload(ada, received(folder, f"q{n}", chunks[n])) for n in range(6)),
                                  return_exceptions=True)

@@ -16,7 +16,7 @@ from app.domain import Invalid
 from app.models import Conversation, Membership, Mention, Message, User
 from tests.helpers import PASSWORD
 from tests.helpers.api import Api, act, api_login, json_socket, pushed
-from tests.helpers.chat import lift_posting_limit
+from tests.helpers.chat import lift_posting_limit, welcomed
 from tests.helpers.live import live, receive_until
 from tests.helpers.postgres import pg_site
 
@@ -315,9 +315,7 @@ async def test_mentions_are_kept_counted_and_listed_on_postgresql(pg_database, t
 
     async with pg_site(pg_database, tmp_path):
         alice, bob = await make_user("alice"), await make_user("bob")
-        for person in (alice, bob):
-            await chat.welcome(person)
-        general = await chat.general()
+        general = await welcomed(alice, bob)
         first = await chat.post(alice, general, "@bob and @everyone")
         second = await chat.post(alice, general, "@BOB again")
         assert await rows_of(first) == {bob.id: False}

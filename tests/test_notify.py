@@ -20,6 +20,7 @@ from app.notify import service
 from app.runtime import Runtime
 from tests.helpers.accounts import make_user
 from tests.helpers.api import api_login
+from tests.helpers.chat import welcomed
 from tests.helpers.live import barrier, page, receive_until
 
 SUBSCRIPTIONS = "/api/v1/push/subscriptions"
@@ -33,9 +34,7 @@ def settings(settings, receiver) -> Settings:
 @pytest.fixture
 async def room(app, admin, alice, bob):
     async with app.app_context():
-        for person in (admin, alice, bob):
-            await chat.welcome(person)
-        return await chat.general()
+        return await welcomed(admin, alice, bob)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from app.domain import Invalid, NotFound, RateLimited
 from app.models import Conversation, Message, Reaction
 from app.runtime import Runtime
 from tests.helpers.api import act, api_login, json_socket, pushed
-from tests.helpers.chat import lift_posting_limit, posted
+from tests.helpers.chat import lift_posting_limit, posted, welcomed
 from tests.helpers.live import barrier, page
 from tests.helpers.postgres import pg_site
 
@@ -355,9 +355,7 @@ async def test_reactions_race_group_and_replay_on_postgresql(pg_database, tmp_pa
 
     async with pg_site(pg_database, tmp_path):
         people = [await make_user(f"p{n}") for n in range(6)]
-        for person in people:
-            await chat.welcome(person)
-        general = await chat.general()
+        general = await welcomed(*people)
         said = await chat.post(people[0], general, "lunch?")
         await asyncio.gather(*(reactions.react(p, said.id, emoji) for p in people for emoji in (THUMBS, PARTY)),
                              *(reactions.react(people[1], said.id, THUMBS) for _ in range(4)))

@@ -17,7 +17,7 @@ from app.domain import Invalid
 from app.models import Conversation, Mention, Message
 from tests.helpers import PASSWORD
 from tests.helpers.api import Api, act, api_login, json_socket, pushed
-from tests.helpers.chat import closed_room_with, posted
+from tests.helpers.chat import closed_room_with, posted, welcomed
 from tests.helpers.live import barrier, page
 from tests.helpers.postgres import pg_site
 
@@ -313,9 +313,7 @@ async def test_replies_quote_renumber_and_replay_on_postgresql(pg_database, tmp_
 
     async with pg_site(pg_database, tmp_path):
         ada, bo = await make_user("ada"), await make_user("bo")
-        for person in (ada, bo):
-            await chat.welcome(person)
-        general = await chat.general()
+        general = await welcomed(ada, bo)
         said = await chat.post(ada, general, "Lunch _today_?")
         replies_ = [await chat.post(bo, general, f"yes {n}", reply_to=said.id) for n in range(3)]
         with pytest.raises(Invalid):

@@ -19,7 +19,7 @@ from app.search import plan as plans
 from app.search import service, snippets, walk
 from app.search.query import parse
 from tests.helpers.accounts import make_user
-from tests.helpers.chat import lift_posting_limit
+from tests.helpers.chat import lift_posting_limit, welcomed
 from tests.helpers.postgres import child_main, in_child, pg_site
 
 # Each message by its label: (where, author, body). "leads" is closed (bob and carol); "dm" is
@@ -123,9 +123,7 @@ async def build_corpus() -> dict[int, str]:
     """The people, rooms and messages above; message id → label."""
     admin = await make_user("admin", admin=True)
     people = {"admin": admin, **{name: await make_user(name) for name in ("alice", "bob", "carol")}}
-    for person in people.values():
-        await chat.welcome(person)
-    general = await chat.general()
+    general = await welcomed(*people.values())
     leads = await chat.create_room(people["bob"], "leads", is_open=False, member_names=["carol"])
     dm = await chat.open_direct(people["alice"], ["bob"])
     where = {"general": general, "leads": leads, "dm": dm}

@@ -11,7 +11,7 @@ import asyncio
 from app.chat import service, threads
 from app.chat.thread_lists import summaries
 from app.models import Conversation, Membership, Message, User
-from tests.helpers.chat import lift_posting_limit
+from tests.helpers.chat import lift_posting_limit, welcomed
 from tests.helpers.postgres import child_main, in_child, pg_site
 
 PEOPLE = 6
@@ -20,9 +20,7 @@ REPLIES = 18
 
 async def race() -> dict:
     people = [await User.create_account(f"racer{n}", f"r{n}@example.com", "x" * 12) for n in range(PEOPLE)]
-    for person in people:
-        await service.welcome(person)
-    room = await service.general()
+    room = await welcomed(*people)
     said = await service.post(people[0], room, "who is in?")
     opened = await asyncio.gather(*(threads.open_thread(people[n % PEOPLE], said.id) for n in range(12)),
                                   return_exceptions=True)

@@ -1,7 +1,7 @@
-"""Filling conversations in tests: a message posted (`posted`), a closed room with one message
-(`closed_room_with`). The chat service counts every post against the posting limit
-(HUDDLE_POSTS_PER_10_SECONDS, 20 by default), so a test that writes a long history through it
-lifts the limit first. A history of 120 messages is not a flood."""
+"""Filling conversations in tests: people in #general (`welcomed`), a message posted (`posted`), a
+closed room with one message (`closed_room_with`). The chat service counts every post against the
+posting limit (HUDDLE_POSTS_PER_10_SECONDS, 20 by default), so a test that writes a long history
+through it lifts the limit first. A history of 120 messages is not a flood."""
 from __future__ import annotations
 
 from app.chat import service
@@ -11,6 +11,13 @@ from app.runtime import Runtime
 
 def lift_posting_limit(app, limit: int = 1_000_000) -> None:
     Runtime.of(app).limiters.post_user.limit = limit
+
+
+async def welcomed(*people: User) -> Conversation:
+    """Each person welcomed (into #general, as registering does), in an app context: #general."""
+    for person in people:
+        await service.welcome(person)
+    return await service.general()
 
 
 async def posted(app, author: User, conversation: Conversation, body: str, **options) -> Message:
