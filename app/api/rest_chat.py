@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from quart_schema import document_request, operation_id, validate_querystring, validate_request, validate_response
 
-from app.api import auth, operations, schemas
+from app.api import auth, operations, schemas, schemas_chat
 from app.api.rest_base import bp, documented, optional_body, signed_in
 from app.api.schemas import Envelope
 
@@ -79,7 +79,7 @@ async def delete_room(conversation_id: int):
 @operation_id("listMessages")
 @signed_in
 @validate_querystring(schemas.MessagesQuery)
-@validate_response(Envelope[schemas.MessagePage])
+@validate_response(Envelope[schemas_chat.MessagePage])
 @documented(404, 422)
 async def messages(conversation_id: int, query_args: schemas.MessagesQuery):
     """Messages, newest first, a page at a time (limit at most 100).
@@ -95,7 +95,7 @@ async def messages(conversation_id: int, query_args: schemas.MessagesQuery):
 @operation_id("sendMessage")
 @signed_in
 @validate_request(schemas.NewMessage)
-@validate_response(Envelope[schemas.Message], 201)
+@validate_response(Envelope[schemas_chat.Message], 201)
 @documented(404, 400, 413, 415, 422, 429)
 async def send(conversation_id: int, data: schemas.NewMessage):
     """Post a message (members only). The same `client_id` again returns the first message.
@@ -158,7 +158,7 @@ async def set_notification_level(conversation_id: int, data: schemas.LevelChoice
 @operation_id("editMessage")
 @signed_in
 @validate_request(schemas.MessageText)
-@validate_response(Envelope[schemas.Message])
+@validate_response(Envelope[schemas_chat.Message])
 @documented(403, 404, 400, 413, 415, 422)
 async def edit(message_id: int, data: schemas.MessageText):
     """Edit my message (only its author may). Its mentions follow the new text (see sendMessage)."""
@@ -169,7 +169,7 @@ async def edit(message_id: int, data: schemas.MessageText):
 @bp.delete("/messages/<int:message_id>")
 @operation_id("deleteMessage")
 @signed_in
-@validate_response(Envelope[schemas.Message])
+@validate_response(Envelope[schemas_chat.Message])
 @documented(403, 404)
 async def delete(message_id: int):
     """Delete a message: its author, or an administrator. It keeps its number as a tombstone."""
@@ -179,7 +179,7 @@ async def delete(message_id: int):
 @bp.put("/messages/<int:message_id>/reactions/<emoji>")
 @operation_id("addReaction")
 @signed_in
-@validate_response(Envelope[schemas.Message])
+@validate_response(Envelope[schemas_chat.Message])
 @documented(404, 422, 429)
 async def react(message_id: int, emoji: str):
     """React to a message with an emoji: the emoji itself in the path, URL-encoded (`%F0%9F%91%8D` is 👍).
@@ -193,7 +193,7 @@ async def react(message_id: int, emoji: str):
 @bp.delete("/messages/<int:message_id>/reactions/<emoji>")
 @operation_id("removeReaction")
 @signed_in
-@validate_response(Envelope[schemas.Message])
+@validate_response(Envelope[schemas_chat.Message])
 @documented(404, 422, 429)
 async def unreact(message_id: int, emoji: str):
     """Take my reaction back (only mine: others' stay). Not there: nothing changes.
@@ -208,7 +208,7 @@ async def unreact(message_id: int, emoji: str):
 @operation_id("listMentions")
 @signed_in
 @validate_querystring(schemas.MentionsQuery)
-@validate_response(Envelope[schemas.MentionPage])
+@validate_response(Envelope[schemas_chat.MentionPage])
 @documented(422)
 async def mentions(query_args: schemas.MentionsQuery):
     """Messages that mention me, newest mention first, a page at a time (limit at most 100).
@@ -225,7 +225,7 @@ async def mentions(query_args: schemas.MentionsQuery):
 @operation_id("searchMessages")
 @signed_in
 @validate_querystring(schemas.SearchQuery)
-@validate_response(Envelope[schemas.SearchPage])
+@validate_response(Envelope[schemas_chat.SearchPage])
 @documented(404, 422)
 async def search(query_args: schemas.SearchQuery):
     """Search the messages I may read, newest first (or `order=relevant`), a page at a time.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from quart_schema import DataSource, document_request, operation_id, validate_response
 
-from app.api import auth, schemas
+from app.api import auth, schemas, schemas_chat
 from app.api.rest_base import bp, documented, signed_in
 from app.api.schemas import Envelope
 from app.domain import Invalid
@@ -18,7 +18,7 @@ from app.web.streaming import streams_body
 @signed_in
 @streams_body
 @document_request(schemas.UploadForm, source=DataSource.FORM_MULTIPART)
-@validate_response(Envelope[schemas.Attachment], 201)
+@validate_response(Envelope[schemas_chat.Attachment], 201)
 @documented(413, 422, 429)
 async def upload():
     """Upload one file (multipart/form-data, the file in a part named `file`), to send with a

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from quart_schema import operation_id, validate_response
 
-from app.api import auth, operations, schemas
+from app.api import auth, operations, schemas_chat
 from app.api.rest_base import bp, documented, signed_in
 from app.api.schemas import Envelope
 from app.links.doors import image_response
@@ -13,7 +13,7 @@ from app.links.doors import image_response
 @bp.delete("/messages/<int:message_id>/preview")
 @operation_id("removeLinkPreview")
 @signed_in
-@validate_response(Envelope[schemas.Message])
+@validate_response(Envelope[schemas_chat.Message])
 @documented(403, 404, 422)
 async def remove_preview(message_id: int):
     """Remove my message's link preview (its sender only: 403 for other members, administrators

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from quart_schema import operation_id, validate_querystring, validate_response
 
-from app.api import auth, schemas, thread_operations
+from app.api import auth, schemas, schemas_chat, thread_operations
 from app.api.rest_base import bp, documented, signed_in
 from app.api.schemas import Envelope
 
@@ -27,7 +27,7 @@ async def open_thread(message_id: int):
 @operation_id("listThreads")
 @signed_in
 @validate_querystring(schemas.ThreadsQuery)
-@validate_response(Envelope[list[schemas.Thread]])
+@validate_response(Envelope[list[schemas_chat.Thread]])
 @documented(422)
 async def followed(query_args: schemas.ThreadsQuery):
     """The threads you follow (you replied, were mentioned there, wrote the message, or chose to),
