@@ -11,15 +11,13 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS
-from tests.helpers.server import Server
+from tests.helpers.server import served
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """Shared by a module's tests: each makes its own users, with names no other test uses."""
-    server = Server(tmp_path_factory.mktemp("server"))
-    yield server
-    server.stop()
+    yield from served(tmp_path_factory, "server")
 
 
 @pytest.fixture(scope="module")
@@ -35,17 +33,13 @@ def receiver():
 @pytest.fixture(scope="module")
 def push_server(tmp_path_factory, receiver):
     """A module's server that may push to the receiver (its origin listed)."""
-    server = Server(tmp_path_factory.mktemp("push"), HUDDLE_PUSH_ALLOWED_ORIGINS=receiver.origin)
-    yield server
-    server.stop()
+    yield from served(tmp_path_factory, "push", HUDDLE_PUSH_ALLOWED_ORIGINS=receiver.origin)
 
 
 @pytest.fixture
 def empty_server(tmp_path_factory):
     """A server of the test's own, with no accounts yet: for what only the first account sees."""
-    server = Server(tmp_path_factory.mktemp("empty-server"))
-    yield server
-    server.stop()
+    yield from served(tmp_path_factory, "empty-server")
 
 
 @pytest.fixture(scope="module")

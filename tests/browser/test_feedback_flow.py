@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.helpers import PASSWORD
 from tests.helpers.browser import account_menu, check_accessibility, log_in, screenshot
-from tests.helpers.server import Server
+from tests.helpers.server import served
 from tests.helpers.smtp import smtp_server
 
 pytestmark = pytest.mark.browser
@@ -23,9 +23,7 @@ def inbox():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, inbox):
-    server = Server(tmp_path_factory.mktemp("mail-server"), HUDDLE_SMTP_URL=f"smtp://127.0.0.1:{inbox.port}")
-    yield server
-    server.stop()
+    yield from served(tmp_path_factory, "mail-server", HUDDLE_SMTP_URL=f"smtp://127.0.0.1:{inbox.port}")
 
 
 def test_a_user_adds_edits_and_deletes_feedback_in_place(server, new_context):

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.helpers import PASSWORD
 from tests.helpers.browser import check_accessibility, log_in, screenshot
-from tests.helpers.server import Server
+from tests.helpers.server import served
 
 pytestmark = pytest.mark.browser
 
@@ -18,9 +18,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def invite_server(tmp_path_factory):
     """Joining by invitation, as a site is by default."""
-    server = Server(tmp_path_factory.mktemp("invite-server"), HUDDLE_REGISTRATION="invite")
-    yield server
-    server.stop()
+    yield from served(tmp_path_factory, "invite-server", HUDDLE_REGISTRATION="invite")
 
 
 def test_an_admin_copies_a_mailed_invitation_and_its_reader_joins_into_general(invite_server, new_context):

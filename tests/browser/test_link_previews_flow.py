@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from tests.helpers import PASSWORD
 from tests.helpers.browser import check_accessibility, in_a_new_room, log_in, screenshot
 from tests.helpers.link_pages import LinkPages, article
-from tests.helpers.server import Server
+from tests.helpers.server import served
 
 pytestmark = pytest.mark.browser
 
@@ -32,10 +32,8 @@ def pages():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, pages):
-    server = Server(tmp_path_factory.mktemp("link-previews"), HUDDLE_PREVIEW_ALLOWED_HOSTS=pages.host,
-                    HUDDLE_LINK_PREVIEWS="on")
-    yield server
-    server.stop()
+    yield from served(tmp_path_factory, "link-previews",
+                      HUDDLE_PREVIEW_ALLOWED_HOSTS=pages.host, HUDDLE_LINK_PREVIEWS="on")
 
 
 def png(size=(600, 300)) -> bytes:

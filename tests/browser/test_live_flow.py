@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from tests.helpers import PASSWORD
 from tests.helpers.browser import log_in, screenshot
-from tests.helpers.server import Server
+from tests.helpers.server import served
 
 pytestmark = pytest.mark.browser
 
@@ -15,10 +15,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def tight_server(tmp_path_factory):
     """Two live sockets per browser session, and a 1 s presence grace: limits reached quickly."""
-    server = Server(tmp_path_factory.mktemp("live-flow"), HUDDLE_LIVE_SOCKETS_PER_SESSION="2",
-                    HUDDLE_PRESENCE_GRACE_SECONDS="1")
-    yield server
-    server.stop()
+    yield from served(tmp_path_factory, "live-flow",
+                      HUDDLE_LIVE_SOCKETS_PER_SESSION="2", HUDDLE_PRESENCE_GRACE_SECONDS="1")
 
 
 def badge(page, person_id: str):

@@ -11,16 +11,14 @@ from playwright.sync_api import expect
 
 from tests.helpers import PASSWORD
 from tests.helpers.browser import account_menu, check_accessibility, log_in
-from tests.helpers.server import Server
+from tests.helpers.server import served
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def open_server(tmp_path_factory):
-    server = Server(tmp_path_factory.mktemp("names"), HUDDLE_REGISTRATION="open")
-    yield server
-    server.stop()
+    yield from served(tmp_path_factory, "names", HUDDLE_REGISTRATION="open")
 
 
 def message_by(page, text: str):

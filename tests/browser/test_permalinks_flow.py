@@ -8,16 +8,14 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.helpers.pages import body, direct, messages, pair, post_many, to_bottom
-from tests.helpers.server import Server
+from tests.helpers.server import served
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def busy_server(tmp_path_factory):
-    server = Server(tmp_path_factory.mktemp("permalinks"), HUDDLE_POSTS_PER_10_SECONDS="1000")
-    yield server
-    server.stop()
+    yield from served(tmp_path_factory, "permalinks", HUDDLE_POSTS_PER_10_SECONDS="1000")
 
 
 def test_permalink_pages_forward_jumps_to_latest_and_never_appends_into_the_past(busy_server, new_context):

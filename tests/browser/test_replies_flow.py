@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from tests.helpers import PASSWORD
 from tests.helpers.browser import check_accessibility, in_a_new_room, live_in_general, log_in, screenshot, signed_in
 from tests.helpers.pages import body, post_many
-from tests.helpers.server import Server
+from tests.helpers.server import served
 
 pytestmark = pytest.mark.browser
 
@@ -21,9 +21,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """Posting enough for the original to leave the screen: the limit raised."""
-    server = Server(tmp_path_factory.mktemp("replies"), HUDDLE_POSTS_PER_10_SECONDS="1000")
-    yield server
-    server.stop()
+    yield from served(tmp_path_factory, "replies", HUDDLE_POSTS_PER_10_SECONDS="1000")
 
 
 def reply_from_menu(page, message_id: int) -> None:
@@ -175,9 +173,7 @@ def test_an_original_edited_while_the_server_was_killed_shows_in_the_quote_once_
 @pytest.fixture(scope="module")
 def strict_server(tmp_path_factory):
     """Two posts in ten seconds: the third is refused (429)."""
-    server = Server(tmp_path_factory.mktemp("replies-strict"), HUDDLE_POSTS_PER_10_SECONDS="2")
-    yield server
-    server.stop()
+    yield from served(tmp_path_factory, "replies-strict", HUDDLE_POSTS_PER_10_SECONDS="2")
 
 
 def test_a_reply_refused_for_sending_too_fast_keeps_its_bar_and_text(strict_server, new_context):

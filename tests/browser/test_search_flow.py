@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests.helpers import PASSWORD
 from tests.helpers.browser import check_accessibility, log_in, screenshot
-from tests.helpers.server import Server
+from tests.helpers.server import served
 
 pytestmark = pytest.mark.browser
 
@@ -21,9 +21,7 @@ PERMALINK = re.compile(r"/chat/\d+/messages/(\d+)#message-\1$")  # the fragment:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """Posting fast enough to fill more than a page of results."""
-    server = Server(tmp_path_factory.mktemp("search"), HUDDLE_POSTS_PER_10_SECONDS="1000")
-    yield server
-    server.stop()
+    yield from served(tmp_path_factory, "search", HUDDLE_POSTS_PER_10_SECONDS="1000")
 
 
 def composer(page):

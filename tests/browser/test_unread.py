@@ -11,16 +11,14 @@ from playwright.sync_api import expect
 from tests.helpers import PASSWORD
 from tests.helpers.browser import log_in
 from tests.helpers.pages import body, direct, messages, pair, post_many, to_bottom, unread_on_server
-from tests.helpers.server import Server
+from tests.helpers.server import served
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def busy_server(tmp_path_factory):
-    server = Server(tmp_path_factory.mktemp("unread"), HUDDLE_POSTS_PER_10_SECONDS="1000")
-    yield server
-    server.stop()
+    yield from served(tmp_path_factory, "unread", HUDDLE_POSTS_PER_10_SECONDS="1000")
 
 
 def test_away_while_200_are_posted_opens_at_the_first_unread_and_reads_as_shown(busy_server, new_context):

@@ -1,4 +1,5 @@
-"""A real Huddle served by Hypercorn on a free port, for tests that need the real server."""
+"""A real Huddle served by Hypercorn on a free port, for tests that need the real server (`served`
+for a fixture: made, yielded, stopped)."""
 from __future__ import annotations
 
 import atexit
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 from app.config import ROOT
@@ -153,3 +155,13 @@ class Server:
 
     def ws_url(self, path: str) -> str:
         return self.url.replace("http", "ws", 1) + path
+
+
+def served(tmp_path_factory, name: str, **extra_env: str) -> Iterator[Server]:
+    """A fixture's server (`yield from served(...)`): its data in a new folder named after name, the
+    environment's HUDDLE_... settings added; stopped after."""
+    server = Server(tmp_path_factory.mktemp(name), **extra_env)
+    try:
+        yield server
+    finally:
+        server.stop()
