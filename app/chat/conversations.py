@@ -11,7 +11,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from app import lookalikes, signals
-from app.chat import events, threads
+from app.chat import threads, user_events
 from app.domain import Invalid, NotAllowed, NotFound, quotable, text_problem
 from app.models import DIRECT, ROOM, AuditEvent, Conversation, Membership, User
 
@@ -136,9 +136,9 @@ async def create_room(actor: User, name: str, topic: str = "", *, is_open: bool 
     except IntegrityError:  # made at the same moment: the same name, or one that looks like it
         taken = await Conversation.exists(name_key=key)
         raise Invalid({"name": ROOM_TAKEN if taken else ROOM_TOO_CLOSE}) from None
-    await events.membership_changed(room, [actor.id, *(p.id for p in people)])
+    await user_events.membership_changed(room, [actor.id, *(p.id for p in people)])
     if is_open:
-        await events.rooms_changed()
+        await user_events.rooms_changed()
     return room
 
 
@@ -147,7 +147,7 @@ async def join(actor: User, conversation: Conversation) -> Membership:
         raise NotFound("There is no such conversation, or you are not in it.")
     member, _ = await Membership.get_or_create(user_id=actor.id, conversation_id=conversation.id,
                                                defaults={"last_read_seq": 0})
-    await events.membership_changed(conversation, [actor.id])
+    await user_events.membership_changed(conversation, [actor.id])
     return member
 
 
@@ -171,7 +171,7 @@ async def leave(actor: User, conversation: Conversation) -> None:
     if is_everyones(conversation):
         raise NotAllowed(EVERYONE_IN_GENERAL)
     await Membership.filter(user_id=actor.id, conversation_id=conversation.id).delete()
-    await events.membership_changed(conversation, [actor.id], gone="left")
+    await user_events.membership_changed(conversation, [actor.id], gone="left")
     await threads.forget_follows(conversation, [actor.id])  # following is not access
 
 
@@ -186,7 +186,7 @@ async def add_member(actor: User, conversation: Conversation, username: str) -> 
     async with in_transaction():
         await Membership.get_or_create(user_id=person.id, conversation_id=conversation.id)
         await AuditEvent.record(actor, "room.member_added", person, room=conversation.name)
-    await events.membership_changed(conversation, [person.id])
+    await user_events.membership_changed(conversation, [person.id])
     return person
 
 
@@ -202,7 +202,7 @@ async def remove_member(actor: User, conversation: Conversation, person: User) -
         if person.id != actor.id:
             await AuditEvent.record(actor, "room.member_removed", person, room=conversation.name)
     # A page of theirs showing the room says so at once ("You were removed from #leads").
-    await events.membership_changed(conversation, [person.id], gone="left" if person.id == actor.id else "removed")
+    await user_events.membership_changed(conversation, [person.id], gone="left" if person.id == actor.id else "removed")
     await threads.forget_follows(conversation, [person.id])  # following is not access
 
 
@@ -252,5 +252,5 @@ async def open_direct(actor: User, usernames: list[str]) -> Conversation:
                 await Membership.create(conversation=conversation, user=person)
     except IntegrityError:  # the other person started it at the same moment
         return await Conversation.get(direct_key=key)
-    await events.membership_changed(conversation, [p.id for p in people])
+    await user_events.membership_changed(conversation, [p.id for p in people])
     return conversation

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from app.chat import events, service
+from app.chat import service, user_events
 from app.domain import Invalid, NotFound
 from app.models import Conversation, Membership, User
 from app.models.notify import ALL, LEVELS, MENTIONS, NOTHING, effective_level
@@ -66,5 +66,5 @@ async def choose(user: User, conversation_id: int, level: object) -> tuple[Conve
     member.notify = check(level)
     await Membership.filter(id=member.id).update(notify=member.notify)
     chosen = of(conversation, member)
-    await events.level_changed(user.id, conversation.id, chosen.level, chosen.default)
+    await user_events.level_changed(user.id, conversation.id, chosen.level, chosen.default)
     return conversation, chosen

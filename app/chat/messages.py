@@ -8,7 +8,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app import clock, signals
-from app.chat import events, link_previews, mentions, replies, threads
+from app.chat import events, link_previews, mentions, replies, threads, user_events
 from app.chat.access import may_post, may_read, membership
 from app.chat.conversations import open_direct
 from app.domain import Invalid, NotAllowed, NotFound, RateLimited, check_text
@@ -111,7 +111,8 @@ async def post(actor: User, conversation: Conversation, text: str, client_id: st
     await events.message_changed(message, "message.created")
     await threads.replied(conversation, followers)
     people = set(mentioned.people)
-    await events.mentions_changed(message, await mentions.unread_among(conversation.id, message.seq, people), people)
+    counted = await mentions.unread_among(conversation.id, message.seq, people)
+    await user_events.mentions_changed(message, counted, people)
     await signals.message_posted.send(message, people)
     return message
 
@@ -158,8 +159,8 @@ async def edit(actor: User, message: Message, text: str, *, confirm_everyone: bo
     message.conversation = conversation
     await link_previews.settle(linked)
     await events.message_changed(message, "message.edited")
-    await events.mentions_changed(message, counted & added, added)
-    await events.mentions_changed(message, counted & removed, removed, removed=True)
+    await user_events.mentions_changed(message, counted & added, added)
+    await user_events.mentions_changed(message, counted & removed, removed, removed=True)
     if added:
         await signals.mentions_added.send(message, added)
     await replies.original_changed(message)  # its replies quote the new words
@@ -185,7 +186,7 @@ async def delete(actor: User, message: Message) -> Message:
             await AuditEvent.record(actor, "message.deleted", None, author=message.author_name)
     await events.message_changed(message, "message.deleted")
     await threads.reply_gone(message.conversation_id)
-    await events.mentions_changed(message, counted, mentioned, removed=True)
+    await user_events.mentions_changed(message, counted, mentioned, removed=True)
     await files.release(blob_ids)
     await link_previews.settle(linked)
     await replies.original_changed(message)  # its replies say it is deleted
@@ -214,8 +215,8 @@ async def mark_read(actor: User, conversation: Conversation, seq: int | None = N
     await Membership.filter(id=member.id, last_read_seq__lt=seq).update(last_read_seq=seq)
     member.last_read_seq = seq
     unread = (await unread_counts_by_id(actor.id)).get(conversation.id, 0)
-    await events.read(actor.id, conversation.id, member.last_read_seq, unread,
-                      mentions=await mentions.unread_counts(actor.id))
+    await user_events.read(actor.id, conversation.id, member.last_read_seq, unread,
+                           mentions=await mentions.unread_counts(actor.id))
     await signals.conversation_read.send(actor.id, conversation.id, member.last_read_seq)
     return member.last_read_seq
 
@@ -231,8 +232,8 @@ async def mark_unread_from(actor: User, message: Message) -> int:
         await Membership.filter(id=member.id).update(last_read_seq=seq)
         member.last_read_seq = seq
     unread = (await unread_counts_by_id(actor.id)).get(message.conversation_id, 0)
-    await events.read(actor.id, message.conversation_id, member.last_read_seq, unread,
-                      mentions=await mentions.unread_counts(actor.id))
+    await user_events.read(actor.id, message.conversation_id, member.last_read_seq, unread,
+                           mentions=await mentions.unread_counts(actor.id))
     return member.last_read_seq
 
 

@@ -12,7 +12,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from app import clock
-from app.chat import events, threads
+from app.chat import events, threads, user_events
 from app.chat.conversations import (
     ROOM_TAKEN,
     ROOM_TOO_CLOSE,
@@ -114,10 +114,11 @@ async def change_room(actor: User, room: Conversation, *, name: str | None = Non
     if was_open and not room.is_open:  # who is not in it now can no longer read its threads
         await threads.forget_follows(room)
     if was_open or room.is_open:  # "More rooms" and the sidebars, on every page
-        await events.rooms_changed(room, "closed" if not room.is_open else "archived" if room.is_archived else "active")
+        state = "closed" if not room.is_open else "archived" if room.is_archived else "active"
+        await user_events.rooms_changed(room, state)
     elif any(field in {"name", "archived"} for field, _, _ in changes):  # a closed room: its members' only
         members = await Membership.filter(conversation_id=room.id).values_list("user_id", flat=True)
-        await events.membership_changed(room, members)
+        await user_events.membership_changed(room, members)
     return room
 
 
@@ -140,7 +141,7 @@ async def delete_room(actor: User, room: Conversation) -> int:
         if not await Conversation.filter(id=room.id).delete():
             raise NotFound("There is no such conversation, or you are not in it.")
         await AuditEvent.record(actor, "room.deleted", None, room=room.name, messages=messages)
-    await events.membership_changed(room, member_ids, gone="deleted")
+    await user_events.membership_changed(room, member_ids, gone="deleted")
     if room.is_open:
-        await events.rooms_changed(room, "deleted")
+        await user_events.rooms_changed(room, "deleted")
     return messages

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
 
-from app.chat import events
+from app.chat import user_events
 from app.chat.access import may_read, visible
 from app.chat.previews import renumber
 from app.chat.thread_lists import ThreadSummary, summaries, thread_lists  # noqa: F401 - the loader, for callers
@@ -75,11 +75,11 @@ async def follow(actor: User, thread_id: int, on: bool) -> Membership | None:
     if on and member is None:
         member, _ = await Membership.get_or_create(user_id=actor.id, conversation_id=thread.id,
                                                    defaults={"last_read_seq": thread.last_seq})
-        await events.membership_changed(thread, [actor.id])
+        await user_events.membership_changed(thread, [actor.id])
     elif not on and member is not None:
         await Membership.filter(id=member.id).delete()
         member = None
-        await events.membership_changed(thread, [actor.id])
+        await user_events.membership_changed(thread, [actor.id])
     return member
 
 
@@ -125,7 +125,7 @@ async def replied(conversation: Conversation, followers: list[int]) -> None:
         return
     await summary_changed(conversation)
     if followers:
-        await events.membership_changed(conversation, followers)
+        await user_events.membership_changed(conversation, followers)
 
 
 async def reply_gone(conversation_id: int) -> None:
@@ -216,4 +216,4 @@ async def forget_follows(parent: Conversation, user_ids=None) -> None:
     for row in rows:
         by_thread.setdefault(row["thread_id"], []).append(row["user_id"])
     for thread in await Conversation.filter(id__in=list(by_thread)):
-        await events.membership_changed(thread, by_thread[thread.id])
+        await user_events.membership_changed(thread, by_thread[thread.id])
