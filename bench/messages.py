@@ -356,6 +356,12 @@ def renumber_room(url: str, room: int) -> None:
     asyncio.run(bump())
 
 
+def counters(body: bytes) -> float:
+    """KB of the sidebar's hidden unread/mention counters of followed threads (two spans each)."""
+    start = body.find(b"data-thread-counts>")
+    return round((body.find(b"</span></li>", start) - start) / 1024, 1) if start >= 0 else 0.0
+
+
 def time_pages(url: str, page_room: int, runs: int) -> dict:
     from tests.helpers.server import Server
 
@@ -388,7 +394,7 @@ def time_pages(url: str, page_room: int, runs: int) -> dict:
                         seconds.append(took)
                 out[name] = {**summary(seconds), "status": sorted(statuses), "kb": round(len(body) / 1024, 1),
                              "quotes": body.count(b'class="reply-quote"'), "reactions": body.count(b'class="reaction"'),
-                             "summaries": body.count(b'class="thread-summary"')}
+                             "summaries": body.count(b'class="thread-summary"'), "thread_counts_kb": counters(body)}
             conn.close()
         finally:
             if affinity is not None:
@@ -460,11 +466,13 @@ def table(results: dict) -> str:
     first, m = rows[dbs[0]], results.get("machine", {})
     load = results.get("load", [])
     lines = [f"Measured {results['when']} by `bench/messages.py` on {m.get('cpu', '—')} ({m.get('cores', '—')} "
-             f"cores; load average {max(load[:1] + load[3:4], default='—')} from other work at the start and end), "
+             f"cores, busy with other work: load average {' at the start, '.join(map(str, load[::3]))} at the end), "
              f"each database a scratch one: richer messages' changes through app.chat's services in process "
              "(the broker in memory, one subscriber counting what each publishes), the Threads reads in process, "
              "the pages through Hypercorn (one keep-alive connection, server and client on cores of their own); "
-             f"p50 / p95 of {results['runs']} runs; × post: p50 against a plain post in the same room and database.",
+             f"p50 / p95 of {results['runs']} runs; × post: p50 against a plain post in the same room and database."
+             + (" On a machine this busy, times vary up to 2× from one run to the next; the × post ratios far less."
+                if load and load[0] > (m.get("cores") or 1) else ""),
              "", "| measure | " + " | ".join(f"{db} | × post" for db in dbs) + " | events |",
              "|---|" + "---:|---:|" * len(dbs) + "---:|"]
 
@@ -496,7 +504,9 @@ def table(results: dict) -> str:
     lines += ["", f"The cut: at most {cut:,} bytes of the 10 MB body taken (limit 1 MB + 64 KiB = {CUT_LIMIT:,}: "
               f"{'within' if cut <= CUT_LIMIT else '**OVER**'}). Pages: the Threads view "
               f"{first['pages']['threads']['kb']} KB, the conversation {page['kb']} KB ({page.get('quotes', '—')} "
-              f"quotes, {page.get('reactions', '—')} reactions, {page.get('summaries', '—')} thread summaries)."]
+              f"quotes, {page.get('reactions', '—')} reactions, {page.get('summaries', '—')} thread summaries); "
+              f"of each, {page.get('thread_counts_kb', '—')} KB are the sidebar's hidden counters of the "
+              f"{first['threads']['threads']:,} followed threads."]
     return "\n".join(lines)
 
 
