@@ -318,7 +318,7 @@ async def test_the_api_sets_and_shows_display_names_and_programs_hear_renames(ap
 
 
 async def test_the_messenger_socket_hears_a_rename(app, alice, bob, general):
-    from app.api.messenger import generic_frame
+    from app.api.messenger_socket import generic_frame
     from app.realtime.events import names as names_event
 
     async with app.app_context():

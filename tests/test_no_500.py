@@ -662,7 +662,7 @@ def test_the_fuzzing_covers_every_route_and_every_socket():
 DOORS = ["accounts/routes.py", "accounts/password_routes.py", "chat/routes.py", "chat/rooms.py", "admin/routes.py",
          "chat/thread_routes.py",
          "feedback/routes.py", "home.py", "api/rest.py", "api/ws.py", "api/ws_chat.py", "api/messenger.py",
-         "live/socket.py",
+         "api/messenger_socket.py", "live/socket.py",
          "search/routes.py", "chat/people_routes.py", "chat/level_routes.py", "chat/mention_routes.py",
          "api/push.py", "chat/reaction_routes.py", "links/routes.py", "api/rest_links.py"]
 READS = re.compile(r'(?:args|form|data|message)\.get(?:list)?\(\s*"(\w+)"'
