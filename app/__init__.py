@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     from app.web import errors, security
     from app.web.htmx import dom_id
     from app.web.shutdown import close_sockets_on_shutdown
-    from app.web.urls import IdConverter, path_for
+    from app.web.urls import IdConverter, elsewhere, path_for
 
     compat.decline_websocket_compression()  # see app/compat.py: less memory per socket
     close_sockets_on_shutdown(app)
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     from app.chat.text import linkify
 
     app.jinja_env.filters["linkify"] = linkify
+    app.jinja_env.filters["elsewhere"] = elsewhere  # another site's URL, never an app path (test_urls)
     from app.chat.replies import excerpt
 
     app.jinja_env.filters["excerpt"] = excerpt  # a message's first words, on one line (a reply's quote)

@@ -65,7 +65,9 @@ def by_name(value: str, held: list[str], named: set[str]) -> bool:
     if match is None:
         return False
     expression = held[int(match.group(1))]
-    return expression.startswith("url_for(") or expression in named
+    # `|elsewhere`: another site's URL, http(s) only (app/web/urls.py), never an app path.
+    return (expression.startswith("url_for(") or expression in named
+            or re.search(r"\|\s*elsewhere$", expression) is not None)
 
 
 @pytest.mark.parametrize(("attribute", "hand_written"), [
@@ -84,6 +86,8 @@ def by_name(value: str, held: list[str], named: set[str]) -> bool:
     ('{% set action = url_for("a.b") if item else url_for("a.c") %}<form action="{{ action }}">', False),
     ('<div data-read-url="{{ url_for(\'chat.read\', conversation_id=c.id) }}">', False),
     ('<a href="#main">', False),
+    ('<a href="{{ preview.url|elsewhere }}">', False),
+    ('<a href="{{ preview.url }}">', True),
     ('<a href="">', False),
     ('<a href="https://example.com/x">', False),
     ('<a href="mailto:someone@example.com">', False),
@@ -198,3 +202,14 @@ async def test_links_in_mail_are_whole_urls_on_the_base_url_whatever_the_host_as
         assert external_url("accounts.join", token="abc") == "http://localhost/join/abc"
     async with app.app_context():
         assert external_url("password.reset", token="xyz") == "http://localhost/password/reset/xyz"
+
+
+@pytest.mark.parametrize(("value", "written"), [
+    ("https://example.com/a?b=1", "https://example.com/a?b=1"), ("http://example.com", "http://example.com"),
+    ("javascript:alert(1)", ""), ("/chat/1", ""), ("//evil.example/x", ""), ("https:///nohost", ""),
+    ("data:text/html,x", ""), (None, ""), ("http://[::1", ""),
+])
+def test_another_sites_url_is_written_only_when_it_is_http_or_https(value, written):
+    from app.web.urls import elsewhere
+
+    assert elsewhere(value) == written

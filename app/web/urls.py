@@ -14,6 +14,19 @@ from werkzeug.routing import BaseConverter, MapAdapter
 MAX_LENGTH = 2000
 
 
+def elsewhere(value: object) -> str:
+    """A link to another site, as a template writes it (`href="{{ url|elsewhere }}"`): the URL if
+    it is http or https with a host, else "" (a link to this very page). What a message or a page
+    it links says is never an app path nor a `javascript:` URL in Huddle's own markup."""
+    if not isinstance(value, str):
+        return ""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return ""
+    return value if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
+
+
 def safe_next(target: str | None) -> str | None:
     """A same-site path to follow, or None (the caller then goes to "/").
 
