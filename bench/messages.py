@@ -357,9 +357,10 @@ def renumber_room(url: str, room: int) -> None:
 
 
 def counters(body: bytes) -> float:
-    """KB of the sidebar's hidden unread/mention counters of followed threads (two spans each)."""
-    start = body.find(b"data-thread-counts>")
-    return round((body.find(b"</span></li>", start) - start) / 1024, 1) if start >= 0 else 0.0
+    """KB of the sidebar's per-thread counts of followed threads (the Threads entry's
+    data-thread-counts: only the threads with something unread)."""
+    start = body.find(b'data-thread-counts="')
+    return round((body.find(b'"', start + 20) + 1 - start) / 1024, 1) if start >= 0 else 0.0
 
 
 def time_pages(url: str, page_room: int, runs: int) -> dict:
@@ -505,8 +506,8 @@ def table(results: dict) -> str:
               f"{'within' if cut <= CUT_LIMIT else '**OVER**'}). Pages: the Threads view "
               f"{first['pages']['threads']['kb']} KB, the conversation {page['kb']} KB ({page.get('quotes', '—')} "
               f"quotes, {page.get('reactions', '—')} reactions, {page.get('summaries', '—')} thread summaries); "
-              f"of each, {page.get('thread_counts_kb', '—')} KB are the sidebar's hidden counters of the "
-              f"{first['threads']['threads']:,} followed threads."]
+              f"of each, {page.get('thread_counts_kb', '—')} KB are the sidebar's per-thread counts (only those "
+              f"with something unread) of the {first['threads']['threads']:,} followed threads."]
     return "\n".join(lines)
 
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import re
+from html import unescape
 
 import pytest
 
 from app.chat import service as chat
-from app.chat import threads
+from app.chat import sidebar, threads
 from app.models import Conversation, Membership, Message
 from app.runtime import Runtime
 from tests.helpers.chat import closed_room_with, lift_posting_limit, posted
@@ -239,9 +240,41 @@ async def test_the_threads_view_lists_followed_threads_unread_first(app, general
     assert f'href="/chat/messages/{second.id}/thread"' in html and "#general" in html
     entry = re.search(r'data-threads-unread data-count="(\d+)"', html)
     assert entry and entry.group(1) == "1"  # the sidebar's one "Threads" entry
-    assert f'id="conversation-{unread_thread.id}-unread" data-count="1"' in html
+    assert thread_counts(html) == {str(unread_thread.id): [1, 0]}  # only the thread with something unread
     sidebar_rooms = re.search(r"<h2>Rooms.*?</ul>", html, re.S).group(0)
     assert "question" not in sidebar_rooms and f"/chat/{unread_thread.id}\"" not in html  # threads are not rooms
+
+
+def thread_counts(html: str, attribute: str = "data-thread-counts") -> dict:
+    """The sidebar's "Threads" entry's per-thread counts (JSON: id -> [unread, mentions]), or the
+    snapshot's (data-threads)."""
+    found = re.search(rf' {attribute}="([^"]*)"', html)
+    assert found, "the counts are carried"
+    return json.loads(unescape(found.group(1)))
+
+
+async def test_the_sidebar_carries_counts_only_for_threads_with_something_unread(app, general, sign_in, alice, bob):
+    async with app.app_context():
+        quiet_parent = await chat.post(alice, general, "a settled question")
+        busy_parent = await chat.post(alice, general, "an open question")
+        quiet = await threads.open_thread(bob, quiet_parent.id)
+        await chat.post(bob, quiet, "settled")  # bob follows it; nothing unread there for him
+        busy = await threads.open_thread(bob, busy_parent.id)
+        await chat.post(bob, busy, "what do you think?")
+        await chat.post(alice, busy, "not sure")
+        await chat.post(alice, busy, "@bob what about you?")  # unread for bob, and a mention of him
+    html = await text(await (await sign_in("bob")).get(f"/chat/{general.id}"))
+    assert thread_counts(html) == {str(busy.id): [2, 1]}
+    assert re.search(r'data-threads-unread data-count="2"', html)
+    assert re.search(r'data-threads-mentions data-count="1"', html)
+    for thread in (quiet, busy):  # no element of its own for a followed thread, read or not
+        assert f'id="conversation-{thread.id}-' not in html
+    # Read, it leaves the page: nothing per thread, the totals zero.
+    async with app.app_context():
+        await chat.mark_read(bob, await Conversation.get(id=busy.id))
+    html = await text(await (await sign_in("bob")).get(f"/chat/{general.id}"))
+    assert thread_counts(html) == {}
+    assert 'data-threads-unread data-count="0"' in html and 'data-threads-mentions data-count="0"' in html
 
 
 async def test_the_threads_view_with_none_says_so(app, general, sign_in):
@@ -250,6 +283,34 @@ async def test_the_threads_view_with_none_says_so(app, general, sign_in):
 
 
 # --- live -------------------------------------------------------------------------------------------
+
+async def test_the_hellos_snapshot_carries_the_threads_counts_as_the_page_does(app, client, said, general, alice, bob):
+    async with app.app_context():
+        thread = await threads.open_thread(bob, said.id)
+        await chat.post(bob, thread, "count me in")
+        await chat.post(alice, thread, "@bob good")  # unread for bob, and a mention of him
+    await client.login("bob")
+    async with page(client, general) as socket:
+        await socket.send(json.dumps({"type": "hello", "presence": []}))  # a reconnect's hello
+        snapshot = await receive_until(socket, 'id="live-unread"')
+    assert thread_counts(snapshot, "data-threads") == {str(thread.id): [1, 1]}
+    assert 'data-threads-unread="1"' in snapshot and 'data-threads-mentions="1"' in snapshot
+
+
+async def test_past_so_many_threads_with_unread_the_page_lists_the_most_unread_and_keeps_exact_totals(
+        app, general, alice, bob, monkeypatch):
+    monkeypatch.setattr(sidebar, "THREADS_LISTED", 1)
+    async with app.app_context():
+        made = []
+        for n in (1, 2):
+            parent = await chat.post(alice, general, f"question {n}")
+            thread = await threads.open_thread(bob, parent.id)
+            await chat.post(bob, thread, "me too")
+            for _ in range(n):
+                await chat.post(alice, thread, "more")
+            made.append(thread)
+        counts = await sidebar.thread_counts(await chat.unread_counts(bob), await chat.mention_counts_by_id(bob.id))
+    assert counts == {"unread": 3, "mentions": 0, "listed": {str(made[1].id): [2, 0]}}
 
 async def test_a_pages_panel_follows_the_thread_with_its_own_cursor(app, client, said, general, alice, bob):
     async with app.app_context():

@@ -18,6 +18,7 @@ from quart_auth import current_user
 
 from app.chat import service as chat
 from app.chat.live import rooms
+from app.chat.sidebar import thread_counts
 from app.models import UserSession, names
 from app.realtime import events
 from app.realtime.broker import Event
@@ -79,9 +80,11 @@ class PageDialect:
         named = ({uid for uid in named[:PRESENCE_ASK_LIMIT] if _number(uid, MAX_ID)}
                  if isinstance(named, list) else set())
         labels = (await names.labels(named)).values() if named else ()
+        unread, mentions = (await chat.unread_counts_by_id(conn.session.user_id),
+                            await chat.mention_counts_by_id(conn.session.user_id))
         await conn.send((await events.presence(online, ids - online, snapshot=True)).html + await render_template(
-            "chat/_unread_snapshot.html", counts=await chat.unread_counts_by_id(conn.session.user_id),
-            mentions=await chat.mention_counts_by_id(conn.session.user_id))
+            "chat/_unread_snapshot.html", counts=unread, mentions=mentions,
+            threads=await thread_counts(unread, mentions))
             + (labels and (await events.names(labels, snapshot=True)).html or ""))
 
     async def _thread(self, conn: Connection, thread, after) -> None:

@@ -9,9 +9,8 @@
 // the parent message wears other ids (the conversation's copy keeps the real ones) and follows
 // that message's live changes. Seen at its bottom in a visible tab, the thread is read (POST
 // data-read-url, as unread.js does for the conversation). × or Escape (keys.js:
-// `huddle:thread-close`) closes it, the focus back where it was opened. The sidebar's "Threads"
-// entry adds up the followed threads' own counts ([data-thread-counts]: cursor.js and mentions.js
-// keep them as they keep the conversations').
+// `huddle:thread-close`) closes it, the focus back where it was opened. (The sidebar's "Threads"
+// entry is thread-counts.js's.)
 (function () {
   "use strict";
 
@@ -169,27 +168,4 @@
   });
   document.addEventListener("scroll", function (event) { if (event.target === box()) read(); }, true);
   document.addEventListener("visibilitychange", read);
-
-  // The sidebar's "Threads": the followed threads' unread replies and mentions, added up.
-  function show(badge, count) {
-    if (!badge) return;
-    badge.dataset.count = String(count);
-    var text = badge.querySelector("[data-count-text]");
-    var shown = count >= 100 ? "99+" : String(count);
-    if (text) text.textContent = shown; else badge.textContent = shown;
-    badge.hidden = !count;
-  }
-  function totals() {
-    var entry = document.querySelector("[data-threads-entry]");
-    if (!entry) return;
-    var sums = { unread: 0, mentions: 0 };
-    entry.querySelectorAll("[data-thread-counts] > [data-count]").forEach(function (count) {
-      sums[/-unread$/.test(count.id) ? "unread" : "mentions"] += Number(count.dataset.count || 0);
-    });
-    show(entry.querySelector("[data-threads-unread]"), sums.unread);
-    show(entry.querySelector("[data-threads-mentions]"), sums.mentions);
-  }
-  ["live:seq", "live:read", "live:unread", "live:mention", "htmx:afterSwap"].forEach(function (name) {
-    document.addEventListener(name, totals);
-  });
 })();
