@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.helpers import PASSWORD
-from tests.helpers.browser import account_menu, check_accessibility, log_in, screenshot
+from tests.helpers.browser import account_menu, check_accessibility, log_in, screenshot, signed_in
 
 pytestmark = pytest.mark.browser
 
@@ -163,9 +163,7 @@ def test_a_conversation_catches_up_after_the_server_is_killed_while_the_other_wr
 
 
 def test_on_a_phone_the_sidebar_and_the_conversation_are_separate_views(server, new_context):
-    server.create_user("eve", PASSWORD)
-    phone = new_context(viewport={"width": 360, "height": 740}, color_scheme="dark").new_page()
-    log_in(phone, server, "eve")
+    phone = signed_in(server, new_context, "eve", viewport={"width": 360, "height": 740}, color_scheme="dark")
     expect(phone.locator("#sidebar")).to_be_hidden()
     expect(composer(phone)).to_be_visible()
     send(phone, "from my phone")

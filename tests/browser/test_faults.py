@@ -6,16 +6,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.helpers import PASSWORD
-from tests.helpers.browser import log_in, screenshot
+from tests.helpers.browser import log_in, screenshot, signed_in
 
 pytestmark = pytest.mark.browser
 
 
 def test_an_open_page_reconnects_by_itself_after_the_server_is_killed(server, new_context):
-    server.create_user("moe", PASSWORD)
-    page = new_context().new_page()
-    log_in(page, server, "moe")
+    page = signed_in(server, new_context, "moe")
     expect(page.locator("body")).to_have_attribute("data-live", "open")
 
     server.kill()

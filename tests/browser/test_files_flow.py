@@ -21,12 +21,11 @@ import threading
 import pytest
 from playwright.sync_api import expect
 
-from tests.helpers import PASSWORD
 from tests.helpers import files as made
-from tests.helpers.browser import check_accessibility, in_a_new_room, log_in, screenshot
+from tests.helpers.browser import check_accessibility, in_a_new_room, screenshot, signed_in
 from tests.helpers.redis import URL as REDIS
 from tests.helpers.redis import prefix as redis_prefix
-from tests.helpers.server import Server
+from tests.helpers.server import served
 from tests.helpers.services import missing
 
 pytestmark = pytest.mark.browser
@@ -45,11 +44,8 @@ def server(tmp_path_factory):
         redis.Redis.from_url(REDIS, socket_connect_timeout=1).ping()
     except redis.RedisError as error:
         missing(f"Redis is not reachable at {REDIS}: {error}")
-    made_server = Server(tmp_path_factory.mktemp("files"), HUDDLE_POSTS_PER_10_SECONDS="1000",
-                         HUDDLE_UPLOAD_MAX_BYTES=str(LIMIT), HUDDLE_BROKER_URL=REDIS,
-                         HUDDLE_REDIS_PREFIX=redis_prefix())
-    yield made_server
-    made_server.stop()
+    yield from served(tmp_path_factory, "files", HUDDLE_POSTS_PER_10_SECONDS="1000",
+                      HUDDLE_UPLOAD_MAX_BYTES=str(LIMIT), HUDDLE_BROKER_URL=REDIS, HUDDLE_REDIS_PREFIX=redis_prefix())
 
 
 # --- the preview worker, held and run by the test ---------------------------------------------------
@@ -406,9 +402,7 @@ def test_on_a_phone_the_composer_and_the_images_fit(server, new_context, tmp_pat
 
 
 def test_without_javascript_the_composer_posts_its_files_itself(server, new_context, tmp_path):
-    server.create_user("fl_jo", PASSWORD)
-    page = new_context(java_script_enabled=False).new_page()
-    log_in(page, server, "fl_jo")
+    page = signed_in(server, new_context, "fl_jo", java_script_enabled=False)
     expect(page.get_by_role("button", name="Attach files", exact=True)).to_be_hidden()  # the paperclip needs a script
     field = page.get_by_label("Attach files (up to 10)")
     field.set_input_files([str(made.png(tmp_path / "chart.png", (500, 250))), str(made.pdf(tmp_path / "budget.pdf"))])

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.helpers import PASSWORD
-from tests.helpers.browser import check_accessibility, log_in
+from tests.helpers.browser import check_accessibility, log_in, signed_in
 
 pytestmark = pytest.mark.browser
 
@@ -35,9 +35,7 @@ def menu_button(message):
 
 def test_on_a_phone_actions_wait_in_a_menu_opened_by_touch_or_key(server, new_context):
     server.create_user("kp_admin", PASSWORD, admin=True)
-    server.create_user("kp_user", PASSWORD)
-    other = new_context().new_page()
-    log_in(other, server, "kp_user")
+    other = signed_in(server, new_context, "kp_user")
     theirs = send(other, "from kp_user, not the admin's")
 
     page = new_context(**PHONE).new_page()
@@ -135,9 +133,7 @@ def test_a_messages_head_never_overlaps_its_text_or_its_menu_button(server, new_
     place, on the first message of a group and on the ones that continue it (whose head shows on
     hover, or on a phone's width with the menu), at desktop and phone widths."""
     name = f"kh_{width}_someone_with_a_long_name"[:30]
-    server.create_user(name, PASSWORD)
-    page = new_context(viewport={"width": width, "height": 800}).new_page()
-    log_in(page, server, name)
+    page = signed_in(server, new_context, name, viewport={"width": width, "height": 800})
     words = " ".join(["a long line of words that fills the whole width of the message"] * 4)
     first = send(page, f"{width}, first of a group: {words}")
     continued = send(page, f"{width}, continued: {words}")
@@ -159,9 +155,7 @@ def test_a_messages_head_never_overlaps_its_text_or_its_menu_button(server, new_
 def test_an_edited_continued_message_says_edited_without_hovering(server, new_context):
     """A group's later message hid "(edited)" with its time until hovered: the screen said an
     edited message was as written. The time waits for hover; "(edited)" is always there."""
-    server.create_user("kx_user", PASSWORD)
-    page = new_context(viewport={"width": 1280, "height": 800}).new_page()
-    log_in(page, server, "kx_user")
+    page = signed_in(server, new_context, "kx_user", viewport={"width": 1280, "height": 800})
     send(page, "kx_user's first")
     continued = send(page, "kx_user's second, with a tpyo")
     composer(page).press("ArrowUp")
@@ -180,9 +174,7 @@ def test_an_edited_continued_message_says_edited_without_hovering(server, new_co
 
 
 def test_on_a_touch_phone_a_continued_message_shows_its_time_and_mark_unread_with_its_menu(server, new_context):
-    server.create_user("kt_user", PASSWORD)
-    page = new_context(**PHONE).new_page()
-    log_in(page, server, "kt_user")
+    page = signed_in(server, new_context, "kt_user", **PHONE)
     words = " ".join(["a long line of words that fills the whole width"] * 3)
     send(page, "kt_user's first of a group")
     continued = send(page, f"kt_user continued: {words}")
@@ -194,9 +186,7 @@ def test_on_a_touch_phone_a_continued_message_shows_its_time_and_mark_unread_wit
 
 
 def test_escape_returns_focus_to_the_messages_menu_button_and_closes_the_account_menu(server, new_context):
-    server.create_user("ke_user", PASSWORD)
-    page = new_context().new_page()
-    log_in(page, server, "ke_user")
+    page = signed_in(server, new_context, "ke_user")
     mine = send(page, "edited, then not")
     menu_button(mine).click()
     mine.get_by_role("link", name="Edit").click()
@@ -220,9 +210,7 @@ def test_escape_returns_focus_to_the_messages_menu_button_and_closes_the_account
 def test_one_escape_in_an_inline_edit_sends_one_request(server, new_context):
     """Escape cancels an inline message edit with exactly one GET of the message (there were two
     handlers: two identical GETs), whether the edit was opened from the menu or by Up arrow."""
-    server.create_user("k1_user", PASSWORD)
-    page = new_context().new_page()
-    log_in(page, server, "k1_user")
+    page = signed_in(server, new_context, "k1_user")
     mine = send(page, "cancelled once")
     requests = []
     page.on("request", lambda request: requests.append((request.method, request.url)))
@@ -252,9 +240,7 @@ def test_one_escape_in_an_inline_edit_sends_one_request(server, new_context):
 
 
 def test_up_arrow_in_an_empty_composer_edits_ones_last_message(server, new_context):
-    server.create_user("ku_user", PASSWORD)
-    page = new_context().new_page()
-    log_in(page, server, "ku_user")
+    page = signed_in(server, new_context, "ku_user")
     send(page, "an older one")
     send(page, "the last one, with a typo")
     composer(page).fill("not empty")
@@ -271,9 +257,7 @@ def test_up_arrow_in_an_empty_composer_edits_ones_last_message(server, new_conte
 
 
 def test_ctrl_k_switches_conversation_by_name(server, new_context):
-    server.create_user("kk_user", PASSWORD)
-    page = new_context().new_page()
-    log_in(page, server, "kk_user")
+    page = signed_in(server, new_context, "kk_user")
     page.locator("#sidebar").get_by_role("link", name="New room").click()
     page.get_by_label("Name", exact=True).fill("kk-ops")
     page.get_by_role("radio", name="Open").check()
@@ -309,9 +293,7 @@ def test_ctrl_k_switches_conversation_by_name(server, new_context):
 
 
 def test_skip_links_reach_the_composer_in_three_tabs(server, new_context):
-    server.create_user("ks_user", PASSWORD)
-    page = new_context().new_page()
-    log_in(page, server, "ks_user")
+    page = signed_in(server, new_context, "ks_user")
     # From the top of the page: nothing focused, the keyboard's starting point at the start.
     page.evaluate("document.body.tabIndex = -1; document.body.focus(); document.body.removeAttribute('tabindex')")
     for _ in range(3):
@@ -327,9 +309,7 @@ def test_skip_links_reach_the_composer_in_three_tabs(server, new_context):
 
 
 def test_the_last_messages_edit_form_opens_with_save_and_cancel_in_view(server, new_context):
-    server.create_user("kv_user", PASSWORD)
-    page = new_context(**PHONE).new_page()
-    log_in(page, server, "kv_user")
+    page = signed_in(server, new_context, "kv_user", **PHONE)
     for number in range(12):
         last = send(page, f"message number {number}\nwith a second line")
     menu_button(last).tap()
@@ -347,9 +327,7 @@ def test_the_last_messages_edit_form_opens_with_save_and_cancel_in_view(server, 
 @pytest.mark.parametrize("phone", [True, False], ids=["phone", "desktop"])
 def test_the_last_messages_menu_opens_whole_above_the_bottom_of_the_list(server, new_context, phone):
     name = "km_phone" if phone else "km_desktop"
-    server.create_user(name, PASSWORD)
-    page = new_context(**(PHONE if phone else {"viewport": {"width": 1280, "height": 800}})).new_page()
-    log_in(page, server, name)
+    page = signed_in(server, new_context, name, **(PHONE if phone else {"viewport": {"width": 1280, "height": 800}}))
     for number in range(3):
         send(page, "\n".join(f"{name} {number}, line {line}" for line in range(12)))
     last = send(page, f"{name}, a short last one")  # its menu reaches past the end of the list
@@ -364,9 +342,7 @@ def test_the_last_messages_menu_opens_whole_above_the_bottom_of_the_list(server,
 def test_an_inline_edits_save_looks_like_the_pages_other_main_buttons(server, new_context):
     """The inline edit's Save was a bare browser button, grey like a disabled one, beside a styled
     Cancel (found by the screenshot audit): it looks like Send."""
-    server.create_user("kb_user", PASSWORD)
-    page = new_context(**PHONE).new_page()
-    log_in(page, server, "kb_user")
+    page = signed_in(server, new_context, "kb_user", **PHONE)
     send(page, "kb_user's to edit")
     composer(page).press("ArrowUp")
     save = page.locator("form.edit-message").get_by_role("button", name="Save")
@@ -382,9 +358,7 @@ def test_an_error_banner_in_chat_covers_nothing(server, new_context, phone):
     over "‹ Conversations" and the title, on a desktop over the room's links (found by the
     screenshot audit). It takes its own place; the header stays in view and usable."""
     name = "kf_phone" if phone else "kf_desktop"
-    server.create_user(name, PASSWORD)
-    page = new_context(**(PHONE if phone else {"viewport": {"width": 1280, "height": 800}})).new_page()
-    log_in(page, server, name)
+    page = signed_in(server, new_context, name, **(PHONE if phone else {"viewport": {"width": 1280, "height": 800}}))
     for number in range(3):  # a full list, scrolled to its end
         send(page, "\n".join(f"{name} {number}, line {line}" for line in range(12)))
     page.route(re.compile(r"/messages$"),

@@ -13,8 +13,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.helpers import PASSWORD
-from tests.helpers.browser import check_accessibility, in_a_new_room, log_in, screenshot
+from tests.helpers.browser import check_accessibility, in_a_new_room, log_in, screenshot, signed_in
 from tests.helpers.link_pages import LinkPages, article
 from tests.helpers.server import served
 
@@ -95,9 +94,7 @@ def test_a_links_card_arrives_live_and_its_sender_removes_it_for_everyone(server
 def test_at_a_phones_width_the_card_fits(server, new_context, pages):
     link = pages.page("/long", article("A very long title " * 8, "And a description that goes on and on " * 10,
                                        pages.file("/wide.png", png((1600, 400)), "image/png"), "Wide Things"))
-    server.create_user("pia", PASSWORD)
-    pia = new_context(viewport={"width": 1200, "height": 800}).new_page()
-    log_in(pia, server, "pia")
+    pia = signed_in(server, new_context, "pia", viewport={"width": 1200, "height": 800})
     message_id = send(pia, f"wide {link}")
     phone = new_context(**PHONE).new_page()
     log_in(phone, server, "pia")

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.helpers import PASSWORD
-from tests.helpers.browser import check_accessibility, log_in, screenshot
+from tests.helpers.browser import check_accessibility, log_in, screenshot, signed_in
 
 pytestmark = pytest.mark.browser
 
@@ -24,9 +24,7 @@ def badge(page):
 
 def test_a_mention_is_counted_listed_opened_in_context_and_read(server, new_context):
     server.create_user("ama", PASSWORD)
-    server.create_user("ben", PASSWORD)
-    ben = new_context(viewport={"width": 1200, "height": 800}).new_page()
-    log_in(ben, server, "ben")
+    ben = signed_in(server, new_context, "ben", viewport={"width": 1200, "height": 800})
     general = int(ben.url.rstrip("/").split("/")[-1])
     ben.get_by_role("link", name="People").click()  # away from the conversation: nothing is read there
     expect(badge(ben)).to_be_hidden()

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.helpers import PASSWORD
-from tests.helpers.browser import check_accessibility, log_in
+from tests.helpers.browser import check_accessibility, log_in, signed_in
 
 pytestmark = pytest.mark.browser
 
@@ -158,9 +158,7 @@ def test_a_push_the_app_sent_shows_in_the_browser(server, receiver, new_context)
 
 
 def test_the_hint_shows_once_asks_nothing_and_stays_dismissed(server, new_context):
-    server.create_user("eve", PASSWORD)
-    page = new_context(viewport={"width": 390, "height": 800}).new_page()
-    log_in(page, server, "eve")
+    page = signed_in(server, new_context, "eve", viewport={"width": 390, "height": 800})
     hint = page.locator("[data-notify-hint]")
     expect(hint).to_be_visible()
     expect(hint).to_contain_text("Get notified of mentions and direct messages")

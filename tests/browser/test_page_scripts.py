@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.helpers import PASSWORD
-from tests.helpers.browser import log_in
+from tests.helpers.browser import log_in, signed_in
 
 pytestmark = pytest.mark.browser
 
@@ -23,9 +23,7 @@ def composer(page):
 
 
 def test_one_escape_in_an_inline_edit_sends_one_request_and_returns_to_its_menu_button(server, new_context):
-    server.create_user("pia", PASSWORD)
-    page = new_context().new_page()
-    log_in(page, server, "pia")
+    page = signed_in(server, new_context, "pia")
     composer(page).fill("to be edited, or not")
     composer(page).press("Enter")
     message = page.locator("#conversation article.message", has_text="to be edited, or not")

@@ -6,16 +6,14 @@ from playwright.sync_api import expect
 
 from app.accounts.rules import CURRENT_PASSWORD_CLEARED, PASSWORDS_CLEARED
 from tests.helpers import PASSWORD
-from tests.helpers.browser import account_menu, check_accessibility, log_in, screenshot
+from tests.helpers.browser import account_menu, check_accessibility, screenshot, signed_in
 
 pytestmark = pytest.mark.browser
 NEW_PASSWORD = "a password typed twice"
 
 
 def test_a_mismatch_is_said_once_on_the_first_password_field_which_takes_the_focus(server, new_context):
-    server.create_user("petra", PASSWORD)
-    page = new_context(viewport={"width": 1000, "height": 900}).new_page()
-    log_in(page, server, "petra")
+    page = signed_in(server, new_context, "petra", viewport={"width": 1000, "height": 900})
     account_menu(page).get_by_role("link", name="Password").click()
     expect(page).to_have_url(server.url + "/account/password")
     form = page.locator("form#change-password-form")

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.helpers import PASSWORD
-from tests.helpers.browser import check_accessibility, log_in, screenshot
+from tests.helpers.browser import check_accessibility, log_in, screenshot, signed_in
 from tests.helpers.server import served
 
 pytestmark = pytest.mark.browser
@@ -139,9 +139,7 @@ def test_on_a_phone_the_field_keeps_the_header_one_bar(server, new_context):
 
 
 def test_at_phone_width_the_field_the_results_and_the_message(server, new_context):
-    server.create_user("pho", PASSWORD)
-    page = new_context(viewport={"width": 390, "height": 844}, has_touch=True).new_page()
-    log_in(page, server, "pho")
+    page = signed_in(server, new_context, "pho", viewport={"width": 390, "height": 844}, has_touch=True)
     assert page.locator(".site-header").bounding_box()["height"] <= 64
     send(page, "the platypus arrives on Tuesday")
     field(page).press_sequentially("platyp")
@@ -165,9 +163,7 @@ def test_at_phone_width_the_field_the_results_and_the_message(server, new_contex
 
 
 def test_without_javascript_the_page_searches_orders_and_pages(server, new_context):
-    server.create_user("nojs", PASSWORD)
-    writer = new_context().new_page()
-    log_in(writer, server, "nojs")
+    writer = signed_in(server, new_context, "nojs")
     writer.evaluate("""async () => {
         const token = JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRF-Token'];
         const path = new URL(location.href).pathname + '/messages';
