@@ -44,6 +44,10 @@ OPERATIONS = {
     "removeReaction": ("delete", "/api/v1/messages/{message_id}/reactions/{emoji}"),
     "removeLinkPreview": ("delete", "/api/v1/messages/{message_id}/preview"),
     "getLinkPreviewImage": ("get", "/api/v1/messages/{message_id}/preview/image"),
+    "openThread": ("post", "/api/v1/messages/{message_id}/thread"),
+    "listThreads": ("get", "/api/v1/threads"),
+    "followThread": ("put", "/api/v1/threads/{thread_id}/follow"),
+    "unfollowThread": ("delete", "/api/v1/threads/{thread_id}/follow"),
     "searchMessages": ("get", "/api/v1/search"),
     "listMentions": ("get", "/api/v1/mentions"),
     "getNotificationLevel": ("get", "/api/v1/conversations/{conversation_id}/notifications"),
@@ -409,6 +413,35 @@ def test_a_link_preview_is_removed_by_its_sender_only(api, models, connect):
     assert isinstance(removed.parsed, models.MessageEnvelope) and removed.parsed.data.preview is None
     refused(api["removeLinkPreview"].sync_detailed(999999, client=ben), models, HTTPStatus.NOT_FOUND, "not_found")
     assert api["getLinkPreviewImage"].sync_detailed(message.id, client=cat).status_code == HTTPStatus.NOT_FOUND
+
+
+def test_threads_opened_replied_listed_and_followed(api, models, connect):
+    # (ben posts the least here: the later tests post as him, within the module's posting limit)
+    ann, ben, cat = connect("ann"), connect("ben"), connect("cat")
+    room = api["createConversation"].sync_detailed(client=cat, body=models.NewConversation(room="threads")).parsed.data
+    api["createConversation"].sync_detailed(client=ann, body=models.NewConversation(room="threads"))
+    asked = api["sendMessage"].sync_detailed(room.id, client=ann, body=models.NewMessage(text="which editor?")).parsed
+    opened = api["openThread"].sync_detailed(asked.data.id, client=cat)
+    assert opened.status_code == HTTPStatus.OK and isinstance(opened.parsed, models.ConversationEnvelope)
+    thread = opened.parsed.data
+    assert (thread.kind, thread.parent_message_id, thread.parent_id) == ("thread", asked.data.id, room.id)
+    assert api["openThread"].sync_detailed(asked.data.id, client=ann).parsed.data.id == thread.id  # one per message
+    reply = api["sendMessage"].sync_detailed(thread.id, client=cat, body=models.NewMessage(text="vim, of course"))
+    listed = api["listThreads"].sync_detailed(client=ann)  # the message's author follows from the first reply
+    assert [(t.conversation.id, t.unread) for t in listed.parsed.data] == [(thread.id, 1)]
+    parent = api["listMessages"].sync_detailed(room.id, client=ann).parsed.data.messages[-1]
+    assert parent.thread.conversation_id == thread.id and parent.thread.replies == 1 and parent.thread.repliers == [
+        "cat"]
+    assert api["unfollowThread"].sync_detailed(thread.id, client=ann).status_code == HTTPStatus.OK
+    assert api["listThreads"].sync_detailed(client=ann).parsed.data == []
+    assert api["followThread"].sync_detailed(thread.id, client=ann).status_code == HTTPStatus.OK
+    # ben is no member of #threads: an open room's reader may open its threads, not post in them.
+    assert api["openThread"].sync_detailed(asked.data.id, client=ben).status_code == HTTPStatus.OK
+    refused(api["sendMessage"].sync_detailed(thread.id, client=ben, body=models.NewMessage(text="me?")), models,
+            HTTPStatus.NOT_FOUND, "not_found")
+    refused(api["openThread"].sync_detailed(999999, client=ben), models, HTTPStatus.NOT_FOUND, "not_found")
+    refused(api["openThread"].sync_detailed(reply.parsed.data.id, client=ann), models, HTTPStatus.UNPROCESSABLE_ENTITY,
+            "invalid")  # no thread in a thread
 
 
 def test_searching_what_i_may_read(api, models, connect):
