@@ -113,3 +113,48 @@ def test_a_thread_beside_the_room_live_for_both_and_unread_for_a_follower(server
     check_accessibility(phone)
     screenshot(phone, "93-thread-phone")
 
+
+
+def test_the_threads_entry_counts_replies_and_mentions_live_and_clears_when_read_in_another_tab(server, new_context):
+    ada, bob = in_a_new_room(server, new_context, "tcada", "tcbob", viewport={"width": 1300, "height": 850})
+    room = int(ada.url.rstrip("/").split("/")[-1])
+    ada_token, bob_token = server.api_token("tcada", PASSWORD), server.api_token("tcbob", PASSWORD)
+    asked = server.api("POST", f"/api/v1/conversations/{room}/messages", bob_token, {"text": "who reviews?"})["data"]
+    thread = server.api("POST", f"/api/v1/messages/{asked['id']}/thread", ada_token)["data"]["id"]
+    entry = bob.locator("[data-threads-entry]")
+    assert entry.get_attribute("data-thread-counts") == "{}"  # nothing per thread on the page
+
+    # ada replies: bob, the parent's author, follows it now, and its reply is unread for him, live.
+    def replied(text: str) -> None:
+        server.api("POST", f"/api/v1/conversations/{thread}/messages", ada_token, {"text": text})
+    replied("I can")
+    expect(entry.locator("[data-threads-unread]")).to_have_text("1")
+    expect(entry.locator("[data-threads-mentions]")).to_be_hidden()
+    replied("@tcbob have a look at the notes first")  # a mention of him there, unread
+    expect(entry.locator("[data-threads-unread]")).to_have_text("2")
+    expect(entry.locator("[data-threads-mentions] [data-count-text]")).to_have_text("1")
+    expect(ada.locator("[data-threads-entry] [data-threads-unread]")).to_be_hidden()  # her own replies
+
+    # A reload carries the thread's counts, compactly, and the same totals.
+    bob.reload()
+    expect(entry).to_have_attribute("data-thread-counts", re.compile(rf'"{thread}": ?\[2, ?1\]'))
+    expect(entry.locator("[data-threads-unread]")).to_have_text("2")
+    expect(bob.locator("body")).to_have_attribute("data-live", "open")
+
+    # Read in another tab (the thread's own page): both counts go, in this tab too.
+    other = bob.context.new_page()
+    other.goto(f"{server.url}/chat/threads/{thread}")
+    expect(other.locator("#conversation[data-thread]")).to_contain_text("have a look")
+    expect(entry.locator("[data-threads-unread]")).to_be_hidden()
+    expect(entry.locator("[data-threads-mentions]")).to_be_hidden()
+    other.close()
+
+    # A thread only shown beside the room, not followed, counts for nothing: ada stops following it.
+    ada.locator(f"#message-{asked['id']} .thread-summary").click()
+    panel = ada.locator("#thread-panel")
+    panel.get_by_role("button", name="Following").click()
+    expect(panel.locator("[data-thread-follow]")).to_have_text("Follow")
+    server.api("POST", f"/api/v1/conversations/{thread}/messages", bob_token, {"text": "thanks, both"})
+    expect(panel.locator("[data-messages]")).to_contain_text("thanks, both")
+    expect(ada.locator("[data-threads-entry] [data-threads-unread]")).to_be_hidden()
+    expect(entry.locator("[data-threads-unread]")).to_be_hidden()  # his own
