@@ -31,7 +31,7 @@ async def sidebar_context(me: User, current: Conversation | None = None) -> dict
         "other_rooms": await service.open_rooms_not_joined(me),
         "last_visit": visits.latest([m for _, m in mine]),
         # The threads I follow: the one "Threads" entry counts their unread replies and mentions.
-        "threads": await thread_counts(unread, mention_counts),
+        "followed_threads": await thread_counts(unread, mention_counts),
     }
 
 
