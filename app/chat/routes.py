@@ -7,9 +7,9 @@ from quart import Blueprint, Response, flash, redirect, request, url_for
 
 from app.accounts import auth
 from app.chat import events as chat_events
-from app.chat import levels, replies, service, visits
-from app.chat.sidebar import sidebar_context, title_of
-from app.chat.thread_pages import thread_view
+from app.chat import service, visits
+from app.chat.conversation_pages import conversation_page
+from app.chat.sidebar import sidebar_context
 from app.domain import DomainError, Invalid, RateLimited, TooLarge
 from app.files import service as files
 from app.files.doors import read_form
@@ -41,65 +41,18 @@ async def sidebar() -> Response:
     return await render("chat/sidebar_page.html", "chat/_sidebar.html", **await sidebar_context(auth.current()))
 
 
-async def _conversation_page(conversation_id: int, *, around: int | None = None, before: int | None = None,
-                             after: int | None = None, latest: bool = False,
-                             status: int = 200, draft: str = "", errors: dict | None = None,
-                             reply_to: object = None) -> Response:
-    me = auth.current()
-    conversation, member = await service.visible(me, conversation_id)
-    if conversation.is_thread and (errors or draft):  # a refused reply: its page, the text kept
-        return await thread_view(conversation.id, status=status, draft=draft, errors=errors, reply_to=reply_to)
-    if conversation.is_thread:  # a thread has a page of its own (app/chat/thread_routes.py)
-        return redirect(url_for("threads.show", thread_id=conversation.id,
-                                **({"reply_to": reply_to} if isinstance(reply_to, str) and reply_to else {})), code=303)
-    seq = conversation.last_seq  # read before the messages: replays start from here
-    sidebar = await sidebar_context(me, conversation)
-    if conversation.is_room:
-        others, member_count = [], await service.member_count(conversation)
-    else:  # only its members see a direct conversation, so the sidebar has its people already
-        others = sidebar["people_of"].get(conversation.id, [])
-        member_count = len(others) + 1
-    messages, more, more_newer, first_unread = [], False, False, None
-    if member is not None:
-        if around is not None:
-            messages, more = await service.around(conversation, around)
-            more_newer = bool(messages) and await service.has_newer(conversation, messages[-1].seq)
-        elif after is not None:
-            messages, more_newer = await service.newer_rows(conversation, after=after)
-            more = True
-        elif before is None and not latest and sidebar["unread"].get(conversation.id):
-            # Opened where the reader left off: the first unread under a "New messages" line.
-            messages, more, more_newer = await service.from_unread(conversation, member.last_read_seq)
-            first_unread = next((m["seq"] for m in messages if m["seq"] > member.last_read_seq
-                                 and m["author_id"] != me.id), None)
-        else:
-            messages, more = await service.history_rows(conversation, before=before)
-    else:  # an open room I am not in: a preview, read-only, and Join (a permalink: around its message)
-        messages, more_newer = await service.preview(conversation, around_id=around)
-    return await render(
-        "chat/conversation.html", status=status, conversation=conversation, member=member, seq=seq,
-        messages=messages, fragments=await chat_events.message_fragments(messages), more=more,
-        title=title_of(conversation, sidebar), member_count=member_count,
-        more_newer=more_newer, first_unread=first_unread,
-        highlight=around, draft=draft, errors=errors or {}, may_manage=service.may_manage(me, conversation),
-        reply=await replies.bar(conversation, reply_to) if member is not None else None,
-        may_leave=service.may_leave(conversation), level=levels.of(conversation, member) if member else None,
-        **sidebar,
-    )
-
-
 @bp.get("/<int:conversation_id>")
 async def show(conversation_id: int) -> Response:
     """A conversation, opened at the first unread message under a "New messages" line (newer ones
     load as the reader scrolls down); with nothing unread, or `?latest`, the newest 50 at the bottom."""
-    return await _conversation_page(conversation_id, latest="latest" in request.args,
+    return await conversation_page(conversation_id, latest="latest" in request.args,
                                     reply_to=request.args.get("reply_to"))  # Reply, without a script
 
 
 @bp.get("/<int:conversation_id>/messages/<int:message_id>")
 async def permalink(conversation_id: int, message_id: int) -> Response:
     """The conversation around one message, highlighted."""
-    return await _conversation_page(conversation_id, around=message_id)
+    return await conversation_page(conversation_id, around=message_id)
 
 
 @bp.get("/<int:conversation_id>/messages")
@@ -111,13 +64,13 @@ async def older(conversation_id: int) -> Response:
     if "after" in request.args:
         after = id_param(request.args.get("after")) or 0
         if not is_htmx():
-            return await _conversation_page(conversation_id, after=after)
+            return await conversation_page(conversation_id, after=after)
         messages, more_newer = await service.newer_rows(conversation, after=after)
         return await render("chat/_newer.html", conversation=conversation, messages=messages, more_newer=more_newer,
                             fragments=await chat_events.message_fragments(messages))
     before = id_param(request.args.get("before"))
     if not is_htmx():  # a plain browser following "Older messages": the page, an older stretch of it
-        return await _conversation_page(conversation_id, before=before, latest="latest" in request.args)
+        return await conversation_page(conversation_id, before=before, latest="latest" in request.args)
     messages, more = await service.history_rows(conversation, before=before)
     return await render("chat/_older.html", conversation=conversation, messages=messages, more=more,
                         fragments=await chat_events.message_fragments(messages))
@@ -154,7 +107,7 @@ async def post(conversation_id: int) -> Response:
         body = body or (getattr(refused, "fields", {}).get("body") or [""])[0]  # typed before a file too large
         status, errors = 413 if isinstance(refused, TooLarge) else 422, shown(refused.errors)
         if not is_htmx():
-            return await _conversation_page(conversation_id, status=status, draft=body, errors=errors,
+            return await conversation_page(conversation_id, status=status, draft=body, errors=errors,
                                             reply_to=reply_to)
         return await render("chat/_composer.html", status=status, conversation=conversation, draft=body, errors=errors)
     if not is_htmx():
