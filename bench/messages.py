@@ -467,7 +467,7 @@ def table(results: dict) -> str:
     first, m = rows[dbs[0]], results.get("machine", {})
     load = results.get("load", [])
     lines = [f"Measured {results['when']} by `bench/messages.py` on {m.get('cpu', '—')} ({m.get('cores', '—')} "
-             f"cores, busy with other work: load average {' at the start, '.join(map(str, load[::3]))} at the end), "
+             f"cores; load average {' at the start, '.join(map(str, load[::3]))} at the end), "
              f"each database a scratch one: richer messages' changes through app.chat's services in process "
              "(the broker in memory, one subscriber counting what each publishes), the Threads reads in process, "
              "the pages through Hypercorn (one keep-alive connection, server and client on cores of their own); "
