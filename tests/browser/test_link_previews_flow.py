@@ -111,3 +111,25 @@ def test_at_a_phones_width_the_card_fits(server, new_context, pages):
     assert lines <= 2  # two lines of description at most
     check_accessibility(phone)
     screenshot(phone, "86-link-preview-phone")
+
+
+def test_a_card_made_after_a_kill_reaches_the_page_that_stayed_open_once(server, new_context, pages):
+    """kill -9 with a page open; once the server is back, a link is posted and the restarted
+    server's worker makes its card: the page that was open all along catches up on the message and
+    its card (a numbered edit) by itself, each once."""
+    from tests.helpers import PASSWORD
+    from tests.helpers.browser import live_in_general
+
+    link = pages.page("/after-the-kill", article("Still standing", "Made by the worker of a server started again.",
+                                                 site="Notes"))
+    page, general, token = live_in_general(server, new_context, "lpkill", viewport={"width": 1200, "height": 800})
+    server.kill()
+    expect(page.locator("body")).to_have_attribute("data-live", "closed")
+    server.start()
+    token = server.api_token("lpkill", PASSWORD)
+    sent = server.api("POST", f"/api/v1/conversations/{general}/messages", token, {"text": f"read {link}"})["data"]
+    expect(page.locator("body")).to_have_attribute("data-live", "open", timeout=20000)
+    card = page.locator(f"#message-{sent['id']} .link-preview")
+    expect(card).to_contain_text("Still standing", timeout=20000)
+    expect(page.locator(f"[id='message-{sent['id']}']")).to_have_count(1)
+    expect(page.locator(".link-preview", has_text="Still standing")).to_have_count(1)

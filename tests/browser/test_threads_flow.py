@@ -158,3 +158,36 @@ def test_the_threads_entry_counts_replies_and_mentions_live_and_clears_when_read
     expect(panel.locator("[data-messages]")).to_contain_text("thanks, both")
     expect(ada.locator("[data-threads-entry] [data-threads-unread]")).to_be_hidden()
     expect(entry.locator("[data-threads-unread]")).to_be_hidden()  # his own
+
+
+def test_thread_replies_made_while_the_server_was_killed_reach_the_open_panel_once(server, new_context):
+    """kill -9 with a thread's panel open beside its room; replies are posted and one deleted once
+    the server is back: the panel ends showing exactly the replies there are, each once, and the
+    room's summary under the message says how many — by itself, caught up by number."""
+    from tests.helpers.browser import live_in_general
+
+    page, general, token = live_in_general(server, new_context, "thkill", viewport={"width": 1300, "height": 850})
+    said = server.api("POST", f"/api/v1/conversations/{general}/messages", token, {"text": "who has the keys?"})["data"]
+    thread = server.api("POST", f"/api/v1/messages/{said['id']}/thread", token)["data"]
+    first = server.api("POST", f"/api/v1/conversations/{thread['id']}/messages", token, {"text": "not me"})["data"]
+    summary = page.locator(f"#message-{said['id']} .thread-summary")
+    expect(summary).to_contain_text("1 reply")
+    summary.click()
+    panel = page.locator("#thread-panel")
+    expect(panel.locator("[data-messages]")).to_contain_text("not me")
+
+    server.kill()
+    expect(page.locator("body")).to_have_attribute("data-live", "closed")
+    server.start()
+    token = server.api_token("thkill", PASSWORD)
+    path = f"/api/v1/conversations/{thread['id']}/messages"
+    second = server.api("POST", path, token, {"text": "try the front desk"})["data"]
+    third = server.api("POST", path, token, {"text": "found them"})["data"]
+    server.api("DELETE", f"/api/v1/messages/{first['id']}", token)
+    expect(page.locator("body")).to_have_attribute("data-live", "open", timeout=20000)
+    replies = panel.locator("[data-messages]")
+    expect(replies).to_contain_text("found them", timeout=20000)
+    expect(replies).not_to_contain_text("not me")
+    for reply_id in (second["id"], third["id"]):
+        expect(page.locator(f"[id='message-{reply_id}']")).to_have_count(1)
+    expect(summary).to_contain_text("2 replies")
