@@ -224,3 +224,16 @@ async def test_a_follower_chooses_what_they_hear_of_a_thread_others_cannot(app, 
     assert status == 404
     status, body, _ = await admins.post(f"/api/v1/conversations/{thread.id}/read")
     assert status == 200 and body["data"]["read_seq"] == 0  # reading it keeps nothing for a non-follower
+
+
+async def test_the_api_documents_say_how_programs_use_threads_and_replies(app, client):
+    """The OpenAPI document and /docs/api (the JSON websocket's table) describe threads and replies."""
+    _, document, _ = await Api(app).get("/api/v1/openapi.json")
+    assert document["paths"]["/api/v1/messages/{message_id}/thread"]["post"]["operationId"] == "openThread"
+    assert document["paths"]["/api/v1/threads"]["get"]["operationId"] == "listThreads"
+    assert {"thread", "reply_to"} <= set(document["components"]["schemas"]["Message"]["properties"])
+    assert "reply_to" in document["components"]["schemas"]["NewMessage"]["properties"]
+    html = await (await client.get("/docs/api")).get_data(as_text=True)
+    for action in ("open_thread", "threads", "follow_thread"):
+        assert f"<tr><td><code>{action}</code></td>" in html
+    assert "reply_to?" in html
