@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     from app import startup
     from app.accounts import auth
     from app.runtime import KEY
-    from app.web import errors, security
+    from app.web import assets, compression, errors, security
     from app.web.htmx import dom_id
     from app.web.shutdown import close_sockets_on_shutdown
     from app.web.urls import IdConverter, elsewhere, path_for
@@ -75,6 +75,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     # Every part this app holds, typed (app/runtime.py): one worker in-process, several through Redis.
     parts = app.extensions[KEY] = startup.build(settings)
     security.init_app(app)
+    assets.init_app(app)  # static files under versioned URLs, cached a year (app/web/assets.py)
+    compression.init_app(app)  # brotli or gzip for text past 1 KB (app/web/compression.py)
     auth.init_app(app)
     error_pages = errors.init_app(app)
     app.jinja_env.globals.update(dom_id=dom_id, url_for=path_for)  # paths by endpoint name, even with no request

@@ -11,6 +11,8 @@ from quart.globals import _cv_app, _cv_request, _cv_websocket
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import BaseConverter, MapAdapter
 
+from app.web import assets
+
 MAX_LENGTH = 2000
 
 
@@ -98,14 +100,20 @@ class HuddleApp(Quart):
         return super().create_url_adapter(request)
 
     async def send_static_file(self, filename: str) -> Any:
-        """A name the file system cannot even look up (longer than a file name may be) names no
-        file: 404, like any other missing one (it was an OSError, a 500)."""
+        """A static file from memory, under its versioned URL (app/web/assets.py). A name the file
+        system cannot even look up (longer than a file name may be) names no file: 404, like any
+        other missing one (it was an OSError, a 500)."""
+        response = await assets.send(self, filename)
+        if response is not None:
+            return response
         try:
-            return await super().send_static_file(filename)
+            response = await super().send_static_file(filename)
         except OSError as error:
             if error.errno in (errno.ENAMETOOLONG, errno.EINVAL, errno.ELOOP):
                 raise NotFound() from None
             raise
+        response.headers["Cache-Control"] = assets.SHORT  # a file added since the start: no hash yet
+        return response
 
 
 def site_adapter(app: Quart) -> MapAdapter:
