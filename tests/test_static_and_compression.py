@@ -12,7 +12,7 @@ import brotli
 import pytest
 
 from app.web.assets import IMMUTABLE, KEY, SHORT, Assets
-from tests.helpers import uploads
+from tests.helpers import live, uploads
 
 CSS = re.compile(r'href="(/static/css/huddle\.css\?v=([0-9a-f]{12}))"')
 SCRIPT = re.compile(r'src="(/static/js/composer\.js\?v=([0-9a-f]{12}))"')
@@ -196,3 +196,12 @@ async def test_a_file_added_after_the_start_is_served_with_a_short_cache(app, cl
     response = await client.get("/static/js/new.js")
     assert response.status_code == 200 and response.headers["Cache-Control"] == SHORT
     assert (await client.get("/static/js/missing.js")).status_code == 404
+
+
+async def test_the_live_socket_sends_plain_text_whatever_the_client_accepts(app, alice, sign_in):
+    alices = await sign_in("alice")
+    headers = {**live.ORIGIN, "Accept-Encoding": "br, gzip"}
+    async with alices.raw.websocket("/live", headers=headers) as socket:
+        await live.hello(socket)
+        snapshot = await live.receive_until(socket, 'id="live-presence" data-snapshot')
+    assert isinstance(snapshot, str) and len(snapshot.encode()) > 0
