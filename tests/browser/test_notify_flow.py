@@ -12,6 +12,7 @@ import json
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from tests.helpers import PASSWORD
@@ -48,13 +49,13 @@ def server(push_server):
     return push_server
 
 
-def wait_for_notifications(page, count: int | None = None, where: str = "true") -> list[dict]:
+def wait_for_notifications(page, count: int | None = None, where: str = "true", timeout: int = 20_000) -> list[dict]:
     """The notifications shown, once there are count of them (None: any number) and where holds
     (a JavaScript expression of `notes`)."""
     check = f"(count) => {{ const notes = ({NOTES})(count); return notes && ({where}) ? notes : false; }}"
     # A notification takes the post, the live event, the service worker and the notification
     # service in turn: on a loaded 2-core machine (the full suite) that passed the page default of 5 s.
-    return page.wait_for_function(check, arg=count, timeout=20_000).json_value()
+    return page.wait_for_function(check, arg=count, timeout=timeout).json_value()
 
 
 def with_worker(context, page, server) -> None:
@@ -140,8 +141,9 @@ def test_a_push_the_app_sent_shows_in_the_browser(server, receiver, new_context)
     log_in(page, server, "dan")  # a visible tab on #general: it shows nothing itself
     with_worker(context, page, server)
     cdp = context.new_cdp_session(page)
-    registrations = []
-    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"]))
+    registrations: dict[str, dict] = {}  # by id, as last updated: one may be replaced (isDeleted)
+    cdp.on("ServiceWorker.workerRegistrationUpdated",
+           lambda event: registrations.update({r["registrationId"]: r for r in event["registrations"]}))
     cdp.send("ServiceWorker.enable")
     page.goto(server.url + "/chat")
 
@@ -149,10 +151,20 @@ def test_a_push_the_app_sent_shows_in_the_browser(server, receiver, new_context)
     said = server.api("POST", f"/api/v1/conversations/{direct}/messages", cat, {"text": "lunch at noon?"})["data"]
     pushed = payload_of(receiver, device, said["id"])
     assert pushed["tag"] == f"conversation-{direct}" and pushed["title"] == "cat"
-    registration = next(r["registrationId"] for r in registrations if r["scopeURL"].startswith(server.url))
-    cdp.send("ServiceWorker.deliverPushMessage", {"origin": server.url, "registrationId": registration,
-                                                  "data": json.dumps(pushed)})
-    [note] = wait_for_notifications(page, 1)
+    registration = [r["registrationId"] for r in registrations.values()
+                    if r["scopeURL"].startswith(server.url) and not r.get("isDeleted")][-1]
+    # The DevTools protocol hands the push to the worker; on a loaded machine the worker may not take
+    # the first one (it is started for it). A push service delivers again; so does this, at most 3 times,
+    # and the same tag shows one notification however many arrive.
+    for attempt in range(3):
+        cdp.send("ServiceWorker.deliverPushMessage", {"origin": server.url, "registrationId": registration,
+                                                      "data": json.dumps(pushed)})
+        try:
+            [note] = wait_for_notifications(page, 1, timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
     assert note == {"title": "cat", "body": "lunch at noon?", "tag": f"conversation-{direct}",
                     "url": f"/chat/{direct}/messages/{said['id']}"}
 
