@@ -10,6 +10,7 @@ from app.models import User, UserSession
 from app.runtime import Runtime
 from tests.helpers import PASSWORD
 from tests.helpers.accounts import make_user
+from tests.helpers.client import without_tokens
 from tests.helpers.html import fact, text_of, toast
 
 GOOD = {"username": "carol", "email": "carol@example.com", "password": PASSWORD, "confirm_password": PASSWORD}
@@ -88,7 +89,7 @@ async def test_register_errors_come_back_as_a_fragment_for_htmx(client, admin):
     assert response.status_code == 422
     assert html.lstrip().startswith('<form id="register-form"') and "<html" not in html  # the form alone
     assert "Use 3 to 30 characters." in html
-    assert response.headers["Vary"] == "HX-Request"
+    assert "HX-Request" in response.headers["Vary"]  # (and Accept-Encoding: pages are compressed)
 
 
 async def test_register_with_htmx_redirects_the_whole_page(client, admin):
@@ -140,7 +141,7 @@ async def test_unknown_user_and_wrong_password_get_the_same_answer(client, alice
     assert wrong.status_code == unknown.status_code == 422
 
     def strip(html, name):
-        return html.replace(f'value="{name}"', 'value=""')
+        return without_tokens(html).replace(f'value="{name}"', 'value=""')
 
     assert strip(await wrong.get_data(as_text=True), "alice") == strip(await unknown.get_data(as_text=True), "nobody")
 

@@ -59,6 +59,29 @@ async def test_any_csrf_token_is_refused_with_403_never_a_server_error(client, a
     assert client.cookie() is None  # and no session was started
 
 
+async def test_the_csrf_token_in_pages_is_masked_anew_each_time_and_each_mask_is_taken(client, alice):
+    """Pages are compressed: a secret constant in every body beside what an attacker can make a page
+    echo would leak through the compressed size (BREACH). The token a page carries is masked afresh
+    for every response (app/web/security.py masked); any of them is taken, a tampered one is not."""
+    import re
+
+    from app.web.security import masked, unmasked
+
+    pages = [await (await client.get("/login")).get_data(as_text=True) for _ in range(3)]
+    tokens = [re.search(r'name="csrf_token" value="([^"]+)"', page).group(1) for page in pages]
+    assert len(set(tokens)) == 3
+    assert len({unmasked(token) for token in tokens}) == 1  # one secret behind three masks
+    for token in tokens:
+        response = await client.post("/login", {"username": "alice", "password": "wrong", "csrf_token": token},
+                                     csrf=False)
+        assert response.status_code != 403
+    tampered = tokens[0][:-2] + ("AA" if tokens[0][-2:] != "AA" else "BB")
+    response = await client.post("/login", {"username": "alice", "password": "x", "csrf_token": tampered},
+                                 csrf=False)
+    assert response.status_code == 403
+    assert unmasked(masked("abc")) == b"abc" and unmasked("not base64!") is None and unmasked("") is None
+
+
 # --- Host and Origin: compared with HUDDLE_BASE_URL, never with what the request says --------------
 
 @pytest.mark.parametrize("host", ["evil.example", "localhost:8000", "localhost.evil.example", "127.0.0.1", ""])

@@ -1,6 +1,8 @@
 """CSRF, Origin checks, login throttling and browser hardening headers, in one place."""
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import secrets
 
@@ -37,6 +39,28 @@ def csrf_token() -> str:
     if not token:
         token = session["csrf"] = secrets.token_urlsafe(32)
     return token
+
+
+def masked(token: str) -> str:
+    """The token as a page carries it: XORed with a fresh random pad, the pad in front, so no two
+    responses carry the same bytes. Pages are compressed (app/web/compression.py), and a page that
+    echoes what an attacker typed beside a constant secret would let its compressed size tell the
+    secret (BREACH); masked, the secret is never constant in a body."""
+    raw = token.encode()
+    pad = secrets.token_bytes(len(raw))
+    return base64.urlsafe_b64encode(pad + bytes(a ^ b for a, b in zip(raw, pad, strict=True))).decode().rstrip("=")
+
+
+def unmasked(sent: str) -> bytes | None:
+    """The token a masked value carries (None if it is not one)."""
+    try:
+        data = base64.urlsafe_b64decode(sent + "=" * (-len(sent) % 4))
+    except (ValueError, binascii.Error):
+        return None
+    half = len(data) // 2
+    if not half or len(data) % 2:
+        return None
+    return bytes(a ^ b for a, b in zip(data[half:], data[:half], strict=True))
 
 
 def rotate_csrf_token() -> None:
@@ -94,8 +118,12 @@ async def check_csrf() -> None:
 def check_csrf_token(sent: str | None) -> None:
     """403 unless sent is this browser's token."""
     expected = session.get("csrf")
-    # Compared as bytes: compare_digest refuses non-ASCII text, and a token is never that.
-    if not sent or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+    if not sent or not expected or not sent.isascii():
+        abort(403, description=EXPIRED)
+    # Masked as pages carry it (masked), or as it is (a script that read the cookie's session has
+    # none: this is for forms rendered before masking); compared as bytes in constant time.
+    token, wanted = unmasked(sent) or b"", expected.encode()
+    if not (hmac.compare_digest(token, wanted) or hmac.compare_digest(sent.encode(), wanted)):
         abort(403, description=EXPIRED)
 
 
@@ -125,4 +153,4 @@ def init_app(app: Quart) -> None:
         # A value for the page being rendered, not a function a fragment could call: a fragment
         # rendered once for a broadcast (outside any request) simply has no token in it.
         # The API renders only broadcast fragments, and must not start a cookie session doing so.
-        return {"csrf_token": csrf_token()} if has_request_context() and not is_api_path(request.path) else {}
+        return {"csrf_token": masked(csrf_token())} if has_request_context() and not is_api_path(request.path) else {}
