@@ -8,11 +8,10 @@ with the page's CSRF token in `X-CSRF-Token` and an Origin of this site (the res
 never reads the cookie and needs no such token)."""
 from __future__ import annotations
 
-import hmac
 from functools import wraps
 
 from pydantic import BaseModel, Field
-from quart import Blueprint, current_app, g, request, session
+from quart import Blueprint, current_app, g, request
 from quart_auth import current_user
 from quart_schema import (
     document_response,
@@ -27,7 +26,7 @@ from app.api import auth, errors
 from app.api.schemas import Done, Envelope, ErrorBody, Request
 from app.models import UserSession
 from app.notify import push_keys, push_subscriptions
-from app.web.security import origin_allowed
+from app.web.security import csrf_matches, origin_allowed
 
 bp = Blueprint("push", __name__, url_prefix="/push")
 tag_blueprint(bp, ["api"])  # quart-schema reads these per blueprint, not from the parent
@@ -90,8 +89,7 @@ async def _cookie_session() -> UserSession | None:
 
 
 def _csrf_sent() -> bool:
-    sent, expected = request.headers.get("X-CSRF-Token", ""), session.get("csrf")
-    return bool(sent and expected) and hmac.compare_digest(sent.encode(), str(expected).encode()) and origin_allowed()
+    return csrf_matches(request.headers.get("X-CSRF-Token", "")) and origin_allowed()
 
 
 def token_or_page(view):

@@ -115,15 +115,20 @@ async def check_csrf() -> None:
     check_csrf_token(sent)
 
 
+def csrf_matches(sent: str | None) -> bool:
+    """Is sent this browser's token: masked as pages carry it (masked), or as it is (a form
+    rendered before masking)? Compared as bytes in constant time. THE check: forms, htmx's header
+    and the API's cookie door (app/api/push.py) all ask it."""
+    expected = session.get("csrf")
+    if not sent or not expected or not isinstance(sent, str) or not sent.isascii():
+        return False
+    token, wanted = unmasked(sent) or b"", str(expected).encode()
+    return hmac.compare_digest(token, wanted) or hmac.compare_digest(sent.encode(), wanted)
+
+
 def check_csrf_token(sent: str | None) -> None:
     """403 unless sent is this browser's token."""
-    expected = session.get("csrf")
-    if not sent or not expected or not sent.isascii():
-        abort(403, description=EXPIRED)
-    # Masked as pages carry it (masked), or as it is (a script that read the cookie's session has
-    # none: this is for forms rendered before masking); compared as bytes in constant time.
-    token, wanted = unmasked(sent) or b"", expected.encode()
-    if not (hmac.compare_digest(token, wanted) or hmac.compare_digest(sent.encode(), wanted)):
+    if not csrf_matches(sent):
         abort(403, description=EXPIRED)
 
 
