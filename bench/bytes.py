@@ -11,17 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import PASSWORD, ROOT, migrate
 
-PASSWORD = "benchmark password"
 TOKEN = re.compile(r'"X-CSRF-Token": "([^"]+)"')
 STATIC = re.compile(r'(?:href|src)="(/static/[^"]+)"')
 LINES = (
@@ -40,8 +35,7 @@ LINES = (
 
 def migrated(folder: Path) -> str:
     url = f"sqlite://{folder / 'huddle.db'}"
-    env = dict(os.environ, HUDDLE_DATA_DIR=str(folder), HUDDLE_DATABASE_URL=url)
-    subprocess.run([sys.executable, "-m", "app", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
+    migrate(url, folder)
     return url
 
 

@@ -21,26 +21,18 @@ import json
 import random
 import re
 import statistics
-import sys
 import tempfile
 import time
 import urllib.request
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import PASSWORD, percentile, reporter, show
 
-PASSWORD = "benchmark password"
 VISIBLE_GOAL_MS = 300
 THUMB_GOAL_MS = 2000
 THUMB_MAX_BYTES = 150 * 1024
 PREVIEW = re.compile(r"/files/preview/[A-Za-z0-9_-]+\.webp")
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
 def photo(seed: int) -> bytes:
@@ -137,8 +129,8 @@ async def run_async(server, pages: int, runs: int, report) -> dict:
         "pages": pages, "runs": runs, "megapixels": 12,
         "upload_p50_ms": round(statistics.median(uploads), 1),
         "post_p50_ms": round(statistics.median(posts), 1),
-        "visible_p50_ms": round(statistics.median(visible), 1), "visible_p95_ms": round(percentile(visible, 95), 1),
-        "thumb_p50_ms": round(statistics.median(thumbs), 1), "thumb_p95_ms": round(percentile(thumbs, 95), 1),
+        "visible_p50_ms": round(statistics.median(visible), 1), "visible_p95_ms": round(percentile(visible, 0.95), 1),
+        "thumb_p50_ms": round(statistics.median(thumbs), 1), "thumb_p95_ms": round(percentile(thumbs, 0.95), 1),
         "thumb_max_kb": round(max(sizes) / 1024, 1), "visible_goal_ms": VISIBLE_GOAL_MS,
         "thumb_goal_ms": THUMB_GOAL_MS, "thumb_goal_kb": THUMB_MAX_BYTES // 1024,
     }
@@ -193,11 +185,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--pages", type=int, default=100)
     args = parser.parse_args()
-    result = run(args.runs, args.pages,
-                 report=lambda text: print(f"\r{text:<100}", end="", file=sys.stderr, flush=True))
-    print(file=sys.stderr)
-    print(json.dumps(result, indent=2))
-    print(table(result))
+    show(run(args.runs, args.pages, report=reporter(100)), table)
 
 
 if __name__ == "__main__":

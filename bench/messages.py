@@ -30,26 +30,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import http.client
 import io
 import json
 import os
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
-from types import SimpleNamespace
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+from common import ROOT, app_site, child_main, create_person, in_child, migrate, page_client, pg_scratch, summary
 
-from search import PASSWORD, Served, app_env, pg_admin, pg_url, summary  # noqa: E402
-
-PY = sys.executable
 OPS = ["post", "reply", "thread reply", "reaction", "edit, 3 quoted"]
 PEOPLE = ("ada", "bob", "cyd", "reader")
 EMOJI = ("👍", "🎉", "❤️")
@@ -57,22 +49,6 @@ CUT_LIMIT = 1024 * 1024 + 64 * 1024
 
 
 # --- in process (a child per database) -------------------------------------------------------------
-
-@contextlib.asynccontextmanager
-async def app_site(url: str, data_dir: Path, **extra: str):
-    """The app's database and context in this process, as `python -m app` has them."""
-    saved = dict(os.environ)
-    os.environ.update(app_env(url, data_dir, **extra))
-    try:
-        from app.__main__ import site
-        from app.config import Settings
-
-        async with site(Settings.from_env()):
-            yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
 
 async def link_site():
     """A local web site: /a/<n> an article with an image of its own (/i/<n>.png), /huge 10 MB of head."""
@@ -133,16 +109,11 @@ async def measure(url: str, data_dir: str, runs: int, threads: int, unread: int)
 
 
 async def make_people() -> dict:
-    from app.admin import service as admin
     from app.chat import service as chat
-    from app.models import User
-    from app.models.actor import SYSTEM
 
     people = {}
     for name in PEOPLE:
-        await admin.create_user(SYSTEM, {"username": name, "email": f"{name}@example.com", "password": PASSWORD,
-                                         "confirm_password": PASSWORD, "is_admin": False})
-        people[name] = await User.get(username=name)
+        people[name] = await create_person(name)
         await chat.welcome(people[name])
     return people
 
@@ -364,72 +335,33 @@ def counters(body: bytes) -> float:
 
 
 def time_pages(url: str, page_room: int, runs: int) -> dict:
-    from tests.helpers.server import Server
-
     out: dict = {}
-    with tempfile.TemporaryDirectory() as folder:
-        served = Served(url, Path(folder))
-        affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
-        try:
-            if affinity is not None and (os.cpu_count() or 1) > 1:
-                os.sched_setaffinity(0, {1})
-            cookie = Server.login_cookie(SimpleNamespace(url=served.url), "reader", PASSWORD)
-            conn = http.client.HTTPConnection("127.0.0.1", served.port, timeout=60)
-
-            def get(path: str) -> tuple[float, int, bytes]:
-                started = time.perf_counter()
-                conn.request("GET", path, headers={"Cookie": cookie})
-                answer = conn.getresponse()
-                body = answer.read()
-                return time.perf_counter() - started, answer.status, body
-
-            for name, path, cold in (("threads", "/chat/threads", False), ("page warm", f"/chat/{page_room}", False),
-                                     ("page cold", f"/chat/{page_room}", True)):
-                seconds, statuses = [], set()
-                for k in range(runs + 3):
-                    if cold:
-                        renumber_room(url, page_room)
-                    took, status, body = get(path)
-                    statuses.add(status)
-                    if k >= 3:
-                        seconds.append(took)
-                out[name] = {**summary(seconds), "status": sorted(statuses), "kb": round(len(body) / 1024, 1),
-                             "quotes": body.count(b'class="reply-quote"'), "reactions": body.count(b'class="reaction"'),
-                             "summaries": body.count(b'class="thread-summary"'), "thread_counts_kb": counters(body)}
-            conn.close()
-        finally:
-            if affinity is not None:
-                os.sched_setaffinity(0, affinity)
-            served.stop()
+    with page_client(url, "reader") as get:
+        for name, path, cold in (("threads", "/chat/threads", False), ("page warm", f"/chat/{page_room}", False),
+                                 ("page cold", f"/chat/{page_room}", True)):
+            seconds, statuses = [], set()
+            for k in range(runs + 3):
+                if cold:
+                    renumber_room(url, page_room)
+                took, status, body = get(path)
+                statuses.add(status)
+                if k >= 3:
+                    seconds.append(took)
+            out[name] = {**summary(seconds), "status": sorted(statuses), "kb": round(len(body) / 1024, 1),
+                         "quotes": body.count(b'class="reply-quote"'), "reactions": body.count(b'class="reaction"'),
+                         "summaries": body.count(b'class="thread-summary"'), "thread_counts_kb": counters(body)}
     return out
 
 
 # --- the whole run -------------------------------------------------------------------------------------
 
-def in_child(task: str, *args):
-    done = subprocess.run([PY, __file__, "--child", task, json.dumps(args)], cwd=ROOT, capture_output=True,
-                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    if done.returncode != 0:
-        raise RuntimeError(f"{task} failed: {done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 @contextlib.contextmanager
 def scratch(kind: str, folder: Path):
     """A new migrated database's URL, dropped after."""
-    name = f"huddle_bench_messages_{uuid.uuid4().hex[:8]}"
-    if kind == "SQLite":
-        url = f"sqlite://{folder / 'messages.sqlite3'}"
-    else:
-        asyncio.run(pg_admin(f'CREATE DATABASE "{name}"'))
-        url = pg_url(name)
-    try:
-        subprocess.run([PY, "-m", "app", "migrate"], cwd=ROOT, env=app_env(url, folder / "data"), check=True,
-                       capture_output=True)
+    with (contextlib.nullcontext(f"sqlite://{folder / 'messages.sqlite3'}") if kind == "SQLite"
+          else pg_scratch(f"huddle_bench_messages_{uuid.uuid4().hex[:8]}")) as url:
+        migrate(url, folder / "data")
         yield url
-    finally:
-        if kind != "SQLite":
-            asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def run(quick: bool = False, report=None) -> dict:
@@ -443,7 +375,7 @@ def run(quick: bool = False, report=None) -> dict:
     for kind in ("SQLite", "PostgreSQL"):
         with tempfile.TemporaryDirectory() as folder, scratch(kind, Path(folder)) as url:
             report(f"messages: {kind}, in process")
-            row = in_child("measure", url, str(Path(folder) / "data"), runs, threads, unread)
+            row = in_child(__file__, "measure", url, str(Path(folder) / "data"), runs, threads, unread)
             report(f"messages: {kind}, through a server")
             row["pages"] = time_pages(url, row["page_room"], runs)
             results["databases"][kind] = row
@@ -517,8 +449,7 @@ def main() -> None:
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        task = {"measure": measure}[args.child[0]]
-        print(json.dumps(asyncio.run(task(*json.loads(args.child[1]))), default=str))
+        child_main({"measure": measure}, args.child)
         return
     results = run(args.quick)
     out = ROOT / "bench" / "results"

@@ -17,26 +17,17 @@ work for all 100 devices: decrypting and checking each push)."""
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import PASSWORD, percentile, reporter, show
 
 MEMBERS = 50      # in #general, the poster among them
 DEVICES = 2       # subscriptions per member
 GOAL_MS = 2000    # p95 from the POST to the last push accepted (issue 20)
-PASSWORD = "benchmark password"
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
 def run(runs: int = 30, report=print) -> dict:
@@ -115,7 +106,7 @@ def run(runs: int = 30, report=print) -> dict:
             receiver.close()
     return {
         "members": MEMBERS, "devices": DEVICES, "pushes_per_message": expected, "runs": runs,
-        "p50_ms": round(statistics.median(totals), 1), "p95_ms": round(percentile(totals, 95), 1),
+        "p50_ms": round(statistics.median(totals), 1), "p95_ms": round(percentile(totals, 0.95), 1),
         "max_ms": round(max(totals), 1), "post_p50_ms": round(statistics.median(answers), 1),
         "first_push_p50_ms": round(statistics.median(firsts), 1),
         "pushes_per_s": round(statistics.median(rates)), "goal_ms": GOAL_MS, "problems": len(problems),
@@ -141,10 +132,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
-    result = run(args.runs, report=lambda text: print(f"\r{text:<78}", end="", file=sys.stderr, flush=True))
-    print(file=sys.stderr)
-    print(json.dumps(result, indent=2))
-    print(table(result))
+    show(run(args.runs, report=reporter(78)), table)
 
 
 if __name__ == "__main__":

@@ -26,25 +26,33 @@ import asyncio
 import contextlib
 import datetime as dt
 import hashlib
-import http.client
 import json
-import os
 import random
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
 from pathlib import Path
-from types import SimpleNamespace
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-PY = sys.executable
+from common import (
+    ROOT,
+    app_site,
+    child_main,
+    create_person,
+    in_child,
+    migrate,
+    page_client,
+    pg_admin,
+    pg_create,
+    pg_drop,
+    pg_scratch,
+    pg_url,
+    summary,
+)
+
 CACHE = ROOT / "bench" / "cache"
-PASSWORD = "benchmark password"
 SEARCHER = "searcher"
 CONVERSATIONS, MEMBER_OF, AUTHORS = 200, 20, 30
 SEED_VERSION = "2"  # change when the corpus below changes
@@ -52,18 +60,6 @@ SEED_VERSION = "2"  # change when the corpus below changes
 WORDS = [("rare", "quokka", 30), ("middling", "rollback", 5_000), ("common", "today", 350_000)]
 BARS = {"newest": 50.0, "relevant": 100.0, "page": 100.0, "indexing": 10.0}
 PG_PREFIX = "huddle_bench_search_"
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
-
-def summary(seconds: list[float]) -> dict:
-    return {"runs": len(seconds), "p50_ms": round(percentile(seconds, 0.5) * 1000, 2),
-            "p95_ms": round(percentile(seconds, 0.95) * 1000, 2)}
 
 
 # --- the corpus -------------------------------------------------------------------------------------
@@ -184,41 +180,15 @@ def schema_hash(n: int) -> str:
 
 # --- seeding -----------------------------------------------------------------------------------------
 
-def app_env(url: str, data_dir: Path, **extra: str) -> dict:
-    return {**os.environ, "HUDDLE_DATABASE_URL": url, "HUDDLE_DATA_DIR": str(data_dir),
-            "HUDDLE_ARGON2_MEMORY_KIB": "1024", "HUDDLE_POSTS_PER_10_SECONDS": "10000000",
-            "HUDDLE_LOGIN_FAILURES_PER_IP": "100000", "HUDDLE_BROKER_URL": "memory://", **extra}
-
-
-@contextlib.asynccontextmanager
-async def app_site(url: str, data_dir: Path):
-    """The app's database and context in this process, as `python -m app` has them."""
-    saved = dict(os.environ)
-    os.environ.update(app_env(url, data_dir))
-    try:
-        from app.__main__ import site
-        from app.config import Settings
-
-        async with site(Settings.from_env()):
-            yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
 async def people_and_rooms(url: str, data_dir: str) -> tuple[list[int], list[tuple[int, str]], int]:
     """Through the app's own services: an administrator, the searcher, the authors; #general and
     199 closed rooms, the searcher in 20 of the 200. Returns (conversation ids, authors, searcher id)."""
-    from app.admin import service as admin
     from app.chat.conversations import general, room_key
     from app.models import ROOM, Conversation, Membership, User
-    from app.models.actor import SYSTEM
 
     async with app_site(url, Path(data_dir)):
-        for name in ("admin", SEARCHER):
-            await admin.create_user(SYSTEM, {"username": name, "email": f"{name}@example.com", "password": PASSWORD,
-                                             "confirm_password": PASSWORD, "is_admin": False})
-        searcher = await User.get(username=SEARCHER)
+        await create_person("admin")
+        searcher = await create_person(SEARCHER)
         authors = [await User.create_account(f"author{k}", f"author{k}@example.com", password_hash="!")
                    for k in range(AUTHORS)]
         rooms = [await general()]
@@ -230,16 +200,6 @@ async def people_and_rooms(url: str, data_dir: str) -> tuple[list[int], list[tup
         memberships += [Membership(user_id=a.id, conversation_id=room.id) for a in authors for room in rooms]
         await Membership.bulk_create(memberships, ignore_conflicts=True, batch_size=2000)
         return [room.id for room in rooms], [(a.id, a.username) for a in authors], searcher.id
-
-
-def in_child(task: str, *args):
-    """One of this file's async tasks in a fresh process (Tortoise holds one database per process):
-    its JSON answer."""
-    done = subprocess.run([PY, __file__, "--child", task, json.dumps(args, default=str)], cwd=ROOT,
-                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    if done.returncode != 0:
-        raise RuntimeError(f"{task} failed: {done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def message_rows(n: int, rooms: list[int], authors: list[tuple[int, str]], first_id: int = 1) -> list[tuple]:
@@ -265,8 +225,8 @@ def seed_sqlite(path: Path, n: int, report) -> None:
         leftover.unlink(missing_ok=True)
     shutil.rmtree(folder, ignore_errors=True)
     url = f"sqlite://{part}"
-    subprocess.run([PY, "-m", "app", "migrate"], cwd=ROOT, env=app_env(url, folder), check=True, capture_output=True)
-    rooms, authors, _ = in_child("people_and_rooms", url, str(folder))
+    migrate(url, folder)
+    rooms, authors, _ = in_child(__file__, "people_and_rooms", url, str(folder))
     t0 = time.monotonic()
     rows = message_rows(n, rooms, authors)
     report(f"SQLite: {n:,} messages made in {time.monotonic() - t0:.0f} s")
@@ -294,32 +254,12 @@ def seed_sqlite(path: Path, n: int, report) -> None:
     report(f"SQLite: seeded in {time.monotonic() - t0:.0f} s")
 
 
-def pg_admin_url() -> str:
-    return os.environ.get("HUDDLE_TEST_PG", "postgres://postgres@127.0.0.1:5432/postgres")
-
-
-def pg_url(name: str) -> str:
-    return f"{pg_admin_url().rsplit('/', 1)[0]}/{name}"
-
-
-async def pg_admin(sql: str, *args):
-    import asyncpg
-
-    conn = await asyncpg.connect(pg_admin_url())
-    try:
-        return await conn.fetch(sql, *args)
-    finally:
-        await conn.close()
-
-
 def seed_postgres(name: str, n: int, report) -> None:
     import asyncpg
 
-    asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    asyncio.run(pg_admin(f'CREATE DATABASE "{name}"'))
-    url, folder = pg_url(name), CACHE / f"{name}.data"
-    subprocess.run([PY, "-m", "app", "migrate"], cwd=ROOT, env=app_env(url, folder), check=True, capture_output=True)
-    rooms, authors, _ = in_child("people_and_rooms", url, str(folder))
+    url, folder = pg_create(name), CACHE / f"{name}.data"
+    migrate(url, folder)
+    rooms, authors, _ = in_child(__file__, "people_and_rooms", url, str(folder))
     t0 = time.monotonic()
     rows = message_rows(n, rooms, authors)
     report(f"PostgreSQL: {n:,} messages made in {time.monotonic() - t0:.0f} s")
@@ -377,7 +317,7 @@ def seeded(n: int, report) -> dict[str, str]:
     name = PG_PREFIX + key
     for row in asyncio.run(pg_admin("SELECT datname FROM pg_database WHERE datname LIKE $1", PG_PREFIX + "%")):
         if row["datname"] != name and not row["datname"].endswith("_copy"):
-            asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)'))
+            pg_drop(row["datname"])
 
     async def done() -> bool:
         import asyncpg
@@ -441,67 +381,37 @@ def count_matches(urls: dict[str, str]) -> dict:
         con.close()
 
 
-class Served:
-    """Huddle under Hypercorn (bench/run.py's, without its access log) on a free port, on core 0."""
-
-    def __init__(self, url: str, folder: Path) -> None:
-        from bench.run import Hypercorn, free_port
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = Hypercorn(folder, self.port, app_env(url, folder, HUDDLE_BASE_URL=self.url), "0")
-
-    def stop(self) -> None:
-        self.server.stop()
-
-
 def time_page(url: str, runs: int) -> dict:
     """GET /search?q=word, one keep-alive connection, logged in as the searcher: `runs` times a
     word after 3 unmeasured (this client pinned to core 1 meanwhile)."""
-    from tests.helpers.server import Server
-
     out: dict = {}
-    with tempfile.TemporaryDirectory() as folder:
-        served = Served(url, Path(folder))
-        affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
-        try:
-            if affinity is not None and (os.cpu_count() or 1) > 1:
-                os.sched_setaffinity(0, {1})
-            cookie = Server.login_cookie(SimpleNamespace(url=served.url), SEARCHER, PASSWORD)
-            conn = http.client.HTTPConnection("127.0.0.1", served.port, timeout=30)
-            for label, word, _ in WORDS:
-                times, marks, statuses = [], 0, set()
-                for k in range(runs + 3):
-                    t = time.perf_counter()
-                    conn.request("GET", "/search?q=" + urllib.parse.quote(word), headers={"Cookie": cookie})
-                    answer = conn.getresponse()
-                    body = answer.read()
-                    if k >= 3:
-                        times.append(time.perf_counter() - t)
-                    statuses.add(answer.status)
-                    marks = body.count(b"<mark")
-                out[label] = {**summary(times), "status": sorted(statuses), "marks": marks}
-            conn.close()
-        finally:
-            if affinity is not None:
-                os.sched_setaffinity(0, affinity)
-            served.stop()
+    with page_client(url, SEARCHER, timeout=30) as get:
+        for label, word, _ in WORDS:
+            times, marks, statuses = [], 0, set()
+            for k in range(runs + 3):
+                took, status, body = get("/search?q=" + urllib.parse.quote(word))
+                if k >= 3:
+                    times.append(took)
+                statuses.add(status)
+                marks = body.count(b"<mark")
+            out[label] = {**summary(times), "status": sorted(statuses), "marks": marks}
     return out
 
 
-def copy_database(url: str, folder: Path) -> tuple[str, callable]:
-    """A scratch copy of a seeded database to post into (the cache stays as seeded)."""
-    if url.startswith("sqlite://"):
-        source = sqlite3.connect(url.removeprefix("sqlite://"))
-        target = sqlite3.connect(folder / "copy.sqlite3")
-        source.backup(target)
-        source.close()
-        target.close()
-        return f"sqlite://{folder / 'copy.sqlite3'}", lambda: None
-    name = url.rsplit("/", 1)[1] + "_copy"
-    asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    asyncio.run(pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{url.rsplit("/", 1)[1]}"'))
-    return pg_url(name), lambda: asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+@contextlib.contextmanager
+def copied(url: str, folder: Path):
+    """A scratch copy of a seeded database to post into (the cache stays as seeded): its URL."""
+    if not url.startswith("sqlite://"):
+        name = url.rsplit("/", 1)[1]
+        with pg_scratch(name + "_copy", template=name) as copy:
+            yield copy
+        return
+    source = sqlite3.connect(url.removeprefix("sqlite://"))
+    target = sqlite3.connect(folder / "copy.sqlite3")
+    source.backup(target)
+    source.close()
+    target.close()
+    yield f"sqlite://{folder / 'copy.sqlite3'}"
 
 
 async def time_posting(url: str, posts: int) -> dict:
@@ -569,21 +479,18 @@ def run(messages: int = 1_000_000, runs: int = 40, posts: int = 1000, report=Non
     for db, url in urls.items():
         row: dict = {}
         report(f"{db}: queries")
-        row["query"] = in_child("time_queries", url, runs)
+        row["query"] = in_child(__file__, "time_queries", url, runs)
         report(f"{db}: the search page")
         try:
             row["page"] = time_page(url, runs)
         except Exception as error:  # noqa: BLE001 - report what was measured, and why this part was not
             row["page"] = {"error": repr(error)[:300]}
         report(f"{db}: posting with and without indexing")
-        with tempfile.TemporaryDirectory() as folder:
-            copy, drop = copy_database(url, Path(folder))
-            try:
-                row["indexing"] = in_child("time_posting", copy, posts)
-            except Exception as error:  # noqa: BLE001
-                row["indexing"] = {"error": repr(error)[:300]}
-            finally:
-                drop()
+        try:
+            with tempfile.TemporaryDirectory() as folder, copied(url, Path(folder)) as copy:
+                row["indexing"] = in_child(__file__, "time_posting", copy, posts)
+        except Exception as error:  # noqa: BLE001
+            row["indexing"] = {"error": repr(error)[:300]}
         results["databases"][db] = row
     return results
 
@@ -655,8 +562,8 @@ def main() -> None:
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        task = {"people_and_rooms": people_and_rooms, "time_queries": time_queries, "time_posting": time_posting}
-        print(json.dumps(asyncio.run(task[args.child[0]](*json.loads(args.child[1])))))
+        child_main({"people_and_rooms": people_and_rooms, "time_queries": time_queries,
+                    "time_posting": time_posting}, args.child)
         return
     if args.seed_only:
         print(seeded(args.messages, lambda text: print(text, file=sys.stderr, flush=True)))
