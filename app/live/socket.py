@@ -82,8 +82,10 @@ class PageDialect:
         labels = (await names.labels(named)).values() if named else ()
         unread, mentions = (await chat.unread_counts_by_id(conn.session.user_id),
                             await chat.mention_counts_by_id(conn.session.user_id))
+        # Only what is unread: a zero per membership (every followed thread is one) would be ~12 KB a
+        # reconnect at 1,000 follows; the page takes a conversation it is not told of as read.
         await conn.send((await events.presence(online, ids - online, snapshot=True)).html + await render_template(
-            "chat/_unread_snapshot.html", counts=unread, mentions=mentions,
+            "chat/_unread_snapshot.html", counts={cid: n for cid, n in unread.items() if n}, mentions=mentions,
             threads=await thread_counts(unread, mentions))
             + (labels and (await events.names(labels, snapshot=True)).html or ""))
 

@@ -4,7 +4,8 @@
 // server the cursor, so a page that reconnects gets what it missed, nothing twice. (Reading is
 // static/js/unread.js: only what was shown.) Unread badges in the sidebar (dom_id:
 // conversation-<id>-unread) count others' new messages, take the count left when read in any tab
-// (`live:read`), and are reset from the snapshot after a hello (`live:unread`).
+// (`live:read`), and are reset from the snapshot after a hello (`live:unread`: it lists only the
+// counts above zero, so a badge it does not name is cleared).
 // A message already on the page (the sender's own answer, a replay) is replaced when it arrives
 // again, never appended a second time; a new one goes in at its place by seq (data-seq), not
 // simply at the end, so every screen shows one order, live and after reload alike.
@@ -47,6 +48,9 @@
   document.addEventListener("live:unread", function (event) {
     if (!event.detail.counts) return;
     var counts = JSON.parse(event.detail.counts);
+    document.querySelectorAll('[id^="conversation-"][id$="-unread"]').forEach(function (badge) {
+      setUnread(badge.id.slice("conversation-".length, -"-unread".length), 0);
+    });
     Object.keys(counts).forEach(function (id) {
       setUnread(Number(id), counts[id]);
     });
