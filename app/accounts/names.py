@@ -31,9 +31,12 @@ async def labels_around(user_ids, *skeletons: str | None) -> dict[int, Label]:
 
 async def announce(before: dict[int, Label], user_ids, *skeletons: str | None) -> None:
     """After a commit: every label that differs from `before` goes to every page and program, and
-    lists of people (the sidebar, the team page) fetch themselves again."""
+    lists of people (the sidebar, the team page) fetch themselves again; the rendered messages
+    that show names (quotes, thread summaries, reactions) are keyed by a new names epoch."""
     after = await labels_around({*user_ids, *before}, *skeletons)
     changed = [label for uid, label in after.items() if before.get(uid) != label]
+    if changed:  # before the pages hear it: what they fetch then is rendered with the new names
+        await names.new_epoch()
     await names_changed(changed)
     if changed:
         await people_changed()

@@ -112,15 +112,25 @@ async def _label(message: Message) -> Label | None:
     return message.author_label
 
 
+async def _epoch(message: Message) -> str:
+    """The names' epoch (app/models/names.py epoch) a render of this message is keyed by: read once
+    for a page's or an event's messages (message_fragments, message_event set it)."""
+    if not hasattr(message, "names_epoch"):
+        message.names_epoch = await names.epoch()
+    return message.names_epoch
+
+
 async def message_html(message: Message) -> Markup:
     """A message's fragment (templates/chat/_message.html), rendered once per version and reused
     by every page load, history page and answer that shows it (it is the same for every viewer),
     as Campfire caches its message partials. Keyed by what the fragment shows that can change:
     the version (edits, deletion), the author's account (a removed account shows as such) and
-    the author's name as it is now (a rename is a new key: no stale render survives it), and the
-    text renderer's version (an upgrade that formats differently renders every message again)."""
+    the author's name as it is now, the names' epoch (a rename anywhere is a new key: the names
+    in a reply's quote, a thread's summary and reaction chips are never stale, on any worker),
+    and the text renderer's version (an upgrade that formats differently renders every message
+    again)."""
     label = await _label(message)
-    key = (message.id, message.version_seq, message.author_id, label, markdown.VERSION)
+    key = (message.id, message.version_seq, message.author_id, label, await _epoch(message), markdown.VERSION)
     cache = runtime().message_html
     if (html := cache.get(key)) is None:
         await extras([message])
@@ -142,8 +152,9 @@ async def message_fragments(rows) -> list[Markup]:
     one or two small queries)."""
     cache = runtime().message_html
     found = await names.labels(_field(r, "author_id") for r in rows)
+    epoch = await names.epoch()
     keys = [(_field(r, "id"), _field(r, "version_seq"), _field(r, "author_id"),
-             found.get(_field(r, "author_id")), markdown.VERSION) for r in rows]
+             found.get(_field(r, "author_id")), epoch, markdown.VERSION) for r in rows]
     missing = {key[0] for key in keys if key not in cache}
     if missing:
         full = {r.id: r for r in rows if isinstance(r, Message) and r.id in missing}
@@ -151,7 +162,7 @@ async def message_fragments(rows) -> list[Markup]:
             full.update({m.id: m for m in await Message.filter(id__in=rest)})
         await extras(list(full.values()))
         for message in full.values():
-            message.author_label = found.get(message.author_id)
+            message.author_label, message.names_epoch = found.get(message.author_id), epoch
             await message_html(message)
     return [cache.get(key) or await message_html(await Message.get(id=key[0])) for key in keys]
 
@@ -160,7 +171,8 @@ async def message_event(message: Message, kind: str, *, cursor_only: bool = Fals
     """The event for a message's latest change: the same rendering whether it goes out live or
     is replayed from the database for a page catching up."""
     label = await _label(message)
-    key = (message.id, message.version_seq, message.author_id, label, markdown.VERSION, kind, cursor_only)
+    key = (message.id, message.version_seq, message.author_id, label, await _epoch(message), markdown.VERSION, kind,
+           cursor_only)
     _rendered = runtime().rendered_events
     if (event := _rendered.get(key)) is None:
         await extras([message])

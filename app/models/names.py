@@ -3,13 +3,19 @@ it where two could be taken for each other. Computed from the users as they are 
 name copied at post time), for many people in a few queries."""
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
+from app.models import reads
+from app.models.links import SiteSetting
 from app.models.reserved import ReservedName
 from app.models.user import User
+
+EPOCH = "names_epoch"  # a SiteSetting: new whenever someone's label changes (see epoch())
 
 
 class Label(NamedTuple):
@@ -72,3 +78,24 @@ async def affected_by(*skeletons: str | None) -> set[int]:
     if not wanted:
         return set()
     return set(await User.filter(display_name_skeleton__in=wanted).values_list("id", flat=True))
+
+
+async def epoch() -> str:
+    """The names' generation: a token made anew by every change of anyone's label (a rename, a
+    display name, a handle that comes or goes), kept in the database so that every worker reads
+    the same. Rendered fragments that show others' names (a reply's quote, a thread's summary,
+    reaction chips) are keyed by it (app/chat/events.py): a rename renders them again. One
+    primary-key read."""
+    rows = await reads.rows("SELECT value FROM site_settings WHERE key = ?", [EPOCH])
+    return rows[0]["value"] if rows else ""
+
+
+async def new_epoch() -> None:
+    """After a commit that changed someone's label: a new generation of names (see epoch())."""
+    token = secrets.token_hex(8)
+    if await SiteSetting.filter(key=EPOCH).update(value=token):
+        return
+    try:
+        await SiteSetting.create(key=EPOCH, value=token)
+    except IntegrityError:  # another worker made the row meanwhile
+        await SiteSetting.filter(key=EPOCH).update(value=token)
