@@ -3,13 +3,18 @@ mention counts, people and who is online) and a conversation's title: gathered i
 queries for the pages that show them (app/chat/routes.py and the sidebar's own fragment)."""
 from __future__ import annotations
 
-from app.chat import service, titles, visits
+from app.chat import service, sidebar_cache, titles, visits
 from app.models import THREAD, Conversation, User, names
 from app.models.notify import NOTHING, effective_level
-from app.realtime import events as live_events
 
 
 async def sidebar_context(me: User, current: Conversation | None = None) -> dict:
+    """The sidebar's context, from the person's cached one while nothing it is made of changed
+    (app/chat/sidebar_cache.py), with the conversation the page shows."""
+    return {**await sidebar_cache.cached(me, _built), "current": current}
+
+
+async def _built(me: User) -> dict:
     mine = await service.my_conversations(me)
     unread, mention_counts = await service.unread_counts(me), await service.mention_counts_by_id(me.id)
     rooms = sorted((c for c, _ in mine if c.is_room), key=lambda c: c.name_key or "")
@@ -22,12 +27,11 @@ async def sidebar_context(me: User, current: Conversation | None = None) -> dict
     labels = await names.labels({p.id for p in people} | titles.member_ids(directs))
     return {
         "labels": labels, "titles": titles.direct_titles(me.id, directs, labels),
-        "rooms": rooms, "archived_rooms": archived, "directs": directs, "people_of": people_of, "current": current,
+        "rooms": rooms, "archived_rooms": archived, "directs": directs, "people_of": people_of,
         "unread": unread, "people": people,
         # Beside each unread count, the unread mentions; a conversation set to "Nothing" shows only those.
         "mention_counts": mention_counts,
         "muted": {c.id for c, m in mine if effective_level(c.kind, m.notify) == NOTHING},
-        "online_ids": await live_events.online_ids(p.id for p in people),
         "other_rooms": await service.open_rooms_not_joined(me),
         "last_visit": visits.latest([m for _, m in mine]),
         # The threads I follow: the one "Threads" entry counts their unread replies and mentions.

@@ -21,7 +21,7 @@ from tortoise.transactions import in_transaction
 from app import signals
 from app.domain import Invalid, NotFound
 from app.files import images
-from app.models import User
+from app.models import User, names
 from app.models.files import Blob
 from app.realtime.events import people_changed
 from app.runtime import runtime
@@ -93,6 +93,7 @@ async def set_picture(actor: User, path: Path, crop: Crop | None = None) -> User
         await storage.put_bytes(key, data, "image/webp")
     old = await _replace(actor, *keys)
     await discard(old - set(keys))
+    await names.new_epoch()  # a face is part of a label: what is rendered with it is keyed anew
     await people_changed()  # lists of people fetch themselves again, with the new face
     return actor
 
@@ -100,6 +101,7 @@ async def set_picture(actor: User, path: Path, crop: Crop | None = None) -> User
 async def remove_picture(actor: User) -> User:
     """Back to initials; the files go if nobody else has them."""
     await discard(await _replace(actor, None, None))
+    await names.new_epoch()
     await people_changed()
     return actor
 

@@ -1,0 +1,61 @@
+"""The sidebar's context, cached per person in this process and keyed by what it is made of,
+read from the database in one query on every page (so a stale entry is never served, whichever
+worker or host made the change): each of the person's memberships (rooms, directs and followed
+threads) with its conversation's last number (every message, edit, deletion and header change
+takes one: unread and mention counts, a rename, an archive), their read position, notification
+level and visit stamp; the open rooms' header numbers (the "More rooms" list); the number and
+newest id of accounts (someone made or removed) and the names' epoch (app/models/names.py epoch:
+a rename, a display name, a handle, a picture). Presence is read live on every page; the page's
+current conversation is set per request. Bounded: the least recently used entries go first."""
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+
+from app.models import ROOM, User, names, reads
+from app.realtime import events as live_events
+
+SIZE = 2048  # people (one entry each: the state it was built from and the context); a few KB each
+
+FINGERPRINT = """
+    SELECT 'm' AS k, m.conversation_id AS a, c.last_seq AS b, m.last_read_seq AS r, m.notify AS t,
+           m.last_visited_at AS v
+      FROM memberships m JOIN conversations c ON c.id = m.conversation_id WHERE m.user_id = ?
+    UNION ALL
+    SELECT 'r', c.id, c.header_seq, 0, NULL, NULL FROM conversations c
+     WHERE c.kind = ? AND c.is_open = ? AND c.archived_at IS NULL
+    UNION ALL
+    SELECT 'u', COUNT(*), MAX(u.id), 0, (SELECT value FROM site_settings WHERE key = ?), NULL FROM users u"""
+
+_entries: OrderedDict[int, tuple[tuple, dict]] = OrderedDict()
+stats = {"hits": 0, "misses": 0}  # read by tests and bench to tell a served entry from a built one
+
+
+async def fingerprint(me: User) -> tuple:
+    """Everything the person's sidebar is made of, as numbers and stamps (one query)."""
+    found = await reads.rows(FINGERPRINT, [me.id, ROOM, True, names.EPOCH])
+    return tuple(sorted((row["k"], row["a"], row["b"], row["r"], row["t"] or "", str(row["v"] or ""))
+                        for row in found))
+
+
+async def cached(me: User, build: Callable[[User], Awaitable[dict]]) -> dict:
+    """The sidebar's context for `me` (a fresh dict each time: callers may add to it), built by
+    `build` only when something it is made of has changed; presence read live."""
+    state = await fingerprint(me)
+    found = _entries.get(me.id)
+    if found is not None and found[0] == state:
+        stats["hits"] += 1
+        _entries.move_to_end(me.id)
+        entry = found[1]
+    else:  # never built, or something it is made of changed: built anew, the old one replaced
+        stats["misses"] += 1
+        entry = await build(me)
+        _entries[me.id] = (state, entry)
+        _entries.move_to_end(me.id)
+        while len(_entries) > SIZE:
+            _entries.popitem(last=False)
+    return {**entry, "online_ids": await live_events.online_ids(p.id for p in entry["people"])}
+
+
+def clear() -> None:
+    _entries.clear()
