@@ -8,6 +8,9 @@ hooks; lift a cap only once those tests pass on the new release.
 - decline_websocket_compression: Hypercorn `ws_stream.Handshake.__init__` and `.extensions`
 - on_hypercorn_shutdown: Hypercorn `hypercorn.asyncio.run.check_multiprocess_shutdown_event`
 - direct_sender: Quart `Websocket._send`
+- direct_writer: Quart `Websocket._send` (a partial of the ASGI send), Hypercorn `WSStream` (`state`,
+  `closed`, `connection`, `send`), `H11Protocol.send`, `TCPServer.writer`; wsproto `Connection.state`
+  and `Connection._proto.extensions`
 - model_columns, model_from_row: Tortoise `Model._meta.db_fields`, `Model._init_from_db`
 - init_tortoise: Tortoise `Tortoise.init(_enable_global_fallback=True)`
 """
@@ -103,6 +106,68 @@ def direct_sender(socket) -> Callable[[str | bytes], Any]:
     socket = socket._get_current_object() if hasattr(socket, "_get_current_object") else socket
     send = getattr(socket, "_send", None)
     return send if callable(send) else socket.send
+
+
+class DirectWriter:
+    """Writes ready-made websocket frames straight to one connection's transport (app/realtime/
+    direct.py builds them): for a socket that is open, not closing and not backed up."""
+
+    __slots__ = ("stream", "transport", "connected", "open")
+
+    def __init__(self, stream, transport, connected, open_state) -> None:
+        self.stream, self.transport, self.connected, self.open = stream, transport, connected, open_state
+
+    def writable(self, limit: int) -> bool:
+        """Open both ways, not closing, and at most `limit` bytes waiting to go out."""
+        stream, transport = self.stream, self.transport
+        return (not stream.closed and stream.state is self.connected and stream.connection.state is self.open
+                and not transport.is_closing() and transport.get_write_buffer_size() <= limit)
+
+    def write(self, frame: bytes) -> None:
+        self.transport.write(frame)
+
+
+def direct_writer(socket) -> DirectWriter | None:
+    """A writer of whole frames straight to this accepted socket's transport, or None where that
+    cannot be done safely (then every event takes the framework's path, as before).
+
+    The same frame serves every recipient (a server's frames are not masked), so fan-out builds it
+    once and writes it to each open socket in the publisher's loop: no task wake-up and no call
+    through Quart, Hypercorn and wsproto per recipient (measured in bench/: see README). Sound
+    because Hypercorn writes each frame it sends in one `transport.write` (so frames never
+    interleave), wsproto keeps no state about whole outgoing data frames, and we decline every
+    extension (decline_websocket_compression), so a frame is header + payload.
+
+    Relies on: Quart's `Websocket._send` being `functools.partial(send_data, asgi_send)`; that ASGI
+    send being Hypercorn's bound `WSStream.app_send`; the stream's `state`, `closed`, `connection`
+    (wsproto, whose `state` and `_proto.extensions` we read) and `send`, bound to an `H11Protocol`
+    (HTTP/2's websockets wrap frames in DATA frames: not these) whose `send` is the asyncio
+    `TCPServer.protocol_send`, whose `writer.transport` is the socket's. Any of these missing or of
+    another kind (another server, Trio, HTTP/2): None."""
+    try:
+        from hypercorn.asyncio.tcp_server import TCPServer
+        from hypercorn.protocol.h11 import H11Protocol
+        from hypercorn.protocol.ws_stream import ASGIWebsocketState, WSStream
+        from wsproto.connection import ConnectionState
+    except ImportError:
+        return None
+    socket = socket._get_current_object() if hasattr(socket, "_get_current_object") else socket
+    send = getattr(socket, "_send", None)
+    if not isinstance(send, functools.partial) or not send.args:
+        return None
+    stream = getattr(send.args[0], "__self__", None)
+    if not isinstance(stream, WSStream) or getattr(send.args[0], "__func__", None) is not WSStream.app_send:
+        return None
+    protocol = getattr(stream.send, "__self__", None)
+    server = getattr(getattr(protocol, "send", None), "__self__", None)
+    if not isinstance(protocol, H11Protocol) or not isinstance(server, TCPServer):
+        return None
+    connection = getattr(stream, "connection", None)
+    extensions = getattr(getattr(connection, "_proto", None), "extensions", None)
+    transport = getattr(getattr(server, "writer", None), "transport", None)
+    if extensions != [] or getattr(connection, "state", None) is not ConnectionState.OPEN or transport is None:
+        return None
+    return DirectWriter(stream, transport, ASGIWebsocketState.CONNECTED, ConnectionState.OPEN)
 
 
 # --- Tortoise -----------------------------------------------------------------------------------

@@ -120,6 +120,82 @@ async def test_hypercorn_shutdown_hook(monkeypatch):
     assert calls == ["closed"]
 
 
+# --- Hypercorn, Quart, wsproto: direct_writer ---------------------------------------------------
+
+async def test_direct_writer_hooks():
+    """On a real Hypercorn, an accepted socket's writer exists and its frames reach the client in
+    order with what Quart sends; each link it follows is checked by name, so an upgrade that moves
+    one fails here, naming it (served any other way, direct_writer gives None: today's path)."""
+    import functools
+
+    from hypercorn.asyncio import serve
+    from hypercorn.asyncio.tcp_server import TCPServer
+    from hypercorn.config import Config
+    from hypercorn.protocol.h11 import H11Protocol
+    from hypercorn.protocol.ws_stream import WSStream
+    from quart import Quart, websocket
+    from websockets.asyncio.client import connect
+
+    from app.realtime.direct import WRITE_LIMIT, text_frame
+    from tests.helpers.ports import free_port
+
+    hook = "direct_writer"
+    compat.decline_websocket_compression()
+    app, seen = Quart(__name__), {}
+
+    @app.websocket("/probe")
+    async def probe():
+        await websocket.accept()
+        socket = websocket._get_current_object()
+        send = seen["send"] = getattr(socket, "_send", None)
+        asgi_send = send.args[0] if isinstance(send, functools.partial) and send.args else None
+        seen["stream"] = stream = getattr(asgi_send, "__self__", None)
+        seen["protocol"] = protocol = getattr(getattr(stream, "send", None), "__self__", None)
+        seen["server"] = getattr(getattr(protocol, "send", None), "__self__", None)
+        seen["connection"] = getattr(stream, "connection", None)
+        writer = seen["writer"] = compat.direct_writer(websocket)
+        if writer is not None and writer.writable(WRITE_LIMIT):
+            writer.write(text_frame("straight to the transport"))
+        await websocket.send("then through Quart")
+        await websocket.receive()  # until the client is done
+
+    config, stop = Config(), asyncio.Event()
+    config.bind, config.accesslog, config.errorlog = [f"127.0.0.1:{free_port()}"], None, None
+    serving = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))
+    try:
+        for _ in range(500):
+            try:
+                client = await connect(f"ws://{config.bind[0]}/probe")
+                break
+            except OSError:
+                await asyncio.sleep(0.01)  # not listening yet: try again
+        got = [await asyncio.wait_for(client.recv(), 5) for _ in range(2 if seen.get("writer") else 1)]
+        await client.send("done")
+        await client.close()
+    finally:
+        stop.set()
+        await serving
+    require(isinstance(seen["send"], functools.partial), hook, "quart",
+            "Websocket._send is no longer functools.partial(send_data, asgi_send)")
+    require(isinstance(seen["stream"], WSStream), hook, "hypercorn",
+            "the ASGI send is no longer a bound WSStream.app_send")
+    for name in ("state", "closed", "connection", "send"):
+        require(hasattr(seen["stream"], name), hook, "hypercorn", f"WSStream has no {name}")
+    require(isinstance(seen["protocol"], H11Protocol), hook, "hypercorn", "WSStream.send is no longer H11Protocol's")
+    require(isinstance(seen["server"], TCPServer) and hasattr(seen["server"].writer, "transport"), hook, "hypercorn",
+            "H11Protocol.send is no longer the asyncio TCPServer's, with a writer")
+    require(getattr(getattr(seen["connection"], "_proto", None), "extensions", None) == [], hook, "wsproto",
+            "wsproto's Connection no longer keeps its extensions in _proto.extensions")
+    assert seen["writer"] is not None, "direct_writer found no transport although every link is in place"
+    assert got == ["straight to the transport", "then through Quart"]
+
+    async with app.test_app():  # served another way (Quart's test client): None, today's path
+        async with app.test_client().websocket("/probe") as socket:
+            await socket.receive()
+            await socket.send("done")
+    assert seen["writer"] is None
+
+
 # --- Quart: direct_sender -----------------------------------------------------------------------
 
 async def test_quart_websocket_send_hook():
@@ -207,6 +283,7 @@ def test_every_hook_is_named_in_a_version_cap():
         return " ".join([*reversed(above), lines[at]])
 
     for hook, package in [("decline_websocket_compression", "hypercorn"), ("on_hypercorn_shutdown", "hypercorn"),
+                          ("direct_writer", "hypercorn"), ("direct_writer", "wsproto"), ("direct_writer", "quart"),
                           ("direct_sender", "quart"), ("model_columns", "tortoise-orm"),
                           ("model_from_row", "tortoise-orm"), ("init_tortoise", "tortoise-orm")]:
         assert hook in comment_of(package), f"pyproject.toml: the comment above {package}'s cap does not name {hook}"

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from app.realtime.direct import Frames
+
 QUEUE_LIMIT = 256
+
+log = logging.getLogger("huddle.live")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +62,9 @@ class Subscription:
         self.topics: set[str] = set()
         self.queue: asyncio.Queue[Event | None] = asyncio.Queue(maxsize=limit)
         self.overflowed = False
+        # Written at once when it can be (app/realtime/direct.py): given the event and the frames
+        # built for it so far, True when it was handled so; None: every event is queued.
+        self.direct: Callable[[Event, Frames], bool] | None = None
 
     async def add(self, *topics: str) -> None:
         for topic in topics:
@@ -70,10 +78,17 @@ class Subscription:
                 self.topics.discard(topic)
                 await self._broker._detach(topic, self)
 
-    def deliver(self, event: Event) -> None:
-        """Queue an event without waiting; a reader that is too far behind is dropped instead."""
+    def deliver(self, event: Event, frames: Frames | None = None) -> None:
+        """Write an event at once where the socket can take it now with nothing of its own before
+        it; else queue it without waiting. A reader that is too far behind is dropped instead."""
         if self.overflowed:
             return
+        if self.direct is not None and self.queue.empty():
+            try:
+                if self.direct(event, Frames() if frames is None else frames):
+                    return
+            except Exception:  # noqa: BLE001 - one socket must not stop the others': it takes the queue
+                log.exception("a direct write failed; queued instead")
         try:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:
@@ -131,9 +146,11 @@ class MemoryBroker:
         self.deliver(event)
 
     def deliver(self, event: Event) -> None:
-        """Hand one event to every local subscriber of its topic: no work per recipient but a put."""
+        """Hand one event to every local subscriber of its topic: no work per recipient but a write
+        of the same bytes, or a put."""
+        frames = Frames()  # each frame built once, whoever takes it
         for subscription in tuple(self._subscribers.get(event.topic, ())):
-            subscription.deliver(event)
+            subscription.deliver(event, frames)
 
     def close_local_sockets(self, code: int) -> int:
         """Tell every local socket to close with code (a restart: they reconnect and catch up)."""

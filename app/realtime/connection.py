@@ -27,11 +27,12 @@ from typing import Protocol
 from quart import websocket
 
 from app import clock
-from app.compat import direct_sender
+from app.compat import direct_sender, direct_writer
 from app.realtime import events
 from app.realtime.beside import Beside
 from app.realtime.broker import Event, Subscription
 from app.realtime.cursor import Cursor, Source, TooFarBehind
+from app.realtime.direct import Direct
 from app.realtime.limits import REPLACED
 from app.runtime import runtime
 
@@ -69,7 +70,7 @@ class Dialect(Protocol):
     async def resolve(self, token: str): ...  # the live session a token names, or None
 
 
-class Connection(Beside):
+class Connection(Beside, Direct):
     def __init__(self, dialect: Dialect, subscription: Subscription) -> None:
         self.dialect, self.subscription = dialect, subscription
         self.session = None
@@ -86,6 +87,9 @@ class Connection(Beside):
         self.watching, self.added = {}, set()  # what it follows beside the user's own (app/realtime/beside.py)
         self.visible, self.beside, self.beside_key = False, None, None
         self._send = direct_sender(websocket)
+        self.writer = direct_writer(websocket)  # None: every event takes the queue (app/realtime/direct.py)
+        if self.writer is not None:
+            subscription.direct = self.direct
 
     @property
     def user(self):

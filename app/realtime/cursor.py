@@ -74,25 +74,38 @@ class Cursor:
         self.sent.pop(topic, None)
         self.passed.pop(topic, None)
 
-    async def live(self, event: Event) -> None:
-        """A numbered event from the broker, in the order the broker gave it."""
+    def take(self, event: Event) -> bool | None:
+        """What to do with a live numbered event, decided at once: True, send it (it now counts as
+        sent); False, skip it (already sent, or passed through before); None, numbers were skipped:
+        the source must fill the gap first (live does; the direct path leaves it to live)."""
         topic, seq = event.topic, event.seq
-        if topic not in self.sent:
+        sent = self.sent.get(topic)
+        if sent is None:
             passed = self.passed.setdefault(topic, set())
             if seq in passed:
-                return
+                return False
             if len(passed) >= PASSED_LIMIT:
                 passed.discard(min(passed))
             passed.add(seq)
-            return await self._out(event)
-        if seq <= self.sent[topic]:
-            return  # already sent (replayed, or a late duplicate)
-        if seq > self.sent[topic] + 1:
-            await self._fill(topic)  # numbers were skipped: the source has them
-            if seq <= self.sent[topic]:
-                return
+            return True
+        if seq <= sent:
+            return False  # already sent (replayed, or a late duplicate)
+        if seq > sent + 1:
+            return None
         self.sent[topic] = seq
-        await self._out(event)
+        return True
+
+    async def live(self, event: Event) -> None:
+        """A numbered event from the broker, in the order the broker gave it."""
+        taken = self.take(event)
+        if taken is None:
+            await self._fill(event.topic)  # numbers were skipped: the source has them
+            if event.seq <= self.sent[event.topic]:
+                return
+            self.sent[event.topic] = event.seq
+            taken = True
+        if taken:
+            await self._out(event)
 
     async def _fill(self, topic: str, skip: set[int] = frozenset()) -> None:
         after = self.sent[topic]
