@@ -192,6 +192,6 @@
   // Files dropped on the conversation or pasted into the box (drop.js).
   document.addEventListener("huddle:attach", function (event) { add(event.detail.form, event.detail.files); });
 
-  document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  enhance(document);  // loaded deferred and render-blocking (the layout): the composer never changes after its first paint
   document.addEventListener("htmx:load", function (event) { enhance(event.detail.elt); });
 })();

@@ -21,7 +21,8 @@
     });
   }
 
-  ["DOMContentLoaded", "htmx:afterSwap", "htmx:oobAfterSwap", "htmx:wsAfterMessage"].forEach(function (name) {
+  group();  // at once: the layout loads this deferred and render-blocking, so before the first paint
+  ["htmx:afterSwap", "htmx:oobAfterSwap", "htmx:wsAfterMessage"].forEach(function (name) {
     document.addEventListener(name, group);
   });
 })();

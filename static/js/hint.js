@@ -30,5 +30,5 @@
     if (composer) composer.focus();  // the button is gone: the focus goes somewhere useful
   });
   document.addEventListener("visibilitychange", update);
-  document.addEventListener("DOMContentLoaded", update);
+  update();  // loaded deferred and render-blocking (the layout): shown before the first paint, nothing moves
 })();

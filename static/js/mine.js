@@ -12,7 +12,8 @@
     });
   }
 
-  ["DOMContentLoaded", "htmx:afterSwap", "htmx:oobAfterSwap", "htmx:wsAfterMessage"].forEach(function (name) {
+  markMine();  // at once: the layout loads this deferred and render-blocking, so before the first paint
+  ["htmx:afterSwap", "htmx:oobAfterSwap", "htmx:wsAfterMessage"].forEach(function (name) {
     document.addEventListener(name, markMine);
   });
 })();

@@ -1,5 +1,5 @@
-// The conversation's scrolling ([data-scroller]): it opens at the bottom, or centred on the
-// message a permalink names ([data-highlight], which is also highlighted). New messages arriving
+// The conversation's scrolling ([data-scroller]), once opened where opening.js put it (the bottom,
+// the first unread, a permalink's message) before the first paint. New messages arriving
 // live, and my own after a send, are followed if the reader was at the bottom; older messages
 // loading above (a [data-older] sentinel swapped) leave what the reader sees where it was. When
 // the list itself gets shorter (an error banner above it, a phone's keyboard opening), a reader
@@ -10,13 +10,6 @@
   function scroller() { return document.querySelector("[data-scroller]"); }
   function nearBottom(el) { return el.scrollHeight - el.scrollTop - el.clientHeight < 80; }
   function toBottom() { var el = scroller(); if (el) el.scrollTop = el.scrollHeight; }
-
-  document.addEventListener("DOMContentLoaded", function () {
-    var marker = document.querySelector("[data-highlight]");
-    var target = marker && document.getElementById(marker.dataset.highlight);
-    if (target) { target.classList.add("highlight"); target.scrollIntoView({ block: "center" }); }
-    else toBottom();
-  });
 
   // Older messages load above: keep the distance from the bottom.
   var fromBottom = null;

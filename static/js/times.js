@@ -40,7 +40,8 @@
 
   // The whole page each time (a few hundred elements at most): a message the live channel
   // replaced in place (cursor.js) is in no swap event's target.
-  ["DOMContentLoaded", "htmx:afterSwap", "htmx:oobAfterSwap", "htmx:wsAfterMessage"].forEach(function (name) {
+  localTimes();  // at once: the layout loads this deferred and render-blocking, so before the first paint
+  ["htmx:afterSwap", "htmx:oobAfterSwap", "htmx:wsAfterMessage"].forEach(function (name) {
     document.addEventListener(name, localTimes);
   });
   setInterval(localTimes, 30000);

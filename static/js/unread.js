@@ -1,4 +1,4 @@
-// Reading as the reader reads. A conversation with unread messages opens at the first of them,
+// Reading as the reader reads. A conversation with unread messages opens at the first of them (opening.js),
 // under the "New messages" line the server wrote ([data-new-line]); a message counts as read only
 // once it has been on screen (an IntersectionObserver on the articles of [data-messages], inside
 // [data-scroller], while the tab is visible), and the page POSTs the highest number shown to
@@ -90,14 +90,8 @@
   box.addEventListener("scroll", showCounter, { passive: true });
   document.addEventListener("htmx:afterSettle", showCounter);
 
-  // Opened at the first unread: the line near the top, with a little of what was read above it.
-  document.addEventListener("DOMContentLoaded", function () {
-    var line = list.querySelector("[data-new-line]");
-    if (line && !document.querySelector("[data-highlight]")) {
-      box.scrollTop += line.getBoundingClientRect().top - box.getBoundingClientRect().top - 48;
-    }
-    showCounter();
-  });
+  // Opened at the first unread before the first paint (opening.js): count what is below it.
+  document.addEventListener("DOMContentLoaded", showCounter);
 
   // The newest are not on the page: an arriving message waits for the newer pages (or a jump)
   // instead of going in after the past. Capture, so cursor.js never places it.
