@@ -17,7 +17,8 @@ PostgreSQL (bench/search.py), and Web Push from a post mentioning @everyone in a
 every push accepted by a local receiver (bench/push.py), a 12-megapixel photo in a message, from
 its upload to 100 open pages and to its thumbnail on them (bench/files.py), and richer messages
 (replies, threads, reactions, link previews) against a plain post, on SQLite and PostgreSQL
-(bench/messages.py). Writes bench/results/latest.json, the table between the bench markers in
+(bench/messages.py), and Lighthouse's scores and layout shift on each kind of page
+(bench/lighthouse.py). Writes bench/results/latest.json, the table between the bench markers in
 README.md, and docs/bench.png.
 """
 from __future__ import annotations
@@ -245,7 +246,7 @@ def run(quick: bool, only: set[str], servers: list[str]) -> dict:
         scenarios = []
     progress = Progress(len(servers) * (len(scenarios) + ("idle" in only)) + 2 * ("pages" in only)
                         + ("history" in only) + ("search" in only) + ("push" in only) + ("files" in only)
-                        + ("messages" in only))
+                        + ("messages" in only) + ("lighthouse" in only))
     results: dict = {"fanout": [], "idle": [], "pages": {}, "machine": machine(), "when": time.strftime("%Y-%m-%d")}
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
@@ -307,6 +308,15 @@ def run(quick: bool, only: set[str], servers: list[str]) -> dict:
             except Exception as error:  # noqa: BLE001
                 results["messages"] = {"error": repr(error)}
             progress.step("richer messages on SQLite and PostgreSQL")
+        if "lighthouse" in only:
+            import lighthouse
+
+            try:
+                results["lighthouse"] = lighthouse.run(1 if quick else 3, report=lambda text: print(
+                    f"\r{text:<78}", end="", file=sys.stderr, flush=True))
+            except Exception as error:  # noqa: BLE001
+                results["lighthouse"] = {"error": repr(error)}
+            progress.step("Lighthouse on each kind of page")
     print(file=sys.stderr)
     return results
 
@@ -405,6 +415,10 @@ def table(results: dict) -> str:
         import messages
 
         lines += ["", messages.table(results["messages"])]
+    if "pages" in results.get("lighthouse", {}):
+        import lighthouse
+
+        lines += ["", lighthouse.table(results["lighthouse"])]
     return "\n".join(lines)
 
 
@@ -469,8 +483,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer, smaller runs (a smoke test)")
     parser.add_argument("--report-only", action="store_true", help="rewrite the table and chart from latest.json")
-    parser.add_argument("--only", default="fanout,idle,pages,history,search,push,files,messages",
-                        help="some of: fanout,idle,pages,history,search,push,files,messages")
+    parser.add_argument("--only", default="fanout,idle,pages,history,search,push,files,messages,lighthouse",
+                        help="some of: fanout,idle,pages,history,search,push,files,messages,lighthouse")
     parser.add_argument("--servers", default="raw,quart,huddle,huddle+redis", help="which servers' fan-out to run")
     args = parser.parse_args()
     out = ROOT / "bench" / "results"
@@ -481,12 +495,12 @@ def main() -> None:
     else:
         results = run(args.quick, set(args.only.split(",")), args.servers.split(","))
         # Only a whole run replaces the published figures; a partial one is kept beside them. Search,
-        # push, files and messages stand apart from the rest: a full-size `--only search` (or push,
-        # files, messages) run replaces just its own figures.
+        # push, files, messages and lighthouse stand apart from the rest: a full-size `--only search`
+        # (or push, files, messages, lighthouse) run replaces just its own figures.
         (out / ("latest.json" if whole else "partial.json")).write_text(json.dumps(results, indent=2))
         apart = {key: results[key] for key, done in (("search", "databases"), ("push", "p95_ms"),
                                                      ("files", "thumb_p95_ms"),
-                                                     ("messages", "databases"))
+                                                     ("messages", "databases"), ("lighthouse", "pages"))
                  if done in results.get(key, {})}
         if not whole and not args.quick and apart:
             results = {**json.loads((out / "latest.json").read_text()), **apart}
