@@ -21,6 +21,7 @@ object, chat's is app/chat/live.py); this module imports no feature.
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -36,11 +37,24 @@ from app.realtime.direct import Direct
 from app.realtime.limits import REPLACED
 from app.runtime import runtime
 
+log = logging.getLogger("huddle.live")
+
 TYPING_EVERY = 1.0         # "typing" at most once a second per person and conversation
 HELD_LIMIT = 256           # numbered events held until the client says where it is; past it, too far behind
 
 # Unauthenticated sockets open per address block, per worker (app/realtime/serving.py admits them).
 _pending: dict[str, int] = {}
+
+
+_said: set[bool] = set()
+
+
+def _say_how_once(direct: bool) -> None:
+    """Log once per process which way live events go out (an upgrade that moved a hook shows here)."""
+    if direct not in _said:
+        _said.add(direct)
+        log.info("live events are written %s", "straight to the sockets" if direct
+                 else "through the framework's send (no direct writer for this server)")
 
 
 def release_pending(block: str) -> None:
@@ -90,6 +104,7 @@ class Connection(Beside, Direct):
         self.writer = direct_writer(websocket)  # None: every event takes the queue (app/realtime/direct.py)
         if self.writer is not None:
             subscription.direct = self.direct
+        _say_how_once(self.writer is not None)
 
     @property
     def user(self):
