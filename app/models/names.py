@@ -42,10 +42,22 @@ async def labels(user_ids: Iterable[int | None]) -> dict[int, Label]:
     ids = {uid for uid in user_ids if uid is not None}
     if not ids:
         return {}
-    people = await User.filter(id__in=ids).only(
-        "id", "username", "display_name", "display_name_skeleton", "avatar"
-    )
+    # Plain SQL (app/models/reads.py): every page asks this of its messages' authors, and the
+    # ORM built the query anew each time, costing more than the query.
+    marks = ",".join("?" * len(ids))
+    people = [_Person(**row) for row in await reads.rows(
+        f"SELECT id, username, display_name, display_name_skeleton, avatar FROM users WHERE id IN ({marks})",
+        sorted(ids))]
     return await _labelled(people)
+
+
+class _Person(NamedTuple):
+    """What a label is made of: the columns labels() reads (a User has them too: labels_of)."""
+    id: int
+    username: str
+    display_name: str
+    display_name_skeleton: str | None
+    avatar: str | None
 
 
 async def labels_of(people: Iterable[User]) -> dict[int, Label]:
@@ -53,7 +65,7 @@ async def labels_of(people: Iterable[User]) -> dict[int, Label]:
     return await _labelled(list(people))
 
 
-async def _labelled(people: list[User]) -> dict[int, Label]:
+async def _labelled(people: list) -> dict[int, Label]:
     skeletons = {p.display_name_skeleton for p in people if p.display_name and p.display_name_skeleton}
     holders: dict[str, set[int | None]] = {s: set() for s in skeletons}
     if skeletons:
