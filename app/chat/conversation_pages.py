@@ -8,7 +8,7 @@ from quart import Response, redirect, url_for
 from app.accounts import auth
 from app.chat import events as chat_events
 from app.chat import levels, replies, service
-from app.chat.sidebar import sidebar_context, title_of
+from app.chat.sidebar import sidebar_context, sidebar_html, title_of
 from app.chat.thread_pages import thread_view
 from app.web.htmx import render
 
@@ -59,5 +59,5 @@ async def conversation_page(conversation_id: int, *, around: int | None = None, 
         highlight=around, draft=draft, errors=errors or {}, may_manage=service.may_manage(me, conversation),
         reply=await replies.bar(conversation, reply_to) if member is not None else None,
         may_leave=service.may_leave(conversation), level=levels.of(conversation, member) if member else None,
-        **sidebar,
+        sidebar_html=await sidebar_html(sidebar), **sidebar,
     )

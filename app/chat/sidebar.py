@@ -3,6 +3,9 @@ mention counts, people and who is online) and a conversation's title: gathered i
 queries for the pages that show them (app/chat/routes.py and the sidebar's own fragment)."""
 from __future__ import annotations
 
+from markupsafe import Markup
+from quart import render_template
+
 from app.chat import service, sidebar_cache, titles, visits
 from app.models import THREAD, Conversation, User, names
 from app.models.notify import NOTHING, effective_level
@@ -12,6 +15,12 @@ async def sidebar_context(me: User, current: Conversation | None = None) -> dict
     """The sidebar's context, from the person's cached one while nothing it is made of changed
     (app/chat/sidebar_cache.py), with the conversation the page shows."""
     return {**await sidebar_cache.cached(me, _built), "current": current}
+
+
+async def sidebar_html(context: dict) -> Markup:
+    """The sidebar (templates/chat/_sidebar.html) for a sidebar_context(), rendered once and
+    reused while nothing it shows changed (app/chat/sidebar_cache.py rendered)."""
+    return await sidebar_cache.rendered(context, lambda ctx: render_template("chat/_sidebar.html", **ctx))
 
 
 async def _built(me: User) -> dict:
@@ -31,6 +40,7 @@ async def _built(me: User) -> dict:
         "unread": unread, "people": people,
         # Beside each unread count, the unread mentions; a conversation set to "Nothing" shows only those.
         "mention_counts": mention_counts,
+        "mentions_total": sum(mention_counts.values()),  # the header's badge (layout.html), not asked again
         "muted": {c.id for c, m in mine if effective_level(c.kind, m.notify) == NOTHING},
         "other_rooms": await service.open_rooms_not_joined(me),
         "last_visit": visits.latest([m for _, m in mine]),

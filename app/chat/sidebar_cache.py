@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
+from markupsafe import Markup
+
 from app.models import ROOM, User, names, reads
 from app.realtime import events as live_events
 
@@ -49,12 +51,28 @@ async def cached(me: User, build: Callable[[User], Awaitable[dict]]) -> dict:
         entry = found[1]
     else:  # never built, or something it is made of changed: built anew, the old one replaced
         stats["misses"] += 1
-        entry = await build(me)
+        entry = {**await build(me), "_renders": {}}
         _entries[me.id] = (state, entry)
         _entries.move_to_end(me.id)
         while len(_entries) > SIZE:
             _entries.popitem(last=False)
     return {**entry, "online_ids": await live_events.online_ids(p.id for p in entry["people"])}
+
+
+RENDERS = 16  # rendered sidebars kept per entry: the conversations a person goes between, presence as it was
+
+
+async def rendered(context: dict, render: Callable[[dict], Awaitable[str]]) -> Markup:
+    """The sidebar's HTML for a context cached() gave: rendered once per entry (what it is made
+    of), conversation shown and set of people online, and reused while those stay."""
+    renders = context["_renders"]
+    current = context.get("current")
+    key = (current.id if current is not None else None, frozenset(context["online_ids"]))
+    if (html := renders.get(key)) is None:
+        if len(renders) >= RENDERS:
+            renders.clear()
+        html = renders[key] = Markup(await render(context))
+    return html
 
 
 def clear() -> None:
