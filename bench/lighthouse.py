@@ -4,7 +4,8 @@ each kind of page, as a signed-in person sees it.
     .venv/bin/python bench/lighthouse.py [--runs 3] [--page chat]   (or: bench/run.py --only lighthouse)
 
 The real app (Hypercorn, SQLite, one worker) with #general holding 30 messages by two people (plain
-lines, formatting, a code block, links, mentions, an image attachment, a thread), a direct
+lines, formatting, a code block, links with their preview cards, mentions, an image attachment, a
+thread), a direct
 conversation, and ada (an administrator) signed in by her session's cookie, sent with every request
 (`--extra-headers`). Lighthouse is the npm package pinned in bench/lighthouse/package.json (`npm ci`
 there when node_modules is missing), run as `node …/lighthouse/cli/index.js URL --preset=desktop`
@@ -23,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 import uuid
 from pathlib import Path
@@ -37,7 +39,7 @@ PASSWORD = "benchmark password"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 LINES = (
     "Morning all, standup in ten minutes.",
-    "I pushed the fix for the **login redirect**; could someone review it? https://example.com/pr/1423",
+    "I pushed the fix for the **login redirect**; could someone review it? {link}",
     "@bob did the migration run on staging?",
     "Yes, it ran fine: 16 migrations, no errors.",
     "Here is what I ran:\n```python\nasync def migrate():\n    await Command(tortoise_config).upgrade()\n```",
@@ -74,7 +76,27 @@ def upload(server, token: str, data: bytes) -> dict:
     return json.load(urllib.request.urlopen(request, timeout=60))["data"]
 
 
-def filled(server) -> dict[str, str]:
+def card_page(pages) -> str:
+    """A page of our own (tests/helpers/link_pages.py) whose link gets a preview card with an image."""
+    from tests.helpers.link_pages import article
+
+    image = pages.file("/release.png", picture(), "image/png")
+    return pages.page("/release", article("Release 0.9: faster pages", "What changed in this release, and what "
+                                          "to do when upgrading from 0.8.", image, "Huddle notes"))
+
+
+def previewed(server, token: str, conversation: int, message: int) -> None:
+    """Wait (a minute at most) until the message's link has its card."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = server.api("GET", f"/api/v1/conversations/{conversation}/messages?limit=50", token)["data"]["messages"]
+        if any(row["id"] == message and row.get("preview") for row in found):
+            return
+        time.sleep(0.2)
+    raise RuntimeError("no preview card came")
+
+
+def filled(server, link: str) -> dict[str, str]:
     """The site's people and talk; each page's path by name."""
     server.create_user("ada", PASSWORD, admin=True)
     server.create_user("bob", PASSWORD)
@@ -85,11 +107,13 @@ def filled(server) -> dict[str, str]:
     first = None
     for number in range(30):
         author = tokens[("bob", "ada")[number % 2]]
-        body: dict = {"text": LINES[number % len(LINES)]}
+        body: dict = {"text": LINES[number % len(LINES)].format(link=link)}
         if number == 20:
             body = {"text": "The chart from this morning:", "attachments": [upload(server, author, picture())["id"]]}
         message = server.api("POST", posts, author, body)["data"]
         first = first or message
+        if "{link}" in LINES[number % len(LINES)]:
+            previewed(server, author, general["id"], message["id"])
     thread = server.api("POST", f"/api/v1/messages/{first['id']}/thread", tokens["ada"])["data"]
     for name in ("ada", "bob"):
         server.api("POST", f"/api/v1/conversations/{thread['id']}/messages", tokens[name],
@@ -97,7 +121,7 @@ def filled(server) -> dict[str, str]:
     direct = server.api("POST", "/api/v1/conversations", tokens["ada"], {"usernames": ["bob"]})["data"]
     for number in range(6):
         server.api("POST", f"/api/v1/conversations/{direct['id']}/messages", tokens[("bob", "ada")[number % 2]],
-                   {"text": LINES[number]})
+                   {"text": LINES[number].format(link=link)})
     return {
         "chat room, 30 messages": f"/chat/{general['id']}",
         "direct conversation": f"/chat/{direct['id']}",
@@ -142,11 +166,14 @@ def run(runs: int = 3, only: str | None = None, report=print) -> dict:
     results: dict = {"lighthouse": json.loads((HERE / "package.json").read_text())["dependencies"]["lighthouse"],
                      "chromium": subprocess.run([CHROME, "--version"], capture_output=True, text=True).stdout.strip(),
                      "runs": runs, "pages": {}}
+    from tests.helpers.link_pages import LinkPages
+
+    site = LinkPages().start()
     with tempfile.TemporaryDirectory() as folder:
         server = Server(Path(folder), HUDDLE_POSTS_PER_10_SECONDS="100000", HUDDLE_LOGIN_FAILURES_PER_IP="100000",
-                        HUDDLE_UPLOADS_PER_MINUTE="100000")
+                        HUDDLE_LINK_PREVIEWS="on", HUDDLE_PREVIEW_ALLOWED_HOSTS=site.host)
         try:
-            pages = filled(server)
+            pages = filled(server, card_page(site))
             cookie = server.login_cookie("ada", PASSWORD)
             for name, path in pages.items():
                 if only and only not in name:
@@ -162,6 +189,7 @@ def run(runs: int = 3, only: str | None = None, report=print) -> dict:
                 results["pages"][name] = row
         finally:
             server.stop()
+            site.close()
     return results
 
 
