@@ -70,3 +70,18 @@ async def test_a_rename_in_another_worker_renders_this_workers_cached_messages_a
     in_child("tests.helpers.rename_elsewhere", settings.database_url, str(settings.data_dir / "elsewhere"), "bob",
              "Bobby Tables")
     assert (await shown(client, general))["quote"] == "Bobby Tables"
+
+
+async def test_deleting_an_account_renders_again_the_cached_messages_that_named_it(app, client, general, admin,
+                                                                                   alice, bob):
+    from app.accounts import service as accounts
+
+    async with app.app_context():
+        await renames.set_display_name(bob, bob, "Robert Brown")
+        original = await chat.post(bob, general, "the plan is on the wiki")
+        await chat.post(alice, general, "thanks, reading it", reply_to=original.id)
+    await client.login("alice")
+    assert (await shown(client, general))["quote"] == "Robert Brown"  # now cached
+    async with app.app_context():
+        await accounts.delete_account(admin, bob)
+    assert (await shown(client, general))["quote"] == "bob"  # the name its messages keep, no display name

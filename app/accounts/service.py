@@ -26,6 +26,7 @@ from app.models import (
     UserSession,
     hashing,
 )
+from app.models import names
 from app.models.actor import Actor, check_actor
 from app.realtime.events import force_logout, people_changed
 from app.runtime import runtime
@@ -266,6 +267,7 @@ async def delete_account(actor: Actor, target: User) -> None:
         await Message.filter(author_id=target.id).update(author_name=target.username)
         await ReservedName.reserve(target.username, target, "deleted")
         await target.delete()
+    await names.new_epoch()  # quotes, thread summaries and chips that named them render anew
     await force_logout(f"user:{target.id}", "deleted")
     await signals.account_deleted.send(target)
     await people_changed()
