@@ -25,8 +25,8 @@ from app.models import (
     User,
     UserSession,
     hashing,
+    names,
 )
-from app.models import names
 from app.models.actor import Actor, check_actor
 from app.realtime.events import force_logout, people_changed
 from app.runtime import runtime
