@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 from markupsafe import Markup
+from quart import current_app
 
 from app.models import ROOM, User, names, reads
 from app.realtime import events as live_events
@@ -29,7 +30,7 @@ FINGERPRINT = """
     UNION ALL
     SELECT 'u', COUNT(*), MAX(u.id), 0, (SELECT value FROM site_settings WHERE key = ?), NULL FROM users u"""
 
-_entries: OrderedDict[int, tuple[tuple, dict]] = OrderedDict()
+KEY = "huddle.sidebar_cache"  # in the app's extensions: one cache per app (tests run several sites in a process)
 stats = {"hits": 0, "misses": 0}  # read by tests and bench to tell a served entry from a built one
 
 
@@ -42,20 +43,23 @@ async def fingerprint(me: User) -> tuple:
 
 async def cached(me: User, build: Callable[[User], Awaitable[dict]]) -> dict:
     """The sidebar's context for `me` (a fresh dict each time: callers may add to it), built by
-    `build` only when something it is made of has changed; presence read live."""
+    `build` only when something it is made of has changed; presence read live. The state is read
+    before building: a change in between is in the entry but not its key, so the next page builds
+    again (never the other way round: an entry is never older than its key)."""
     state = await fingerprint(me)
-    found = _entries.get(me.id)
+    held = entries()
+    found = held.get(me.id)
     if found is not None and found[0] == state:
         stats["hits"] += 1
-        _entries.move_to_end(me.id)
+        held.move_to_end(me.id)
         entry = found[1]
     else:  # never built, or something it is made of changed: built anew, the old one replaced
         stats["misses"] += 1
         entry = {**await build(me), "_renders": {}}
-        _entries[me.id] = (state, entry)
-        _entries.move_to_end(me.id)
-        while len(_entries) > SIZE:
-            _entries.popitem(last=False)
+        held[me.id] = (state, entry)
+        held.move_to_end(me.id)
+        while len(held) > SIZE:
+            held.popitem(last=False)
     return {**entry, "online_ids": await live_events.online_ids(p.id for p in entry["people"])}
 
 
@@ -75,5 +79,5 @@ async def rendered(context: dict, render: Callable[[dict], Awaitable[str]]) -> M
     return html
 
 
-def clear() -> None:
-    _entries.clear()
+def entries() -> OrderedDict[int, tuple[tuple, dict]]:
+    return current_app.extensions.setdefault(KEY, OrderedDict())
