@@ -162,6 +162,26 @@ async def test_a_new_picture(app, general, alice, bob, alices, tmp_path):
         assert key not in await sidebar(alices, general.id)
 
 
+async def test_presence_is_read_on_every_page(app, general, bob, alices):
+    from app.runtime import runtime
+
+    badge = f'data-presence-user="{bob.id}">Offline'
+    assert badge in await sidebar(alices, general.id)
+    async with app.app_context():
+        await runtime().presence.connect(bob.id)
+    assert f'data-presence-user="{bob.id}">Online' in await sidebar(alices, general.id)
+
+
+async def test_a_session_ended_is_never_served_a_cached_page(app, general, alice, alices):
+    from app.accounts import service as accounts
+
+    async with app.app_context():
+        assert await accounts.end_sessions(await User.get(id=alice.id), "test") == 1
+    page = await alices.get(f"/chat/{general.id}")
+    assert page.status_code == 401  # signed out at once: the login page, not the cached sidebar
+    assert 'id="sidebar"' not in await page.get_data(as_text=True)
+
+
 async def test_another_worker_changes_what_this_one_has_cached(pg_database, tmp_path):
     """Two processes on one PostgreSQL site: this one has alice's sidebar cached; the other posts,
     renames someone, makes a room and a person; this one's next page shows it all."""
