@@ -94,9 +94,16 @@ async def from_unread(
 ) -> tuple[list[dict], bool, bool]:
     """A page opened at the first unread: a few read messages above it for context, then the
     first `size` after `last_read_seq`. Also whether older ones and newer ones remain."""
-    older, more_older = await history_rows(conversation, before=last_read_seq + 1, size=context)
-    newer, more_newer = await newer_rows(conversation, after=last_read_seq, size=size)
-    return older + newer, more_older, more_newer
+    # One query for both sides (each ordered and limited in its own subquery), one past each limit.
+    rows = await reads.rows(
+        "SELECT * FROM (SELECT id, seq, version_seq, author_id FROM messages WHERE conversation_id = ?"
+        " AND deleted_at IS NULL AND seq <= ? ORDER BY seq DESC LIMIT ?) AS older UNION ALL"
+        " SELECT * FROM (SELECT id, seq, version_seq, author_id FROM messages WHERE conversation_id = ?"
+        " AND deleted_at IS NULL AND seq > ? ORDER BY seq LIMIT ?) AS newer",
+        [conversation.id, last_read_seq, context + 1, conversation.id, last_read_seq, size + 1])
+    older = sorted((r for r in rows if r["seq"] <= last_read_seq), key=lambda r: r["seq"])
+    newer = sorted((r for r in rows if r["seq"] > last_read_seq), key=lambda r: r["seq"])
+    return (older[-context:] if context else []) + newer[:size], len(older) > context, len(newer) > size
 
 
 async def has_newer(conversation: Conversation, seq: int) -> bool:
