@@ -28,14 +28,18 @@ async def conversation_ids(user_id: int) -> list[int]:
     return await Membership.filter(user_id=user_id).values_list("conversation_id", flat=True)
 
 
-async def visible(user: User, conversation_id: int) -> tuple[Conversation, Membership | None]:
+async def visible(user: User, conversation_id: int, *, count_members: bool = False
+                  ) -> tuple[Conversation, Membership | None]:
     """The conversation and the user's membership, if the user may see it (may_read). Anything
     else does not exist, as far as they can tell (404). For a thread, the membership is the
     user's follow (or None), and the rule is its parent's: `conversation.parent` and
-    `conversation.parent_member` are set."""
+    `conversation.parent_member` are set. `count_members`: `conversation.member_count` is set too
+    (the page's header shows it), in the same query."""
     # One query for both (hot: every conversation page and action); a thread's parent in it too.
+    counted = (", (SELECT COUNT(*) FROM memberships mc WHERE mc.conversation_id = c.id) AS member_count"
+               if count_members else "")
     found = await reads.rows(
-        f"SELECT {reads.columns(Conversation, 'c')}, {reads.columns(Membership, 'm', 'm_')}, "
+        f"SELECT {reads.columns(Conversation, 'c')}{counted}, {reads.columns(Membership, 'm', 'm_')}, "
         f"{reads.columns(Conversation, 'p', 'p_')}, {reads.columns(Membership, 'pm', 'pm_')} FROM conversations c "
         "LEFT JOIN memberships m ON m.conversation_id = c.id AND m.user_id = ? "
         "LEFT JOIN conversations p ON p.id = c.parent_id "
@@ -45,6 +49,8 @@ async def visible(user: User, conversation_id: int) -> tuple[Conversation, Membe
         raise NotFound(NOT_THERE)
     row = found[0]
     conversation = reads.instance(Conversation, row)
+    if count_members:
+        conversation.member_count = int(row["member_count"])
     member = reads.instance(Membership, row, "m_") if row["m_id"] is not None else None
     if conversation.is_thread:
         if row["p_id"] is None:
