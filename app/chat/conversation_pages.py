@@ -21,7 +21,7 @@ async def conversation_page(conversation_id: int, *, around: int | None = None, 
     (a permalink), before or after a number, or the newest; an open room's preview for a reader who
     has not joined; a thread's own page for a thread (its refused reply, text kept, in place)."""
     me = auth.current()
-    conversation, member = await service.visible(me, conversation_id)
+    conversation, member = await service.visible(me, conversation_id, count_members=True)
     if conversation.is_thread and (errors or draft):  # a refused reply: its page, the text kept
         return await thread_view(conversation.id, status=status, draft=draft, errors=errors, reply_to=reply_to)
     if conversation.is_thread:  # a thread has a page of its own (app/chat/thread_routes.py)
@@ -30,7 +30,7 @@ async def conversation_page(conversation_id: int, *, around: int | None = None, 
     seq = conversation.last_seq  # read before the messages: replays start from here
     sidebar = await sidebar_context(me, conversation)
     if conversation.is_room:
-        others, member_count = [], await service.member_count(conversation)
+        others, member_count = [], conversation.member_count
     else:  # only its members see a direct conversation, so the sidebar has its people already
         others = sidebar["people_of"].get(conversation.id, [])
         member_count = len(others) + 1
@@ -53,7 +53,7 @@ async def conversation_page(conversation_id: int, *, around: int | None = None, 
         messages, more_newer = await service.preview(conversation, around_id=around)
     return await render(
         "chat/conversation.html", status=status, conversation=conversation, member=member, seq=seq,
-        messages=messages, fragments=await chat_events.message_fragments(messages), more=more,
+        messages=messages, fragments=await chat_events.message_fragments(messages, sidebar["names_key"]), more=more,
         title=title_of(conversation, sidebar), member_count=member_count,
         more_newer=more_newer, first_unread=first_unread,
         highlight=around, draft=draft, errors=errors or {}, may_manage=service.may_manage(me, conversation),

@@ -5,7 +5,7 @@ levels) or every sidebar (the rooms) is in app/chat/user_events.py."""
 from __future__ import annotations
 
 from markupsafe import Markup
-from quart import render_template
+from quart import current_app, render_template
 
 from app.chat import link_previews, markdown, replies
 from app.chat.reaction_lists import reaction_lists, reactions_data
@@ -141,18 +141,47 @@ async def message_html(message: Message) -> Markup:
     return html
 
 
+LABELS = "huddle.author_labels"  # in the app's extensions: (names_key, {user id: Label or None})
+LABELS_LIMIT = 4096
+
+
+async def author_labels_for(user_ids: set, names_key: tuple) -> dict[int, Label]:
+    """These people's labels, kept per app for a state of names read from the database (the
+    accounts' number and newest id, the names' epoch: someone made or removed, or any label
+    changed — app/accounts/names.py announce — makes a new one), asked only for the people not
+    kept yet. Read after their key, so a label kept is never older than it (as the sidebar's)."""
+    held = current_app.extensions.get(LABELS)
+    if held is None or held[0] != names_key:
+        held = current_app.extensions[LABELS] = (names_key, {})
+    known = held[1]
+    wanted = {uid: known.get(uid, False) for uid in user_ids if uid is not None}  # False: not kept yet
+    if missing := [uid for uid, label in wanted.items() if label is False]:
+        found = await names.labels(missing)
+        fetched = {uid: found.get(uid) for uid in missing}  # None: no such account
+        if len(known) + len(fetched) > LABELS_LIMIT:
+            known.clear()
+        known.update(fetched)
+        wanted.update(fetched)
+    return {uid: label for uid, label in wanted.items() if label}
+
+
 def _field(row, name: str):
     return row[name] if isinstance(row, dict) else getattr(row, name)
 
 
-async def message_fragments(rows) -> list[Markup]:
+async def message_fragments(rows, names_key: tuple | None = None) -> list[Markup]:
     """The fragments of these messages, in order. Rows may be light (dicts of id, version_seq and
     author_id, as a page's query returns them): only the ones not rendered yet are loaded, in one
-    query, and rendered. A warm page builds no Message objects at all (its authors' labels are
-    one or two small queries)."""
+    query, and rendered. A warm page builds no Message objects at all. `names_key`: the state of
+    names the caller has read already (the conversation page, with its sidebar's key:
+    app/chat/sidebar_cache.py), its authors' labels then kept for it (author_labels_for); without
+    it, the labels and the names' epoch are read here (one or two small queries)."""
     cache = runtime().message_html
-    found = await names.labels(_field(r, "author_id") for r in rows)
-    epoch = await names.epoch()
+    authors = {_field(r, "author_id") for r in rows}
+    if names_key is None:
+        found, epoch = await names.labels(authors), await names.epoch()
+    else:
+        found, epoch = await author_labels_for(authors, names_key), names_key[2]
     keys = [(_field(r, "id"), _field(r, "version_seq"), _field(r, "author_id"),
              found.get(_field(r, "author_id")), epoch, markdown.VERSION) for r in rows]
     missing = {key[0] for key in keys if key not in cache}

@@ -60,7 +60,11 @@ async def cached(me: User, build: Callable[[User], Awaitable[dict]]) -> dict:
         held.move_to_end(me.id)
         while len(held) > SIZE:
             held.popitem(last=False)
-    return {**entry, "online_ids": await live_events.online_ids(p.id for p in entry["people"])}
+    # Read with the key, for the page's messages (app/chat/events.py message_fragments): the
+    # accounts' number and newest id and the names' epoch, which every change of a label changes.
+    names_key = next((a, b, t) for k, a, b, _, t, _ in state if k == "u")
+    return {**entry, "names_key": names_key,
+            "online_ids": await live_events.online_ids(p.id for p in entry["people"])}
 
 
 RENDERS = 16  # rendered sidebars kept per entry: the conversations a person goes between, presence as it was
