@@ -139,11 +139,6 @@ async def people_list(limit: int = 100) -> list[Person]:
     return [Person(row["id"], row["username"]) for row in found]
 
 
-async def member_count(conversation: Conversation) -> int:
-    found = await reads.rows("SELECT COUNT(*) AS n FROM memberships WHERE conversation_id = ?", [conversation.id])
-    return int(found[0]["n"])
-
-
 # --- mentions (app/chat/mentions.py) ---------------------------------------------------------------
 
 async def mention_counts_by_id(user_id: int) -> dict[int, int]:
