@@ -15,7 +15,7 @@ from app.web.assets import IMMUTABLE, KEY, SHORT, Assets
 from tests.helpers import live, uploads
 from tests.helpers.client import without_tokens
 
-CSS = re.compile(r'href="(/static/css/huddle\.css\?v=([0-9a-f]{12}))"')
+CSS = re.compile(r'href="(/static/bundle/huddle\.css\?v=([0-9a-f]{12}))"')  # css/huddle.css and the others
 SCRIPT = re.compile(r'src="(/static/js/composer\.js\?v=([0-9a-f]{12}))"')
 
 
@@ -45,7 +45,7 @@ async def test_a_page_links_static_files_by_content_hash_cached_a_year(app, clie
 async def test_an_unversioned_or_stale_url_still_answers_with_a_short_cache(app, client, query):
     url, _ = await versioned_css(client)
     current = await (await client.get(url)).get_data()
-    response = await client.get("/static/css/huddle.css" + query)
+    response = await client.get("/static/bundle/huddle.css" + query)
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == SHORT
     assert await response.get_data() == current

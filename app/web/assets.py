@@ -7,7 +7,13 @@ short cache.
 The files are read and hashed once, on the first URL or request that needs them (importing and
 building the app touch no disk); each is compressed once per encoding, when first asked for, and
 the bytes kept (app/web/compression.py negotiates which). A stylesheet's relative `url(...)`s are
-rewritten to carry their file's hash, so its hash changes with theirs. With
+rewritten to carry their file's hash, so its hash changes with theirs.
+
+What blocks a page's first paint comes in one request per kind, not one per file: each of BUNDLES
+is its parts (still one small source file per behaviour, each still served on its own) put one
+after another, under one versioned URL of its own, built, hashed and compressed like a file. A
+bundle's folder is as deep as its parts' (`bundle/` beside `css/`), so a relative `url(...)` means
+the same file in it; one that would not is rewritten relative to the bundle. With
 QUART_TEMPLATES_AUTO_RELOAD (development) the folder is looked at again before each request and
 everything rebuilt when a file changed.
 
@@ -33,6 +39,13 @@ SHORT = "public, max-age=300"  # an unversioned or stale-hash URL: the current f
 HASH_LENGTH = 12
 CSS_URL = re.compile(r"""url\(\s*(["']?)([^"')?#]+)\1\s*\)""")
 KEY = "huddle.assets"
+# name → its parts in order. The layout loads each by url_for('static', filename=name). The scripts
+# are each one IIFE ending in ";", so one after another they run as they would one by one.
+PAINT_SCRIPTS = ("mine", "grouping", "times", "attach", "hint", "opening")
+BUNDLES: dict[str, tuple[str, ...]] = {
+    "bundle/huddle.css": ("css/huddle.css", "css/formatting.css", "css/threads.css"),
+    "bundle/paint.js": tuple(f"js/{name}.js" for name in PAINT_SCRIPTS),
+}
 
 
 @dataclass
@@ -99,7 +112,7 @@ def _mimetype(name: str) -> str:
 
 
 def build(folder: Path, names: list[str]) -> dict[str, Asset]:
-    """Every file hashed; stylesheets last, once what they refer to has its hash."""
+    """Every file hashed; stylesheets after what they refer to has its hash; bundles last."""
     files: dict[str, Asset] = {}
     sheets = [name for name in names if name.endswith(".css")]
     for name in names:
@@ -109,20 +122,43 @@ def build(folder: Path, names: list[str]) -> dict[str, Asset]:
     for name in sheets:
         data = versioned_css((folder / name).read_bytes(), name, files)
         files[name] = Asset(data, _hash(data), _mimetype(name))
+    for name, parts in BUNDLES.items():
+        if name in files:
+            raise RuntimeError(f"static/{name} is a bundle's name: rename the file")
+        if all(part in files for part in parts):
+            data = bundled(folder, name, parts, files)
+            files[name] = Asset(data, _hash(data), _mimetype(name))
     return files
 
 
-def versioned_css(data: bytes, name: str, files: dict[str, Asset]) -> bytes:
-    """The stylesheet with each relative `url(...)` of a known file given `?v=<its hash>`."""
+def bundled(folder: Path, name: str, parts: tuple[str, ...], files: dict[str, Asset]) -> bytes:
+    """The parts one after another, each ending in a newline; a stylesheet's relative `url(...)`s
+    rewritten (versioned) as seen from the bundle's folder."""
+    pieces = []
+    for part in parts:
+        data = files[part].data
+        if part.endswith(".css"):
+            data = versioned_css((folder / part).read_bytes(), part, files, served_as=name)
+        pieces.append(data if data.endswith(b"\n") else data + b"\n")
+    return b"".join(pieces)
+
+
+def versioned_css(data: bytes, name: str, files: dict[str, Asset], served_as: str | None = None) -> bytes:
+    """The stylesheet with each relative `url(...)` of a known file given `?v=<its hash>`; when it
+    is served as another name (in a bundle), the path is written relative to that one's folder."""
     base = os.path.dirname(name)
+    served_base = os.path.dirname(served_as or name)
 
     def versioned(match: re.Match) -> str:
         quote, target = match.groups()
         if ":" in target or target.startswith("/"):
             return match.group(0)  # data:, another site, or an absolute path: left as written
-        asset = files.get(os.path.normpath(os.path.join(base, target)).replace(os.sep, "/"))
+        path = os.path.normpath(os.path.join(base, target)).replace(os.sep, "/")
+        asset = files.get(path)
         if asset is None:
             return match.group(0)
+        if served_base != base:
+            target = os.path.relpath(path, served_base or ".").replace(os.sep, "/")
         return f"url({quote}{target}?v={asset.version}{quote})"
 
     return CSS_URL.sub(versioned, data.decode("utf-8")).encode("utf-8")
