@@ -107,6 +107,9 @@ async def post(actor: User, conversation: Conversation, text: str, client_id: st
             return earlier  # the retry raced the first attempt
         raise
     message.conversation = conversation
+    # Nothing yet to look up of what comes later, each with its own numbered event: its preview
+    # (a job makes it after this answer), reactions and a thread (no one has seen it yet).
+    message.link_preview, message.reaction_list, message.thread_summary = None, [], None
     await link_previews.settle(linked)
     await events.message_changed(message, "message.created")
     await threads.replied(conversation, followers)
