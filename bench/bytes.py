@@ -15,22 +15,10 @@ import re
 import tempfile
 from pathlib import Path
 
-from common import PASSWORD, ROOT, migrate
+from common import LINES, PASSWORD, ROOT, migrate
 
 TOKEN = re.compile(r'"X-CSRF-Token": "([^"]+)"')
 STATIC = re.compile(r'(?:href|src)="(/static/[^"]+)"')
-LINES = (
-    "Morning all, standup in ten minutes.",
-    "I pushed the fix for the **login redirect**; could someone review it? https://example.com/pr/1423",
-    "@bob did the migration run on staging?",
-    "Yes, it ran fine: 16 migrations, no errors.",
-    "Here is what I ran:\n```python\nasync def migrate():\n    await Command(tortoise_config).upgrade()\n```",
-    "Lunch at noon? The new place on _Main Street_ has a terrace.",
-    "- [x] release notes\n- [ ] screenshots\n- [ ] tell the support team",
-    "The chart looks off after the last deploy, latency doubled around 14:00 UTC.",
-    "That was the cache warming up, it's back to normal now.",
-    "👍 thanks for checking",
-)
 
 
 def migrated(folder: Path) -> str:
@@ -68,7 +56,7 @@ async def measure(folder: Path) -> dict[str, dict[str, int]]:
                 await service.welcome(person)
             general = await service.general()
             for number in range(50):
-                await service.post((ada, bob)[number % 2], general, LINES[number % len(LINES)])
+                await service.post((ada, bob)[number % 2], general, LINES[number % len(LINES)].format(link="https://example.com/pr/1423"))
         client = app.test_client()
         token = TOKEN.search(await (await client.get("/login")).get_data(as_text=True)).group(1)
         await client.post("/login", form={"username": "ada", "password": PASSWORD, "csrf_token": token})

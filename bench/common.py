@@ -208,3 +208,19 @@ def page_client(url: str, name: str, timeout: float = 60):
                     conn.close()
         finally:
             served.stop()
+
+
+# What a team's messages look like (formatting, code, a mention, a list, an emoji): bench/bytes.py
+# and bench/lighthouse.py fill their rooms with these; `{link}` is where a message's link goes.
+LINES = (
+    "Morning all, standup in ten minutes.",
+    "I pushed the fix for the **login redirect**; could someone review it? {link}",
+    "@bob did the migration run on staging?",
+    "Yes, it ran fine: 16 migrations, no errors.",
+    "Here is what I ran:\n```python\nasync def migrate():\n    await Command(tortoise_config).upgrade()\n```",
+    "Lunch at noon? The new place on _Main Street_ has a terrace.",
+    "- [x] release notes\n- [ ] screenshots\n- [ ] tell the support team",
+    "The chart looks off after the last deploy, latency doubled around 14:00 UTC.",
+    "That was the cache warming up, it's back to normal now.",
+    "👍 thanks for checking",
+)

@@ -29,26 +29,12 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import LINES, PASSWORD, ROOT
 
 HERE = ROOT / "bench" / "lighthouse"
 CLI = HERE / "node_modules" / "lighthouse" / "cli" / "index.js"
 CHROME = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
-PASSWORD = "benchmark password"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
-LINES = (
-    "Morning all, standup in ten minutes.",
-    "I pushed the fix for the **login redirect**; could someone review it? {link}",
-    "@bob did the migration run on staging?",
-    "Yes, it ran fine: 16 migrations, no errors.",
-    "Here is what I ran:\n```python\nasync def migrate():\n    await Command(tortoise_config).upgrade()\n```",
-    "Lunch at noon? The new place on _Main Street_ has a terrace.",
-    "- [x] release notes\n- [ ] screenshots\n- [ ] tell the support team",
-    "The chart looks off after the last deploy, latency doubled around 14:00 UTC.",
-    "That was the cache warming up, it's back to normal now.",
-    "👍 thanks for checking",
-)
 
 
 def installed() -> None:

@@ -272,53 +272,43 @@ def run(quick: bool, only: set[str], servers: list[str]) -> dict:
         if "search" in only:
             import search
 
-            try:
-                results["search"] = search.run(100_000 if quick else 1_000_000, report=lambda text: print(
-                    f"\r{text:<78}", end="", file=sys.stderr, flush=True))
-            except Exception as error:  # noqa: BLE001
-                results["search"] = {"error": repr(error)}
-            progress.step("search at 1,000,000 messages")
+            measured(results, progress, "search", "search at 1,000,000 messages",
+                     lambda report: search.run(100_000 if quick else 1_000_000, report=report))
         if "push" in only:
             import push
 
-            try:
-                results["push"] = push.run(10 if quick else 30, report=lambda text: print(
-                    f"\r{text:<78}", end="", file=sys.stderr, flush=True))
-            except Exception as error:  # noqa: BLE001
-                results["push"] = {"error": repr(error)}
-            progress.step("Web Push, @everyone in a room of 50")
+            measured(results, progress, "push", "Web Push, @everyone in a room of 50",
+                     lambda report: push.run(10 if quick else 30, report=report))
         if "files" in only:
             import files
+            import images
 
-            try:
-                results["files"] = files.run(5 if quick else 20, report=lambda text: print(
-                    f"\r{text:<100}", end="", file=sys.stderr, flush=True))
-                import images
-
-                results["files"]["steps"] = images.run(3 if quick else 10)
-            except Exception as error:  # noqa: BLE001
-                results["files"] = {"error": repr(error)}
-            progress.step("a 12 MP photo to 100 pages")
+            measured(results, progress, "files", "a 12 MP photo to 100 pages", lambda report: {
+                **files.run(5 if quick else 20, report=report), "steps": images.run(3 if quick else 10)})
         if "messages" in only:
             import messages
 
-            try:
-                results["messages"] = messages.run(quick, report=lambda text: print(
-                    f"\r{text:<78}", end="", file=sys.stderr, flush=True))
-            except Exception as error:  # noqa: BLE001
-                results["messages"] = {"error": repr(error)}
-            progress.step("richer messages on SQLite and PostgreSQL")
+            measured(results, progress, "messages", "richer messages on SQLite and PostgreSQL",
+                     lambda report: messages.run(quick, report=report))
         if "lighthouse" in only:
             import lighthouse
 
-            try:
-                results["lighthouse"] = lighthouse.run(1 if quick else 3, report=lambda text: print(
-                    f"\r{text:<78}", end="", file=sys.stderr, flush=True))
-            except Exception as error:  # noqa: BLE001
-                results["lighthouse"] = {"error": repr(error)}
-            progress.step("Lighthouse on each kind of page")
+            measured(results, progress, "lighthouse", "Lighthouse on each kind of page",
+                     lambda report: lighthouse.run(1 if quick else 3, report=report))
     print(file=sys.stderr)
     return results
+
+
+def measured(results: dict, progress: Progress, name: str, label: str, run) -> None:
+    """One part that stands apart (its own script): its figures, or why there are none."""
+    def report(text: str) -> None:
+        print(f"\r{text:<100}", end="", file=sys.stderr, flush=True)
+
+    try:
+        results[name] = run(report)
+    except Exception as error:  # noqa: BLE001 - report what was measured, and why this part was not
+        results[name] = {"error": repr(error)}
+    progress.step(label)
 
 
 def pages(results: dict, scratch: Path, progress: Progress) -> None:
