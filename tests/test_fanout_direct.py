@@ -97,11 +97,9 @@ def counted(monkeypatch):
 
 
 @pytest.fixture
-async def room(app, alice, bob):
-    async with app.app_context():
-        await service.welcome(alice)
-        await service.welcome(bob)
-        return await service.general()
+def room(general):
+    """#general, with the admin, alice and bob in it (conftest's)."""
+    return general
 
 
 @pytest.fixture
